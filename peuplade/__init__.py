@@ -1,0 +1,157 @@
+"""Peuplade: neighbourhood mutual aid. ``create_app`` is the only entry point."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, redirect, request, session, url_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings read from the environment."""
+    from peuplade import database, geocoding
+    from peuplade.config import ConfigError, load_config
+    from peuplade.errors import register_error_handlers
+    from peuplade.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    env_override = {"PEUPLADE_ENV": config["PEUPLADE_ENV"]} if config and "PEUPLADE_ENV" in config else {}
+    try:
+        import os
+
+        app.config.from_mapping(load_config(app.instance_path, {**os.environ, **env_override}))
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    database.init_app(app, db)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    geocoding.init_app(app)
+
+    _register_login_loader()
+    _register_blueprints(app, csrf)
+    register_error_handlers(app)
+    _register_access_control(app)
+    _register_template_helpers(app)
+
+    from peuplade.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    from flask_login import current_user
+
+    supported = current_app.config["BABEL_SUPPORTED_LOCALES"]
+    chosen = session.get("lang")
+    if chosen in supported:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
+        return current_user.locale
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register_login_loader() -> None:
+    from peuplade.extensions import db, login_manager
+    from peuplade.models import Member
+
+    @login_manager.user_loader
+    def load_member(session_id: str):
+        member_id, _, version = session_id.partition(".")
+        if not (member_id.isdigit() and version.isdigit()):
+            return None
+        member = db.session.get(Member, int(member_id))
+        if member is None or member.session_version != int(version):
+            return None  # password changed since: this session is over
+        return member
+
+
+def _register_blueprints(app: Flask, csrf) -> None:
+    from peuplade.account import bp as account_bp
+    from peuplade.api import bp as api_bp
+    from peuplade.auth import bp as auth_bp
+    from peuplade.neighbours import bp as neighbours_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(neighbours_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF
+
+
+def public(view):
+    """Mark an HTML view as open to anonymous visitors (everything else is not)."""
+    view.peuplade_public = True
+    return view
+
+
+def _register_access_control(app: Flask) -> None:
+    from flask_login import current_user
+
+    from peuplade.extensions import login_manager
+
+    @app.before_request
+    def deny_by_default():
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        if request.blueprint == "api":
+            return None  # the API blueprint checks its bearer tokens itself
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "peuplade_public", False) or current_user.is_authenticated:
+            return None
+        return login_manager.unauthorized()
+
+    @app.route("/lang/<code>", methods=["POST"])
+    @public
+    def set_language(code: str):
+        if code in app.config["BABEL_SUPPORTED_LOCALES"]:
+            session["lang"] = code
+        target = request.form.get("next", "")
+        from peuplade.auth.routes import safe_next
+
+        return redirect(safe_next(target) or url_for("neighbours.index"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.teardown_request
+    def _forget(_exc):
+        g.pop("api_member", None)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from peuplade import categories
+
+    @app.context_processor
+    def inject():
+        return {
+            "category_label": categories.label,
+            "current_locale": str(get_locale()),
+            "supported_locales": app.config["BABEL_SUPPORTED_LOCALES"],
+        }

@@ -1,0 +1,1 @@
+from peuplade.account import bp  # noqa: F401

@@ -1,0 +1,407 @@
+"""Writes about members: registration, credentials, profile, home, API tokens.
+
+Services validate, change the session and flush; the request commits once.
+Every message in a raised error is meant for the member, as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from zxcvbn import zxcvbn
+
+from peuplade import categories, geocoding, privacy
+from peuplade.account import queries
+from peuplade.errors import TooManyChanges, ValidationFailed
+from peuplade.extensions import db
+from peuplade.geo import LatLon, lat_lon, to_element
+from peuplade.models import (
+    RADIUS_DEFAULT_M,
+    RADIUS_MAX_M,
+    RADIUS_MIN_M,
+    ApiToken,
+    HomeChange,
+    Member,
+    MemberSkill,
+    MemberTag,
+    utcnow,
+)
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+DISPLAY_NAME_MAX = 60
+BIO_MAX = 1000
+TAG_MAX_LENGTH = 40
+TAGS_MAX = 10
+_TAG_RE = re.compile(r"^[\w][\w '\-]*$")
+
+
+class AmbiguousLocation(ValidationFailed):
+    """The address matched several places: the member picks one (``candidates``)."""
+
+    def __init__(self, message, candidates: list[geocoding.Candidate]):
+        super().__init__(message, {"location": message})
+        self.candidates = candidates
+
+
+@dataclass(frozen=True)
+class LocationInput:
+    """A home given as an address (geocoded) or as a point picked on the map."""
+
+    address: str | None = None
+    lat: object = None
+    lon: object = None
+    choice: int | None = None  # index into the candidates of an ambiguous address
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher(type=Type.ID, **current_app.config["ARGON2_PARAMETERS"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    """Validated and case-folded: ``Anne@Example.org`` and ``anne@example.org`` are one."""
+    try:
+        info = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(
+            _l("Adresse e-mail invalide."), {"email": _l("Adresse e-mail invalide.")}
+        ) from None
+    return info.normalized.casefold()
+
+
+def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> None:
+    """Raise ValidationFailed(fields={'password': ...}) for an empty, short or guessable one."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        msg = _l(
+            "Le mot de passe doit faire au moins %(n)s caractères. "
+            "Astuce : trois ou quatre mots au hasard.",
+            n=PASSWORD_MIN,
+        )
+    elif len(password) > PASSWORD_MAX:
+        msg = _l("Le mot de passe doit faire au plus %(n)s caractères.", n=PASSWORD_MAX)
+    elif zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 2:
+        msg = _l(
+            "Ce mot de passe est trop facile à deviner. "
+            "Astuce : trois ou quatre mots au hasard."
+        )
+    else:
+        return
+    raise ValidationFailed(msg, {"password": msg})
+
+
+def _clean_text(value: str | None) -> str:
+    value = unicodedata.normalize("NFC", value or "")
+    return "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+
+
+def clean_display_name(name: str | None) -> str:
+    name = " ".join(_clean_text(name).split())
+    if len(name) < 2:
+        msg = _l("Indiquez un nom d'au moins 2 caractères (un prénom suffit).")
+    elif len(name) > DISPLAY_NAME_MAX:
+        msg = _l("Le nom doit faire au plus %(n)s caractères.", n=DISPLAY_NAME_MAX)
+    else:
+        return name
+    raise ValidationFailed(msg, {"display_name": msg})
+
+
+def clean_bio(bio: str | None) -> str:
+    bio = _clean_text(bio)
+    if len(bio) > BIO_MAX:
+        msg = _l("La présentation doit faire au plus %(n)s caractères.", n=BIO_MAX)
+        raise ValidationFailed(msg, {"bio": msg})
+    return bio
+
+
+def clean_radius(radius: object) -> int:
+    if radius is None or radius == "":
+        return RADIUS_DEFAULT_M
+    try:
+        value = int(radius)  # type: ignore[call-overload]
+        if isinstance(radius, float) and radius != value:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        value = -1
+    if isinstance(radius, bool) or not RADIUS_MIN_M <= value <= RADIUS_MAX_M:
+        msg = _l(
+            "Le rayon doit être un nombre de mètres entre %(min)s et %(max)s.",
+            min=RADIUS_MIN_M,
+            max=RADIUS_MAX_M,
+        )
+        raise ValidationFailed(msg, {"radius_m": msg})
+    return value
+
+
+def clean_skills(skills: Iterable[str] | None) -> list[str]:
+    chosen = list(dict.fromkeys(skills or []))
+    unknown = [s for s in chosen if s not in categories.SLUGS]
+    if unknown:
+        msg = _l("Savoir-faire inconnu : %(s)s.", s=", ".join(map(str, unknown))[:100])
+        raise ValidationFailed(msg, {"skills": msg})
+    return chosen
+
+
+def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
+    """Free tags ("vélo", "tricot"): case-folded, de-duplicated, at most 10."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    cleaned: list[str] = []
+    for raw in tags or []:
+        tag = " ".join(_clean_text(str(raw)).casefold().split())
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX_LENGTH or not _TAG_RE.match(tag):
+            msg = _l(
+                "Mot-clé invalide : « %(t)s » (lettres, chiffres, espaces et tirets, "
+                "%(n)s caractères au plus).",
+                t=tag[:TAG_MAX_LENGTH],
+                n=TAG_MAX_LENGTH,
+            )
+            raise ValidationFailed(msg, {"tags": msg})
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        msg = _l("%(n)s mots-clés au plus.", n=TAGS_MAX)
+        raise ValidationFailed(msg, {"tags": msg})
+    return cleaned
+
+
+def resolve_location(location: LocationInput) -> LatLon:
+    """The point for a home: a picked point, or the geocoded address."""
+    if location.lat not in (None, "") or location.lon not in (None, ""):
+        try:
+            return lat_lon(location.lat, location.lon)
+        except ValueError:
+            msg = _l("Position invalide : latitude entre -90 et 90, longitude entre -180 et 180.")
+            raise ValidationFailed(msg, {"location": msg}) from None
+    try:
+        return geocoding.resolve(location.address or "", location.choice).position
+    except geocoding.AddressAmbiguous as exc:
+        raise AmbiguousLocation(exc.message, exc.candidates) from None
+    except geocoding.GeocodingError as exc:
+        raise ValidationFailed(exc.message, {"location": exc.message}) from None
+
+
+def _set_home(member: Member, home: LatLon) -> None:
+    member.home = to_element(home)
+    member.public_position = to_element(privacy.public_position(home))
+    member.quartier = queries.quartier_at(home)
+
+
+def register_member(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    location: LocationInput,
+    radius_m: object = None,
+    skills: Iterable[str] | None = None,
+    tags: Iterable[str] | str | None = None,
+    bio: str | None = None,
+    locale: str | None = None,
+) -> Member:
+    """Create a member. Every field is checked before anything is written."""
+    errors: dict[str, object] = {}
+    values: dict[str, object] = {}
+    checks = {
+        "email": lambda: normalise_email(email),
+        "display_name": lambda: clean_display_name(display_name),
+        "radius_m": lambda: clean_radius(radius_m),
+        "skills": lambda: clean_skills(skills),
+        "tags": lambda: clean_tags(tags),
+        "bio": lambda: clean_bio(bio),
+    }
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if "email" in values and queries.member_by_email(str(values["email"])) is not None:
+        errors["email"] = _l("Un compte existe déjà avec cette adresse e-mail.")
+    try:
+        check_password_strength(password, [email, display_name])
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    home = None
+    if not errors:  # geocode last: it may call a remote service
+        home = resolve_location(location)
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
+
+    member = Member(
+        email=values["email"],
+        display_name=values["display_name"],
+        password_hash=hash_password(password),
+        bio=values["bio"],
+        radius_m=values["radius_m"],
+        locale=locale,
+    )
+    _set_home(member, home)
+    member.skills = [MemberSkill(skill=s) for s in values["skills"]]
+    member.tags = [MemberTag(tag=t) for t in values["tags"]]
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(email: str, password: str) -> Member | None:
+    """The member with these credentials, or None. Rehashes on parameter upgrades."""
+    global _DUMMY_HASH
+    try:
+        key = normalise_email(email)
+    except ValidationFailed:
+        return None
+    member = queries.member_by_email(key)
+    hasher = _hasher()
+    if member is None:
+        # Same work as a real check, so timing does not tell which emails exist.
+        _DUMMY_HASH = _DUMMY_HASH or hasher.hash(secrets.token_hex(16))
+        try:
+            hasher.verify(_DUMMY_HASH, password or "")
+        except VerificationError:
+            pass
+        return None
+    try:
+        hasher.verify(member.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if hasher.check_needs_rehash(member.password_hash):
+        member.password_hash = hasher.hash(password)
+    return member
+
+
+def change_password(member: Member, current: str, new: str) -> None:
+    """Check the current password, set the new one, end every other session and token."""
+    try:
+        _hasher().verify(member.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        msg = _l("Le mot de passe actuel n'est pas le bon.")
+        raise ValidationFailed(msg, {"current_password": msg}) from None
+    check_password_strength(new, [member.email, member.display_name])
+    member.password_hash = hash_password(new)
+    member.session_version += 1
+    db.session.execute(delete(ApiToken).where(ApiToken.member_id == member.id))
+    db.session.flush()
+
+
+def update_profile(
+    member: Member,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    skills: Iterable[str] | None = None,
+    tags: Iterable[str] | str | None = None,
+    radius_m: object = None,
+    locale: str | None = None,
+) -> Member:
+    """Change the given fields (None = leave as is); all are checked first."""
+    errors: dict[str, object] = {}
+    changes: dict[str, object] = {}
+    checks = {
+        "display_name": (display_name, clean_display_name),
+        "bio": (bio, clean_bio),
+        "skills": (skills, clean_skills),
+        "tags": (tags, clean_tags),
+        "radius_m": (radius_m, clean_radius),
+    }
+    for name, (value, check) in checks.items():
+        if value is None:
+            continue
+        try:
+            changes[name] = check(value)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
+    for name in ("display_name", "bio", "radius_m"):
+        if name in changes:
+            setattr(member, name, changes[name])
+    if "skills" in changes:
+        member.skills = [MemberSkill(skill=s) for s in changes["skills"]]
+    if "tags" in changes:
+        member.tags = [MemberTag(tag=t) for t in changes["tags"]]
+    if locale is not None:
+        member.locale = locale if locale in current_app.config["BABEL_SUPPORTED_LOCALES"] else None
+    db.session.flush()
+    return member
+
+
+def home_changes_left(member: Member, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(HomeChange)
+        .where(HomeChange.member_id == member.id, HomeChange.changed_at > now - timedelta(days=30))
+    )
+    return max(current_app.config["HOME_CHANGES_PER_30_DAYS"] - (used or 0), 0)
+
+
+def change_home(member: Member, location: LocationInput) -> Member:
+    """Move the member's home. Limited per 30 days, so a home cannot be trilaterated
+    by moving one's own vantage point around."""
+    if home_changes_left(member) <= 0:
+        msg = _l(
+            "Vous avez déjà changé de domicile %(n)s fois ces 30 derniers jours. "
+            "Réessayez plus tard.",
+            n=current_app.config["HOME_CHANGES_PER_30_DAYS"],
+        )
+        raise TooManyChanges(msg, {"location": msg})
+    home = resolve_location(location)
+    _set_home(member, home)
+    db.session.add(HomeChange(member_id=member.id))
+    db.session.flush()
+    return member
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(member: Member) -> str:
+    """A new bearer token; only its digest is stored, the token is shown once."""
+    token = "pk_" + secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(
+            member_id=member.id,
+            token_hash=_token_digest(token),
+            session_version=member.session_version,
+            expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def member_for_token(token: str) -> Member | None:
+    """The member a bearer token belongs to, if it is valid (not expired, not revoked)."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    if row.member.session_version != row.session_version:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now  # coarse, so reads do not write on every call
+    return row.member

@@ -1,0 +1,1 @@
+from peuplade.api import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from peuplade.auth import bp  # noqa: F401

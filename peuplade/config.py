@@ -1,0 +1,95 @@
+"""Settings read from the environment when the app is created (never at import)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+# OWASP password storage cheat sheet minimum for argon2id: m=19 MiB, t=2, p=1.
+ARGON2_OWASP_MINIMUM = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+# RFC 9106 "second recommended" profile (argon2-cffi's default): above the minimum.
+ARGON2_PRODUCTION = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config from environment variables (see .env.example)."""
+    env = dict(os.environ if env is None else env)
+    app_env = env.get("PEUPLADE_ENV", "development")
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"PEUPLADE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}.")
+
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if app_env == "production":
+            raise ConfigError("SECRET_KEY must be set in production (a long random string).")
+        # Dev/test only: a per-process key; sessions do not survive a restart.
+        secret_key = secrets.token_hex(32)
+
+    database_url = env.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "peuplade.sqlite")
+    )
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; accept the common short forms.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    geocoder = env.get("GEOCODER", "offline" if app_env != "production" else "nominatim")
+
+    return {
+        "PEUPLADE_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "REMEMBER_COOKIE_SECURE": app_env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "GEOCODER": geocoder,
+        "GEOCODER_USER_AGENT": env.get("GEOCODER_USER_AGENT", "peuplade (self-hosted)"),
+        "GEOCODER_DOMAIN": env.get("GEOCODER_DOMAIN") or None,
+        "GEOCODER_SCHEME": env.get("GEOCODER_SCHEME", "https"),
+        "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "5")),
+        "GEOCODER_CACHE_SECONDS": _int(env, "GEOCODER_CACHE_SECONDS", 24 * 3600),
+        "GAZETTEER_PATH": env.get("GAZETTEER_PATH")
+        or str(Path(__file__).resolve().parent.parent / "data" / "gazetteer.json"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "ARGON2_PARAMETERS": ARGON2_OWASP_MINIMUM if app_env == "testing" else ARGON2_PRODUCTION,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_SUPPORTED_LOCALES": ["fr", "en"],
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Peuplade <noreply@localhost>"),
+        "HOME_CHANGES_PER_30_DAYS": _int(env, "HOME_CHANGES_PER_30_DAYS", 3),
+        "API_TOKEN_DAYS": _int(env, "API_TOKEN_DAYS", 90),
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "MAP_TILE_ATTRIBUTION": env.get(
+            "MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors · Données : Ville de Paris, ODbL"
+        ),
+    }

@@ -1,0 +1,69 @@
+"""The two database backends: SQLite + SpatiaLite (embedded) and PostgreSQL + PostGIS."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+SPATIALITE_MISSING = (
+    "SpatiaLite is not installed: run `sudo apt-get install libsqlite3-mod-spatialite` "
+    "(Debian/Ubuntu) and start again."
+)
+SQLEAN_MISSING = "The sqlean.py driver is missing: run `pip install -e .` in the project folder."
+
+
+class SpatialiteMissing(SystemExit):
+    """Raised at start-up: one sentence, no traceback."""
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _load_spatialite(dbapi_conn) -> None:
+    try:
+        dbapi_conn.enable_load_extension(True)
+        dbapi_conn.load_extension("mod_spatialite")
+        dbapi_conn.enable_load_extension(False)
+    except Exception:  # noqa: BLE001 - any failure here means the module cannot be loaded
+        raise SpatialiteMissing(SPATIALITE_MISSING) from None
+
+
+def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    from geoalchemy2.admin.dialects.sqlite import init_spatialite
+
+    _load_spatialite(dbapi_conn)
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    dbapi_conn.execute("PRAGMA busy_timeout = 15000")
+    dbapi_conn.execute("PRAGMA journal_mode = WAL")
+    # Only the WGS84 systems: creating metadata for every EPSG code takes seconds.
+    init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+
+
+def engine_options(url: str, base: dict | None = None) -> dict:
+    """SQLAlchemy engine options for ``url`` (sqlean.py driver for SQLite)."""
+    options = dict(base or {})
+    if is_sqlite(url):
+        try:
+            import sqlean.dbapi2 as sqlean_dbapi
+        except ImportError:
+            raise SystemExit(SQLEAN_MISSING) from None
+        options["module"] = sqlean_dbapi
+        options.setdefault("connect_args", {}).setdefault("timeout", 15)
+    return options
+
+
+def init_app(app: Flask, db) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        url, app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
+    )
+    db.init_app(app)
+    if is_sqlite(url):
+        with app.app_context():
+            engine = db.engine
+            event.listen(engine, "connect", _on_sqlite_connect)
+            # Fail at start with one sentence if SpatiaLite cannot be loaded.
+            with engine.connect():
+                pass

@@ -1,0 +1,117 @@
+"""Domain errors raised by services, and the HTTP error pages / JSON errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A rule said no. ``message`` is for the member; ``code`` for API clients."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: Any = "", fields: dict[str, Any] | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class TooManyChanges(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: Any, fields: dict[str, Any] | None = None):
+    body: dict[str, Any] = {"error": {"code": code, "message": str(message)}}
+    if fields:
+        body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+_HTTP_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("La demande est mal formée."),
+        401: _("Connectez-vous pour continuer."),
+        403: _("Vous n'avez pas accès à cette page."),
+        404: _("Cette page n'existe pas, ou n'est pas dans votre voisinage."),
+        405: _("Cette action n'est pas possible ici."),
+        413: _("Ce que vous avez envoyé est trop volumineux."),
+        429: _("Trop de tentatives. Patientez un peu avant de réessayer."),
+        500: _("Une erreur est survenue de notre côté. Réessayez dans un instant."),
+    }
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = _messages().get(status) or exc.description
+        if wants_json():
+            # A handler may have set a precise description (e.g. which JSON field is wrong).
+            precise = getattr(exc, "peuplade_message", None)
+            response = json_error(status, _HTTP_CODES.get(status, "error"), precise or message)
+        else:
+            response = render_template("error.html", status=status, message=message), status
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal_error", _messages()[500])
+        return render_template("error.html", status=500, message=_messages()[500]), 500

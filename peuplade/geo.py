@@ -1,0 +1,208 @@
+"""THE one place for spatial SQL and geometry helpers.
+
+Every spatial expression is a construct compiled per dialect: PostGIS
+(PostgreSQL) and SpatiaLite (SQLite). No other module writes ``ST_*`` calls.
+
+Radius queries are two steps on both backends:
+1. a bounding-box filter that the spatial index answers (GiST ``&&`` on
+   PostGIS; on SpatiaLite an explicit ``ROWID IN (SELECT ROWID FROM
+   SpatialIndex ...)`` sub-query, because SpatiaLite never uses its R*Tree by
+   itself);
+2. an exact geodesic distance on the WGS84 ellipsoid, in metres.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import Float, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+SRID = 4326
+METRES_PER_DEGREE_LAT = 111_132.0  # smallest value over the globe is 110_574; we pad below
+_BOX_MARGIN = 1.02  # the box must contain the whole circle: pad for spheroid and rounding
+
+
+@dataclass(frozen=True)
+class LatLon:
+    """A WGS84 position. Construct with :func:`lat_lon` to validate it."""
+
+    lat: float
+    lon: float
+
+
+def lat_lon(lat: object, lon: object) -> LatLon:
+    """Validate and return a position; raises ``ValueError`` with a readable message."""
+    try:
+        lat_f, lon_f = float(lat), float(lon)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError("latitude and longitude must be numbers") from exc
+    if not (math.isfinite(lat_f) and math.isfinite(lon_f)):
+        raise ValueError("latitude and longitude must be finite numbers")
+    if not -90.0 <= lat_f <= 90.0:
+        raise ValueError("latitude must be between -90 and 90")
+    if not -180.0 <= lon_f <= 180.0:
+        raise ValueError("longitude must be between -180 and 180")
+    return LatLon(lat_f, lon_f)
+
+
+def to_element(pos: LatLon) -> WKBElement:
+    """A value to store in a ``Geometry('POINT', 4326)`` column."""
+    return from_shape(Point(pos.lon, pos.lat), srid=SRID)
+
+
+def from_element(value: WKBElement | None) -> LatLon | None:
+    """The position stored in a point column (server side only)."""
+    if value is None:
+        return None
+    shape = to_shape(value)
+    return LatLon(shape.y, shape.x)
+
+
+def bounding_box(centre: LatLon, metres: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees of a box holding the circle."""
+    dlat = metres * _BOX_MARGIN / 110_574.0
+    coslat = max(math.cos(math.radians(min(abs(centre.lat) + dlat, 90.0))), 1e-6)
+    dlon = min(metres * _BOX_MARGIN / (111_320.0 * coslat), 180.0)
+    return (
+        max(centre.lon - dlon, -180.0),
+        max(centre.lat - dlat, -90.0),
+        min(centre.lon + dlon, 180.0),
+        min(centre.lat + dlat, 90.0),
+    )
+
+
+def geodesic_distance_m(a: LatLon, b: LatLon) -> float:
+    """Distance in metres on the WGS84 ellipsoid, computed in Python (same as the SQL)."""
+    from geopy.distance import geodesic
+
+    return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
+
+
+# --- SQL constructs ---------------------------------------------------------------------
+
+
+class point(FunctionElement):
+    """``point(lat, lon)``: a WGS84 point expression."""
+
+    type = Geometry("POINT", srid=SRID)
+    inherit_cache = True
+    name = "peuplade_point"
+
+    def __init__(self, lat: float, lon: float):
+        super().__init__(literal(float(lon), Float), literal(float(lat), Float))
+
+
+@compiles(point)
+def _point_postgis(element, compiler, **kw):
+    x, y = list(element.clauses)
+    return f"ST_SetSRID(ST_MakePoint({compiler.process(x, **kw)}, {compiler.process(y, **kw)}), {SRID})"
+
+
+@compiles(point, "sqlite")
+def _point_spatialite(element, compiler, **kw):
+    x, y = list(element.clauses)
+    return f"MakePoint({compiler.process(x, **kw)}, {compiler.process(y, **kw)}, {SRID})"
+
+
+class distance_m(FunctionElement):
+    """``distance_m(a, b)``: geodesic distance in metres between two point expressions."""
+
+    type = Float()
+    inherit_cache = True
+    name = "peuplade_distance_m"
+
+
+@compiles(distance_m)
+def _distance_postgis(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return (
+        f"ST_Distance(CAST({compiler.process(a, **kw)} AS geography), "
+        f"CAST({compiler.process(b, **kw)} AS geography))"
+    )
+
+
+@compiles(distance_m, "sqlite")
+def _distance_spatialite(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return f"ST_Distance({compiler.process(a, **kw)}, {compiler.process(b, **kw)}, 1)"
+
+
+def _table_and_rowid(col):
+    table = col.table
+    base = table
+    while hasattr(base, "element"):  # an alias of the table
+        base = base.element
+    return base.name, table.c.id
+
+
+class in_box(FunctionElement):
+    """``in_box(col, w, s, e, n)``: the spatial-index part of a radius query."""
+
+    # No Boolean type: on SQLite that would render "(... IN (...)) = 1", which hides the
+    # ROWID IN (...) shape from the planner.
+    inherit_cache = True
+    name = "peuplade_in_box"
+
+
+@compiles(in_box)
+def _in_box_postgis(element, compiler, **kw):
+    col, w, s, e, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({col} && ST_MakeEnvelope({w}, {s}, {e}, {n}, {SRID}))"
+
+
+@compiles(in_box, "sqlite")
+def _in_box_spatialite(element, compiler, **kw):
+    clauses = list(element.clauses)
+    col = clauses[0]
+    table_name, rowid = _table_and_rowid(col)
+    w, s, e, n = (compiler.process(c, **kw) for c in clauses[1:])
+    return (
+        f"({compiler.process(rowid, **kw)} IN (SELECT ROWID FROM SpatialIndex "
+        f"WHERE f_table_name = '{table_name}' AND f_geometry_column = '{col.name}' "
+        f"AND search_frame = BuildMbr({w}, {s}, {e}, {n}, {SRID})))"
+    )
+
+
+def within_radius(col, centre: LatLon, metres: float):
+    """Rows whose point ``col`` lies within ``metres`` of ``centre`` (spatial index used)."""
+    w, s, e, n = bounding_box(centre, metres)
+    box = in_box(col, *(literal(v, Float) for v in (w, s, e, n)))
+    return box & (distance_m(col, point(centre.lat, centre.lon)) <= float(metres))
+
+
+class contains_point(FunctionElement):
+    """``contains_point(polygon_col, point_expr)``: point-in-polygon, spatial index used."""
+
+    inherit_cache = True  # untyped on purpose, see in_box
+    name = "peuplade_contains_point"
+
+
+@compiles(contains_point)
+def _contains_postgis(element, compiler, **kw):
+    poly, pt = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ST_Contains({poly}, {pt})"
+
+
+@compiles(contains_point, "sqlite")
+def _contains_spatialite(element, compiler, **kw):
+    poly_col, pt_expr = list(element.clauses)
+    table_name, rowid = _table_and_rowid(poly_col)
+    poly, pt = compiler.process(poly_col, **kw), compiler.process(pt_expr, **kw)
+    return (
+        f"({compiler.process(rowid, **kw)} IN (SELECT ROWID FROM SpatialIndex "
+        f"WHERE f_table_name = '{table_name}' AND f_geometry_column = '{poly_col.name}' "
+        f"AND search_frame = {pt}) AND ST_Contains({poly}, {pt}) = 1)"
+    )
+
+
+def geometry_from_wkt(wkt: str):
+    """A WKT literal expression in WGS84 (for polygons loaded by the CLI)."""
+    from geoalchemy2 import WKTElement
+
+    return WKTElement(wkt, srid=SRID)

@@ -1,0 +1,123 @@
+"""Members, their skills and free tags, home changes and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from geoalchemy2 import Geometry
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+
+RADIUS_MIN_M = 200
+RADIUS_MAX_M = 5000
+RADIUS_DEFAULT_M = 1000
+
+
+class Member(UserMixin, TimestampMixin, Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint(
+            f"radius_m >= {RADIUS_MIN_M} AND radius_m <= {RADIUS_MAX_M}", name="radius_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored case-folded by the services, so this unique constraint is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(60), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # PRIVATE: never rendered, serialised or logged for anyone but the member.
+    home = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    # The home snapped to the privacy grid (privacy.public_position): what others may see.
+    public_position = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True), nullable=False
+    )
+    radius_m: Mapped[int] = mapped_column(Integer, nullable=False, default=RADIUS_DEFAULT_M)
+    quartier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quartiers.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    # Bumped on password change: every other session and token stops working.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    quartier = relationship("Quartier", lazy="joined")
+    skills: Mapped[list[MemberSkill]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberSkill.skill"
+    )
+    tags: Mapped[list[MemberTag]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberTag.tag"
+    )
+
+    def get_id(self) -> str:  # Flask-Login: the session carries id and version
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def skill_slugs(self) -> list[str]:
+        return [s.skill for s in self.skills]
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+    def __repr__(self) -> str:  # no email, no position: reprs end up in logs
+        return f"<Member {self.id}>"
+
+
+class MemberSkill(Base):
+    __tablename__ = "member_skills"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member: Mapped[Member] = relationship(back_populates="skills")
+
+    __table_args__ = (Index("ix_member_skills_skill", "skill"),)
+
+
+class MemberTag(Base):
+    __tablename__ = "member_tags"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member: Mapped[Member] = relationship(back_populates="tags")
+
+    __table_args__ = (Index("ix_member_tags_tag", "tag"),)
+
+
+class HomeChange(Base):
+    """One row per change of home: the number of changes is limited (anti-trilateration)."""
+
+    __tablename__ = "home_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=False
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_home_changes_member_id_changed_at", "member_id", "changed_at"),)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    member: Mapped[Member] = relationship()

@@ -1,0 +1,24 @@
+"""Named quartiers: polygons loaded from GeoJSON (flask import-quartiers)."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from peuplade.models.base import Base, TimestampMixin
+
+
+class Quartier(TimestampMixin, Base):
+    __tablename__ = "quartiers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Where the polygon came from (e.g. "c_quinsee 7511765"), so re-imports update in place.
+    source_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    arrondissement: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Quartier {self.slug}>"

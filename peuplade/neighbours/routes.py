@@ -1,0 +1,1 @@
+from peuplade.neighbours import bp  # noqa: F401

@@ -1,0 +1,300 @@
+"""Test fixtures. The whole suite runs on BOTH backends: SQLite + SpatiaLite and
+PostgreSQL + PostGIS (``--db=spatialite|postgis|both``, default both).
+
+PostgreSQL: ``TEST_DATABASE_URL`` if set; else the server on 127.0.0.1:5432 (as in
+CI) with a ``peuplade_test`` database; else a throwaway cluster (initdb + pg_ctl
+on a temporary folder and a free port) started for the session.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from peuplade import create_app
+from peuplade.extensions import db
+
+BACKENDS = ("spatialite", "postgis")
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/peuplade_test"
+PASSWORD = "lampe tempête 42 cerises"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        default=os.environ.get("PEUPLADE_TEST_DB", "both"),
+        choices=("spatialite", "postgis", "both"),
+        help="database backend(s) to run the suite on",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        backends = BACKENDS if chosen == "both" else (chosen,)
+        marks = {m.name for m in metafunc.definition.iter_markers()}
+        if "postgis_only" in marks:
+            backends = tuple(b for b in backends if b == "postgis")
+        if "spatialite_only" in marks:
+            backends = tuple(b for b in backends if b == "spatialite")
+        metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
+    if not found:
+        raise RuntimeError(f"{name} not found: install the postgresql server package")
+    return found
+
+
+def _server_answers(url: str) -> bool:
+    u = make_url(url)
+    try:
+        with psycopg.connect(
+            host=u.host, port=u.port or 5432, user=u.username, dbname="postgres", connect_timeout=3
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    cluster = None
+    if not os.environ.get("TEST_DATABASE_URL") and not _server_answers(url):
+        # No server here: start a throwaway cluster of our own.
+        cluster = tmp_path_factory.mktemp("pgcluster")
+        port = _free_port()
+        run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
+        if run_as:
+            shutil.chown(cluster, "postgres")
+        subprocess.run(
+            [*run_as, _pg_bin("initdb"), "-D", str(cluster / "data"), "-U", "postgres",
+             "--auth=trust", "-E", "UTF8"],
+            check=True, capture_output=True,
+        )
+        subprocess.run(
+            [*run_as, _pg_bin("pg_ctl"), "-D", str(cluster / "data"), "-w", "-l",
+             str(cluster / "log"), "-o", f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1",
+             "start"],
+            check=True, capture_output=True,
+        )
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/peuplade_test"
+    u = make_url(url)
+    with psycopg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (u.database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{u.database}"')
+    with psycopg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, dbname=u.database, autocommit=True
+    ) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    yield url
+    if cluster is not None:
+        run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*run_as, _pg_bin("pg_ctl"), "-D", str(cluster / "data"), "-m", "fast", "stop"],
+            check=False, capture_output=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def backend(request, tmp_path_factory) -> Iterator[str]:
+    """The database URL of one backend, with the schema created once for the session."""
+    if request.param == "spatialite":
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "test.sqlite")
+    else:
+        url = request.getfixturevalue("postgres_url")
+    app = create_app(_test_config(url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield url
+
+
+def _test_config(url: str, **overrides) -> dict:
+    return {
+        "PEUPLADE_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "GEOCODER": "offline",
+        "SERVER_NAME": None,
+        **overrides,
+    }
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(backend):
+    """Build an app on the current backend with config overrides; tables emptied after."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(_test_config(backend, **overrides))
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+    if apps:
+        with apps[0].app_context():
+            _empty_tables()
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def dialect(app) -> str:
+    return db.engine.dialect.name
+
+
+# Real corners of the 17e (Vélib' stations, see data/README.md).
+BATIGNOLLES = (48.88335, 2.31841)  # Square des Batignolles area
+CLICHY = (48.88337, 2.32718)  # Place de Clichy area
+DAMES_LEMERCIER = (48.88462, 2.32091)
+FAR_AWAY = (48.84, 2.40)  # Nation, about 7 km away
+
+
+@pytest.fixture
+def make_member(app):
+    """Create (and commit) a member at a given point. Returns the Member."""
+    from peuplade.account import services
+
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        name: str | None = None,
+        at: tuple[float, float] = BATIGNOLLES,
+        radius_m: int = 1000,
+        skills=(),
+        tags=(),
+        email: str | None = None,
+        password: str = PASSWORD,
+        bio: str = "",
+    ):
+        n = next(counter)
+        member = services.register_member(
+            email=email or f"voisin{n}@example.org",
+            password=password,
+            display_name=name or f"Voisin {n}",
+            location=services.LocationInput(lat=at[0], lon=at[1]),
+            radius_m=radius_m,
+            skills=list(skills),
+            tags=list(tags),
+            bio=bio,
+        )
+        db.session.commit()
+        return member
+
+    return factory
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        return self._client.post(
+            "/login", data={"email": email, "password": password}, follow_redirects=follow
+        )
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def api(client):
+    """JSON client for /api/v1 with an optional bearer token."""
+
+    class Api:
+        token: str | None = None
+
+        def _headers(self, headers=None):
+            h = dict(headers or {})
+            if self.token:
+                h.setdefault("Authorization", f"Bearer {self.token}")
+            return h
+
+        def get(self, path, **kw):
+            return client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def post(self, path, json=None, **kw):
+            return client.post(
+                "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+            )
+
+        def patch(self, path, json=None, **kw):
+            return client.patch(
+                "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+            )
+
+        def delete(self, path, **kw):
+            return client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def login(self, email, password=PASSWORD):
+            r = self.post("/tokens", json={"email": email, "password": password})
+            assert r.status_code == 201, r.get_json()
+            self.token = r.get_json()["token"]
+            return self.token
+
+    return Api()
+
+
+def pytest_report_header(config):
+    return f"peuplade backends: {config.getoption('--db')}"
+
+
