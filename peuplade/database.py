@@ -67,3 +67,26 @@ def init_app(app: Flask, db) -> None:
             # Fail at start with one sentence if SpatiaLite cannot be loaded.
             with engine.connect():
                 pass
+
+
+def _fresh_metadata():
+    """A copy of the models' metadata. GeoAlchemy2's create/drop hooks edit the Table
+    objects they run on (spatial indexes are removed and re-added per dialect), so
+    using a copy keeps the models intact when one process talks to both backends."""
+    from sqlalchemy import MetaData
+
+    from peuplade.models import Base
+
+    copy = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(copy)
+    return copy
+
+
+def create_schema(engine) -> None:
+    """Create every table (tests, benchmarks); deployments use ``flask db upgrade``."""
+    _fresh_metadata().create_all(engine)
+
+
+def drop_schema(engine) -> None:
+    _fresh_metadata().drop_all(engine)

@@ -1,9 +1,11 @@
 """Test fixtures. The whole suite runs on BOTH backends: SQLite + SpatiaLite and
 PostgreSQL + PostGIS (``--db=spatialite|postgis|both``, default both).
 
-PostgreSQL: ``TEST_DATABASE_URL`` if set; else the server on 127.0.0.1:5432 (as in
-CI) with a ``peuplade_test`` database; else a throwaway cluster (initdb + pg_ctl
-on a temporary folder and a free port) started for the session.
+PostgreSQL: the server of ``TEST_DATABASE_URL`` if set, else the one on
+127.0.0.1:5432 (as in CI), else a throwaway cluster (initdb + pg_ctl on a
+temporary folder and a free port) started for the session. Each session works
+in a database of its own, ``peuplade_test_<pid>``, dropped at the end, so runs
+in parallel never share rows.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from peuplade import create_app
+from peuplade.database import create_schema, drop_schema
 from peuplade.extensions import db
 
 BACKENDS = ("spatialite", "postgis")
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/peuplade_test"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "lampe tempête 42 cerises"
 
 
@@ -98,19 +101,18 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
              "start"],
             check=True, capture_output=True,
         )
-        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/peuplade_test"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     u = make_url(url)
-    with psycopg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, dbname="postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (u.database,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{u.database}"')
-    with psycopg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, dbname=u.database, autocommit=True
-    ) as conn:
+    server = {"host": u.host, "port": u.port or 5432, "user": u.username}
+    name = f"peuplade_test_{os.getpid()}"
+    with psycopg.connect(**server, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(**server, dbname=name, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    yield url
+    yield u.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(**server, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if cluster is not None:
         run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
         subprocess.run(
@@ -128,8 +130,8 @@ def backend(request, tmp_path_factory) -> Iterator[str]:
         url = request.getfixturevalue("postgres_url")
     app = create_app(_test_config(url))
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        drop_schema(db.engine)
+        create_schema(db.engine)
         db.engine.dispose()
     yield url
 
