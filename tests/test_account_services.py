@@ -1,0 +1,221 @@
+"""Member services: registration rules, password storage, tokens, home changes."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher, Type
+from sqlalchemy import func, select
+
+from peuplade import create_app, database, geo
+from peuplade.account import services
+from peuplade.config import ARGON2_OWASP_MINIMUM, ARGON2_PRODUCTION, load_config
+from peuplade.errors import TooManyChanges, ValidationFailed
+from peuplade.extensions import db
+from peuplade.models import ApiToken, Member, Quartier
+from tests.conftest import BATIGNOLLES, PASSWORD
+
+
+def _count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Member))
+
+
+def _register(**overrides):
+    values = {
+        "email": "anne@example.org",
+        "password": PASSWORD,
+        "display_name": "Anne",
+        "location": services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+    }
+    values.update(overrides)
+    member = services.register_member(**values)
+    db.session.commit()
+    return member
+
+
+def _argon2_params(encoded: str) -> dict[str, int]:
+    m = re.match(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$", encoded)
+    assert m, encoded
+    return {"memory_cost": int(m[1]), "time_cost": int(m[2]), "parallelism": int(m[3])}
+
+
+def test_password_is_stored_with_argon2id_at_or_above_owasp(app):
+    member = _register()
+    params = _argon2_params(member.password_hash)
+    assert params["memory_cost"] >= 19 * 1024
+    assert params["time_cost"] >= 2
+    assert PASSWORD not in member.password_hash
+
+
+def test_production_parameters_are_above_the_owasp_minimum():
+    prod = load_config("/tmp", {"PEUPLADE_ENV": "production", "SECRET_KEY": "k"})
+    assert prod["ARGON2_PARAMETERS"] == ARGON2_PRODUCTION
+    assert ARGON2_PRODUCTION["memory_cost"] >= ARGON2_OWASP_MINIMUM["memory_cost"]
+    assert ARGON2_PRODUCTION["time_cost"] >= ARGON2_OWASP_MINIMUM["time_cost"]
+
+
+def test_weaker_hashes_are_upgraded_at_login(app):
+    member = _register()
+    weak = PasswordHasher(type=Type.ID, time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    member.password_hash = weak.hash(PASSWORD)
+    db.session.commit()
+    assert services.authenticate("ANNE@example.org", PASSWORD) == member
+    db.session.commit()
+    assert _argon2_params(member.password_hash)["memory_cost"] >= 19 * 1024
+
+
+def test_authenticate_rejects_wrong_and_unknown(app):
+    _register()
+    assert services.authenticate("anne@example.org", "wrong password here") is None
+    assert services.authenticate("nobody@example.org", PASSWORD) is None
+    assert services.authenticate("not an email", PASSWORD) is None
+
+
+def test_email_is_unique_whatever_its_case(app):
+    _register(email="Anne.Martin@Example.ORG")
+    with pytest.raises(ValidationFailed) as err:
+        _register(email="anne.martin@example.org", display_name="Autre")
+    assert "email" in err.value.fields
+    assert _count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"password": ""}, "password"),
+        ({"password": "court"}, "password"),
+        ({"password": "motdepasse123"}, "password"),  # long enough, but guessable
+        ({"password": "qwertyuiopasd"}, "password"),  # a keyboard walk
+        ({"password": "anne@example.org"}, "password"),  # the e-mail itself
+        ({"email": "pas-un-email"}, "email"),
+        ({"display_name": " "}, "display_name"),
+        ({"display_name": "x" * 61}, "display_name"),
+        ({"radius_m": 199}, "radius_m"),
+        ({"radius_m": 5001}, "radius_m"),
+        ({"radius_m": "abc"}, "radius_m"),
+        ({"radius_m": True}, "radius_m"),
+        ({"radius_m": 1000.5}, "radius_m"),
+        ({"skills": ["plongée"]}, "skills"),
+        ({"tags": "ok, <script>"}, "tags"),
+        ({"tags": ",".join(f"t{i}" for i in range(11))}, "tags"),
+        ({"bio": "x" * 1001}, "bio"),
+        ({"location": services.LocationInput(lat=float("nan"), lon=2.3)}, "location"),
+        ({"location": services.LocationInput(lat=91, lon=2.3)}, "location"),
+        ({"location": services.LocationInput(lat="48.8", lon=None)}, "location"),
+        ({"location": services.LocationInput(address="")}, "location"),
+        ({"location": services.LocationInput(address="1 rue qui n'existe pas")}, "location"),
+    ],
+)
+def test_bad_registration_says_which_field_and_writes_nothing(app, overrides, field):
+    with pytest.raises(ValidationFailed) as err:
+        _register(**overrides)
+    assert field in err.value.fields
+    assert str(err.value.fields[field])
+    db.session.rollback()
+    assert _count() == 0
+
+
+def test_all_field_errors_are_reported_together(app):
+    with pytest.raises(ValidationFailed) as err:
+        _register(email="x", password="short", radius_m=10)
+    assert {"email", "password", "radius_m"} <= set(err.value.fields)
+
+
+def test_registration_stores_a_public_position_not_the_home(app):
+    member = _register()
+    home, public = geo.from_element(member.home), geo.from_element(member.public_position)
+    assert home == geo.lat_lon(*BATIGNOLLES)
+    assert public != home
+    assert geo.geodesic_distance_m(home, public) < 160
+
+
+def _add_quartier(slug: str, lat: float, lon: float, half: float = 0.003) -> Quartier:
+    wkt = (
+        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
+        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
+    )
+    quartier = Quartier(slug=slug, name=slug.title(), geom=geo.geometry_from_wkt(wkt))
+    db.session.add(quartier)
+    db.session.commit()
+    return quartier
+
+
+def test_home_change_updates_quartier_and_is_limited(app):
+    batignolles = _add_quartier("batignolles", *BATIGNOLLES)
+    nation = _add_quartier("nation", 48.848, 2.396)
+    member = _register()
+    assert member.quartier == batignolles
+    old_public = geo.from_element(member.public_position)
+    services.change_home(member, services.LocationInput(lat=48.848, lon=2.396))
+    db.session.commit()
+    assert member.quartier == nation
+    assert geo.from_element(member.public_position) != old_public
+    for _ in range(app.config["HOME_CHANGES_PER_30_DAYS"] - 1):
+        services.change_home(member, services.LocationInput(lat=48.8481, lon=2.3961))
+    db.session.commit()
+    assert services.home_changes_left(member) == 0
+    with pytest.raises(TooManyChanges):
+        services.change_home(member, services.LocationInput(lat=48.88, lon=2.32))
+    # A month later the member may move again.
+    later = services.utcnow() + timedelta(days=31)
+    assert services.home_changes_left(member, now=later) == app.config["HOME_CHANGES_PER_30_DAYS"]
+
+
+def test_tokens_expire_and_die_with_a_password_change(app):
+    member = _register()
+    token = services.issue_token(member)
+    db.session.commit()
+    assert services.member_for_token(token) == member
+    assert services.member_for_token(token + "x") is None
+    assert db.session.scalar(select(ApiToken.token_hash)) != token  # only a digest is stored
+    row = db.session.scalar(select(ApiToken))
+    row.expires_at = services.utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert services.member_for_token(token) is None
+    fresh = services.issue_token(member)
+    db.session.commit()
+    services.change_password(member, PASSWORD, "une autre phrase de passe solide")
+    db.session.commit()
+    assert services.member_for_token(fresh) is None
+
+
+def test_change_password_needs_the_current_one(app):
+    member = _register()
+    with pytest.raises(ValidationFailed) as err:
+        services.change_password(member, "pas le bon", "une autre phrase de passe solide")
+    assert "current_password" in err.value.fields
+    with pytest.raises(ValidationFailed) as err:
+        services.change_password(member, PASSWORD, "court")
+    assert "password" in err.value.fields
+
+
+def test_update_profile_is_all_or_nothing(app):
+    member = _register(skills=["bricolage"])
+    with pytest.raises(ValidationFailed):
+        services.update_profile(member, display_name="Anne-Marie", radius_m=99999)
+    db.session.rollback()
+    assert member.display_name == "Anne"
+    services.update_profile(member, skills=["cuisine", "couture"], tags="Vélo, tricot, vélo")
+    db.session.commit()
+    assert member.skill_slugs == ["couture", "cuisine"]
+    assert member.tag_names == ["tricot", "vélo"]
+
+
+def test_missing_spatialite_is_one_clear_sentence():
+    # The stdlib sqlite3 of this Python cannot load extensions at all: the real failure.
+    conn = sqlite3.connect(":memory:")
+    with pytest.raises(database.SpatialiteMissing) as err:
+        database._load_spatialite(conn)
+    assert "libsqlite3-mod-spatialite" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PEUPLADE_ENV", "production")
+    with pytest.raises(SystemExit) as err:
+        create_app()
+    assert "SECRET_KEY" in str(err.value)

@@ -1,0 +1,156 @@
+"""Location privacy: public positions, distance bands, and no home coordinates leaking."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from peuplade import geo, privacy
+from peuplade.models import Member
+from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
+
+
+def test_public_position_is_deterministic_and_within_a_cell():
+    home = geo.lat_lon(48.884623, 2.320917)
+    first = privacy.public_position(home)
+    assert all(privacy.public_position(home) == first for _ in range(5))
+    moved = geo.geodesic_distance_m(home, first)
+    # Half the diagonal of a ~222 m cell at most, and not the home itself.
+    assert 0 < moved <= privacy.GRID_METRES * math.sqrt(2) / 2 + 1
+
+
+def test_homes_in_one_cell_share_their_public_position():
+    base = privacy.public_position(geo.lat_lon(48.8846, 2.3209))
+    # Walk a few metres around: most neighbours of a point share the cell centre.
+    same = sum(
+        privacy.public_position(geo.lat_lon(48.8846 + dy * 1e-5, 2.3209 + dx * 1e-5)) == base
+        for dx in range(-3, 4)
+        for dy in range(-3, 4)
+    )
+    assert same >= 25
+
+
+@pytest.mark.parametrize("lat", [0.0, 48.88, 60.0, -33.9])
+def test_cells_are_roughly_square_everywhere(lat):
+    a = privacy.public_position(geo.lat_lon(lat, 10.0))
+    # The next cell to the east is one cell-width away, in metres, at any latitude.
+    step = privacy.GRID_LAT_DEG / math.cos(math.radians(a.lat))
+    b = privacy.public_position(geo.lat_lon(a.lat, a.lon + step))
+    width = geo.geodesic_distance_m(a, b)
+    assert 200 <= width <= 240
+
+
+@pytest.mark.parametrize(
+    ("metres", "label"),
+    [
+        (0, "< 250 m"),
+        (249, "< 250 m"),
+        (250, "~500 m"),
+        (700, "~500 m"),
+        (1000, "~1 km"),
+        (2000, "~2 km"),
+        (4999, "~5 km"),
+        (7000, "> 5 km"),
+    ],
+)
+def test_distance_bands(metres, label):
+    assert privacy.distance_band(metres) == label
+
+
+def _coordinate_patterns(pos: geo.LatLon) -> list[re.Pattern]:
+    """A home written with 4+ decimals (~11 m, finer than the grid), rounded or truncated."""
+    patterns = []
+    for value in (pos.lat, pos.lon):
+        text = f"{value:.10f}"
+        whole, decimals = text.split(".")
+        for n in (4, 5, 6):
+            rounded = f"{round(value, n):.{n}f}"
+            patterns.append(re.compile(re.escape(rounded) + r"(?!\d)"))
+            patterns.append(re.compile(re.escape(f"{whole}.{decimals[:n]}")))
+    return patterns
+
+
+def _other_homes_leaked(body: str, members: list[Member]) -> list[str]:
+    leaks = []
+    for member in members:
+        home = geo.from_element(member.home)
+        for pattern in _coordinate_patterns(home):
+            if pattern.search(body):
+                leaks.append(f"{member.display_name}: {pattern.pattern}")
+    return leaks
+
+
+def _get_routes(app) -> list[str]:
+    """Every parameter-free GET page of the app, plus profile pages."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or rule.arguments:
+            continue
+        paths.append(rule.rule)
+    return sorted(paths)
+
+
+# Homes chosen so that no cell centre shares 3 decimals with them by accident.
+HOMES = {
+    "Alice": (48.884137, 2.319713),
+    "Bruno": (48.883371, 2.327181),
+    "Chloé": (48.885591, 2.321436),
+}
+VIEWER_HOME = (48.886524, 2.316248)  # its own page may show it: it shares no 4 decimals
+
+
+def test_no_page_or_api_answer_shows_another_members_home(app, client, make_member, api):
+    viewer = make_member("Viewer", at=VIEWER_HOME, radius_m=2000, skills=["bricolage"])
+    others = [
+        make_member(name, at=at, radius_m=2000, skills=["bricolage"], tags=["vélo"])
+        for name, at in HOMES.items()
+    ]
+    client.post("/login", data={"email": viewer.email, "password": "lampe tempête 42 cerises"})
+    api.login(viewer.email)
+    paths = _get_routes(app)
+    assert "/neighbours" in paths and "/api/v1/me" in paths  # the crawl covers real pages
+    bodies: dict[str, str] = {}
+    for path in paths:
+        for query in ("", "?skill=bricolage", "?skill=v%C3%A9lo"):
+            response = (
+                client.get(path + query, headers={"Authorization": f"Bearer {api.token}"})
+                if path.startswith("/api/")
+                else client.get(path + query)
+            )
+            assert response.status_code < 500, path
+            bodies[path + query] = response.get_data(as_text=True)
+        for other in others:
+            for template in ("/profile/{}", "/api/v1/members/{}"):
+                p = template.format(other.id)
+                headers = {"Authorization": f"Bearer {api.token}"} if p.startswith("/api/") else {}
+                bodies[p] = client.get(p, headers=headers).get_data(as_text=True)
+    # The crawl really saw the neighbours (so a leak would have had a chance to show).
+    assert any("Chloé" in body for body in bodies.values())
+    leaks = {path: _other_homes_leaked(body, others) for path, body in bodies.items()}
+    assert {p: v for p, v in leaks.items() if v} == {}
+
+
+def test_the_leak_check_catches_a_leak(app, make_member):
+    """Guard: the detector above does find a home written in a page."""
+    member = make_member("Alice", at=HOMES["Alice"])
+    home = geo.from_element(member.home)
+    assert _other_homes_leaked(f'<div data-lat="{home.lat:.5f}">', [member])
+    assert _other_homes_leaked(f'{{"lon": {home.lon}}}', [member])
+    public = geo.from_element(member.public_position)
+    assert not _other_homes_leaked(f'{{"lat": {public.lat}, "lon": {public.lon}}}', [member])
+
+
+def test_members_near_each_other_see_bands_not_metres(app, make_member):
+    from peuplade.extensions import db
+    from peuplade.neighbours.queries import neighbours
+
+    viewer = make_member("Viewer", at=BATIGNOLLES, radius_m=1000)
+    make_member("Near", at=DAMES_LEMERCIER, skills=["jardinage"])
+    make_member("Clichy", at=CLICHY, skills=["jardinage"])
+    rows = db.session.execute(neighbours(viewer, "jardinage")).all()
+    labels = {row[0].display_name: privacy.band_label_for_rank(row.band_rank) for row in rows}
+    assert set(labels) == {"Near", "Clichy"}
+    assert all(label in {b for _, b in privacy.BANDS} for label in labels.values())
+    assert labels["Clichy"] == "~500 m"
