@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_relative_config=True,
     )
-    env_override = {"PEUPLADE_ENV": config["PEUPLADE_ENV"]} if config and "PEUPLADE_ENV" in config else {}
+    env_override = (
+        {"PEUPLADE_ENV": config["PEUPLADE_ENV"]} if config and "PEUPLADE_ENV" in config else {}
+    )
     try:
         import os
 
@@ -62,13 +64,17 @@ def _select_locale() -> str:
     from flask import current_app
     from flask_login import current_user
 
+    if not has_request_context():  # CLI commands and services called outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["BABEL_SUPPORTED_LOCALES"]
     chosen = session.get("lang")
     if chosen in supported:
         return chosen
     if getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
         return current_user.locale
-    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def _register_login_loader() -> None:

@@ -34,7 +34,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     env = dict(os.environ if env is None else env)
     app_env = env.get("PEUPLADE_ENV", "development")
     if app_env not in ENVIRONMENTS:
-        raise ConfigError(f"PEUPLADE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}.")
+        raise ConfigError(
+            f"PEUPLADE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}."
+        )
 
     secret_key = env.get("SECRET_KEY")
     if not secret_key:
@@ -80,6 +82,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "ARGON2_PARAMETERS": ARGON2_OWASP_MINIMUM if app_env == "testing" else ARGON2_PRODUCTION,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_SUPPORTED_LOCALES": ["fr", "en"],
+        "BABEL_TRANSLATION_DIRECTORIES": str(
+            Path(__file__).resolve().parent.parent / "translations"
+        ),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

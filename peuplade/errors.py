@@ -105,6 +105,9 @@ def register_error_handlers(app: Flask) -> None:
             # A handler may have set a precise description (e.g. which JSON field is wrong).
             precise = getattr(exc, "peuplade_message", None)
             response = json_error(status, _HTTP_CODES.get(status, "error"), precise or message)
+            for key, value in exc.get_headers():  # e.g. Allow on 405, WWW-Authenticate
+                if key.lower() != "content-type":
+                    response.headers[key] = value
         else:
             response = render_template("error.html", status=status, message=message), status
         return response

@@ -100,8 +100,8 @@ class point(FunctionElement):
 
 @compiles(point)
 def _point_postgis(element, compiler, **kw):
-    x, y = list(element.clauses)
-    return f"ST_SetSRID(ST_MakePoint({compiler.process(x, **kw)}, {compiler.process(y, **kw)}), {SRID})"
+    x, y = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ST_SetSRID(ST_MakePoint({x}, {y}), {SRID})"
 
 
 @compiles(point, "sqlite")

@@ -15,12 +15,12 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from peuplade import create_app
@@ -89,17 +89,39 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
         port = _free_port()
         run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
         if run_as:
+            # pytest's temp folders are private to root: postgres could not reach them.
+            cluster = Path(tempfile.mkdtemp(prefix="peuplade-pg-"))
             shutil.chown(cluster, "postgres")
         subprocess.run(
-            [*run_as, _pg_bin("initdb"), "-D", str(cluster / "data"), "-U", "postgres",
-             "--auth=trust", "-E", "UTF8"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                _pg_bin("initdb"),
+                "-D",
+                str(cluster / "data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
         )
         subprocess.run(
-            [*run_as, _pg_bin("pg_ctl"), "-D", str(cluster / "data"), "-w", "-l",
-             str(cluster / "log"), "-o", f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1",
-             "start"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(cluster / "data"),
+                "-w",
+                "-l",
+                str(cluster / "log"),
+                "-o",
+                f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
         )
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     u = make_url(url)
@@ -117,8 +139,10 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
         run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
         subprocess.run(
             [*run_as, _pg_bin("pg_ctl"), "-D", str(cluster / "data"), "-m", "fast", "stop"],
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
         )
+        shutil.rmtree(cluster, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -272,7 +296,9 @@ def api(client):
             return h
 
         def get(self, path, **kw):
-            return client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+            return client.get(
+                "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+            )
 
         def post(self, path, json=None, **kw):
             return client.post(
@@ -285,7 +311,9 @@ def api(client):
             )
 
         def delete(self, path, **kw):
-            return client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+            return client.delete(
+                "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+            )
 
         def login(self, email, password=PASSWORD):
             r = self.post("/tokens", json={"email": email, "password": password})
@@ -298,5 +326,3 @@ def api(client):
 
 def pytest_report_header(config):
     return f"peuplade backends: {config.getoption('--db')}"
-
-

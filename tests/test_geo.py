@@ -17,7 +17,9 @@ CENTRE = geo.lat_lon(48.8867, 2.3200)
 def _bulk_members(n: int, seed: int = 7) -> list[geo.LatLon]:
     """n members spread over ~10 km x 10 km of Paris, inserted without argon2."""
     rnd = random.Random(seed)
-    points = [geo.lat_lon(48.815 + rnd.random() * 0.09, 2.25 + rnd.random() * 0.17) for _ in range(n)]
+    points = [
+        geo.lat_lon(48.815 + rnd.random() * 0.09, 2.25 + rnd.random() * 0.17) for _ in range(n)
+    ]
     rows = [
         {
             "email": f"bulk{i}@example.org",

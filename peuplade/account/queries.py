@@ -32,9 +32,10 @@ def visible_members(viewer: Member) -> Select:
     viewer_home = geo.from_element(viewer.home)
     viewer_public = geo.from_element(viewer.public_position)
     mine = geo.within_radius(Member.public_position, viewer_home, viewer.radius_m)
-    theirs = geo.distance_m(
-        Member.public_position, geo.point(viewer_public.lat, viewer_public.lon)
-    ) <= Member.radius_m
+    theirs = (
+        geo.distance_m(Member.public_position, geo.point(viewer_public.lat, viewer_public.lon))
+        <= Member.radius_m
+    )
     return select(Member).where(or_(Member.id == viewer.id, mine, theirs))
 
 

@@ -6,6 +6,7 @@ Every message in a raised error is meant for the member, as is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -98,8 +99,7 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
         msg = _l("Le mot de passe doit faire au plus %(n)s caractères.", n=PASSWORD_MAX)
     elif zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 2:
         msg = _l(
-            "Ce mot de passe est trop facile à deviner. "
-            "Astuce : trois ou quatre mots au hasard."
+            "Ce mot de passe est trop facile à deviner. Astuce : trois ou quatre mots au hasard."
         )
     else:
         return
@@ -276,10 +276,8 @@ def authenticate(email: str, password: str) -> Member | None:
     if member is None:
         # Same work as a real check, so timing does not tell which emails exist.
         _DUMMY_HASH = _DUMMY_HASH or hasher.hash(secrets.token_hex(16))
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(_DUMMY_HASH, password or "")
-        except VerificationError:
-            pass
         return None
     try:
         hasher.verify(member.password_hash, password or "")
@@ -405,3 +403,10 @@ def member_for_token(token: str) -> Member | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now  # coarse, so reads do not write on every call
     return row.member
+
+
+def token_expires_at(token: str) -> datetime | None:
+    """When a bearer token stops working (None for an unknown token)."""
+    return db.session.scalar(
+        select(ApiToken.expires_at).where(ApiToken.token_hash == _token_digest(token))
+    )

@@ -1,5 +1,7 @@
+"""JSON API v1 (../shared/API.md): bearer tokens, JSON errors, OpenAPI document."""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from peuplade.api import routes  # noqa: E402,F401
+from peuplade.api import auth, routes  # noqa: E402,F401

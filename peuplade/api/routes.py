@@ -1,1 +1,195 @@
-from peuplade.api import bp  # noqa: F401
+"""JSON API v1 views: parse (``@operation``), call services/queries, serialise.
+
+One commit per request, after the service call; a ServiceError rolls back
+(``auth.service_error``), so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from peuplade import privacy, public
+from peuplade.account import queries as account_queries
+from peuplade.account import services
+from peuplade.api import bp, schemas, serializers
+from peuplade.api.auth import current_member
+from peuplade.api.openapi import build_spec, operation
+from peuplade.api.parsing import error_response
+from peuplade.errors import ValidationFailed
+from peuplade.extensions import db, limiter
+from peuplade.neighbours import queries as neighbour_queries
+
+SIGN_IN_LIMIT = "10 per minute"  # per client address
+# Postgres integers stop here; a larger id in a URL is simply not found.
+MAX_ID = 2**31 - 1
+
+
+def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services.LocationInput:
+    if isinstance(body, schemas.AddressLocation):
+        return services.LocationInput(address=body.address, choice=body.choice)
+    return services.LocationInput(lat=body.lat, lon=body.lon)
+
+
+def _cursor(text: str) -> neighbour_queries.NeighbourCursor:
+    """A decoded cursor whose values the databases can compare (it may be forged)."""
+    after = neighbour_queries.NeighbourCursor.decode(text)
+    # SQLite refuses ints past 64 bits and PostgreSQL NUL characters: a forged cursor
+    # must get a 422 like any other bad one, not a 500.
+    if not (0 <= after.band <= 1000 and 0 <= after.id <= MAX_ID and "\x00" not in after.name):
+        msg = _("Curseur de pagination invalide.")
+        raise ValidationFailed(msg, {"cursor": msg})
+    return after
+
+
+def _commit_new_member() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two sign-ups with one email at the same instant: the unique index decides.
+        db.session.rollback()
+        msg = _("Un compte existe déjà avec cette adresse e-mail.")
+        raise ValidationFailed(_("Vérifiez les champs signalés."), {"email": msg}) from None
+
+
+@bp.post("/members")
+@public
+@operation(
+    _l("Créer un compte"),
+    body=schemas.RegisterBody,
+    responses={201: schemas.MeOut},
+    description=_l(
+        "`location` : un point {lat, lon} ou une adresse {address, choice?}. Une adresse "
+        "ambiguë donne 422 avec `fields.location` et `candidates` ; renvoyez-la avec "
+        "`choice`. Une adresse e-mail déjà utilisée (quelle que soit la casse) donne 422 "
+        "avec `fields.email`."
+    ),
+)
+def create_member(body: schemas.RegisterBody):
+    member = services.register_member(
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        location=_location(body.location),
+        radius_m=body.radius_m,
+        skills=body.skills,
+        tags=body.tags,
+        bio=body.bio,
+    )
+    _commit_new_member()
+    response = current_app.json.response(serializers.me(member))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.member", member_id=member.id)
+    return response
+
+
+@bp.post("/tokens")
+@public
+@limiter.limit(SIGN_IN_LIMIT)
+@operation(
+    _l("Obtenir un jeton d'accès"),
+    body=schemas.TokenBody,
+    responses={201: schemas.TokenOut},
+    errors={401: "Wrong email or password", 429: "Too many attempts"},
+)
+def create_token(body: schemas.TokenBody):
+    member = services.authenticate(body.email, body.password)
+    if member is None:
+        db.session.rollback()  # nothing to keep
+        return error_response(
+            401, "invalid_credentials", _("Adresse e-mail ou mot de passe incorrect.")
+        )
+    token = services.issue_token(member)
+    expires_at = services.token_expires_at(token)
+    db.session.commit()
+    return serializers.token(token, expires_at), 201
+
+
+@bp.get("/me")
+@operation(_l("Mon compte (avec mon domicile)"), responses={200: schemas.MeOut})
+def me():
+    return serializers.me(current_member())
+
+
+@bp.patch("/me")
+@operation(
+    _l("Modifier mon profil ou mon domicile"),
+    body=schemas.ProfilePatch,
+    responses={200: schemas.MeOut},
+    errors={429: "Home changed too often in the last 30 days"},
+    description=_l(
+        "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer de domicile "
+        "est limité (quelques fois par 30 jours)."
+    ),
+)
+def update_me(body: schemas.ProfilePatch):
+    member = current_member()
+    errors: dict[str, object] = {}
+    ambiguous: services.AmbiguousLocation | None = None
+    try:
+        services.update_profile(
+            member,
+            display_name=body.display_name,
+            bio=body.bio,
+            skills=body.skills,
+            tags=body.tags,
+            radius_m=body.radius_m,
+        )
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if body.location is not None:
+        try:
+            services.change_home(member, _location(body.location))
+        except services.AmbiguousLocation as exc:
+            ambiguous = exc
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if ambiguous is not None:
+        ambiguous.fields.update(errors)  # report every field, candidates included
+        raise ambiguous
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    db.session.commit()
+    return serializers.me(member)
+
+
+@bp.get(f"/members/<int(max={MAX_ID}):member_id>")
+@operation(_l("Profil public d'un voisin"), responses={200: schemas.MemberOut})
+def member(member_id: int):
+    found = account_queries.get_member_or_404(current_member(), member_id)
+    # Thanks come with exchanges (issue 3); until then nobody has been thanked.
+    thanks_count = 0
+    return serializers.member_public(found, thanks_count)
+
+
+@bp.get("/neighbours")
+@operation(
+    _l("Mes voisins, par bande de distance"),
+    query=schemas.NeighboursQuery,
+    responses={200: schemas.NeighbourPage},
+    description=_l(
+        "Les voisins dans mon rayon, éventuellement ayant un savoir-faire ou un mot-clé "
+        "(`skill`), les plus proches d'abord. Jamais de position : une bande de distance."
+    ),
+)
+def neighbours(query: schemas.NeighboursQuery):
+    after = _cursor(query.cursor) if query.cursor else None
+    stmt = neighbour_queries.neighbours(current_member(), query.skill, after)
+    rows = db.session.execute(stmt.limit(query.limit + 1)).all()
+    page, more = rows[: query.limit], len(rows) > query.limit
+    next_cursor = neighbour_queries.cursor_for(page[-1]).encode() if more else None
+    return serializers.neighbour_page(
+        [(row[0], privacy.band_label_for_rank(int(row.band_rank))) for row in page], next_cursor
+    )
+
+
+@bp.get("/openapi.json")
+@public
+@operation(
+    _l("Ce document OpenAPI"),
+    responses={200: {"type": "object", "description": "OpenAPI 3.1"}},
+)
+def openapi():
+    return build_spec(current_app)

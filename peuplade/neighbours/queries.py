@@ -6,6 +6,7 @@ import base64
 import json
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 
 from peuplade import geo, privacy
@@ -30,16 +31,27 @@ class NeighbourCursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             band, name, ident = json.loads(raw)
-            if not (isinstance(band, int) and isinstance(name, str) and isinstance(ident, int)):
+            # Bounded like the columns they stand for: a forged cursor must not reach SQL
+            # with values the database refuses (NUL bytes, integers past 32 bits).
+            if not (
+                isinstance(band, int)
+                and 0 <= band <= len(privacy.BANDS)
+                and isinstance(name, str)
+                and len(name) <= 200
+                and "\x00" not in name
+                and isinstance(ident, int)
+                and 0 < ident < 2**31
+            ):
                 raise ValueError
             return cls(band, name, ident)
         except (ValueError, TypeError, UnicodeDecodeError):
-            raise ValidationFailed(
-                "Curseur de pagination invalide.", {"cursor": "Curseur de pagination invalide."}
-            ) from None
+            msg = _l("Ce lien de page n'est plus valide : revenez à la première page.")
+            raise ValidationFailed(msg, {"cursor": msg}) from None
 
 
-def neighbours(viewer: Member, skill: str | None = None, after: NeighbourCursor | None = None) -> Select:
+def neighbours(
+    viewer: Member, skill: str | None = None, after: NeighbourCursor | None = None
+) -> Select:
     """Members whose public position lies within the viewer's radius of the viewer's home,
     optionally having ``skill`` (a category slug or a free tag), nearest band first.
 
@@ -58,6 +70,9 @@ def neighbours(viewer: Member, skill: str | None = None, after: NeighbourCursor 
     )
     if skill:
         key = skill.strip().casefold()
+        if len(key) > 60 or any(ord(c) < 32 for c in key):
+            msg = _l("Savoir-faire invalide.")
+            raise ValidationFailed(msg, {"skill": msg})
         stmt = stmt.where(
             or_(
                 exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == key),
@@ -68,7 +83,9 @@ def neighbours(viewer: Member, skill: str | None = None, after: NeighbourCursor 
         stmt = stmt.where(
             or_(
                 rank > after.band,
-                and_(rank == after.band, tuple_(name_key, Member.id) > tuple_(after.name, after.id)),
+                and_(
+                    rank == after.band, tuple_(name_key, Member.id) > tuple_(after.name, after.id)
+                ),
             )
         )
     return stmt.order_by(rank, name_key, Member.id)

@@ -1,0 +1,68 @@
+"""Bearer-token authentication and error answers for /api/v1, deny by default.
+
+Every API view needs ``Authorization: Bearer <token>`` unless it is marked with
+``peuplade.public``. Cookie sessions are never consulted here: a browser that is
+logged in but sends no token gets 401, so no CSRF is possible under /api/.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+
+from peuplade.account import services
+from peuplade.api import bp
+from peuplade.api.parsing import error_response
+from peuplade.errors import ServiceError
+from peuplade.extensions import db
+from peuplade.models import Member
+
+
+def current_member() -> Member:
+    """The member whose token authenticated this request (views that are not public)."""
+    member = g.get("api_member")
+    if member is None:  # only reachable if a view is wrongly marked public
+        raise RuntimeError("current_member() in a public API view")
+    return member
+
+
+def _bearer_token() -> str | None:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _unauthorized(message: str):
+    response = error_response(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="peuplade"'
+    return response
+
+
+@bp.before_request
+def require_token():
+    if request.method == "OPTIONS":
+        return None  # Flask's automatic answer lists methods only
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "peuplade_public", False):
+        return None
+    token = _bearer_token()
+    if token is None:
+        return _unauthorized(_("Authentifiez-vous avec un jeton : Authorization: Bearer <jeton>."))
+    member = services.member_for_token(token)
+    if member is None:
+        return _unauthorized(_("Jeton invalide, expiré ou révoqué. Demandez-en un nouveau."))
+    if db.session.dirty:
+        # member_for_token noted last_used_at: keep that apart from the view's own commit.
+        db.session.commit()
+    g.api_member = member
+    return None
+
+
+@bp.errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    """A service said no: undo anything it flushed, answer with the contract's shape."""
+    db.session.rollback()
+    extra = {}
+    if isinstance(exc, services.AmbiguousLocation):
+        extra["candidates"] = [candidate.label for candidate in exc.candidates]
+    return error_response(exc.status, exc.code, exc.message, exc.fields, **extra)

@@ -1,0 +1,171 @@
+"""Reading API requests: JSON bodies and query strings into the pydantic models of
+``schemas.py``, with every problem turned into the contract's error shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ValidationError
+
+from peuplade.errors import ServiceError, ValidationFailed
+from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
+
+M = TypeVar("M", bound=BaseModel)
+
+# Longer integers are no valid value of any field; Python would refuse past 4300 digits.
+_MAX_INT_DIGITS = 30
+
+
+class BadRequest(ServiceError):
+    status = 400
+    code = "malformed"
+
+
+class UnsupportedMediaType(ServiceError):
+    # 400 rather than 415: the issue asks for "a 400 with field messages" on bad input.
+    status = 400
+    code = "unsupported_media_type"
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: Any,
+    fields: dict[str, Any] | None = None,
+    **extra: Any,
+):
+    """``{"error": {"code", "message", "fields"?, ...extra}}`` with ``status``."""
+    error: dict[str, Any] = {"code": code, "message": str(message)}
+    if fields:
+        error["fields"] = {name: str(text) for name, text in fields.items()}
+    error.update(extra)
+    response = jsonify({"error": error})
+    response.status_code = status
+    return response
+
+
+def _parse_int(text: str) -> int | float:
+    # A number too long to be any valid value: inf fails every field's check (422).
+    return int(text) if len(text.lstrip("-")) <= _MAX_INT_DIGITS else float("inf")
+
+
+def json_body() -> Any:
+    """The request's JSON document; BadRequest/UnsupportedMediaType otherwise.
+
+    A body above MAX_CONTENT_LENGTH makes ``get_data`` raise 413 (JSON under /api/).
+    NaN and Infinity literals are parsed (Python's json accepts them) and then refused
+    by the models as non-finite numbers, with a 422 naming the field.
+    """
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            _("Envoyez un document JSON avec l'en-tête Content-Type: application/json.")
+        )
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw, parse_int=_parse_int)
+    except (ValueError, RecursionError):
+        raise BadRequest(_("Le corps de la requête n'est pas du JSON valide.")) from None
+
+
+def parse_body(model: type[M]) -> M:
+    """The request body validated by ``model``; 400 or 422 with ``fields`` otherwise."""
+    data = json_body()
+    if not isinstance(data, dict):
+        raise BadRequest(_("Le corps de la requête doit être un objet JSON ({...})."))
+    return validate(model, data)
+
+
+def parse_query(model: type[M]) -> M:
+    """The query string validated by ``model`` (first value of each parameter)."""
+    return validate(model, request.args.to_dict())
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), field_errors(exc)) from None
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """One clear message per top-level field (the first problem found in it)."""
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        name = str(loc[0]) if loc else "body"
+        if name not in fields:
+            fields[name] = _message(name, error)
+    return fields
+
+
+def _message(name: str, error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    loc = [str(part) for part in error["loc"]]
+    if error.get("input") is None and kind != "missing" and len(loc) == 1:
+        return _("La valeur null n'est pas acceptée : omettez le champ.")
+    if kind == "missing" and len(loc) == 1:
+        return _("Ce champ est obligatoire.")
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            return _("Champ inconnu.")
+        return _("Champ inconnu : %(name)s.", name=loc[-1])
+    if name == "location":
+        return _location_message(loc, kind)
+    if name == "radius_m":
+        return _(
+            "Le rayon doit être un nombre entier de mètres entre %(min)s et %(max)s.",
+            min=RADIUS_MIN_M,
+            max=RADIUS_MAX_M,
+        )
+    if name == "limit":
+        return _("limit doit être un nombre entier entre 1 et %(max)s.", max=ctx.get("le", 100))
+    prefix = ""
+    if len(loc) > 1 and loc[1].isdigit():
+        prefix = _("Élément n°%(n)s : ", n=int(loc[1]) + 1)
+    return prefix + _type_message(kind, ctx)
+
+
+def _location_message(loc: list[str], kind: str) -> str:
+    part = loc[-1] if len(loc) > 2 else ""
+    if part in ("lat", "lon"):
+        return _(
+            "Position invalide : latitude entre -90 et 90, longitude entre -180 et 180 "
+            "(des nombres)."
+        )
+    if part == "address":
+        return _("Indiquez l'adresse sous forme de texte (200 caractères au plus).")
+    if part == "choice":
+        return _("choice doit être le numéro (à partir de 0) d'une des adresses proposées.")
+    if kind == "missing" and len(loc) > 2:
+        return _("Indiquez lat et lon, ou une adresse.")
+    return _('Indiquez {"lat": .., "lon": ..} ou {"address": "..."}.')
+
+
+def _type_message(kind: str, ctx: dict[str, Any]) -> str:
+    if kind in ("string_type", "string_sub_type"):
+        return _("Doit être un texte.")
+    if kind == "string_too_long":
+        return _("%(n)s caractères au plus.", n=ctx.get("max_length"))
+    if kind == "string_too_short":
+        return _("Ne peut pas être vide.")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _("Doit être un nombre entier.")
+    if kind in ("float_type", "float_parsing"):
+        return _("Doit être un nombre.")
+    if kind == "finite_number":
+        return _("Doit être un nombre fini.")
+    if kind == "list_type":
+        return _("Doit être une liste.")
+    if kind == "too_long":
+        return _("%(n)s éléments au plus.", n=ctx.get("max_length"))
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return _("Doit être un objet JSON.")
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Valeur trop petite.")
+    if kind in ("less_than_equal", "less_than"):
+        return _("Valeur trop grande.")
+    return _("Valeur invalide.")

@@ -1,0 +1,200 @@
+"""GET /api/v1/openapi.json describes exactly the API that runs."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from peuplade.api import schemas
+from peuplade.api.openapi import REF, RequestJsonSchema, api_rules, documented_methods, openapi_path
+from tests.conftest import CLICHY
+
+
+@pytest.fixture
+def spec(client):
+    r = client.get("/api/v1/openapi.json")  # public: no token
+    assert r.status_code == 200
+    assert r.mimetype == "application/json"
+    return r.get_json()
+
+
+def _refs(value):
+    """Every $ref anywhere in a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "$ref":
+                yield item
+            else:
+                yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+def _model_of(content: dict) -> str:
+    return content["application/json"]["schema"]["$ref"].removeprefix("#/components/schemas/")
+
+
+def test_document_is_openapi_3_1_with_bearer_auth(spec):
+    assert spec["openapi"] == "3.1.0"
+    assert spec["info"]["title"] and spec["info"]["version"] == "1"
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert spec["security"] == [{"bearer": []}]
+
+
+def test_every_api_route_and_method_is_documented(app, spec):
+    expected = set()
+    for rule in api_rules(app):
+        path, _params = openapi_path(rule.rule)
+        for method in documented_methods(rule.methods):
+            expected.add((path, method.lower()))
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    assert documented == expected
+    assert {
+        ("/api/v1/members", "post"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me", "patch"),
+        ("/api/v1/members/{member_id}", "get"),
+        ("/api/v1/neighbours", "get"),
+        ("/api/v1/openapi.json", "get"),
+    } <= documented
+
+
+def test_public_operations_are_exactly_the_public_views(app, spec):
+    for rule in api_rules(app):
+        is_public = getattr(app.view_functions[rule.endpoint], "peuplade_public", False)
+        path, _params = openapi_path(rule.rule)
+        for method in documented_methods(rule.methods):
+            op = spec["paths"][path][method.lower()]
+            if is_public:
+                assert op["security"] == [], (path, method)
+            else:
+                assert "security" not in op  # the document-wide bearer requirement
+                assert "401" in op["responses"], (path, method)
+    public = {
+        (p, m)
+        for p, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if op.get("security") == []
+    }
+    assert public == {
+        ("/api/v1/members", "post"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/openapi.json", "get"),
+    }
+
+
+def test_request_bodies_are_the_models_the_views_parse(app, spec):
+    components = spec["components"]["schemas"]
+    seen = 0
+    for rule in api_rules(app):
+        op_meta = app.view_functions[rule.endpoint].api_operation
+        path, _params = openapi_path(rule.rule)
+        for method in documented_methods(rule.methods):
+            op = spec["paths"][path][method.lower()]
+            if op_meta.body is None:
+                assert "requestBody" not in op
+                continue
+            seen += 1
+            name = _model_of(op["requestBody"]["content"])
+            assert name == op_meta.body.__name__
+            model_schema = op_meta.body.model_json_schema(
+                ref_template=REF, schema_generator=RequestJsonSchema
+            )
+            model_schema.pop("$defs", None)
+            assert components[name] == model_schema
+            for status in ("400", "413", "422"):
+                assert _model_of(op["responses"][status]["content"]) == "Error"
+    assert seen == 3  # POST /members, POST /tokens, PATCH /me
+    assert components["RegisterBody"]["required"] == [
+        "email",
+        "password",
+        "display_name",
+        "location",
+    ]
+    assert components["RegisterBody"]["additionalProperties"] is False
+
+
+def test_optional_fields_are_documented_as_omittable_not_nullable(spec):
+    """Explicit nulls are refused (422): the document must not advertise them."""
+    patch = spec["components"]["schemas"]["ProfilePatch"]
+    assert "required" not in patch
+    assert patch["properties"]["radius_m"]["type"] == "integer"
+    assert patch["properties"]["radius_m"]["minimum"] == 200
+    assert patch["properties"]["radius_m"]["maximum"] == 5000
+    text = str(spec["components"]["schemas"]["RegisterBody"]) + str(patch)
+    assert "'null'" not in text
+
+
+def test_every_reference_resolves(spec):
+    components = spec["components"]["schemas"]
+    refs = set(_refs(spec))
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/")
+        assert ref.removeprefix("#/components/schemas/") in components, ref
+
+
+def test_neighbours_parameters_are_documented(spec):
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/neighbours"]["get"]["parameters"]}
+    assert set(params) == {"skill", "cursor", "limit"}
+    assert params["limit"]["schema"]["minimum"] == 1
+    assert params["limit"]["schema"]["maximum"] == 100
+    member = spec["paths"]["/api/v1/members/{member_id}"]["get"]["parameters"]
+    assert member == [
+        {
+            "name": "member_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    ]
+
+
+def _assert_matches(data: dict, model: type[BaseModel]) -> None:
+    """The answer has exactly the documented keys, and their documented types."""
+    assert set(data) == set(model.model_fields), model.__name__
+    model.model_validate(data)
+
+
+def test_real_answers_match_their_documented_models(api, make_member, spec):
+    r = api.post(
+        "/members",
+        json={
+            "email": "nadia@example.org",
+            "password": "lampe tempête 42 cerises",
+            "display_name": "Nadia",
+            "location": {"lat": 48.88462, "lon": 2.32091},
+        },
+    )
+    assert (
+        _model_of(spec["paths"]["/api/v1/members"]["post"]["responses"]["201"]["content"])
+        == "MeOut"
+    )
+    _assert_matches(r.get_json(), schemas.MeOut)
+    r = api.post(
+        "/tokens", json={"email": "nadia@example.org", "password": "lampe tempête 42 cerises"}
+    )
+    _assert_matches(r.get_json(), schemas.TokenOut)
+    api.token = r.get_json()["token"]
+    _assert_matches(api.get("/me").get_json(), schemas.MeOut)
+    other = make_member("Bruno", at=CLICHY)
+    _assert_matches(api.get(f"/members/{other.id}").get_json(), schemas.MemberOut)
+    page = api.get("/neighbours").get_json()
+    _assert_matches(page, schemas.NeighbourPage)
+    _assert_matches(page["items"][0], schemas.NeighbourOut)
+    _assert_matches(page["items"][0]["member"], schemas.MemberSummaryOut)
+    error = api.patch("/me", json={"radius_m": 1}).get_json()
+    _assert_matches(error, schemas.ErrorOut)
+    assert set(error["error"]) <= set(schemas.ErrorDetail.model_fields)
+
+
+def test_an_undocumented_api_route_is_refused(make_app):
+    """A new API view without @operation cannot slip out of the document."""
+    from peuplade.api.openapi import build_spec
+
+    app = make_app()
+    app.add_url_rule("/api/v1/secret", endpoint="api.secret", view_func=lambda: {})
+    with app.app_context(), pytest.raises(RuntimeError, match=r"api\.secret"):
+        build_spec(app)
