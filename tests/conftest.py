@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from peuplade import create_app
@@ -179,6 +180,19 @@ def _empty_tables() -> None:
             conn.execute(table.delete())
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production.
+
+    Flask reuses an app context that is already pushed (the ``app`` fixture holds
+    one for the test body), which would share ``g`` - the logged-in member, the
+    locale - and the database session between requests and between clients.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(backend):
     """Build an app on the current backend with config overrides; tables emptied after."""
@@ -186,6 +200,7 @@ def make_app(backend):
 
     def factory(**overrides):
         app = create_app(_test_config(backend, **overrides))
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 

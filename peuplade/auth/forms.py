@@ -1,0 +1,167 @@
+"""Forms for logging in and registering. Rules live in account.services; forms only
+carry what the member typed and show the errors the services report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired
+
+from peuplade import categories
+from peuplade.account.services import LocationInput
+from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
+
+
+def add_error(field: Field, message: object) -> None:
+    """Attach one more error to a field (errors are a tuple until validate() ran)."""
+    field.errors = [*field.errors, str(message)]
+
+
+def apply_service_errors(
+    form: FlaskForm, fields: Mapping[str, object], renames: Mapping[str, str] | None = None
+) -> list[str]:
+    """Put a service's field errors next to the matching form fields.
+
+    ``renames`` maps a service field name to a form field name (``location`` ->
+    ``address``). Returns the messages that match no field, for the summary.
+    """
+    renames = {"location": "address", **(renames or {})}
+    orphans: list[str] = []
+    for name, message in fields.items():
+        target = getattr(form, renames.get(name, name), None)
+        if isinstance(target, Field):
+            add_error(target, message)
+        else:
+            orphans.append(str(message))
+    return orphans
+
+
+def location_input(form: FlaskForm) -> LocationInput:
+    """What the member gave for their home: a map point wins over the address."""
+    choice = None
+    raw_choice = request.form.get("address_choice", "")
+    # A choice only counts for the address it was offered for.
+    if (
+        raw_choice.isascii()
+        and raw_choice.isdigit()
+        and len(raw_choice) < 4
+        and request.form.get("choice_for") == form.address.data
+    ):
+        choice = int(raw_choice)
+    return LocationInput(
+        address=form.address.data or None,
+        lat=form.lat.data or None,
+        lon=form.lon.data or None,
+        choice=choice,
+    )
+
+
+def forget_bad_point(form) -> None:
+    """A rejected map point must not be sent again as is."""
+    if form.address.errors and (form.lat.data or form.lon.data):
+        form.lat.data = form.lon.data = ""
+
+
+class SkillsField(SelectMultipleField):
+    """Checkboxes of the fixed skills; the service rejects unknown slugs."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, validate_choice=False, **kwargs)
+
+    def pre_validate(self, form) -> None:  # the service checks the slugs, with its message
+        return None
+
+
+RADIUS_HINT = _l(
+    "Entre %(min)s et %(max)s mètres. Vous verrez les voisins qui habitent à cette distance "
+    "de chez vous. 1000 mètres, c'est environ 12 minutes à pied.",
+    min=RADIUS_MIN_M,
+    max=RADIUS_MAX_M,
+)
+TAGS_HINT = _l("Séparés par des virgules. Par exemple : vélo, tricot, piano.")
+
+
+def radius_field() -> StringField:
+    # A number input, but kept as text: the service gives the one range message.
+    return StringField(
+        _l("Rayon de votre voisinage, en mètres"),
+        description=RADIUS_HINT,
+        default=str(RADIUS_DEFAULT_M),
+        render_kw={
+            "type": "number",
+            "min": RADIUS_MIN_M,
+            "max": RADIUS_MAX_M,
+            "step": 50,
+            "inputmode": "numeric",
+        },
+    )
+
+
+def address_field() -> StringField:
+    # The home as an address; a point picked on the map goes in hidden lat/lon fields.
+    return StringField(_l("Adresse"), render_kw={"autocomplete": "street-address"})
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[InputRequired(message=_l("Indiquez votre adresse e-mail."))],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[InputRequired(message=_l("Indiquez votre mot de passe."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[InputRequired(message=_l("Indiquez votre adresse e-mail."))],
+        render_kw={"autocomplete": "email"},
+    )
+    display_name = StringField(
+        _l("Votre nom"),
+        validators=[InputRequired(message=_l("Indiquez un nom (un prénom suffit)."))],
+        render_kw={"autocomplete": "given-name", "maxlength": 60},
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[InputRequired(message=_l("Choisissez un mot de passe."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Mot de passe, encore une fois"),
+        validators=[
+            InputRequired(message=_l("Tapez le mot de passe une deuxième fois.")),
+            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    address = address_field()
+    lat = HiddenField()
+    lon = HiddenField()
+    radius_m = radius_field()
+    skills = SkillsField(_l("Vos savoir-faire"))
+    tags = StringField(
+        _l("Autres choses que vous savez faire ou aimez faire"), description=TAGS_HINT
+    )
+    bio = TextAreaField(_l("Quelques mots sur vous"), render_kw={"maxlength": 1000, "rows": 4})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skills.choices = categories.choices()  # per request: labels follow the language
