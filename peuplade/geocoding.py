@@ -108,6 +108,8 @@ class OfflineGazetteer:
     ) -> list[Location] | Location | None:
         q = normalise(query)
         words = set(q.split())
+        if not words:  # punctuation only: the empty set would match every entry
+            return None
         exact = [e for e in self.entries if q in e[3]]
         matches = exact or [e for e in self.entries if any(words <= ws for ws in e[2])]
         found = [
@@ -161,18 +163,25 @@ class Geocoder:
             if key in self._cache:
                 return self._cache[key]
         try:
-            found = self.provider.geocode(address, exactly_one=False, limit=MAX_CANDIDATES)
+            # Ask for more than we show: near-duplicates are merged before the list is cut.
+            found = self.provider.geocode(address, exactly_one=False, limit=MAX_CANDIDATES * 2)
         except GeocoderTimedOut as exc:
             log.warning("geocoder %s timed out", self.name)
             raise GeocoderUnavailable(
-                _l("Le service d'adresses ne répond pas. Réessayez dans un instant, "
-                   "ou placez votre domicile sur la carte.")
+                _l(
+                    "Le service d'adresses ne répond pas. Réessayez dans un instant, "
+                    "ou placez votre domicile sur la carte."
+                )
             ) from exc
-        except GeopyError as exc:
+        except (GeopyError, AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            # geopy's parsers raise KeyError & co. on a malformed answer: still "unavailable".
+            # The address is not logged: it is usually a member's home.
             log.warning("geocoder %s failed: %s", self.name, type(exc).__name__)
             raise GeocoderUnavailable(
-                _l("Le service d'adresses est indisponible. Réessayez plus tard, "
-                   "ou placez votre domicile sur la carte.")
+                _l(
+                    "Le service d'adresses est indisponible. Réessayez plus tard, "
+                    "ou placez votre domicile sur la carte."
+                )
             ) from exc
         result = _candidates_from(found or [])
         with self._lock:
@@ -229,11 +238,13 @@ def resolve(address: str, choice: int | None = None) -> Candidate:
         raise AddressNotFound(_l("Indiquez une adresse."))
     if len(address) > MAX_ADDRESS_LENGTH:
         raise AddressNotFound(_l("Cette adresse est trop longue."))
-    cands = _distinct(get_geocoder().candidates(address))
+    cands = _distinct(get_geocoder().candidates(address))[:MAX_CANDIDATES]
     if not cands:
         raise AddressNotFound(
-            _l("Adresse introuvable. Vérifiez le numéro et la rue, ajoutez la ville, "
-               "ou placez votre domicile sur la carte.")
+            _l(
+                "Adresse introuvable. Vérifiez le numéro et la rue, ajoutez la ville, "
+                "ou placez votre domicile sur la carte."
+            )
         )
     if choice is not None:
         if 0 <= choice < len(cands):
@@ -241,8 +252,10 @@ def resolve(address: str, choice: int | None = None) -> Candidate:
         raise AddressAmbiguous(_l("Choisissez une des adresses proposées."), cands)
     if len(cands) > 1:
         raise AddressAmbiguous(
-            _l("Plusieurs adresses correspondent. Choisissez la vôtre, "
-               "ou précisez le code postal et la ville."),
+            _l(
+                "Plusieurs adresses correspondent. Choisissez la vôtre, "
+                "ou précisez le code postal et la ville."
+            ),
             cands,
         )
     return cands[0]
