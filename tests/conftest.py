@@ -3,7 +3,8 @@ PostgreSQL + PostGIS (``--db=spatialite|postgis|both``, default both).
 
 PostgreSQL: the server of ``TEST_DATABASE_URL`` if set, else the one on
 127.0.0.1:5432 (as in CI), else a throwaway cluster (initdb + pg_ctl on a
-temporary folder and a free port) started for the session. Each session works
+temporary folder and a free port) started for the session
+(``PEUPLADE_TEST_THROWAWAY_PG=1`` forces that last one). Each session works
 in a database of its own, ``peuplade_test_<pid>``, dropped at the end, so runs
 in parallel never share rows.
 """
@@ -84,7 +85,8 @@ def _server_answers(url: str) -> bool:
 def postgres_url(tmp_path_factory) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
     cluster = None
-    if not os.environ.get("TEST_DATABASE_URL") and not _server_answers(url):
+    forced = os.environ.get("PEUPLADE_TEST_THROWAWAY_PG") == "1"
+    if forced or (not os.environ.get("TEST_DATABASE_URL") and not _server_answers(url)):
         # No server here: start a throwaway cluster of our own.
         cluster = tmp_path_factory.mktemp("pgcluster")
         port = _free_port()
