@@ -120,8 +120,8 @@ def test_bad_registration_says_which_field_and_writes_nothing(app, overrides, fi
 
 def test_all_field_errors_are_reported_together(app):
     with pytest.raises(ValidationFailed) as err:
-        _register(email="x", password="short", radius_m=10)
-    assert {"email", "password", "radius_m"} <= set(err.value.fields)
+        _register(email="x", password="short", radius_m=10, location=services.LocationInput())
+    assert {"email", "password", "radius_m", "location"} <= set(err.value.fields)
 
 
 def test_registration_stores_a_public_position_not_the_home(app):

@@ -183,6 +183,11 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
     return cleaned
 
 
+def _has_location(location: LocationInput) -> bool:
+    given = (location.address or "").strip(), location.lat, location.lon
+    return any(value not in (None, "") for value in given)
+
+
 def resolve_location(location: LocationInput) -> LatLon:
     """The point for a home: a picked point, or the geocoded address."""
     if location.lat not in (None, "") or location.lon not in (None, ""):
@@ -240,7 +245,10 @@ def register_member(
     except ValidationFailed as exc:
         errors.update(exc.fields)
     home = None
-    if not errors:  # geocode last: it may call a remote service
+    if not _has_location(location):
+        msg = _l("Indiquez votre adresse, ou placez votre domicile sur la carte.")
+        errors["location"] = msg
+    elif not errors:  # geocode last: it may call a remote service
         home = resolve_location(location)
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
