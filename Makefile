@@ -1,0 +1,108 @@
+# Peuplade: `make run` to try it, `make test` to check it. `make help` lists everything.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+BENCH_ARGS ?= --sizes 20000 --runs 5
+QUARTIERS := data/quartiers-paris.geojson
+# apt needs root: use sudo only when we are not root already.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export FLASK_APP := wsgi
+
+# $(call apt_install,packages...): install Debian packages, or explain what to install.
+define apt_install
+	@if command -v apt-get >/dev/null; then \
+		echo "Installing $(1) with apt-get..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else \
+		echo "Please install $(1) (or your system's equivalent), then run make again." >&2; \
+		exit 1; \
+	fi
+endef
+
+# Exit status 0 when table $(1) is empty (so the demo quartiers must be loaded).
+is_empty = $(BIN)/python -c "import sys; from peuplade import create_app; \
+from peuplade.extensions import db; from peuplade.models import $(1); \
+app = create_app(); app.app_context().push(); \
+sys.exit(0 if db.session.scalar(db.select(db.func.count()).select_from($(1))) == 0 else 1)"
+
+# Loads .env (if any) into the environment of the command that follows.
+with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
+
+.PHONY: help install spatialite postgis run test lint bench clean
+
+help: ## show this help
+	@echo "Peuplade - neighbourhood mutual aid"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_ARGS='$(PYTEST_ARGS)' BENCH_ARGS='$(BENCH_ARGS)'"
+
+install: $(INSTALLED) spatialite ## create .venv, install Python deps and SpatiaLite
+
+$(INSTALLED): setup.cfg pyproject.toml
+	@if [ ! -x $(BIN)/pip ]; then \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+			rm -rf $(VENV); \
+			echo "python3 -m venv failed: installing python3-venv"; \
+			$(SUDO) apt-get update -qq && \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+			$(PYTHON) -m venv $(VENV); \
+		}; \
+	fi
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+spatialite: $(INSTALLED)
+	@$(BIN)/python -c "import sqlean; c = sqlean.connect(':memory:'); \
+		c.enable_load_extension(True); c.load_extension('mod_spatialite')" 2>/dev/null \
+		|| $(MAKE) --no-print-directory _apt PACKAGES=libsqlite3-mod-spatialite
+
+# The suite's PostGIS half needs the server binaries and the extension (conftest starts a
+# throwaway cluster when no server answers on 127.0.0.1:5432).
+postgis:
+	@major=$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1); \
+	if [ -n "$$major" ] && ls /usr/share/postgresql/$$major/extension/postgis.control >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	if [ -z "$$major" ] && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq; \
+		major=$$(apt-cache search --names-only '^postgresql-[0-9]+-postgis-3$$' \
+			| sed -E 's/^postgresql-([0-9]+)-.*/\1/' | sort -n | tail -1); \
+	fi; \
+	$(MAKE) --no-print-directory _apt PACKAGES="postgresql-$${major:-15}-postgis-3"
+
+_apt:
+	$(call apt_install,$(PACKAGES))
+
+run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
+	@$(with_env) \
+	$(BIN)/flask db upgrade && \
+	if $(call is_empty,Quartier); then $(BIN)/flask import-quartiers $(QUARTIERS); fi && \
+	$(BIN)/flask seed-demo && \
+	echo "Peuplade: http://$(HOST):$(PORT)" && \
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install postgis ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff check + ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install ## time the neighbours radius query with and without the spatial index
+	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)
+
+clean: ## remove the local database and caches (keeps .venv)
+	rm -rf instance/peuplade.sqlite* .pytest_cache .ruff_cache

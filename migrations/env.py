@@ -1,0 +1,72 @@
+"""Alembic environment for Flask-Migrate, on SQLite + SpatiaLite and PostgreSQL + PostGIS."""
+
+import importlib.util
+import logging
+from logging.config import fileConfig
+from pathlib import Path
+
+from alembic import context
+from flask import current_app
+from geoalchemy2 import alembic_helpers
+
+import peuplade.models  # noqa: F401 - every table must be in the metadata for autogenerate
+
+config = context.config
+
+# Tests run migrations in-process: leave pytest's logging set-up alone.
+if config.config_file_name is not None and not current_app.testing:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+target_db = current_app.extensions["migrate"].db
+
+_spec = importlib.util.spec_from_file_location(
+    "peuplade_schema_filter", Path(__file__).with_name("schema_filter.py")
+)
+schema_filter = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(schema_filter)
+
+
+def _skip_empty_revision(context, revision, directives):
+    # `flask db migrate` with no model change writes no empty revision file.
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def configure_args(dialect_name: str) -> dict:
+    """The context options shared by migrations and tests/test_migrations.py."""
+    return {
+        "target_metadata": target_db.metadata,
+        # GeoAlchemy2: skip SpatiaLite/PostGIS system tables, create spatial indexes once.
+        "include_object": schema_filter.include_object,
+        "render_item": alembic_helpers.render_item,
+        # SQLite cannot ALTER most things: rebuild tables in batches instead.
+        "render_as_batch": dialect_name == "sqlite",
+    }
+
+
+def run_migrations_offline() -> None:
+    url = target_db.engine.url.render_as_string(hide_password=False)
+    context.configure(url=url, literal_binds=True, **configure_args(target_db.engine.dialect.name))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault(
+        "process_revision_directives", alembic_helpers.writer.chain(_skip_empty_revision)
+    )
+    with target_db.engine.connect() as connection:
+        context.configure(
+            connection=connection, **{**conf_args, **configure_args(connection.dialect.name)}
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,216 @@
+"""Alembic migrations agree with the models and run up and down with data, on both backends.
+
+Each test migrates its OWN fresh database (a new SQLite file; a throwaway PostgreSQL
+database on the test server), never the shared test schema built by conftest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+from collections.abc import Iterator
+
+import flask_migrate
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from peuplade import ROOT, create_app, geo, privacy
+from peuplade.extensions import db
+from peuplade.models import Member, MemberSkill, MemberTag, Quartier
+
+OUR_TABLES = {"members", "member_skills", "member_tags", "home_changes", "api_tokens", "quartiers"}
+
+_spec = importlib.util.spec_from_file_location(
+    "peuplade_schema_filter", ROOT / "migrations" / "schema_filter.py"
+)
+schema_filter = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(schema_filter)
+
+
+def pytest_generate_tests(metafunc):
+    if "fresh_db" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        backends = ("spatialite", "postgis") if chosen == "both" else (chosen,)
+        metafunc.parametrize("fresh_db", backends, indirect=True)
+
+
+def _pg_admin(url: str, dbname: str = "postgres") -> psycopg.Connection:
+    u = make_url(url)
+    return psycopg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, dbname=dbname, autocommit=True
+    )
+
+
+@pytest.fixture
+def fresh_db(request, tmp_path) -> Iterator[str]:
+    """The URL of a new, empty database of the requested backend."""
+    if request.param == "spatialite":
+        yield "sqlite:///" + str(tmp_path / "migrated.sqlite")
+        return
+    server_url = request.getfixturevalue("postgres_url")
+    name = f"peuplade_mig_{secrets.token_hex(4)}"
+    with _pg_admin(server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with _pg_admin(server_url, name) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _pg_admin(server_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated_app(fresh_db):
+    app = create_app(
+        {
+            "PEUPLADE_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": fresh_db,
+            "SECRET_KEY": "test-secret",
+            "GEOCODER": "offline",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _our_tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names()) & OUR_TABLES
+
+
+def _schema_differences() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_object": schema_filter.include_object,
+                "compare_type": True,
+                "target_metadata": db.metadata,
+            },
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def _add_member_with_data() -> int:
+    home = geo.lat_lon(48.88335, 2.31841)  # Square des Batignolles
+    quartier = Quartier(
+        slug="batignolles",
+        name="Batignolles",
+        arrondissement=17,
+        geom=geo.geometry_from_wkt(
+            "MULTIPOLYGON(((2.30 48.87, 2.34 48.87, 2.34 48.90, 2.30 48.90, 2.30 48.87)))"
+        ),
+    )
+    member = Member(
+        email="marguerite@example.org",
+        display_name="Marguerite",
+        password_hash="not-a-real-hash",  # argon2 is not what this test is about
+        home=geo.to_element(home),
+        public_position=geo.to_element(privacy.public_position(home)),
+        radius_m=1000,
+        quartier=quartier,
+    )
+    member.skills.append(MemberSkill(skill="bricolage"))
+    member.tags.append(MemberTag(tag="vélo"))
+    db.session.add(member)
+    db.session.commit()
+    return member.id
+
+
+def test_upgrade_head_builds_the_schema_of_the_models(migrated_app):
+    flask_migrate.upgrade()
+
+    assert _our_tables() == OUR_TABLES
+    assert _schema_differences() == []
+
+
+def test_compare_would_see_a_missing_table(migrated_app):
+    # The comparison above must be able to fail: a dropped table shows up as a difference.
+    flask_migrate.upgrade()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE member_tags"))
+
+    differences = _schema_differences()
+
+    assert [(d[0], d[1].name) for d in differences if d[0] == "add_table"] == [
+        ("add_table", "member_tags")
+    ]
+
+
+def test_spatial_index_exists_after_upgrade(migrated_app):
+    flask_migrate.upgrade()
+    member_id = _add_member_with_data()
+
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            registered = conn.execute(
+                text(
+                    "SELECT f_table_name, f_geometry_column, srid, spatial_index_enabled "
+                    "FROM geometry_columns ORDER BY f_table_name, f_geometry_column"
+                )
+            ).all()
+            assert [tuple(r) for r in registered] == [
+                ("members", "home", 4326, 0),
+                ("members", "public_position", 4326, 1),
+                ("quartiers", "geom", 4326, 1),
+            ]
+            # The R*Tree is filled by SpatiaLite's triggers: the new member is in it.
+            in_rtree = (
+                conn.execute(
+                    text(
+                        "SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'members' "
+                        "AND f_geometry_column = 'public_position' "
+                        "AND search_frame = BuildMbr(2.30, 48.87, 2.34, 48.90, 4326)"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            assert in_rtree == [member_id]
+        else:
+            indexdef = conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes "
+                    "WHERE tablename = 'members' AND indexname = 'idx_members_public_position'"
+                )
+            ).scalar_one()
+            assert "USING gist (public_position)" in indexdef
+
+    # And the radius query finds the member through it.
+    centre = geo.lat_lon(48.88337, 2.32718)  # Place de Clichy, ~650 m away
+    found = db.session.scalars(
+        db.select(Member.id).where(geo.within_radius(Member.public_position, centre, 1000))
+    ).all()
+    assert found == [member_id]
+
+
+def test_downgrade_with_data_then_upgrade_again(migrated_app):
+    flask_migrate.upgrade()
+    _add_member_with_data()
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="base")
+
+    assert _our_tables() == set()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            # No orphan geometry registrations or R*Tree tables are left behind.
+            assert conn.execute(text("SELECT COUNT(*) FROM geometry_columns")).scalar_one() == 0
+            leftovers = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name LIKE 'idx_members%'")
+            ).all()
+            assert leftovers == []
+
+    flask_migrate.upgrade()
+
+    assert _our_tables() == OUR_TABLES
+    assert db.session.scalar(db.select(db.func.count()).select_from(Member)) == 0
+    member_id = _add_member_with_data()
+    assert db.session.get(Member, member_id).skill_slugs == ["bricolage"]
+    assert _schema_differences() == []
