@@ -10,6 +10,7 @@ from flask import current_app
 from geoalchemy2 import alembic_helpers
 
 import peuplade.models  # noqa: F401 - every table must be in the metadata for autogenerate
+from peuplade.models import UTCDateTime
 
 config = context.config
 
@@ -34,13 +35,20 @@ def _skip_empty_revision(context, revision, directives):
         logger.info("No changes in schema detected.")
 
 
+def render_item(type_, obj, autogen_context):
+    # UTCDateTime only converts values in Python; the stored type is a plain timestamp.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return alembic_helpers.render_item(type_, obj, autogen_context)
+
+
 def configure_args(dialect_name: str) -> dict:
     """The context options shared by migrations and tests/test_migrations.py."""
     return {
         "target_metadata": target_db.metadata,
         # GeoAlchemy2: skip SpatiaLite/PostGIS system tables, create spatial indexes once.
         "include_object": schema_filter.include_object,
-        "render_item": alembic_helpers.render_item,
+        "render_item": render_item,
         # SQLite cannot ALTER most things: rebuild tables in batches instead.
         "render_as_batch": dialect_name == "sqlite",
     }

@@ -91,6 +91,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Peuplade <noreply@localhost>"),
+        # Reverse proxies in front of the app (nginx...): their X-Forwarded-* headers are
+        # trusted, so rate limits see each client's own address. 0 = none.
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "HOME_CHANGES_PER_30_DAYS": _int(env, "HOME_CHANGES_PER_30_DAYS", 3),
         "API_TOKEN_DAYS": _int(env, "API_TOKEN_DAYS", 90),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),

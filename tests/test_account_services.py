@@ -219,3 +219,24 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
     with pytest.raises(SystemExit) as err:
         create_app()
     assert "SECRET_KEY" in str(err.value)
+
+
+def test_trusted_proxy_setting_gives_rate_limits_the_client_address(make_app):
+    from flask import request
+
+    seen = {}
+    for proxies in (0, 1):
+        app = make_app(TRUSTED_PROXIES=proxies)
+
+        @app.get("/_test_remote_addr")
+        def remote_addr():
+            seen[proxies] = request.remote_addr
+            return "ok"
+
+        app.view_functions["remote_addr"].peuplade_public = True
+        app.test_client().get(
+            "/_test_remote_addr",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
+    assert seen == {0: "10.0.0.1", 1: "203.0.113.7"}
