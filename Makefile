@@ -38,7 +38,7 @@ sys.exit(0 if db.session.scalar(db.select(db.func.count()).select_from($(1))) ==
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install spatialite postgis run test lint bench clean
+.PHONY: help install spatialite postgis run test lint bench clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -106,3 +106,9 @@ bench: install ## time the neighbours radius query with and without the spatial 
 
 clean: ## remove the local database and caches (keeps .venv)
 	rm -rf instance/peuplade.sqlite* .pytest_cache .ruff_cache
+
+translations: $(INSTALLED) ## re-extract French texts, update and compile the English catalog
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
+		--project=Peuplade --copyright-holder="Peuplade contributors" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel compile -d translations --statistics

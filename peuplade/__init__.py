@@ -137,6 +137,12 @@ def _register_access_control(app: Flask) -> None:
     def set_language(code: str):
         if code in app.config["BABEL_SUPPORTED_LOCALES"]:
             session["lang"] = code
+            if current_user.is_authenticated:  # remembered on the next devices too
+                from peuplade.account import services
+                from peuplade.extensions import db
+
+                services.update_profile(current_user, locale=code)
+                db.session.commit()
         target = request.form.get("next", "")
         from peuplade.auth.routes import safe_next
 

@@ -181,6 +181,33 @@ def test_neighbours_page_follows_member_language(client, auth, neighbours):
     assert "Sait faire" not in text
 
 
+def test_language_chosen_before_login_survives_login_and_logout(client, auth, neighbours):
+    client.post("/lang/en", data={"next": "/login"})
+    r = auth.login("anne@example.org", follow=True)
+    assert "Hello Anne!" in text_of(r.get_data(as_text=True))  # greeted in the chosen one
+    r = client.post("/logout", follow_redirects=True, headers={"Accept-Language": "fr"})
+    assert "Log in" in text_of(r.get_data(as_text=True))
+
+
+def test_greeting_uses_the_members_saved_language(client, auth, neighbours):
+    services.update_profile(neighbours, locale="en")
+    db.session.commit()
+    r = client.post(
+        "/login",
+        data={"email": "anne@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "fr"},
+        follow_redirects=True,
+    )
+    assert "Hello Anne!" in text_of(r.get_data(as_text=True))
+
+
+def test_switch_while_logged_in_is_remembered_on_the_member(client, auth, neighbours):
+    auth.login("anne@example.org")
+    client.post("/lang/en", data={"next": "/neighbours"})
+    db.session.expire_all()
+    assert db.session.get(type(neighbours), neighbours.id).locale == "en"
+
+
 def test_member_who_signed_up_in_english_keeps_english(client, auth):
     r = client.post(
         "/register",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from peuplade import geo
@@ -43,5 +44,5 @@ def get_member_or_404(viewer: Member, member_id: int) -> Member:
     """A member's public profile, or NotFound when absent or outside the neighbourhood."""
     member = db.session.scalar(visible_members(viewer).where(Member.id == member_id))
     if member is None:
-        raise NotFound("Ce voisin n'existe pas, ou n'est pas dans votre voisinage.")
+        raise NotFound(_l("Ce voisin n'existe pas, ou n'est pas dans votre voisinage."))
     return member

@@ -9,9 +9,7 @@ from flask_login import current_user, login_user
 from peuplade import categories, geo
 from peuplade.account import bp, queries, services
 from peuplade.account.forms import HomeForm, PasswordForm, ProfileForm
-from peuplade.auth.forms import add_error, apply_service_errors, forget_bad_point, location_input
-from peuplade.errors import ServiceError
-from peuplade.extensions import db
+from peuplade.auth.forms import forget_bad_point, location_input, submit
 
 bp.add_app_template_filter(categories.label, "skill_label")
 
@@ -53,24 +51,21 @@ def edit_profile():
     form = ProfileForm()
     general: list[str] = []
     if form.validate_on_submit():
-        try:
-            services.update_profile(
+        outcome = submit(
+            form,
+            lambda: services.update_profile(
                 member,
                 display_name=form.display_name.data,
                 bio=form.bio.data or "",
                 skills=form.skills.data or [],
                 tags=form.tags.data or "",
                 radius_m=form.radius_m.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            general = apply_service_errors(form, exc.fields) or (
-                [] if exc.fields else [str(exc.message)]
-            )
-        else:
-            db.session.commit()
+            ),
+        )
+        if outcome.ok:
             flash(_("Votre profil est enregistré."), "success")
             return redirect(url_for("account.overview"))
+        general = outcome.general
     return render_template("account/edit_profile.html", form=form, general=general), 422
 
 
@@ -82,15 +77,15 @@ def change_password():
         return render_template("account/password.html", form=form, general=[])
     general: list[str] = []
     if form.validate_on_submit():
-        try:
-            services.change_password(member, form.current_password.data, form.new_password.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            general = apply_service_errors(form, exc.fields, {"password": "new_password"}) or (
-                [] if exc.fields else [str(exc.message)]
-            )
-        else:
-            db.session.commit()
+        outcome = submit(
+            form,
+            lambda: services.change_password(
+                member, form.current_password.data, form.new_password.data
+            ),
+            {"password": "new_password"},
+        )
+        general = outcome.general
+        if outcome.ok:
             # The session version changed: this session logs in again, the others end.
             login_user(member)
             flash(
@@ -111,21 +106,11 @@ def change_home():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                services.change_home(member, location_input(form))
-            except services.AmbiguousLocation as exc:
-                db.session.rollback()
-                candidates = exc.candidates
-                add_error(form.address, exc.message)
-            except ServiceError as exc:
-                db.session.rollback()
-                general = apply_service_errors(form, exc.fields) or (
-                    [] if exc.fields else [str(exc.message)]
-                )
-            else:
-                db.session.commit()
+            outcome = submit(form, lambda: services.change_home(member, location_input(form)))
+            if outcome.ok:
                 flash(_("Votre domicile est enregistré."), "success")
                 return redirect(url_for("account.overview"))
+            general, candidates = outcome.general, outcome.candidates
         forget_bad_point(form)
     return (
         render_template(

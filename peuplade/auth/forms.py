@@ -3,7 +3,8 @@ carry what the member typed and show the errors the services report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,9 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories
-from peuplade.account.services import LocationInput
+from peuplade.account.services import AmbiguousLocation, LocationInput
+from peuplade.errors import ServiceError
+from peuplade.extensions import db
 from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
 
 
@@ -46,6 +49,35 @@ def apply_service_errors(
         else:
             orphans.append(str(message))
     return orphans
+
+
+@dataclass
+class Submission:
+    """What became of a form handed to a service (see :func:`submit`)."""
+
+    ok: bool
+    result: object = None
+    general: list[str] = field(default_factory=list)  # messages that fit no field
+    candidates: list | None = None  # places to choose from, for an ambiguous address
+
+
+def submit(
+    form: FlaskForm, action: Callable[[], object], renames: Mapping[str, str] | None = None
+) -> Submission:
+    """Run ``action`` (a service call) and commit; on a ServiceError roll back and put its
+    messages on the form. The one commit of the request happens here."""
+    try:
+        result = action()
+    except AmbiguousLocation as exc:
+        db.session.rollback()
+        add_error(form.address, exc.message)
+        return Submission(ok=False, candidates=exc.candidates)
+    except ServiceError as exc:
+        db.session.rollback()
+        general = apply_service_errors(form, exc.fields, renames)
+        return Submission(ok=False, general=general or ([] if exc.fields else [str(exc.message)]))
+    db.session.commit()
+    return Submission(ok=True, result=result)
 
 
 def location_input(form: FlaskForm) -> LocationInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -15,12 +15,10 @@ from peuplade.auth import bp
 from peuplade.auth.forms import (
     LoginForm,
     RegisterForm,
-    add_error,
-    apply_service_errors,
     forget_bad_point,
     location_input,
+    submit,
 )
-from peuplade.errors import ServiceError
 from peuplade.extensions import db, limiter
 
 LOGIN_LIMIT = "10 per minute"
@@ -41,10 +39,20 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def start_session(member) -> None:
-    """A fresh session for ``member``: nothing from before the login is kept."""
+def _fresh_session() -> None:
+    """Drop everything in the session but the language the visitor chose."""
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def start_session(member) -> None:
+    """A fresh session for ``member``: nothing from before the login is kept but the
+    chosen language."""
+    _fresh_session()
     login_user(member)
+    refresh()  # the language was picked before login: pick again for this member
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -86,8 +94,9 @@ def register():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                member = services.register_member(
+            outcome = submit(
+                form,
+                lambda: services.register_member(
                     email=form.email.data,
                     password=form.password.data,
                     display_name=form.display_name.data,
@@ -97,18 +106,10 @@ def register():
                     tags=form.tags.data,
                     bio=form.bio.data,
                     locale=str(get_locale()),
-                )
-            except services.AmbiguousLocation as exc:
-                db.session.rollback()
-                candidates = exc.candidates
-                add_error(form.address, exc.message)
-            except ServiceError as exc:
-                db.session.rollback()
-                general = apply_service_errors(form, exc.fields) or (
-                    [] if exc.fields else [str(exc.message)]
-                )
-            else:
-                db.session.commit()
+                ),
+            )
+            if outcome.ok:
+                member = outcome.result
                 start_session(member)
                 flash(
                     _(
@@ -118,6 +119,7 @@ def register():
                     "success",
                 )
                 return redirect(url_for("neighbours.index"))
+            general, candidates = outcome.general, outcome.candidates
         forget_bad_point(form)
     return (
         render_template("auth/register.html", form=form, candidates=candidates, general=general),
@@ -128,7 +130,7 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    session.clear()
+    _fresh_session()
     logout_user()
     flash(_("Vous êtes déconnecté. À bientôt !"), "success")
     return redirect(url_for("neighbours.index"))
