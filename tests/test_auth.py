@@ -401,3 +401,18 @@ def test_language_switch_is_a_post_that_comes_back_here(make_app):
     assert re.search(r'lang="en"\s+aria-pressed="true"', page)
     unsafe = client.post("/lang/fr", data={"next": "//evil.example/"})
     assert unsafe.headers["Location"] == "/"
+
+
+def test_a_huge_form_is_refused_with_a_clear_page_and_writes_nothing(client):
+    from sqlalchemy import func, select
+
+    from peuplade.extensions import db
+    from peuplade.models import Member
+
+    r = client.post(
+        "/register",
+        data={"email": "big@example.org", "display_name": "Big", "bio": "x" * (2 * 1024 * 1024)},
+    )
+    assert r.status_code == 413
+    assert "trop volumineux" in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 0
