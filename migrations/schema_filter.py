@@ -20,8 +20,15 @@ SPATIAL_SYSTEM_TABLES = frozenset(
 )
 
 
+# Indexes made by hand in migrations on PostgreSQL only (full-text search, see
+# peuplade/search.py): the models cannot declare them for both backends.
+POSTGRES_ONLY_INDEXES = frozenset({"ix_exchanges_search"})
+
+
 def include_object(obj, name, obj_type, reflected, compare_to):
     """GeoAlchemy2's filter, plus the SpatiaLite system tables it does not know."""
     if obj_type == "table" and name in SPATIAL_SYSTEM_TABLES and compare_to is None:
+        return False
+    if obj_type == "index" and name in POSTGRES_ONLY_INDEXES:
         return False
     return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)

@@ -94,6 +94,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         # Reverse proxies in front of the app (nginx...): their X-Forwarded-* headers are
         # trusted, so rate limits see each client's own address. 0 = none.
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # Dates typed by members ("samedi 14") are days in this zone.
+        "TIMEZONE": env.get("TIMEZONE", "Europe/Paris"),
         "HOME_CHANGES_PER_30_DAYS": _int(env, "HOME_CHANGES_PER_30_DAYS", 3),
         "API_TOKEN_DAYS": _int(env, "API_TOKEN_DAYS", 90),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),

@@ -85,8 +85,34 @@ def _fresh_metadata():
 
 def create_schema(engine) -> None:
     """Create every table (tests, benchmarks); deployments use ``flask db upgrade``."""
+    from sqlalchemy import text
+
+    from peuplade.search import POSTGRES_DDL
+
     _fresh_metadata().create_all(engine)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for statement in POSTGRES_DDL:
+                conn.execute(text(statement))
 
 
 def drop_schema(engine) -> None:
     _fresh_metadata().drop_all(engine)
+
+
+def commit(conflict_message=None) -> None:
+    """The request's one commit. A unique constraint that fires here (two identical
+    requests racing) is a Conflict for the member, not a 500."""
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy.exc import IntegrityError
+
+    from peuplade.errors import Conflict
+    from peuplade.extensions import db
+
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            conflict_message or _l("Cela vient d'être fait : rechargez la page.")
+        ) from None

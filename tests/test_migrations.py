@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from geoalchemy2 import Geometry
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
@@ -155,11 +156,15 @@ def test_spatial_index_exists_after_upgrade(migrated_app):
                     "FROM geometry_columns ORDER BY f_table_name, f_geometry_column"
                 )
             ).all()
-            assert [tuple(r) for r in registered] == [
-                ("members", "home", 4326, 0),
-                ("members", "public_position", 4326, 1),
-                ("quartiers", "geom", 4326, 1),
-            ]
+            # Every geometry column of the models, indexed where the model says so.
+            expected = sorted(
+                (table.name, col.name, col.type.srid, int(col.type.spatial_index))
+                for table in db.metadata.sorted_tables
+                for col in table.columns
+                if isinstance(col.type, Geometry)
+            )
+            assert [tuple(r) for r in registered] == expected
+            assert ("posts", "position", 4326, 1) in expected
             # The R*Tree is filled by SpatiaLite's triggers: the new member is in it.
             in_rtree = (
                 conn.execute(
@@ -181,6 +186,10 @@ def test_spatial_index_exists_after_upgrade(migrated_app):
                 )
             ).scalar_one()
             assert "USING gist (public_position)" in indexdef
+            search = conn.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_exchanges_search'")
+            ).scalar_one()
+            assert "USING gin" in search and "'french'::regconfig" in search
 
     # And the radius query finds the member through it.
     centre = geo.lat_lon(48.88337, 2.32718)  # Place de Clichy, ~650 m away

@@ -106,13 +106,13 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
     raise ValidationFailed(msg, {"password": msg})
 
 
-def _clean_text(value: str | None) -> str:
+def clean_text(value: str | None) -> str:
     value = unicodedata.normalize("NFC", value or "")
     return "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
 
 
 def clean_display_name(name: str | None) -> str:
-    name = " ".join(_clean_text(name).split())
+    name = " ".join(clean_text(name).split())
     if len(name) < 2:
         msg = _l("Indiquez un nom d'au moins 2 caractères (un prénom suffit).")
     elif len(name) > DISPLAY_NAME_MAX:
@@ -123,7 +123,7 @@ def clean_display_name(name: str | None) -> str:
 
 
 def clean_bio(bio: str | None) -> str:
-    bio = _clean_text(bio)
+    bio = clean_text(bio)
     if len(bio) > BIO_MAX:
         msg = _l("La présentation doit faire au plus %(n)s caractères.", n=BIO_MAX)
         raise ValidationFailed(msg, {"bio": msg})
@@ -164,7 +164,7 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
         tags = tags.split(",")
     cleaned: list[str] = []
     for raw in tags or []:
-        tag = " ".join(_clean_text(str(raw)).casefold().split())
+        tag = " ".join(clean_text(str(raw)).casefold().split())
         if not tag:
             continue
         if len(tag) > TAG_MAX_LENGTH or not _TAG_RE.match(tag):

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models, one module per domain."""
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from peuplade.models.exchange import EXCHANGE_KINDS, OUTCOMES, Exchange, ExchangeResponse, Thanks
 from peuplade.models.member import (
     RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
@@ -11,19 +12,29 @@ from peuplade.models.member import (
     MemberSkill,
     MemberTag,
 )
+from peuplade.models.place import Place
+from peuplade.models.post import POST_STATUSES, Post
 from peuplade.models.quartier import Quartier
 
 __all__ = [
+    "EXCHANGE_KINDS",
+    "OUTCOMES",
+    "POST_STATUSES",
     "RADIUS_DEFAULT_M",
     "RADIUS_MAX_M",
     "RADIUS_MIN_M",
     "ApiToken",
     "Base",
+    "Exchange",
+    "ExchangeResponse",
     "HomeChange",
     "Member",
     "MemberSkill",
     "MemberTag",
+    "Place",
+    "Post",
     "Quartier",
+    "Thanks",
     "TimestampMixin",
     "UTCDateTime",
     "utcnow",

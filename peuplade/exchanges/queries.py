@@ -1,0 +1,144 @@
+"""Reads on exchanges: my neighbourhood's list, one exchange, matches, "Pour vous"."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, exists, func, select
+
+from peuplade import geo, privacy
+from peuplade.errors import NotFound
+from peuplade.extensions import db
+from peuplade.models import Exchange, ExchangeResponse, Member, MemberSkill, Thanks
+from peuplade.pagination import TimeCursor
+from peuplade.posts import queries as posts
+from peuplade.search import text_matches
+
+
+def near_me(
+    viewer: Member,
+    *,
+    kind: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    after: TimeCursor | None = None,
+) -> Select:
+    """Open exchanges in the viewer's neighbourhood, newest first (one radius query)."""
+    stmt = select(Exchange).where(posts.in_neighbourhood(viewer, Exchange), posts.listed(Exchange))
+    if kind:
+        stmt = stmt.where(Exchange.kind == kind)
+    if category:
+        stmt = stmt.where(Exchange.category == category)
+    if q and q.strip():
+        stmt = stmt.where(text_matches(Exchange.title, Exchange.body, q))
+    return posts.newest_first(stmt, after)
+
+
+def mine(author: Member, after: TimeCursor | None = None) -> Select:
+    stmt = select(Exchange).where(Exchange.author_id == author.id)
+    return posts.newest_first(stmt, after)
+
+
+def for_you(viewer: Member, after: TimeCursor | None = None) -> Select:
+    """ "Pour vous": open requests near me in a category I know how to do."""
+    skills = select(MemberSkill.skill).where(MemberSkill.member_id == viewer.id)
+    stmt = select(Exchange).where(
+        posts.in_neighbourhood(viewer, Exchange),
+        posts.listed(Exchange),
+        Exchange.kind == "request",
+        Exchange.author_id != viewer.id,
+        Exchange.category.in_(skills.scalar_subquery()),
+    )
+    return posts.newest_first(stmt, after)
+
+
+def get_exchange_or_404(viewer: Member, exchange_id: int) -> Exchange:
+    """The exchange if the viewer may see it (theirs, or in their neighbourhood)."""
+    stmt = select(Exchange).where(Exchange.id == exchange_id, posts.visible_to(viewer, Exchange))
+    exchange = db.session.scalar(stmt)
+    if exchange is None:
+        raise NotFound(_l("Cette annonce n'existe pas, ou n'est pas dans votre voisinage."))
+    return exchange
+
+
+def matching(exchange: Exchange, viewer: Member, limit: int = 10) -> list[Exchange]:
+    """Offers that could answer a request (or requests an offer could answer): same
+    category, opposite kind, open, in the viewer's neighbourhood, not the viewer's own."""
+    other = "offer" if exchange.kind == "request" else "request"
+    stmt = select(Exchange).where(
+        posts.in_neighbourhood(viewer, Exchange),
+        posts.listed(Exchange),
+        Exchange.kind == other,
+        Exchange.category == exchange.category,
+        Exchange.author_id != viewer.id,
+    )
+    return list(db.session.scalars(posts.newest_first(stmt, None).limit(limit)))
+
+
+def neighbours_who_know_how(exchange: Exchange) -> Select:
+    """Members who know the exchange's category and whom it reaches.
+
+    Shown to the author, so it is measured on the members' PUBLIC positions (never
+    their homes): an author moving posts around learns nothing finer than the grid.
+    Rows are ``(Member, band_rank)``, nearest band first.
+    """
+    pos = geo.from_element(exchange.position)
+    here = geo.point(pos.lat, pos.lon)
+    distance = geo.distance_m(Member.public_position, here)
+    rank = privacy.band_rank(distance).label("band_rank")
+    return (
+        select(Member, rank)
+        .where(
+            geo.within_radius(Member.public_position, pos, exchange.reach_m),
+            distance <= Member.radius_m,
+            Member.id != exchange.author_id,
+            exists().where(
+                MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
+            ),
+        )
+        .order_by(rank, func.lower(Member.display_name), Member.id)
+    )
+
+
+def responded(exchange: Exchange, member: Member) -> ExchangeResponse | None:
+    return db.session.scalar(
+        select(ExchangeResponse).where(
+            ExchangeResponse.exchange_id == exchange.id, ExchangeResponse.author_id == member.id
+        )
+    )
+
+
+def responses_count(exchange_ids: list[int]) -> dict[int, int]:
+    """Number of responses per exchange, in one query."""
+    if not exchange_ids:
+        return {}
+    rows = db.session.execute(
+        select(ExchangeResponse.exchange_id, func.count())
+        .where(ExchangeResponse.exchange_id.in_(exchange_ids))
+        .group_by(ExchangeResponse.exchange_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def thanks_received(member: Member) -> Select:
+    return (
+        select(Thanks)
+        .where(Thanks.to_member_id == member.id)
+        .order_by(Thanks.created_at.desc(), Thanks.id.desc())
+    )
+
+
+def thanks_count(member_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Thanks).where(Thanks.to_member_id == member_id)
+        )
+        or 0
+    )
+
+
+def thanked(exchange: Exchange, member: Member) -> bool:
+    return db.session.scalar(
+        select(
+            exists().where(Thanks.exchange_id == exchange.id, Thanks.from_member_id == member.id)
+        )
+    )

@@ -1,0 +1,1 @@
+from peuplade.exchanges import bp  # noqa: F401

@@ -1,0 +1,262 @@
+"""Writes on exchanges: post, edit, delete, respond, close, thank.
+
+Services check everything before writing, flush, and never commit (the request
+does). Messages in raised errors are for the member, as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from peuplade import categories, geo
+from peuplade.account.services import clean_text
+from peuplade.errors import Conflict, Forbidden, ValidationFailed
+from peuplade.extensions import db
+from peuplade.models import (
+    EXCHANGE_KINDS,
+    OUTCOMES,
+    Exchange,
+    ExchangeResponse,
+    Member,
+    Thanks,
+    utcnow,
+)
+from peuplade.posts import services as posts
+
+TITLE_MAX = 120
+BODY_MAX = 4000
+MESSAGE_MAX = 2000
+THANKS_MAX = 500
+
+_UNSET = object()
+
+
+@dataclass
+class ExchangeInput:
+    """What an author typed; None means "not given" (on edit: keep as is)."""
+
+    kind: str | None = None
+    title: str | None = None
+    body: str | None = None
+    category: str | None = None
+    starts_on: date | object | None = _UNSET
+    ends_on: date | object | None = _UNSET
+    location: posts.PostLocation | None = None
+    reach_m: object = None
+
+
+def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
+    cleaned = clean_text(value)
+    if len(cleaned) < minimum:
+        msg = (
+            _l("Ce champ est obligatoire.")
+            if minimum == 1
+            else _l("Écrivez au moins %(n)s caractères.", n=minimum)
+        )
+        raise ValidationFailed(msg, {field: msg})
+    if len(cleaned) > maximum:
+        msg = _l("%(n)s caractères au plus.", n=maximum)
+        raise ValidationFailed(msg, {field: msg})
+    return cleaned
+
+
+def _check(checks: dict[str, Callable[[], object]]) -> tuple[dict[str, object], dict[str, object]]:
+    values: dict[str, object] = {}
+    errors: dict[str, object] = {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationFailed as exc:
+            errors.update(exc.fields or {name: exc.message})
+    return values, errors
+
+
+def _kind(value: str | None) -> str:
+    if value not in EXCHANGE_KINDS:
+        msg = _l("Choisissez « demande » ou « offre ».")
+        raise ValidationFailed(msg, {"kind": msg})
+    return value
+
+
+def _category(value: str | None) -> str:
+    if value not in categories.SLUGS:
+        msg = _l("Choisissez une catégorie de la liste.")
+        raise ValidationFailed(msg, {"category": msg})
+    return value
+
+
+def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
+    """Post a request or an offer; shown at the author's public position by default."""
+    starts = None if data.starts_on is _UNSET else data.starts_on
+    ends = None if data.ends_on is _UNSET else data.ends_on
+    values, errors = _check(
+        {
+            "kind": lambda: _kind(data.kind),
+            "title": lambda: _text(data.title, "title", TITLE_MAX, 3),
+            "body": lambda: _text(data.body, "body", BODY_MAX),
+            "category": lambda: _category(data.category),
+            "period": lambda: posts.clean_period(starts, ends),
+            "reach_m": lambda: posts.clean_reach(author, data.reach_m),
+            "location": lambda: posts.resolve_position(author, data.location),
+        }
+    )
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
+    starts_on, ends_on = values["period"]
+    position, place_name = values["location"]
+    now = utcnow()
+    exchange = Exchange(
+        author=author,
+        kind=values["kind"],
+        title=values["title"],
+        body=values["body"],
+        category=values["category"],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        position=geo.to_element(position),
+        place_name=place_name,
+        reach_m=values["reach_m"],
+        status="open",
+        created_at=now,
+        updated_at=now,
+        expires_at=posts.expiry(ends_on or starts_on, now),
+    )
+    db.session.add(exchange)
+    db.session.flush()
+    return exchange
+
+
+def _require_author(exchange: Exchange, member: Member) -> None:
+    if exchange.author_id != member.id:
+        raise Forbidden(_l("Seul l'auteur peut faire cela."))
+
+
+def _require_open(exchange: Exchange) -> None:
+    if exchange.status != "open":
+        raise Conflict(_l("Cet échange est clos."))
+
+
+def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> Exchange:
+    """Change the given fields of one's own open exchange (all checked first)."""
+    _require_author(exchange, editor)
+    _require_open(exchange)
+    starts = exchange.starts_on if data.starts_on is _UNSET else data.starts_on
+    ends = exchange.ends_on if data.ends_on is _UNSET else data.ends_on
+    checks: dict[str, Callable[[], object]] = {}
+    if data.kind is not None:
+        checks["kind"] = lambda: _kind(data.kind)
+    if data.title is not None:
+        checks["title"] = lambda: _text(data.title, "title", TITLE_MAX, 3)
+    if data.body is not None:
+        checks["body"] = lambda: _text(data.body, "body", BODY_MAX)
+    if data.category is not None:
+        checks["category"] = lambda: _category(data.category)
+    if data.starts_on is not _UNSET or data.ends_on is not _UNSET:
+        checks["period"] = lambda: posts.clean_period(starts, ends)
+    if data.reach_m is not None:
+        checks["reach_m"] = lambda: posts.clean_reach(editor, data.reach_m)
+    if data.location is not None:
+        checks["location"] = lambda: posts.resolve_position(editor, data.location)
+    values, errors = _check(checks)
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
+    for name in ("kind", "title", "body", "category", "reach_m"):
+        if name in values:
+            setattr(exchange, name, values[name])
+    if "period" in values:
+        exchange.starts_on, exchange.ends_on = values["period"]
+        exchange.expires_at = posts.expiry(
+            exchange.ends_on or exchange.starts_on, exchange.created_at
+        )
+    if "location" in values:
+        position, exchange.place_name = values["location"]
+        exchange.position = geo.to_element(position)
+    exchange.updated_at = utcnow()
+    db.session.flush()
+    return exchange
+
+
+def delete_exchange(exchange: Exchange, member: Member) -> None:
+    """The author removes their exchange, with its responses and thanks."""
+    _require_author(exchange, member)
+    db.session.delete(exchange)
+    db.session.flush()
+
+
+def respond(exchange: Exchange, member: Member, message: str | None) -> ExchangeResponse:
+    """A neighbour answers ("je peux vous aider"): once, not on their own, while open."""
+    if exchange.author_id == member.id:
+        raise Forbidden(_l("Vous ne pouvez pas répondre à votre propre annonce."))
+    _require_open(exchange)
+    text = _text(message, "message", MESSAGE_MAX)
+    already = db.session.scalar(
+        select(ExchangeResponse.id).where(
+            ExchangeResponse.exchange_id == exchange.id, ExchangeResponse.author_id == member.id
+        )
+    )
+    if already is not None:
+        raise Conflict(_l("Vous avez déjà répondu à cette annonce."))
+    response = ExchangeResponse(exchange=exchange, author=member, message=text)
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def close_exchange(
+    exchange: Exchange, member: Member, outcome: str | None, helper_id: object = None
+) -> Exchange:
+    """The author closes: ``done`` (optionally naming the neighbour who helped, one of
+    those who answered) or ``cancelled``."""
+    _require_author(exchange, member)
+    _require_open(exchange)
+    if outcome not in OUTCOMES:
+        msg = _l("Choisissez « fait » ou « annulé ».")
+        raise ValidationFailed(msg, {"outcome": msg})
+    helper = None
+    if helper_id not in (None, ""):
+        if outcome != "done":
+            msg = _l("On ne désigne une personne qui a aidé que pour un échange fait.")
+            raise ValidationFailed(msg, {"helper_id": msg})
+        try:
+            wanted = int(helper_id)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            wanted = None
+        helper = next((r.author for r in exchange.responses if r.author_id == wanted), None)
+        if helper is None:
+            msg = _l("Choisissez une personne qui a répondu à l'annonce.")
+            raise ValidationFailed(msg, {"helper_id": msg})
+    exchange.status = outcome
+    exchange.helper = helper
+    exchange.closed_at = utcnow()
+    exchange.updated_at = exchange.closed_at
+    db.session.flush()
+    return exchange
+
+
+def thank(exchange: Exchange, member: Member, message: str | None) -> Thanks:
+    """After "done", the author thanks the helper and the helper thanks the author."""
+    if exchange.status != "done" or exchange.helper_id is None:
+        raise Conflict(_l("On remercie une fois l'échange fait, avec la personne qui a aidé."))
+    if member.id == exchange.author_id:
+        to_member = exchange.helper
+    elif member.id == exchange.helper_id:
+        to_member = exchange.author
+    else:
+        raise Forbidden(_l("Seuls l'auteur et la personne qui a aidé peuvent se remercier."))
+    text = _text(message, "message", THANKS_MAX)
+    already = db.session.scalar(
+        select(Thanks.id).where(
+            Thanks.exchange_id == exchange.id, Thanks.from_member_id == member.id
+        )
+    )
+    if already is not None:
+        raise Conflict(_l("Vous avez déjà remercié pour cet échange."))
+    thanks = Thanks(exchange=exchange, from_member=member, to_member=to_member, message=text)
+    db.session.add(thanks)
+    db.session.flush()
+    return thanks

@@ -1,0 +1,53 @@
+"""Everything that appears in a neighbourhood is one row of ``posts``.
+
+Exchanges (and later objects, news and events) add their details in a table of
+their own (joined-table inheritance), so scoping, ordering, expiry and
+moderation are written once, on ``posts``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from peuplade.models.base import Base, TimestampMixin, UTCDateTime
+from peuplade.models.member import RADIUS_MAX_M, RADIUS_MIN_M, Member
+
+POST_STATUSES = ("open", "done", "cancelled")
+
+
+class Post(TimestampMixin, Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        CheckConstraint(
+            f"reach_m >= {RADIUS_MIN_M} AND reach_m <= {RADIUS_MAX_M}", name="reach_range"
+        ),
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status_known"),
+        # Keyset pagination: newest first, ties broken by id.
+        Index("ix_posts_created_at_id", "created_at", "id"),
+        Index("ix_posts_author_id", "author_id"),
+        Index("ix_posts_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=False
+    )
+    # PUBLIC: the author's grid cell centre, or a public place the author picked.
+    position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    place_name: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # How far the author wants the post to reach, in metres from its position.
+    reach_m: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "post"}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"

@@ -1,0 +1,1 @@
+"""What every post type shares: where it is shown, who sees it, expiry, pagination."""

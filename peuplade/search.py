@@ -1,0 +1,55 @@
+"""Full-text search on titles and texts: PostgreSQL's French configuration on PostGIS,
+every word as a case-insensitive substring on SQLite."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 8
+
+# Created with the schema on PostgreSQL (migration and tests); its expression is the one
+# text_matches() compiles to, so the planner uses it.
+POSTGRES_DDL = [
+    "CREATE INDEX IF NOT EXISTS ix_exchanges_search ON exchanges USING gin "
+    "(to_tsvector('french'::regconfig, (title || ' ') || body))",
+]
+POSTGRES_ONLY_INDEXES = ("ix_exchanges_search",)
+
+
+def words(query: str) -> list[str]:
+    return re.findall(r"\w[\w'-]*", query)[:MAX_WORDS]
+
+
+class text_matches(FunctionElement):
+    """``text_matches(title_col, body_col, query)``: rows whose title or text match."""
+
+    inherit_cache = True
+    name = "peuplade_text_matches"
+
+    def __init__(self, title_col, body_col, query: str):
+        query = (query or "").strip()[:MAX_QUERY_LENGTH]
+        terms = [literal(w) for w in words(query)]
+        super().__init__(title_col, body_col, literal(query), *terms)
+
+
+@compiles(text_matches)
+def _postgres(element, compiler, **kw):
+    title, body, query = (compiler.process(c, **kw) for c in list(element.clauses)[:3])
+    return (
+        f"(to_tsvector('french'::regconfig, ({title} || ' ') || {body}) "
+        f"@@ websearch_to_tsquery('french'::regconfig, {query}))"
+    )
+
+
+@compiles(text_matches, "sqlite")
+def _sqlite(element, compiler, **kw):
+    clauses = list(element.clauses)
+    title, body = (compiler.process(c, **kw) for c in clauses[:2])
+    terms = [compiler.process(c, **kw) for c in clauses[3:]] or ["''"]
+    haystack = f"lower({title} || ' ' || {body})"
+    return "(" + " AND ".join(f"instr({haystack}, lower({t})) > 0" for t in terms) + ")"

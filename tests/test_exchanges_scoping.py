@@ -1,0 +1,231 @@
+"""Who sees an exchange: the neighbour's radius from their home AND the author's reach
+from the post's public position - never measured from the author's home."""
+
+from __future__ import annotations
+
+import pytest
+
+from peuplade import geo
+from peuplade.errors import NotFound
+from peuplade.exchanges import queries, services
+from peuplade.extensions import db
+from peuplade.models import Exchange, Place
+from peuplade.posts.services import PostLocation
+
+PLACE = geo.lat_lon(48.88335, 2.31841)  # a public square
+
+
+def offset(origin: geo.LatLon, metres_north: float) -> tuple[float, float]:
+    """A point ``metres_north`` due north of ``origin`` (geodesic, to the centimetre)."""
+    from geopy.distance import geodesic
+
+    dest = geodesic(meters=metres_north).destination((origin.lat, origin.lon), bearing=0)
+    return (dest.latitude, dest.longitude)
+
+
+def _place() -> Place:
+    place = Place(
+        name="Square des Batignolles", source_ref="test:square", position=geo.to_element(PLACE)
+    )
+    db.session.add(place)
+    db.session.commit()
+    return place
+
+
+def _post(author, **overrides) -> Exchange:
+    data = {
+        "kind": "request",
+        "title": "Porter un canapé",
+        "body": "Samedi matin, deuxième étage sans ascenseur.",
+        "category": "demenagement",
+    }
+    data.update(overrides)
+    exchange = services.create_exchange(author, services.ExchangeInput(**data))
+    db.session.commit()
+    return exchange
+
+
+def _sees(member, exchange) -> bool:
+    listed = exchange.id in {e.id for e in db.session.scalars(queries.near_me(member))}
+    try:
+        queries.get_exchange_or_404(member, exchange.id)
+        opened = True
+    except NotFound:
+        opened = False
+    assert listed == opened  # the list and the page agree
+    return listed
+
+
+def test_radius_edge_for_a_post_at_a_public_place(app, make_member):
+    place = _place()
+    author = make_member("Autrice", at=offset(PLACE, -300), radius_m=2000)
+    near = make_member("À 950 m", at=offset(PLACE, 950), radius_m=1000)
+    far = make_member("À 1050 m", at=offset(PLACE, 1050), radius_m=1000)
+    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=2000)
+    assert exchange.place_name == "Square des Batignolles"
+    assert geo.from_element(exchange.position) == PLACE
+    assert _sees(near, exchange)
+    assert not _sees(far, exchange)
+
+
+def test_a_short_reach_hides_the_post_from_a_neighbour_whose_radius_covers_it(app, make_member):
+    place = _place()
+    author = make_member("Autrice", at=offset(PLACE, -300), radius_m=2000)
+    near = make_member("À 950 m", at=offset(PLACE, 950), radius_m=1000)
+    close = make_member("À 400 m", at=offset(PLACE, 400), radius_m=1000)
+    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=500)
+    assert not _sees(near, exchange)
+    assert _sees(close, exchange)
+
+
+def test_it_is_never_measured_from_the_authors_home(app, make_member):
+    """The author lives 1.5 km away from the place; a neighbour 900 m from the place and
+    2.4 km from the author's home sees the post."""
+    place = _place()
+    author = make_member("Autrice", at=offset(PLACE, -1500), radius_m=2000)
+    neighbour = make_member("Voisin", at=offset(PLACE, 900), radius_m=1000)
+    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=1000)
+    assert _sees(neighbour, exchange)
+
+
+def test_default_position_is_the_authors_public_cell(app, make_member):
+    author = make_member("Autrice", at=(48.8851, 2.3209))
+    exchange = _post(author)
+    assert geo.from_element(exchange.position) == geo.from_element(author.public_position)
+    assert exchange.reach_m == author.radius_m
+    assert exchange.place_name is None
+
+
+def test_author_always_sees_their_own_post(app, make_member):
+    place = _place()
+    author = make_member("Autrice", at=offset(PLACE, -1500), radius_m=200)
+    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=200)
+    assert queries.get_exchange_or_404(author, exchange.id) == exchange
+
+
+def test_a_place_too_far_from_home_is_refused(app, make_member):
+    from peuplade.errors import ValidationFailed
+
+    author = make_member("Autrice", at=offset(PLACE, -6000))
+    with pytest.raises(ValidationFailed) as err:
+        _post(author, location=PostLocation(lat=PLACE.lat, lon=PLACE.lon))
+    assert "location" in err.value.fields
+
+
+def test_closed_and_expired_exchanges_leave_the_lists(app, make_member):
+    from datetime import timedelta
+
+    author = make_member("Autrice")
+    reader = make_member("Lecteur")
+    done = _post(author, title="Fait")
+    services.close_exchange(done, author, "cancelled")
+    old = _post(author, title="Ancien")
+    old.expires_at = old.created_at - timedelta(seconds=1)
+    fresh = _post(author, title="Frais")
+    db.session.commit()
+    listed = [e.title for e in db.session.scalars(queries.near_me(reader))]
+    assert listed == ["Frais"]
+    assert fresh.expires_at - fresh.created_at == timedelta(days=60)
+    # Still reachable by link, to see the outcome.
+    assert queries.get_exchange_or_404(reader, done.id) == done
+
+
+def test_neighbours_who_know_how_use_public_positions(app, make_member):
+    author = make_member("Autrice", skills=["demenagement"])
+    helper = make_member("Déménageur", at=offset(PLACE, 300), skills=["demenagement"])
+    make_member("Jardinier", at=offset(PLACE, 300), skills=["jardinage"])
+    make_member("Loin", at=offset(PLACE, 4000), skills=["demenagement"])
+    exchange = _post(author)
+    rows = db.session.execute(queries.neighbours_who_know_how(exchange)).all()
+    assert [row[0].display_name for row in rows] == [helper.display_name]
+
+
+def _bulk_exchanges(author, n: int) -> None:
+    """n open exchanges spread over ~10 km x 10 km of Paris, inserted in bulk."""
+    import random
+
+    from sqlalchemy import insert
+
+    from peuplade.models import Post, utcnow
+
+    rnd = random.Random(3)
+    now = utcnow()
+    posts = [
+        {
+            "type": "exchange",
+            "author_id": author.id,
+            "position": geo.to_element(
+                geo.lat_lon(48.815 + rnd.random() * 0.09, 2.25 + rnd.random() * 0.17)
+            ),
+            "reach_m": 1000,
+            "status": "open",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for _ in range(n)
+    ]
+    ids = db.session.scalars(insert(Post).returning(Post.id), posts).all()
+    db.session.execute(
+        insert(Exchange.__table__),
+        [
+            {
+                "id": i,
+                "kind": "request",
+                "title": f"Annonce {i}",
+                "body": "Texte",
+                "category": "autre",
+            }
+            for i in ids
+        ],
+    )
+    db.session.commit()
+
+
+def test_radius_query_on_posts_uses_the_spatial_index(app, dialect, make_member):
+    from tests.test_geo import _plan
+
+    viewer = make_member("Lecteur", skills=["autre"])
+    _bulk_exchanges(make_member("Autrice"), 3000)
+    for stmt in (
+        queries.near_me(viewer),
+        queries.near_me(viewer, kind="request"),
+        queries.for_you(viewer),
+    ):
+        plan = _plan(stmt)
+        if dialect == "sqlite":
+            assert "SpatialIndex" in plan and "SCAN posts" not in plan
+        else:
+            assert "idx_posts_position" in plan and "Seq Scan on posts" not in plan
+
+
+def test_keyset_pages_cover_everything_once(app, make_member):
+    from peuplade.pagination import TimeCursor
+
+    author = make_member("Autrice")
+    reader = make_member("Lecteur")
+    made = [_post(author, title=f"Annonce {i:02d}").id for i in range(25)]
+    seen, after = [], None
+    while True:
+        rows = list(db.session.scalars(queries.near_me(reader, after=after).limit(10)))
+        seen += [e.id for e in rows]
+        if len(rows) < 10:
+            break
+        after = TimeCursor(rows[-1].created_at, rows[-1].id)
+    assert seen == sorted(made, reverse=True)
+
+
+def test_search_finds_words_in_title_and_text(app, make_member):
+    author = make_member("Autrice")
+    reader = make_member("Lecteur")
+    _post(
+        author,
+        title="Arroser mes plantes",
+        body="En août, pendant mes vacances.",
+        category="jardinage",
+    )
+    _post(author, title="Porter un canapé", body="Deuxième étage.", category="demenagement")
+    found = [e.title for e in db.session.scalars(queries.near_me(reader, q="plantes"))]
+    assert found == ["Arroser mes plantes"]
+    found = [e.title for e in db.session.scalars(queries.near_me(reader, q="vacances août"))]
+    assert found == ["Arroser mes plantes"]
+    assert list(db.session.scalars(queries.near_me(reader, q="piano"))) == []
