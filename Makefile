@@ -11,7 +11,6 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 BENCH_ARGS ?= --sizes 20000 --runs 5
-QUARTIERS := data/quartiers-paris.geojson
 # apt needs root: use sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,12 +27,6 @@ define apt_install
 		exit 1; \
 	fi
 endef
-
-# Exit status 0 when table $(1) is empty (so the demo quartiers must be loaded).
-is_empty = $(BIN)/python -c "import sys; from peuplade import create_app; \
-from peuplade.extensions import db; from peuplade.models import $(1); \
-app = create_app(); app.app_context().push(); \
-sys.exit(0 if db.session.scalar(db.select(db.func.count()).select_from($(1))) == 0 else 1)"
 
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
@@ -89,7 +82,6 @@ _apt:
 run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
 	@$(with_env) \
 	$(BIN)/flask db upgrade && \
-	if $(call is_empty,Quartier); then $(BIN)/flask import-quartiers $(QUARTIERS); fi && \
 	$(BIN)/flask seed-demo && \
 	echo "Peuplade: http://$(HOST):$(PORT)" && \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -1,4 +1,4 @@
-"""flask commands: ``import-quartiers`` and ``seed-demo``.
+"""flask commands: ``import-quartiers``, ``import-places`` and ``seed-demo``.
 
 Both write everything in one transaction: on any error nothing is written and
 the command exits non-zero with one readable line per problem.
@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from peuplade import ROOT
 DEMO_PASSWORD = "voisins de la rue des Dames"  # noqa: S105 - public, documented demo password
 DEFAULT_QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
 DEFAULT_MEMBERS = ROOT / "data" / "demo-members.json"
+DEFAULT_PLACES = ROOT / "data" / "places-paris.geojson"
+DEFAULT_EXCHANGES = ROOT / "data" / "demo-exchanges.json"
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -72,6 +75,16 @@ def _read_geojson(path: Path) -> dict[str, Any]:
     if crs and not re.search(r"(CRS84|4326)$", str(crs)):
         raise CommandFailed(f"{path} est en {crs} : seules les coordonnées WGS84 sont acceptées.")
     return data
+
+
+def _refuse(path: Path, problems: list[str]) -> CommandFailed:
+    shown = problems[:MAX_REPORTED_PROBLEMS]
+    more = len(problems) - len(shown)
+    return CommandFailed(
+        f"{path} refusé, rien n'a été importé ({len(problems)} problème(s)) :\n  "
+        + "\n  ".join(shown)
+        + (f"\n  ... et {more} autre(s)" if more > 0 else "")
+    )
 
 
 def _polygon_problem(geom: Any) -> str | None:
@@ -156,13 +169,7 @@ def import_quartiers(
     data = _read_geojson(path)
     features, problems = parse_quartiers(data, name_field, ref_field, arrondissement_field)
     if problems:
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        raise CommandFailed(
-            f"{path} refusé, rien n'a été importé ({len(problems)} problème(s)) :\n  "
-            + "\n  ".join(shown)
-            + (f"\n  ... et {more} autre(s)" if more > 0 else "")
-        )
+        raise _refuse(path, problems)
     existing = {q.source_ref: q for q in db.session.scalars(select(Quartier))}
     taken = {q.slug for q in existing.values()}
     created = updated = 0
@@ -192,30 +199,32 @@ def _unique_slug(feature: QuartierFeature, taken: set[str]) -> str:
     return slug
 
 
-def assign_missing_quartiers() -> int:
-    """Give a quartier to members registered before the polygons were loaded."""
+def reassign_quartiers() -> int:
+    """Recompute every member's quartier from their public cell (after an import, the
+    polygons may have changed). Returns how many members changed quartier."""
     from peuplade import geo
     from peuplade.account.queries import quartier_at
     from peuplade.extensions import db
     from peuplade.models import Member
 
-    assigned = 0
-    for member in db.session.scalars(select(Member).where(Member.quartier_id.is_(None))).all():
-        quartier = quartier_at(geo.from_element(member.home))
-        if quartier is not None:
+    changed = 0
+    for member in db.session.scalars(select(Member)).all():
+        quartier = quartier_at(geo.from_element(member.public_position))
+        if quartier is not member.quartier:
             member.quartier = quartier
-            assigned += 1
+            changed += 1
     db.session.flush()
-    return assigned
+    return changed
 
 
-def _require_schema() -> None:
+def _require_schema(*tables: str) -> None:
     from sqlalchemy import inspect
 
     from peuplade.extensions import db
 
-    if not inspect(db.engine).has_table("quartiers"):
-        raise CommandFailed("la base n'a pas de tables : lancez d'abord « flask db upgrade ».")
+    inspector = inspect(db.engine)
+    if not all(inspector.has_table(name) for name in tables or ("quartiers",)):
+        raise CommandFailed("la base n'est pas à jour : lancez d'abord « flask db upgrade ».")
 
 
 def _quartier_count() -> int:
@@ -251,7 +260,7 @@ def import_quartiers_command(
     _require_schema()
     try:
         created, updated = import_quartiers(path, name_field, ref_field, arrondissement_field)
-        assigned = assign_missing_quartiers()
+        assigned = reassign_quartiers()
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -261,6 +270,158 @@ def import_quartiers_command(
     )
     if assigned:
         click.echo(f"{assigned} membre(s) rattaché(s) à leur quartier.")
+
+
+# --- import-places ---------------------------------------------------------------------
+
+PLACE_NAME_MAX = 160
+SOURCE_REF_MAX = 80
+
+
+@dataclass
+class PlaceFeature:
+    name: str
+    source_ref: str
+    lat: float
+    lon: float
+
+
+def _point_problem(geometry: Any) -> tuple[str | None, tuple[float, float] | None]:
+    """Why this GeoJSON geometry cannot be a public place, or its (lat, lon)."""
+    if not isinstance(geometry, dict):
+        return "géométrie absente", None
+    if geometry.get("type") != "Point":
+        return f"géométrie {geometry.get('type')} (Point attendu)", None
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or len(coords) < 2:
+        return "géométrie illisible (deux coordonnées attendues)", None
+    lon, lat = coords[0], coords[1]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        return "coordonnées non numériques", None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return "coordonnées non numériques", None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return "coordonnées hors WGS84 (longitude -180..180, latitude -90..90)", None
+    return None, (float(lat), float(lon))
+
+
+def parse_places(
+    data: dict[str, Any], name_field: str, ref_field: str, ref_prefix: str
+) -> tuple[list[PlaceFeature], list[str]]:
+    """The public places of a FeatureCollection of Points, and the problems found."""
+    from peuplade.account.services import clean_text
+
+    found: list[PlaceFeature] = []
+    problems: list[str] = []
+    refs: set[str] = set()
+    for index, feature in enumerate(data["features"], start=1):
+        if not isinstance(feature, dict):
+            problems.append(f"entité n°{index} : ce n'est pas une Feature GeoJSON")
+            continue
+        props = feature.get("properties")
+        props = props if isinstance(props, dict) else {}
+        raw_name = props.get(name_field)
+        name = " ".join(clean_text(raw_name).split()) if isinstance(raw_name, str) else ""
+        where = f"entité n°{index}" + (f" « {name[:60]} »" if name else "")
+        if not name:
+            problems.append(f"{where} : champ de nom « {name_field} » absent ou vide")
+            continue
+        if len(name) > PLACE_NAME_MAX:
+            problems.append(f"{where} : nom de plus de {PLACE_NAME_MAX} caractères")
+            continue
+        raw_ref = props.get(ref_field) if ref_field else name
+        if raw_ref in (None, "") or isinstance(raw_ref, dict | list | bool):
+            problems.append(f"{where} : champ de référence « {ref_field} » absent ou vide")
+            continue
+        source_ref = f"{ref_prefix}:{raw_ref}" if ref_prefix else str(raw_ref)
+        if len(source_ref) > SOURCE_REF_MAX:
+            problems.append(f"{where} : référence de plus de {SOURCE_REF_MAX} caractères")
+            continue
+        if source_ref in refs:
+            problems.append(f"{where} : référence {source_ref} en double dans le fichier")
+            continue
+        refs.add(source_ref)
+        problem, position = _point_problem(feature.get("geometry"))
+        if problem or position is None:
+            problems.append(f"{where} : {problem}")
+            continue
+        found.append(PlaceFeature(name, source_ref, *position))
+    return found, problems
+
+
+def import_places(
+    path: Path,
+    name_field: str = "name",
+    ref_field: str = "station_id",
+    ref_prefix: str = "velib",
+) -> tuple[int, int]:
+    """Upsert the public places of a GeoJSON file by source reference; flush, no commit.
+
+    Returns (created, updated). Raises CommandFailed, having written nothing.
+    """
+    from peuplade import geo
+    from peuplade.extensions import db
+    from peuplade.models import Place
+
+    data = _read_geojson(path)
+    features, problems = parse_places(data, name_field, ref_field, ref_prefix)
+    if problems:
+        raise _refuse(path, problems)
+    existing = {p.source_ref: p for p in db.session.scalars(select(Place))}
+    created = updated = 0
+    for feature in features:
+        place = existing.get(feature.source_ref)
+        if place is None:
+            place = Place(source_ref=feature.source_ref)
+            db.session.add(place)
+            created += 1
+        else:
+            # Posts already placed there keep their own copy of the name and position.
+            updated += 1
+        place.name = feature.name
+        place.position = geo.to_element(geo.lat_lon(feature.lat, feature.lon))
+    db.session.flush()
+    return created, updated
+
+
+def _place_count() -> int:
+    from peuplade.extensions import db
+    from peuplade.models import Place
+
+    return db.session.scalar(select(func.count()).select_from(Place)) or 0
+
+
+@click.command("import-places")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name-field", default="name", show_default=True, help="Propriété du nom.")
+@click.option(
+    "--ref-field",
+    default="station_id",
+    show_default=True,
+    help="Propriété identifiant chaque lieu (une ré-importation met à jour au lieu de "
+    "dupliquer). Vide : le nom sert de référence.",
+)
+@click.option(
+    "--ref-prefix",
+    default="velib",
+    show_default=True,
+    help="Préfixe des références (« velib » : velib:12109), pour distinguer les sources.",
+)
+@with_appcontext
+def import_places_command(path: Path, name_field: str, ref_field: str, ref_prefix: str) -> None:
+    """Importer (ou mettre à jour) des lieux publics (points GeoJSON en WGS84)."""
+    from peuplade.extensions import db
+
+    _require_schema("places")
+    try:
+        created, updated = import_places(path, name_field, ref_field, ref_prefix)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    click.echo(
+        f"{created + updated} lieux publics importés ({created} nouveaux, {updated} mis à jour)."
+    )
 
 
 def _field_messages(exc: Any) -> str:
@@ -342,6 +503,153 @@ def _seed_one(person: dict[str, Any], password: str, gazetteer: Any) -> bool:
     return True
 
 
+# --- demo exchanges ------------------------------------------------------------------
+
+
+@dataclass
+class DemoTimeline:
+    """When things happened, spread between the exchange's creation and now."""
+
+    created: datetime
+    now: datetime
+    steps: int
+
+    def at(self, step: int) -> datetime:
+        return self.created + (self.now - self.created) * step / (self.steps + 1)
+
+
+def _load_demo_exchanges(path: Path) -> list[dict[str, Any]]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+    except FileNotFoundError:
+        raise CommandFailed(f"fichier introuvable : {path}") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CommandFailed(f"{path} illisible ({type(exc).__name__}).") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise CommandFailed(f"{path} : « exchanges » doit être une liste d'objets.")
+    return entries
+
+
+def seed_demo_exchanges(path: Path) -> tuple[int, int]:
+    """Post the demo exchanges through the exchange services; flush, no commit.
+
+    An exchange already posted by the same author with the same title is skipped, so
+    the command can run again. Returns (created, skipped).
+    """
+    from peuplade.models import utcnow
+
+    entries = _load_demo_exchanges(path)
+    now = utcnow()
+    created = skipped = 0
+    for index, entry in enumerate(entries):
+        where = f"échange de démonstration n°{index + 1} « {entry.get('title', '?')} »"
+        try:
+            if _seed_exchange(entry, index, now):
+                created += 1
+            else:
+                skipped += 1
+        except CommandFailed as exc:
+            raise CommandFailed(f"{where} : {exc.message}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CommandFailed(f"{where} : champ manquant ou invalide ({exc}).") from None
+    return created, skipped
+
+
+def _demo_member(email: str) -> Any:
+    from peuplade.account import queries, services
+
+    member = queries.member_by_email(services.normalise_email(email))
+    if member is None:
+        raise CommandFailed(f"{email} n'est pas un membre de démonstration.")
+    return member
+
+
+def _demo_place(author: Any, name: str) -> int:
+    """The public place of that name the author's own form would offer."""
+    from peuplade.posts.services import places_near
+
+    place = next((p for p in places_near(author, limit=2000) if p.name == name), None)
+    if place is None:
+        raise CommandFailed(
+            f"lieu « {name} » introuvable dans le voisinage de {author.email} "
+            "(lancez « flask import-places data/places-paris.geojson »)."
+        )
+    return place.id
+
+
+def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
+    """Post one demo exchange with its responses, outcome and thanks; False if present."""
+    from peuplade.errors import NotFound, ServiceError
+    from peuplade.exchanges import queries as exchange_queries
+    from peuplade.exchanges import services as exchanges
+    from peuplade.extensions import db
+    from peuplade.models import Exchange
+    from peuplade.posts import services as posts
+
+    author = _demo_member(entry["author"])
+    already = db.session.scalar(
+        select(Exchange.id).where(Exchange.author_id == author.id, Exchange.title == entry["title"])
+    )
+    if already is not None:
+        return False
+    first_day = posts.today()
+    starts = entry.get("starts_in_days")
+    ends = entry.get("ends_in_days")
+    location = None
+    if entry.get("place"):
+        location = posts.PostLocation(place_id=_demo_place(author, entry["place"]))
+    responses = entry.get("responses", [])
+    outcome = entry.get("outcome")
+    try:
+        exchange = exchanges.create_exchange(
+            author,
+            exchanges.ExchangeInput(
+                kind=entry["kind"],
+                title=entry["title"],
+                body=entry["body"],
+                category=entry["category"],
+                starts_on=None if starts is None else first_day + timedelta(days=starts),
+                ends_on=None if ends is None else first_day + timedelta(days=ends),
+                location=location,
+                reach_m=entry.get("reach_m"),
+            ),
+        )
+        # Spread over the last weeks (a few hours apart) so the timeline looks alive.
+        created_at = now - timedelta(
+            days=entry["created_days_ago"], hours=(index * 5) % 11, minutes=(index * 17) % 60
+        )
+        steps = DemoTimeline(created_at, now, len(responses) + (3 if outcome else 0))
+        for step, answer in enumerate(responses, start=1):
+            neighbour = _demo_member(answer["from"])
+            try:
+                # Only a neighbour who really sees the exchange may answer it.
+                seen = exchange_queries.get_exchange_or_404(neighbour, exchange.id)
+            except NotFound:
+                raise CommandFailed(
+                    f"{answer['from']} ne voit pas cet échange (hors de son voisinage)."
+                ) from None
+            response = exchanges.respond(seen, neighbour, answer["message"])
+            response.created_at = steps.at(step)
+        if outcome:
+            helper = _demo_member(entry["helper"]) if entry.get("helper") else None
+            exchanges.close_exchange(exchange, author, outcome, helper.id if helper else None)
+            exchange.closed_at = steps.at(len(responses) + 1)
+            thanks = entry.get("thanks", {})
+            if helper is not None and thanks.get("author"):
+                note = exchanges.thank(exchange, author, thanks["author"])
+                note.created_at = steps.at(len(responses) + 2)
+            if helper is not None and thanks.get("helper"):
+                note = exchanges.thank(exchange, helper, thanks["helper"])
+                note.created_at = steps.at(len(responses) + 3)
+    except ServiceError as exc:
+        raise CommandFailed(_field_messages(exc)) from None
+    exchange.created_at = created_at
+    exchange.updated_at = exchange.closed_at or created_at
+    exchange.expires_at = posts.expiry(exchange.ends_on or exchange.starts_on, created_at)
+    db.session.flush()
+    return True
+
+
 @click.command("seed-demo")
 @click.option(
     "--password",
@@ -364,9 +672,31 @@ def _seed_one(person: dict[str, Any], password: str, gazetteer: Any) -> bool:
     show_default=True,
     help="Quartiers importés d'abord si la base n'en contient aucun.",
 )
+@click.option(
+    "--places",
+    "places_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_PLACES,
+    show_default=True,
+    help="Lieux publics (stations Vélib') importés d'abord si la base n'en contient aucun.",
+)
+@click.option(
+    "--exchanges",
+    "exchanges_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_EXCHANGES,
+    show_default=True,
+)
 @click.option("--force", is_flag=True, help="Autoriser en production (déconseillé).")
 @with_appcontext
-def seed_demo_command(password: str, members_path: Path, quartiers_path: Path, force: bool) -> None:
+def seed_demo_command(
+    password: str,
+    members_path: Path,
+    quartiers_path: Path,
+    places_path: Path,
+    exchanges_path: Path,
+    force: bool,
+) -> None:
     """Charger le voisinage de démonstration (17e arrondissement de Paris)."""
     from peuplade.extensions import db
 
@@ -375,23 +705,30 @@ def seed_demo_command(password: str, members_path: Path, quartiers_path: Path, f
             "PEUPLADE_ENV=production : les membres de démonstration n'ont rien à faire en "
             "production. Ajoutez --force si vous le voulez vraiment."
         )
-    _require_schema()
+    _require_schema("quartiers", "places", "exchanges")
     try:
-        imported = None
+        imported = places = None
         if _quartier_count() == 0:
             imported = import_quartiers(quartiers_path)
+        if _place_count() == 0:
+            places = import_places(places_path)
         created, skipped, email = seed_demo(password, members_path)
+        posted, present = seed_demo_exchanges(exchanges_path)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     if imported:
         click.echo(f"{sum(imported)} quartiers importés ({imported[0]} nouveaux, 0 mis à jour).")
+    if places:
+        click.echo(f"{sum(places)} lieux publics importés ({places[0]} nouveaux, 0 mis à jour).")
     click.echo(f"{created} membres de démonstration créés, {skipped} déjà présents.")
+    click.echo(f"{posted} échanges de démonstration créés, {present} déjà présents.")
     if email:
         click.echo(f"Connectez-vous avec {email} et le mot de passe « {password} ».")
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(import_quartiers_command)
+    app.cli.add_command(import_places_command)
     app.cli.add_command(seed_demo_command)

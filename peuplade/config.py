@@ -29,6 +29,22 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}.")
+    return value
+
+
+GEOCODERS = ("nominatim", "ban", "photon", "offline")
+
+
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from environment variables (see .env.example)."""
     env = dict(os.environ if env is None else env)
@@ -53,6 +69,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 
     geocoder = env.get("GEOCODER", "offline" if app_env != "production" else "nominatim")
+    if geocoder not in GEOCODERS:
+        raise ConfigError(f"GEOCODER must be one of {', '.join(GEOCODERS)}, got {geocoder!r}.")
 
     return {
         "PEUPLADE_ENV": app_env,
@@ -72,7 +90,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "GEOCODER_USER_AGENT": env.get("GEOCODER_USER_AGENT", "peuplade (self-hosted)"),
         "GEOCODER_DOMAIN": env.get("GEOCODER_DOMAIN") or None,
         "GEOCODER_SCHEME": env.get("GEOCODER_SCHEME", "https"),
-        "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "5")),
+        "GEOCODER_TIMEOUT": _float(env, "GEOCODER_TIMEOUT", 5.0),
         "GEOCODER_CACHE_SECONDS": _int(env, "GEOCODER_CACHE_SECONDS", 24 * 3600),
         "GAZETTEER_PATH": env.get("GAZETTEER_PATH")
         or str(Path(__file__).resolve().parent.parent / "data" / "gazetteer.json"),

@@ -44,6 +44,8 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
 def engine_options(url: str, base: dict | None = None) -> dict:
     """SQLAlchemy engine options for ``url`` (sqlean.py driver for SQLite)."""
     options = dict(base or {})
+    # SQL errors must not log their parameters: they hold homes, emails and hashes.
+    options["hide_parameters"] = True
     if is_sqlite(url):
         try:
             import sqlean.dbapi2 as sqlean_dbapi

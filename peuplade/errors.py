@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,10 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.message = message
         self.fields = fields or {}
+
+    def details(self) -> dict[str, Any]:
+        """Extra members of the API's error object (e.g. address candidates)."""
+        return {}
 
 
 class ValidationFailed(ServiceError):
@@ -53,11 +59,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str, message: Any, fields: dict[str, Any] | None = None):
-    body: dict[str, Any] = {"error": {"code": code, "message": str(message)}}
+def json_error(
+    status: int, code: str, message: Any, fields: dict[str, Any] | None = None, **extra: Any
+):
+    """``{"error": {"code", "message", "fields"?, ...extra}}`` with ``status`` (API.md)."""
+    error: dict[str, Any] = {"code": code, "message": str(message)}
     if fields:
-        body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
-    response = jsonify(body)
+        error["fields"] = {name: str(text) for name, text in fields.items()}
+    error.update(extra)
+    response = jsonify({"error": error})
     response.status_code = status
     return response
 
@@ -93,8 +103,11 @@ def _messages() -> dict[int, str]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
+        from peuplade.extensions import db
+
+        db.session.rollback()  # a service said no: nothing it flushed is kept
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message, exc.fields)
+            return json_error(exc.status, exc.code, exc.message, exc.fields, **exc.details())
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
 
     @app.errorhandler(HTTPException)
@@ -114,7 +127,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        if isinstance(exc, DBAPIError):
+            # The driver's message can quote the failing row (emails, positions): log
+            # where it happened and the SQLSTATE only.
+            state = getattr(getattr(exc.orig, "diag", None), "sqlstate", None)
+            log.error(
+                "database error %s (%s) on %s %s\n%s",
+                type(exc.orig).__name__,
+                state or "-",
+                request.method,
+                request.path,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+        else:
+            log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return json_error(500, "internal_error", _messages()[500])
         return render_template("error.html", status=500, message=_messages()[500]), 500

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Float, literal
+from sqlalchemy import Float, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -133,12 +133,21 @@ def _distance_spatialite(element, compiler, **kw):
     return f"ST_Distance({compiler.process(a, **kw)}, {compiler.process(b, **kw)}, 1)"
 
 
-def _table_and_rowid(col):
+def _spatialite_index_filter(col, frame_sql: str, compiler, **kw) -> str:
+    """``<rowid> IN (SELECT ROWID FROM SpatialIndex ...)``: SpatiaLite's R*Tree is only
+    used when asked for by name, for the table and column of ``col``."""
     table = col.table
     base = table
     while hasattr(base, "element"):  # an alias of the table
         base = base.element
-    return base.name, table.c.id
+    names = (literal(base.name, String), literal(col.name, String))
+    table_name, column_name = (compiler.process(n, **kw) for n in names)
+    # Integer primary keys are SQLite's rowid.
+    return (
+        f"{compiler.process(table.c.id, **kw)} IN (SELECT ROWID FROM SpatialIndex "
+        f"WHERE f_table_name = {table_name} AND f_geometry_column = {column_name} "
+        f"AND search_frame = {frame_sql})"
+    )
 
 
 class in_box(FunctionElement):
@@ -159,14 +168,9 @@ def _in_box_postgis(element, compiler, **kw):
 @compiles(in_box, "sqlite")
 def _in_box_spatialite(element, compiler, **kw):
     clauses = list(element.clauses)
-    col = clauses[0]
-    table_name, rowid = _table_and_rowid(col)
     w, s, e, n = (compiler.process(c, **kw) for c in clauses[1:])
-    return (
-        f"({compiler.process(rowid, **kw)} IN (SELECT ROWID FROM SpatialIndex "
-        f"WHERE f_table_name = '{table_name}' AND f_geometry_column = '{col.name}' "
-        f"AND search_frame = BuildMbr({w}, {s}, {e}, {n}, {SRID})))"
-    )
+    frame = f"BuildMbr({w}, {s}, {e}, {n}, {SRID})"
+    return f"({_spatialite_index_filter(clauses[0], frame, compiler, **kw)})"
 
 
 def within_radius(col, centre: LatLon, metres: float):
@@ -192,13 +196,9 @@ def _contains_postgis(element, compiler, **kw):
 @compiles(contains_point, "sqlite")
 def _contains_spatialite(element, compiler, **kw):
     poly_col, pt_expr = list(element.clauses)
-    table_name, rowid = _table_and_rowid(poly_col)
     poly, pt = compiler.process(poly_col, **kw), compiler.process(pt_expr, **kw)
-    return (
-        f"({compiler.process(rowid, **kw)} IN (SELECT ROWID FROM SpatialIndex "
-        f"WHERE f_table_name = '{table_name}' AND f_geometry_column = '{poly_col.name}' "
-        f"AND search_frame = {pt}) AND ST_Contains({poly}, {pt}) = 1)"
-    )
+    index = _spatialite_index_filter(poly_col, pt, compiler, **kw)
+    return f"({index} AND ST_Contains({poly}, {pt}) = 1)"
 
 
 def geometry_from_wkt(wkt: str):

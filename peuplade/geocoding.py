@@ -80,6 +80,14 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def cache_key(address: str) -> str:
+    """Case-, accent- and punctuation-insensitive, but keeping every letter of every
+    script (unlike :func:`normalise`): different addresses never share cached answers."""
+    text = unicodedata.normalize("NFKD", address)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
 class OfflineGazetteer:
     """A geopy-like geocoder answering from a JSON gazetteer (no network).
 
@@ -158,7 +166,7 @@ class Geocoder:
 
     def candidates(self, address: str) -> list[Candidate]:
         """All plausible results for ``address`` (cached, also when there are none)."""
-        key = normalise(address)
+        key = cache_key(address)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]

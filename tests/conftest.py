@@ -1,7 +1,8 @@
 """Test fixtures. The whole suite runs on BOTH backends: SQLite + SpatiaLite and
 PostgreSQL + PostGIS (``--db=spatialite|postgis|both``, default both).
 
-PostgreSQL: the server of ``TEST_DATABASE_URL`` if set, else the one on
+PostgreSQL: the server of ``TEST_DATABASE_URL`` if set (its database part is not
+used), else the one on
 127.0.0.1:5432 (as in CI), else a throwaway cluster (initdb + pg_ctl on a
 temporary folder and a free port) started for the session
 (``PEUPLADE_TEST_THROWAWAY_PG=1`` forces that last one). Each session works

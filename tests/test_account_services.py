@@ -229,7 +229,7 @@ def test_trusted_proxy_setting_gives_rate_limits_the_client_address(make_app):
         app = make_app(TRUSTED_PROXIES=proxies)
 
         @app.get("/_test_remote_addr")
-        def remote_addr():
+        def remote_addr(proxies=proxies):
             seen[proxies] = request.remote_addr
             return "ok"
 
@@ -240,3 +240,20 @@ def test_trusted_proxy_setting_gives_rate_limits_the_client_address(make_app):
             environ_base={"REMOTE_ADDR": "10.0.0.1"},
         )
     assert seen == {0: "10.0.0.1", 1: "203.0.113.7"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("GEOCODER", "google", "GEOCODER"),
+        ("GEOCODER_TIMEOUT", "abc", "GEOCODER_TIMEOUT"),
+        ("GEOCODER_TIMEOUT", "-1", "positive"),
+        ("PEUPLADE_ENV", "staging", "PEUPLADE_ENV"),
+    ],
+)
+def test_bad_settings_stop_the_app_with_one_sentence(monkeypatch, name, value, words):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as err:
+        create_app()
+    assert words in str(err.value)
+    assert "\n" not in str(err.value)

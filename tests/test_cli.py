@@ -1,8 +1,11 @@
-"""flask import-quartiers and flask seed-demo, on both backends, with the shipped data."""
+"""flask import-quartiers, import-places and seed-demo, on both backends, with the shipped
+data."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,13 +14,17 @@ from sqlalchemy import func, select
 from peuplade import ROOT, geo
 from peuplade.account import queries, services
 from peuplade.cli import DEMO_PASSWORD, slugify
+from peuplade.exchanges.queries import for_you, get_exchange_or_404, near_me, thanks_on
 from peuplade.extensions import db
-from peuplade.models import Member, Quartier
+from peuplade.models import Exchange, ExchangeResponse, Member, Place, Quartier, Thanks, utcnow
+from peuplade.posts.services import expiry, places_near, today
 from tests.conftest import BATIGNOLLES, PASSWORD
 
 QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
 GAZETTEER = ROOT / "data" / "gazetteer.json"
 DEMO_MEMBERS = ROOT / "data" / "demo-members.json"
+DEMO_EXCHANGES = ROOT / "data" / "demo-exchanges.json"
+PLACES = ROOT / "data" / "places-paris.geojson"
 QUARTIERS_OF_THE_17E = {"Batignolles", "Epinettes", "Plaine de Monceaux", "Ternes"}
 
 
@@ -220,6 +227,125 @@ def test_slugify():
     assert slugify("  !! ") == "quartier"
 
 
+# --- import-places -------------------------------------------------------------------
+
+
+def _import_places(runner, *args):
+    return runner.invoke(args=["import-places", *map(str, args)])
+
+
+def _station(name, ref, lon=2.3155, lat=48.8873, kind="Point") -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"name": name, "station_id": ref},
+        "geometry": {"type": kind, "coordinates": [lon, lat]},
+    }
+
+
+def _collection(*features) -> dict:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def test_import_places_loads_the_stations_and_a_reimport_updates_them(app, runner, tmp_path):
+    result = _import_places(runner, PLACES)
+
+    assert result.exit_code == 0, result.output
+    assert "1358 lieux publics importés (1358 nouveaux, 0 mis à jour)" in result.output
+    assert _count(Place) == 1358
+    square = db.session.scalar(select(Place).where(Place.name == "Square des Batignolles"))
+    assert square.source_ref == "velib:129089749"
+    # The friendly name is the station at the square's north gate; the form of a member
+    # living south of the square offers it.
+    here = geo.lat_lon(*BATIGNOLLES)
+    assert geo.geodesic_distance_m(here, geo.from_element(square.position)) < 600
+    member = services.register_member(
+        email="square@example.org",
+        password=PASSWORD,
+        display_name="Agathe",
+        location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+    )
+    near = [p.name for p in places_near(member)]
+    assert {"Square des Batignolles", "Mairie du 17e", "Place de Clichy"} <= set(near)
+    assert "Square des Épinettes" not in near  # 1.3 km away
+    ids = dict(db.session.execute(select(Place.source_ref, Place.id)).all())
+
+    data = json.loads(PLACES.read_text("utf-8"))
+    for feature in data["features"]:
+        if feature["properties"]["station_id"] == 129089749:
+            feature["properties"]["name"] = "Square des Batignolles (entrée Brochant)"
+            feature["geometry"]["coordinates"] = [2.3160, 48.8876]
+    again = _import_places(runner, _write(tmp_path, "moved.geojson", data))
+
+    assert again.exit_code == 0, again.output
+    assert "1358 lieux publics importés (0 nouveaux, 1358 mis à jour)" in again.output
+    assert _count(Place) == 1358
+    assert dict(db.session.execute(select(Place.source_ref, Place.id)).all()) == ids
+    square = db.session.get(Place, ids["velib:129089749"])
+    assert square.name == "Square des Batignolles (entrée Brochant)"
+    assert geo.from_element(square.position) == geo.lat_lon(48.8876, 2.3160)
+
+
+@pytest.mark.parametrize(
+    ("feature", "message"),
+    [
+        (_station("Parvis", 2, kind="LineString"), "géométrie LineString (Point attendu)"),
+        (_station("Parvis", 2, lon=float("nan")), "coordonnées non numériques"),
+        (_station("Parvis", 2, lat=98.5), "hors WGS84"),
+        (_station("Parvis", 2, lon="2,31"), "coordonnées non numériques"),
+        ({**_station("Parvis", 2), "geometry": None}, "géométrie absente"),
+        (_station("   ", 2), "« name » absent ou vide"),
+        (_station("P" * 161, 2), "nom de plus de 160 caractères"),
+        (_station("Parvis", None), "« station_id » absent ou vide"),
+        (_station("Parvis", 1), "référence velib:1 en double"),
+    ],
+)
+def test_a_bad_place_is_refused_and_nothing_is_written(app, runner, tmp_path, feature, message):
+    first = _import_places(
+        runner, _write(tmp_path, "ok.geojson", _collection(_station("Kiosque", 1)))
+    )
+    assert first.exit_code == 0, first.output
+
+    renamed = _station("Kiosque à musique", 1)
+    result = _import_places(runner, _write(tmp_path, "bad.geojson", _collection(renamed, feature)))
+
+    assert result.exit_code == 1
+    assert "rien n'a été importé (1 problème(s))" in result.output
+    assert "entité n°2" in result.output and message in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalars(select(Place.name)).all() == ["Kiosque"]  # not renamed
+
+
+def test_import_places_with_other_field_names(app, runner, tmp_path):
+    feature = {
+        "type": "Feature",
+        "properties": {"nom": "Place Bellecour", "code": "69002-1"},
+        "geometry": {"type": "Point", "coordinates": [4.8320, 45.7578, 170.0]},
+    }
+    path = _write(tmp_path, "lyon.geojson", _collection(feature))
+    missing = _import_places(runner, path)
+    assert missing.exit_code == 1 and "« name » absent" in missing.output
+
+    result = _import_places(
+        runner, path, "--name-field", "nom", "--ref-field", "code", "--ref-prefix", "lyon"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 lieux publics importés (1 nouveaux, 0 mis à jour)" in result.output
+    place = db.session.scalar(select(Place))
+    assert (place.name, place.source_ref) == ("Place Bellecour", "lyon:69002-1")
+    assert geo.from_element(place.position) == geo.lat_lon(45.7578, 4.8320)
+
+
+def test_shipped_places_keep_only_name_id_and_position():
+    data = json.loads(PLACES.read_text("utf-8"))
+    assert "ODbL" in data["source"]
+    props = [f["properties"] for f in data["features"]]
+    assert all(set(p) == {"name", "station_id"} for p in props)
+    names = [p["name"] for p in props]
+    assert len(set(names)) == len(names) == 1358  # one name, one place
+    assert {"Square des Batignolles", "Place de Clichy", "Square des Épinettes"} <= set(names)
+    assert "ODbL" in (ROOT / "data" / "README.md").read_text("utf-8")
+
+
 # --- the shipped data ----------------------------------------------------------------
 
 
@@ -252,27 +378,141 @@ def test_demo_members_use_gazetteer_addresses_and_known_skills():
 # --- seed-demo -----------------------------------------------------------------------
 
 
-def test_seed_demo_creates_the_neighbourhood_once(app, runner):
+def test_seed_demo_creates_the_neighbourhood_and_its_exchanges_once(app, runner):
     result = runner.invoke(args=["seed-demo"])
 
     assert result.exit_code == 0, result.output
     assert "80 quartiers importés" in result.output
+    assert "1358 lieux publics importés" in result.output
     assert "40 membres de démonstration créés, 0 déjà présents" in result.output
+    assert "34 échanges de démonstration créés, 0 déjà présents" in result.output
     assert DEMO_PASSWORD in result.output and "camille.b@demo.example.org" in result.output
-    members = db.session.scalars(select(Member)).all()
-    assert len(members) == 40
-    assert all(m.quartier is not None and m.quartier.arrondissement == 17 for m in members)
-    assert {m.quartier.name for m in members} >= {"Batignolles", "Epinettes"}
-    assert sum(m.radius_m == 1000 for m in members) > 20
-    assert any("tricot" in m.tag_names for m in members)
-    assert services.authenticate("camille.b@demo.example.org", DEMO_PASSWORD) is not None
+    _check_demo_members()
+    _check_demo_exchanges()
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 membres de démonstration créés, 40 déjà présents" in again.output
+    assert "0 échanges de démonstration créés, 34 déjà présents" in again.output
     assert "quartiers importés" not in again.output  # already there
+    assert "lieux publics importés" not in again.output
     assert _count(Member) == 40
     assert _count(Quartier) == 80
+    assert _count(Place) == 1358
+    assert _count(Exchange) == 34
+    assert _count(ExchangeResponse) == 48
+    assert _count(Thanks) == 18
+
+
+def _check_demo_members() -> None:
+    members = db.session.scalars(select(Member)).all()
+    assert len(members) == 40
+    # A member's quartier is the one of their public cell (never of their home).
+    from peuplade.account.queries import quartier_at
+
+    assert all(m.quartier == quartier_at(geo.from_element(m.public_position)) for m in members)
+    in_17e = [m for m in members if m.quartier is not None and m.quartier.arrondissement == 17]
+    assert len(in_17e) >= 36  # a few cells near the boundary lie in the 8e or 18e
+    assert {m.quartier.name for m in in_17e} >= {"Batignolles", "Epinettes"}
+    assert sum(m.radius_m == 1000 for m in members) > 20
+    assert any("tricot" in m.tag_names for m in members)
+    assert services.authenticate("camille.b@demo.example.org", DEMO_PASSWORD) is not None
+
+
+def _check_demo_exchanges() -> None:
+    now = utcnow()
+    exchanges = db.session.scalars(select(Exchange)).all()
+    assert len(exchanges) == 34
+    statuses = Counter(e.status for e in exchanges)
+    assert statuses["open"] >= 20 and statuses["done"] >= 8 and statuses["cancelled"] == 2
+    assert {e.kind for e in exchanges} == {"request", "offer"}
+    assert len({e.category for e in exchanges}) >= 12
+    assert all(e.author.email.endswith("@demo.example.org") for e in exchanges)
+    places = {p.name: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
+    at_places = [e for e in exchanges if e.place_name]
+    assert len(at_places) >= 5
+    for exchange in exchanges:
+        # Shown at the author's public cell, or at the public place they picked.
+        expected = places[exchange.place_name] if exchange.place_name else None
+        expected = expected or geo.from_element(exchange.author.public_position)
+        assert geo.from_element(exchange.position) == expected, exchange.title
+        # Alive timeline: spread over the last weeks, the expiry follows creation.
+        assert now - timedelta(days=40) < exchange.created_at < now
+        last_day = exchange.ends_on or exchange.starts_on
+        expected_expiry = expiry(last_day, exchange.created_at)
+        assert abs(exchange.expires_at - expected_expiry) < timedelta(seconds=1)
+        for response in exchange.responses:
+            assert exchange.created_at < response.created_at < now
+            # Every neighbour who answered really sees the exchange.
+            assert get_exchange_or_404(response.author, exchange.id) is exchange
+    assert min(e.created_at for e in exchanges) < now - timedelta(days=21)
+    dated = [e for e in exchanges if e.status == "open" and e.starts_on]
+    assert len(dated) >= 5 and all(e.starts_on >= today() for e in dated)
+
+    done = [e for e in exchanges if e.status == "done"]
+    for exchange in done:
+        assert exchange.helper_id in {r.author_id for r in exchange.responses}
+        assert max(r.created_at for r in exchange.responses) < exchange.closed_at < now
+        notes = {(t.from_member_id, t.to_member_id) for t in thanks_on(exchange)}
+        assert notes == {
+            (exchange.author_id, exchange.helper_id),
+            (exchange.helper_id, exchange.author_id),
+        }
+    cancelled = [e for e in exchanges if e.status == "cancelled"]
+    assert all(e.helper_id is None and e.closed_at for e in cancelled)
+    open_ones = [e for e in exchanges if e.status == "open"]
+    assert sum(bool(e.responses) for e in open_ones) >= 15
+
+    # The first demo login has a lively neighbourhood, and requests for their skills.
+    camille = db.session.scalar(select(Member).where(Member.email == "camille.b@demo.example.org"))
+    assert len(db.session.scalars(near_me(camille)).all()) >= 15
+    assert db.session.scalars(for_you(camille)).all()
+
+
+def test_seed_demo_refuses_an_exchange_a_responder_cannot_see(app, runner, tmp_path):
+    members = json.loads(DEMO_MEMBERS.read_text("utf-8"))["members"]
+    two = [m for m in members if m["email"].split("@")[0] in {"anais.w", "nathalie.c"}]
+    exchange = {
+        "author": "anais.w@demo.example.org",
+        "kind": "request",
+        "category": "couture",
+        "title": "Recoudre un bouton",
+        "body": "Un bouton de manteau à recoudre.",
+        "created_days_ago": 2,
+        "responses": [{"from": "nathalie.c@demo.example.org", "message": "Je peux !"}],
+    }
+    result = runner.invoke(
+        args=[
+            "seed-demo",
+            "--members",
+            _write(tmp_path, "two.json", {"members": two}),
+            "--exchanges",
+            _write(tmp_path, "one.json", {"exchanges": [exchange]}),
+        ]
+    )
+
+    assert result.exit_code == 1
+    assert "« Recoudre un bouton »" in result.output
+    assert "nathalie.c@demo.example.org ne voit pas cet échange" in result.output
+    assert "Traceback" not in result.output
+    for model in (Exchange, Member, Place, Quartier):
+        assert _count(model) == 0  # everything rolled back
+
+
+def test_demo_exchanges_name_demo_members_and_known_categories():
+    from peuplade.categories import SLUGS
+
+    emails = {m["email"] for m in json.loads(DEMO_MEMBERS.read_text("utf-8"))["members"]}
+    entries = json.loads(DEMO_EXCHANGES.read_text("utf-8"))["exchanges"]
+    assert 30 <= len(entries) <= 40
+    assert len({(e["author"], e["title"]) for e in entries}) == len(entries)
+    for entry in entries:
+        assert entry["author"] in emails and entry["category"] in SLUGS
+        answers = [r["from"] for r in entry.get("responses", [])]
+        assert set(answers) <= emails - {entry["author"]}
+        assert len(set(answers)) == len(answers)
+        if entry.get("helper"):
+            assert entry["outcome"] == "done" and entry["helper"] in answers
 
 
 def test_seed_demo_with_a_weak_password_writes_nothing(app, runner):
@@ -281,6 +521,7 @@ def test_seed_demo_with_a_weak_password_writes_nothing(app, runner):
     assert "password" in result.output and "12 caractères" in result.output
     assert _count(Member) == 0
     assert _count(Quartier) == 0  # the quartiers import was rolled back too
+    assert _count(Place) == 0
 
 
 def test_seed_demo_refuses_production_without_force(make_app, monkeypatch):

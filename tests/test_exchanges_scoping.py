@@ -229,3 +229,24 @@ def test_search_finds_words_in_title_and_text(app, make_member):
     found = [e.title for e in db.session.scalars(queries.near_me(reader, q="vacances août"))]
     assert found == ["Arroser mes plantes"]
     assert list(db.session.scalars(queries.near_me(reader, q="piano"))) == []
+
+
+def test_profiles_open_to_people_met_through_an_exchange(app, make_member):
+    """An author living far from the public place of their post, and a neighbour who
+    answered my exchange, have profiles I may open; a stranger does not."""
+    from peuplade.account.queries import get_member_or_404
+
+    place = _place()
+    author = make_member("Autrice", at=offset(PLACE, -3000), radius_m=200)
+    reader = make_member("Lectrice", at=offset(PLACE, 500), radius_m=1000)
+    stranger = make_member("Inconnue", at=offset(PLACE, -3000), radius_m=200)
+    _post(author, location=PostLocation(place_id=place.id), reach_m=1000)
+    assert get_member_or_404(reader, author.id) == author
+    with pytest.raises(NotFound):
+        get_member_or_404(reader, stranger.id)
+    mine = _post(reader, title="Prêter une échelle")
+    services.respond(mine, author, "Je peux venir samedi.")
+    db.session.commit()
+    # reader cannot see author's area, author cannot see reader's post's area: the
+    # response alone opens the profile to the reader.
+    assert get_member_or_404(reader, author.id) == author

@@ -278,3 +278,12 @@ def _pos(place: FakePlace):
     from peuplade.geo import lat_lon
 
     return lat_lon(place.lat, place.lon)
+
+
+def test_cache_keys_keep_every_script_apart():
+    from peuplade.geocoding import cache_key
+
+    keys = {cache_key(a) for a in ("ул. Ленина 1", "東京都港区 1", "شارع 1", "1")}
+    assert len(keys) == 4
+    # Same address typed differently still shares its answer.
+    assert cache_key("Rue de l’Église, 75017") == cache_key("rue de l eglise 75017")

@@ -152,5 +152,82 @@ def test_members_near_each_other_see_bands_not_metres(app, make_member):
     rows = db.session.execute(neighbours(viewer, "jardinage")).all()
     labels = {row[0].display_name: privacy.band_label_for_rank(row.band_rank) for row in rows}
     assert set(labels) == {"Near", "Clichy"}
-    assert all(label in {b for _, b in privacy.BANDS} for label in labels.values())
     assert labels["Clichy"] == "~500 m"
+    assert labels["Near"] in {"< 250 m", "~500 m"}
+
+
+def _square_wkt(west: float, south: float, east: float, north: float) -> str:
+    return (
+        f"MULTIPOLYGON((({west} {south}, {east} {south}, {east} {north}, "
+        f"{west} {north}, {west} {south})))"
+    )
+
+
+def test_quartier_comes_from_the_public_cell_not_the_home(app, make_member):
+    """Two homes of one cell, on either side of a quartier boundary, show one quartier."""
+    from peuplade.extensions import db
+    from peuplade.models import Quartier
+
+    centre = privacy.public_position(geo.lat_lon(48.8851, 2.3209))
+    boundary = centre.lon + 0.0005  # the street runs just east of the cell centre
+    for slug, west, east in (("ouest", 2.30, boundary), ("est", boundary, 2.34)):
+        db.session.add(
+            Quartier(
+                slug=slug,
+                name=slug.title(),
+                geom=geo.geometry_from_wkt(_square_wkt(west, 48.87, east, 48.90)),
+            )
+        )
+    db.session.commit()
+    west_home = (centre.lat + 0.0003, boundary - 0.0004)
+    east_home = (centre.lat - 0.0003, boundary + 0.0004)
+    a, b = make_member("Ouest", at=west_home), make_member("Est", at=east_home)
+    assert a.public_position == b.public_position or geo.from_element(
+        a.public_position
+    ) == geo.from_element(b.public_position)
+    assert a.quartier.slug == b.quartier.slug == "ouest"
+
+
+def test_database_errors_are_logged_without_personal_data(make_app, caplog):
+    """A failing statement is logged with its type and place, never with its parameters
+    or the server's "failing row" details (which hold emails and positions)."""
+    import logging
+
+    from sqlalchemy import text
+
+    from peuplade.extensions import db
+
+    app = make_app()
+
+    @app.get("/_failing_statement")
+    def failing_statement():
+        db.session.execute(
+            text("INSERT INTO members (id, email, display_name) VALUES (1, :email, :lat)"),
+            {"email": "anne.secret@example.org", "lat": "48.88335"},
+        )
+        return "unreachable"
+
+    app.view_functions["failing_statement"].peuplade_public = True
+    with caplog.at_level(logging.INFO):
+        response = app.test_client().get("/_failing_statement")
+    assert response.status_code == 500
+    assert "anne.secret" not in response.get_data(as_text=True)
+    logged = caplog.text
+    assert "failing_statement" in logged or "_failing_statement" in logged  # it was logged
+    assert "anne.secret" not in logged and "48.88335" not in logged
+
+
+def test_profile_visible_when_their_radius_covers_me(app, make_member):
+    """The other half of visible_members: B's small radius does not reach A, but A's wide
+    radius reaches B, so B may open A's profile."""
+    from peuplade.account.queries import get_member_or_404
+    from peuplade.errors import NotFound
+
+    wide = make_member("Large", at=BATIGNOLLES, radius_m=5000)
+    small = make_member("Petit", at=(48.8600, 2.3400), radius_m=200)
+    stranger = make_member("Loin", at=(48.8300, 2.3900), radius_m=200)
+    assert get_member_or_404(small, wide.id) == wide
+    with pytest.raises(NotFound):
+        get_member_or_404(stranger, wide.id)
+    with pytest.raises(NotFound):
+        get_member_or_404(small, stranger.id)

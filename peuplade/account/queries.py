@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, or_, select
 
 from peuplade import geo
 from peuplade.errors import NotFound
@@ -28,16 +28,32 @@ def quartier_at(pos: LatLon) -> Quartier | None:
 
 
 def visible_members(viewer: Member) -> Select:
-    """Members the viewer may see: in the viewer's neighbourhood, or having the viewer in
-    theirs (both measured on public positions, from the viewer's own home)."""
-    viewer_home = geo.from_element(viewer.home)
+    """Members whose profile the viewer may open: in the viewer's neighbourhood, or having
+    the viewer in theirs (both on public positions), or met through an exchange: the
+    author of a post the viewer can see, or someone who answered the viewer's exchange."""
+    from peuplade.models import ExchangeResponse, Post
+    from peuplade.neighbours.queries import in_my_neighbourhood
+    from peuplade.posts.queries import in_neighbourhood
+
     viewer_public = geo.from_element(viewer.public_position)
-    mine = geo.within_radius(Member.public_position, viewer_home, viewer.radius_m)
     theirs = (
         geo.distance_m(Member.public_position, geo.point(viewer_public.lat, viewer_public.lon))
         <= Member.radius_m
     )
-    return select(Member).where(or_(Member.id == viewer.id, mine, theirs))
+    authored_near_me = exists().where(Post.author_id == Member.id, in_neighbourhood(viewer))
+    answered_me = exists().where(
+        ExchangeResponse.author_id == Member.id,
+        ExchangeResponse.exchange_id.in_(select(Post.id).where(Post.author_id == viewer.id)),
+    )
+    return select(Member).where(
+        or_(
+            Member.id == viewer.id,
+            in_my_neighbourhood(viewer),
+            theirs,
+            authored_near_me,
+            answered_me,
+        )
+    )
 
 
 def get_member_or_404(viewer: Member, member_id: int) -> Member:

@@ -6,10 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from peuplade import categories, geo
+from peuplade import categories, geo, ratelimits
 from peuplade.account import bp, queries, services
 from peuplade.account.forms import HomeForm, PasswordForm, ProfileForm
 from peuplade.auth.forms import forget_bad_point, location_input, submit
+from peuplade.extensions import limiter
 
 bp.add_app_template_filter(categories.label, "skill_label")
 
@@ -28,7 +29,7 @@ def overview():
     )
 
 
-@bp.route("/profile/<int:member_id>")
+@bp.route("/profile/<int(max=2147483647):member_id>")
 def profile(member_id: int):
     member = queries.get_member_or_404(_me(), member_id)
     return render_template("account/profile.html", member=member)
@@ -70,6 +71,7 @@ def edit_profile():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(ratelimits.PASSWORD_CHANGES, methods=["POST"], key_func=ratelimits.member_key)
 def change_password():
     member = _me()
     form = PasswordForm()

@@ -56,6 +56,9 @@ class AmbiguousLocation(ValidationFailed):
         super().__init__(message, {"location": message})
         self.candidates = candidates
 
+    def details(self) -> dict[str, object]:
+        return {"candidates": [candidate.label for candidate in self.candidates]}
+
 
 @dataclass(frozen=True)
 class LocationInput:
@@ -205,9 +208,12 @@ def resolve_location(location: LocationInput) -> LatLon:
 
 
 def _set_home(member: Member, home: LatLon) -> None:
+    public = privacy.public_position(home)
     member.home = to_element(home)
-    member.public_position = to_element(privacy.public_position(home))
-    member.quartier = queries.quartier_at(home)
+    member.public_position = to_element(public)
+    # Shown to others, so found from the public cell: from the home it would tell on
+    # which side of a quartier's boundary street a member lives.
+    member.quartier = queries.quartier_at(public)
 
 
 def register_member(
@@ -365,6 +371,8 @@ def home_changes_left(member: Member, now: datetime | None = None) -> int:
 def change_home(member: Member, location: LocationInput) -> Member:
     """Move the member's home. Limited per 30 days, so a home cannot be trilaterated
     by moving one's own vantage point around."""
+    # Row lock (PostgreSQL): parallel requests cannot all pass the count below.
+    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     if home_changes_left(member) <= 0:
         msg = _l(
             "Vous avez déjà changé de domicile %(n)s fois ces 30 derniers jours. "
@@ -418,3 +426,39 @@ def token_expires_at(token: str) -> datetime | None:
     return db.session.scalar(
         select(ApiToken.expires_at).where(ApiToken.token_hash == _token_digest(token))
     )
+
+
+def update_account(
+    member: Member,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    skills: Iterable[str] | None = None,
+    tags: Iterable[str] | str | None = None,
+    radius_m: object = None,
+    location: LocationInput | None = None,
+) -> Member:
+    """Profile fields and home together, all or nothing: every field is checked, every
+    problem reported at once (an ambiguous address with its candidates), and nothing is
+    kept unless all is well (the caller rolls back on the raised error)."""
+    errors: dict[str, object] = {}
+    ambiguous: AmbiguousLocation | None = None
+    try:
+        update_profile(
+            member, display_name=display_name, bio=bio, skills=skills, tags=tags, radius_m=radius_m
+        )
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if location is not None:
+        try:
+            change_home(member, location)
+        except AmbiguousLocation as exc:
+            ambiguous = exc
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if ambiguous is not None:
+        ambiguous.fields.update(errors)
+        raise ambiguous
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
+    return member

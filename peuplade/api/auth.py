@@ -12,8 +12,7 @@ from flask_babel import gettext as _
 
 from peuplade.account import services
 from peuplade.api import bp
-from peuplade.api.parsing import error_response
-from peuplade.errors import ServiceError
+from peuplade.errors import json_error
 from peuplade.extensions import db
 from peuplade.models import Member
 
@@ -33,7 +32,7 @@ def _bearer_token() -> str | None:
 
 
 def _unauthorized(message: str):
-    response = error_response(401, "unauthorized", message)
+    response = json_error(401, "unauthorized", message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="peuplade"'
     return response
 
@@ -56,13 +55,3 @@ def require_token():
         db.session.commit()
     g.api_member = member
     return None
-
-
-@bp.errorhandler(ServiceError)
-def service_error(exc: ServiceError):
-    """A service said no: undo anything it flushed, answer with the contract's shape."""
-    db.session.rollback()
-    extra = {}
-    if isinstance(exc, services.AmbiguousLocation):
-        extra["candidates"] = [candidate.label for candidate in exc.candidates]
-    return error_response(exc.status, exc.code, exc.message, exc.fields, **extra)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from flask import jsonify, request
+from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -28,23 +28,6 @@ class UnsupportedMediaType(ServiceError):
     # 400 rather than 415: the issue asks for "a 400 with field messages" on bad input.
     status = 400
     code = "unsupported_media_type"
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: Any,
-    fields: dict[str, Any] | None = None,
-    **extra: Any,
-):
-    """``{"error": {"code", "message", "fields"?, ...extra}}`` with ``status``."""
-    error: dict[str, Any] = {"code": code, "message": str(message)}
-    if fields:
-        error["fields"] = {name: str(text) for name, text in fields.items()}
-    error.update(extra)
-    response = jsonify({"error": error})
-    response.status_code = status
-    return response
 
 
 def _parse_int(text: str) -> int | float:

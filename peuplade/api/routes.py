@@ -11,18 +11,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from peuplade import privacy, public
+from peuplade import public, ratelimits
 from peuplade.account import queries as account_queries
 from peuplade.account import services
 from peuplade.api import bp, schemas, serializers
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import build_spec, operation
-from peuplade.api.parsing import error_response
-from peuplade.errors import ValidationFailed
+from peuplade.errors import ValidationFailed, json_error
+from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
 from peuplade.neighbours import queries as neighbour_queries
 
-SIGN_IN_LIMIT = "10 per minute"  # per client address
+SIGN_IN_LIMIT = ratelimits.PER_CLIENT
 # Postgres integers stop here; a larger id in a URL is simply not found.
 MAX_ID = 2**31 - 1
 
@@ -45,10 +45,12 @@ def _commit_new_member() -> None:
 
 @bp.post("/members")
 @public
+@limiter.limit(SIGN_IN_LIMIT)  # each account is a vantage point and an argon2 hash
 @operation(
     _l("Créer un compte"),
     body=schemas.RegisterBody,
     responses={201: schemas.MeOut},
+    errors={429: "Too many sign-ups from this address"},
     description=_l(
         "`location` : un point {lat, lon} ou une adresse {address, choice?}. Une adresse "
         "ambiguë donne 422 avec `fields.location` et `candidates` ; renvoyez-la avec "
@@ -77,6 +79,9 @@ def create_member(body: schemas.RegisterBody):
 @bp.post("/tokens")
 @public
 @limiter.limit(SIGN_IN_LIMIT)
+@limiter.limit(
+    ratelimits.PER_ACCOUNT_FAILURES, key_func=ratelimits.account_key, deduct_when=ratelimits.failed
+)
 @operation(
     _l("Obtenir un jeton d'accès"),
     body=schemas.TokenBody,
@@ -87,7 +92,7 @@ def create_token(body: schemas.TokenBody):
     member = services.authenticate(body.email, body.password)
     if member is None:
         db.session.rollback()  # nothing to keep
-        return error_response(
+        return json_error(
             401, "invalid_credentials", _("Adresse e-mail ou mot de passe incorrect.")
         )
     token = services.issue_token(member)
@@ -114,32 +119,15 @@ def me():
     ),
 )
 def update_me(body: schemas.ProfilePatch):
-    member = current_member()
-    errors: dict[str, object] = {}
-    ambiguous: services.AmbiguousLocation | None = None
-    try:
-        services.update_profile(
-            member,
-            display_name=body.display_name,
-            bio=body.bio,
-            skills=body.skills,
-            tags=body.tags,
-            radius_m=body.radius_m,
-        )
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-    if body.location is not None:
-        try:
-            services.change_home(member, _location(body.location))
-        except services.AmbiguousLocation as exc:
-            ambiguous = exc
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-    if ambiguous is not None:
-        ambiguous.fields.update(errors)  # report every field, candidates included
-        raise ambiguous
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    member = services.update_account(
+        current_member(),
+        display_name=body.display_name,
+        bio=body.bio,
+        skills=body.skills,
+        tags=body.tags,
+        radius_m=body.radius_m,
+        location=_location(body.location) if body.location is not None else None,
+    )
     db.session.commit()
     return serializers.me(member)
 
@@ -148,9 +136,7 @@ def update_me(body: schemas.ProfilePatch):
 @operation(_l("Profil public d'un voisin"), responses={200: schemas.MemberOut})
 def member(member_id: int):
     found = account_queries.get_member_or_404(current_member(), member_id)
-    # Thanks come with exchanges (issue 3); until then nobody has been thanked.
-    thanks_count = 0
-    return serializers.member_public(found, thanks_count)
+    return serializers.member_public(found, exchange_queries.thanks_count(found.id))
 
 
 @bp.get("/neighbours")
@@ -164,14 +150,10 @@ def member(member_id: int):
     ),
 )
 def neighbours(query: schemas.NeighboursQuery):
-    after = neighbour_queries.NeighbourCursor.decode(query.cursor) if query.cursor else None
-    stmt = neighbour_queries.neighbours(current_member(), query.skill, after)
-    rows = db.session.execute(stmt.limit(query.limit + 1)).all()
-    page, more = rows[: query.limit], len(rows) > query.limit
-    next_cursor = neighbour_queries.cursor_for(page[-1]).encode() if more else None
-    return serializers.neighbour_page(
-        [(row[0], privacy.band_label_for_rank(int(row.band_rank))) for row in page], next_cursor
+    page = neighbour_queries.neighbour_page(
+        current_member(), query.skill, query.cursor, query.limit
     )
+    return serializers.neighbour_page(page.items, page.next_cursor)
 
 
 @bp.get("/openapi.json")

@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import EqualTo, InputRequired
 
-from peuplade import categories
+from peuplade import categories, database
 from peuplade.account.services import AmbiguousLocation, LocationInput
 from peuplade.errors import ServiceError
 from peuplade.extensions import db
@@ -62,10 +62,14 @@ class Submission:
 
 
 def submit(
-    form: FlaskForm, action: Callable[[], object], renames: Mapping[str, str] | None = None
+    form: FlaskForm,
+    action: Callable[[], object],
+    renames: Mapping[str, str] | None = None,
+    conflict: object = None,
 ) -> Submission:
     """Run ``action`` (a service call) and commit; on a ServiceError roll back and put its
-    messages on the form. The one commit of the request happens here."""
+    messages on the form. The one commit of the request happens here; a unique constraint
+    firing at commit (a double submit, a race) becomes the ``conflict`` message."""
     try:
         result = action()
     except AmbiguousLocation as exc:
@@ -76,7 +80,10 @@ def submit(
         db.session.rollback()
         general = apply_service_errors(form, exc.fields, renames)
         return Submission(ok=False, general=general or ([] if exc.fields else [str(exc.message)]))
-    db.session.commit()
+    try:
+        database.commit(conflict)
+    except ServiceError as exc:
+        return Submission(ok=False, general=[str(exc.message)])
     return Submission(ok=True, result=result)
 
 

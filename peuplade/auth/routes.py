@@ -9,7 +9,7 @@ from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from peuplade import public
+from peuplade import public, ratelimits
 from peuplade.account import services
 from peuplade.auth import bp
 from peuplade.auth.forms import (
@@ -21,7 +21,7 @@ from peuplade.auth.forms import (
 )
 from peuplade.extensions import db, limiter
 
-LOGIN_LIMIT = "10 per minute"
+LOGIN_LIMIT = ratelimits.PER_CLIENT
 
 
 def safe_next(target: str | None) -> str | None:
@@ -58,6 +58,12 @@ def start_session(member) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    ratelimits.PER_ACCOUNT_FAILURES,
+    methods=["POST"],
+    key_func=ratelimits.account_key,
+    deduct_when=ratelimits.failed,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("neighbours.index"))
@@ -107,6 +113,7 @@ def register():
                     bio=form.bio.data,
                     locale=str(get_locale()),
                 ),
+                conflict=_("Un compte existe déjà avec cette adresse e-mail."),
             )
             if outcome.ok:
                 member = outcome.result

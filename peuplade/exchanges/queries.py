@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
 from peuplade.errors import NotFound
@@ -99,6 +100,12 @@ def neighbours_who_know_how(exchange: Exchange) -> Select:
     )
 
 
+def know_how_count(exchange: Exchange) -> int:
+    """How many neighbours :func:`neighbours_who_know_how` lists."""
+    inner = neighbours_who_know_how(exchange).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
 def responded(exchange: Exchange, member: Member) -> ExchangeResponse | None:
     return db.session.scalar(
         select(ExchangeResponse).where(
@@ -116,7 +123,7 @@ def responses_count(exchange_ids: list[int]) -> dict[int, int]:
         .where(ExchangeResponse.exchange_id.in_(exchange_ids))
         .group_by(ExchangeResponse.exchange_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def thanks_received(member: Member) -> Select:
@@ -142,3 +149,19 @@ def thanked(exchange: Exchange, member: Member) -> bool:
             exists().where(Thanks.exchange_id == exchange.id, Thanks.from_member_id == member.id)
         )
     )
+
+
+def thanks_on(exchange: Exchange) -> list[Thanks]:
+    """The thank-you notes left on one exchange, oldest first."""
+    stmt = (
+        select(Thanks)
+        .where(Thanks.exchange_id == exchange.id)
+        .order_by(Thanks.created_at, Thanks.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def recent_thanks(member: Member, limit: int = 5) -> list[Thanks]:
+    """The last thank-you notes a member received, with who wrote them (one query)."""
+    stmt = thanks_received(member).options(joinedload(Thanks.from_member)).limit(limit)
+    return list(db.session.scalars(stmt))

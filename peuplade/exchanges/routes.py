@@ -1,1 +1,391 @@
-from peuplade.exchanges import bp  # noqa: F401
+"""HTML pages for exchanges: the list near me, "Pour vous", my own, one exchange, and the
+forms to post, edit, delete, answer, close and thank. Every write goes through
+exchanges.services; every exchange is loaded through queries.get_exchange_or_404."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from peuplade import categories, search
+from peuplade.errors import Conflict, Forbidden, ValidationFailed
+from peuplade.exchanges import bp, queries, services
+from peuplade.exchanges.forms import (
+    CloseForm,
+    DeleteForm,
+    ExchangeForm,
+    ResponseForm,
+    ThanksForm,
+    run,
+)
+from peuplade.extensions import db
+from peuplade.models import EXCHANGE_KINDS, Exchange, Member
+from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.posts import queries as posts
+from peuplade.posts import services as post_services
+from peuplade.privacy import band_label_for_rank
+
+PAGE_SIZE = DEFAULT_LIMIT
+KNOW_HOW_SHOWN = 20
+EXCHANGE_ID = "<int(max=2147483647):exchange_id>"
+
+
+def _me() -> Member:
+    return current_user._get_current_object()
+
+
+@bp.app_template_filter("long_date")
+def long_date(value: date | datetime | None) -> str:
+    """A day in words, in the page's language ("12 mars 2025"); instants in local time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(post_services.local_zone()).date()
+    return format_date(value, format="long")
+
+
+@bp.app_context_processor
+def thanks_helpers():
+    """For templates/exchanges/_thanks.html, included on the public profile."""
+
+    def thanks_summary(member: Member) -> dict:
+        return {
+            "count": queries.thanks_count(member.id),
+            "recent": queries.recent_thanks(member),
+        }
+
+    return {"thanks_summary": thanks_summary}
+
+
+# --- lists ---------------------------------------------------------------------------
+
+
+def _after() -> tuple[TimeCursor | None, str | None]:
+    """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
+    try:
+        return TimeCursor.decode(request.args.get("cursor")), None
+    except ValidationFailed:
+        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
+
+
+def _page(stmt):
+    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
+    return page_of(rows, PAGE_SIZE, posts.cursor_after)
+
+
+def _cards(exchanges: list[Exchange]) -> list[dict]:
+    """What each card shows; the responses are counted for the whole page in one query."""
+    me = _me()
+    counts = queries.responses_count([e.id for e in exchanges])
+    return [
+        {
+            "exchange": e,
+            "band": None if e.author_id == me.id else posts.distance_band(me, e),
+            "responses": counts.get(e.id, 0),
+        }
+        for e in exchanges
+    ]
+
+
+def _list_page(template: str, stmt_for, **context):
+    after, cursor_error = _after()
+    page = _page(stmt_for(after))
+    return (
+        render_template(
+            template,
+            cards=_cards(page.items),
+            next_cursor=page.next_cursor,
+            continued=after is not None,
+            cursor_error=cursor_error,
+            **context,
+        ),
+        400 if cursor_error else 200,
+    )
+
+
+@bp.route("/exchanges")
+def index():
+    me = _me()
+    kind = request.args.get("kind", "")
+    kind = kind if kind in EXCHANGE_KINDS else ""
+    category = request.args.get("category", "")
+    category = category if category in categories.SLUGS else ""
+    q = (request.args.get("q") or "").strip()[: search.MAX_QUERY_LENGTH]
+    return _list_page(
+        "exchanges/index.html",
+        lambda after: queries.near_me(
+            me, kind=kind or None, category=category or None, q=q or None, after=after
+        ),
+        kind=kind,
+        category=category,
+        q=q,
+        filtered=bool(kind or category or q),
+        category_choices=categories.choices(),
+        radius_m=me.radius_m,
+    )
+
+
+@bp.route("/for-you")
+def for_you():
+    me = _me()
+    return _list_page(
+        "exchanges/for_you.html",
+        lambda after: queries.for_you(me, after),
+        skills=me.skill_slugs,
+        radius_m=me.radius_m,
+    )
+
+
+@bp.route("/exchanges/mine")
+def mine():
+    me = _me()
+    return _list_page("exchanges/mine.html", lambda after: queries.mine(me, after))
+
+
+# --- posting and editing -------------------------------------------------------------
+
+
+def _published_message(exchange: Exchange) -> str:
+    me = _me()
+    if exchange.kind == "request":
+        n = queries.know_how_count(exchange)
+        if n == 0:
+            return _(
+                "Votre demande est publiée. Personne près de chez vous n'a encore indiqué "
+                "ce savoir-faire, mais tous vos voisins peuvent la voir."
+            )
+        return ngettext(
+            "Votre demande est publiée. %(num)s voisin sait faire ça près de chez vous.",
+            "Votre demande est publiée. %(num)s voisins savent faire ça près de chez vous.",
+            n,
+        )
+    n = len(queries.matching(exchange, me))
+    if n == 0:
+        return _("Votre offre est publiée.")
+    return ngettext(
+        "Votre offre est publiée. %(num)s demande ouverte près de chez vous pourrait vous "
+        "concerner : elle est sur la page de l'offre.",
+        "Votre offre est publiée. %(num)s demandes ouvertes près de chez vous pourraient vous "
+        "concerner : elles sont sur la page de l'offre.",
+        n,
+    )
+
+
+@bp.route("/exchanges/new", methods=["GET", "POST"])
+def new():
+    me = _me()
+    places = post_services.places_near(me)
+    if request.method == "GET":
+        form = ExchangeForm(
+            places=places,
+            data={"kind": request.args.get("kind", "request"), "reach_m": str(me.radius_m)},
+        )
+        if form.kind.data not in EXCHANGE_KINDS:
+            form.kind.data = "request"
+        return render_template("exchanges/new.html", form=form, general=[])
+    form = ExchangeForm(places=places)
+    general: list[str] = []
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.create_exchange(me, form.exchange_input()))
+        if outcome.ok:
+            exchange = outcome.result
+            flash(_published_message(exchange), "success")
+            return redirect(url_for("exchanges.show", exchange_id=exchange.id))
+        general = outcome.general
+    return render_template("exchanges/new.html", form=form, general=general), 422
+
+
+def _where(exchange: Exchange) -> str:
+    if exchange.place_name:
+        return exchange.place_name
+    return _("près de chez moi")
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}/edit", methods=["GET", "POST"])
+def edit(exchange_id: int):
+    me = _me()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    try:
+        services.check_can_edit(exchange, me)
+    except Conflict as exc:
+        return _show(exchange, problem=exc.message, status=409)
+    places = post_services.places_near(me)
+    current = _where(exchange)
+    if request.method == "GET":
+        form = ExchangeForm(
+            places=places,
+            current=current,
+            data={
+                "kind": exchange.kind,
+                "title": exchange.title,
+                "body": exchange.body,
+                "category": exchange.category,
+                "starts_on": exchange.starts_on.isoformat() if exchange.starts_on else "",
+                "ends_on": exchange.ends_on.isoformat() if exchange.ends_on else "",
+                "location": "keep",
+                "reach_m": str(exchange.reach_m),
+            },
+        )
+        return render_template("exchanges/edit.html", form=form, exchange=exchange, general=[])
+    form = ExchangeForm(places=places, current=current)
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            outcome = run(
+                form, lambda: services.update_exchange(exchange, me, form.exchange_input(exchange))
+            )
+        except Conflict as exc:
+            return _show(exchange, problem=exc.message, status=409)
+        if outcome.ok:
+            flash(_("Votre annonce est modifiée."), "success")
+            return redirect(url_for("exchanges.show", exchange_id=exchange.id))
+        general = outcome.general
+    return (
+        render_template("exchanges/edit.html", form=form, exchange=exchange, general=general),
+        422,
+    )
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}/delete", methods=["GET", "POST"])
+def delete(exchange_id: int):
+    """GET asks for confirmation (no JavaScript needed); POST deletes."""
+    me = _me()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    if exchange.author_id != me.id:
+        raise Forbidden(_("Seul l'auteur peut supprimer son annonce."))
+    form = DeleteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        outcome = run(form, lambda: services.delete_exchange(exchange, me))
+        if outcome.ok:
+            flash(_("Votre annonce est supprimée."), "success")
+            return redirect(url_for("exchanges.mine"))
+    return render_template("exchanges/delete.html", form=form, exchange=exchange)
+
+
+# --- one exchange --------------------------------------------------------------------
+
+
+def _show(
+    exchange: Exchange,
+    *,
+    status: int = 200,
+    problem: object = None,
+    response_form: ResponseForm | None = None,
+    close_form: CloseForm | None = None,
+    thanks_form: ThanksForm | None = None,
+):
+    """The exchange page. After a refused action it is shown again, with the forms as
+    typed and ``problem`` (a Conflict's message) at the top."""
+    me = _me()
+    is_author = exchange.author_id == me.id
+    is_open = exchange.status == "open"
+    context: dict = {
+        "exchange": exchange,
+        "is_author": is_author,
+        "band": None if is_author else posts.distance_band(me, exchange),
+        "problem": problem,
+        "thanks": queries.thanks_on(exchange),
+        "thanks_form": None,
+        "response_form": None,
+        "close_form": None,
+        "my_response": None,
+        "know_how": [],
+        "know_how_total": 0,
+        "matches": [],
+    }
+    if is_author:
+        if is_open:
+            context["close_form"] = close_form or CloseForm(
+                responders=[r.author for r in exchange.responses]
+            )
+            context["matches"] = queries.matching(exchange, me)
+            if exchange.kind == "request":
+                rows = db.session.execute(
+                    queries.neighbours_who_know_how(exchange).limit(KNOW_HOW_SHOWN)
+                ).all()
+                context["know_how"] = [
+                    {"member": row[0], "band": band_label_for_rank(int(row.band_rank))}
+                    for row in rows
+                ]
+                context["know_how_total"] = (
+                    len(rows) if len(rows) < KNOW_HOW_SHOWN else queries.know_how_count(exchange)
+                )
+    else:
+        context["my_response"] = queries.responded(exchange, me)
+        if is_open and context["my_response"] is None:
+            context["response_form"] = response_form or ResponseForm()
+    may_thank = exchange.status == "done" and me.id in (exchange.author_id, exchange.helper_id)
+    if may_thank and exchange.helper_id is not None and not queries.thanked(exchange, me):
+        context["thanks_form"] = thanks_form or ThanksForm()
+        context["thanks_to"] = exchange.helper if is_author else exchange.author
+    return render_template("exchanges/show.html", **context), status
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}")
+def show(exchange_id: int):
+    return _show(queries.get_exchange_or_404(_me(), exchange_id))
+
+
+def _action(exchange: Exchange, form, form_name: str, action, done_message: str):
+    """Run one action from the exchange page: redirect on success, else the page again
+    with the form's errors (422) or the reason it cannot be done (409)."""
+    if not form.validate_on_submit():
+        return _show(exchange, status=422, **{form_name: form})
+    try:
+        outcome = run(form, action)
+    except Conflict as exc:
+        return _show(exchange, status=409, problem=exc.message)
+    if outcome.ok:
+        flash(done_message, "success")
+        return redirect(url_for("exchanges.show", exchange_id=exchange.id))
+    if outcome.general:
+        return _show(exchange, status=422, problem=" ".join(outcome.general), **{form_name: form})
+    return _show(exchange, status=422, **{form_name: form})
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}/responses", methods=["POST"])
+def respond(exchange_id: int):
+    me = _me()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    form = ResponseForm()
+    return _action(
+        exchange,
+        form,
+        "response_form",
+        lambda: services.respond(exchange, me, form.message.data),
+        _("Votre réponse est envoyée. L'auteur de l'annonce la voit sur sa page."),
+    )
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}/close", methods=["POST"])
+def close(exchange_id: int):
+    me = _me()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    if exchange.author_id != me.id:  # before building the form from its responders
+        raise Forbidden(_("Seul l'auteur peut clore son annonce."))
+    form = CloseForm(responders=[r.author for r in exchange.responses])
+    return _action(
+        exchange,
+        form,
+        "close_form",
+        lambda: services.close_exchange(exchange, me, form.outcome.data, form.helper_id.data),
+        _("L'annonce est close. Merci d'avoir fait vivre l'entraide !"),
+    )
+
+
+@bp.route(f"/exchanges/{EXCHANGE_ID}/thanks", methods=["POST"])
+def thank(exchange_id: int):
+    me = _me()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    form = ThanksForm()
+    return _action(
+        exchange,
+        form,
+        "thanks_form",
+        lambda: services.thank(exchange, me, form.message.data),
+        _("Votre remerciement est envoyé."),
+    )

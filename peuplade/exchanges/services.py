@@ -141,6 +141,12 @@ def _require_open(exchange: Exchange) -> None:
         raise Conflict(_l("Cet échange est clos."))
 
 
+def check_can_edit(exchange: Exchange, member: Member) -> None:
+    """Forbidden unless the member wrote it; Conflict once it is closed (edit forms)."""
+    _require_author(exchange, member)
+    _require_open(exchange)
+
+
 def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> Exchange:
     """Change the given fields of one's own open exchange (all checked first)."""
     _require_author(exchange, editor)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
 from geoalchemy2 import Geometry
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+
+
+def sort_key(name: str) -> str:
+    """``"Élodie"`` -> ``"elodie"``: what names are sorted and paged by."""
+    text = unicodedata.normalize("NFKD", name or "")
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()[:60]
+
 
 RADIUS_MIN_M = 200
 RADIUS_MAX_M = 5000
@@ -28,6 +36,8 @@ class Member(UserMixin, TimestampMixin, Base):
     # Stored case-folded by the services, so this unique constraint is case-insensitive.
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(String(60), nullable=False)
+    # display_name case- and accent-folded in Python, so lists sort alike on both backends.
+    sort_name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # PRIVATE: never rendered, serialised or logged for anyone but the member.
@@ -51,6 +61,11 @@ class Member(UserMixin, TimestampMixin, Base):
     tags: Mapped[list[MemberTag]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="MemberTag.tag"
     )
+
+    @validates("display_name")
+    def _keep_sort_name(self, _key: str, name: str) -> str:
+        self.sort_name = sort_key(name)
+        return name
 
     def get_id(self) -> str:  # Flask-Login: the session carries id and version
         return f"{self.id}.{self.session_version}"

@@ -2,81 +2,97 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, or_, select, tuple_
 
-from peuplade import geo, privacy
+from peuplade import categories, geo, privacy
+from peuplade.account.services import clean_tags
 from peuplade.errors import ValidationFailed
+from peuplade.extensions import db
 from peuplade.models import Member, MemberSkill, MemberTag
+from peuplade.pagination import Page, bad_cursor, decode, encode, page_of
 
 PAGE_SIZE = 20
 
 
+def in_my_neighbourhood(viewer: Member):
+    """SQL: members whose PUBLIC position lies within the viewer's radius of the viewer's
+    own home (the one rule for "my neighbours"; spatial index used)."""
+    return geo.within_radius(Member.public_position, geo.from_element(viewer.home), viewer.radius_m)
+
+
 @dataclass(frozen=True)
 class NeighbourCursor:
+    """Where a page of neighbours ends: (band, sort name, id), signed."""
+
     band: int
     name: str
     id: int
 
+    KIND = "neighbours"
+
     def encode(self) -> str:
-        raw = json.dumps([self.band, self.name, self.id], ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode(self.KIND, [self.band, self.name, self.id])
 
     @classmethod
-    def decode(cls, text: str) -> NeighbourCursor:
+    def decode(cls, text: str | None) -> NeighbourCursor | None:
+        values = decode(cls.KIND, text)
+        if values is None:
+            return None
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            band, name, ident = json.loads(raw)
-            # Bounded like the columns they stand for: a forged cursor must not reach SQL
-            # with values the database refuses (NUL bytes, integers past 32 bits).
+            band, name, ident = values
+            # Exact types: True is an int to isinstance(); bounds as the columns have.
             if not (
-                isinstance(band, int)
+                type(band) is int
                 and 0 <= band <= len(privacy.BANDS)
-                and isinstance(name, str)
-                and len(name) <= 200
-                and "\x00" not in name
-                and isinstance(ident, int)
+                and type(name) is str
+                and len(name) <= 60
+                and type(ident) is int
                 and 0 < ident < 2**31
             ):
                 raise ValueError
-            return cls(band, name, ident)
-        except (ValueError, TypeError, UnicodeDecodeError):
-            msg = _l("Ce lien de page n'est plus valide : revenez à la première page.")
-            raise ValidationFailed(msg, {"cursor": msg}) from None
+            name.encode("utf-8")  # lone surrogates cannot reach the database
+        except (TypeError, ValueError, UnicodeEncodeError):
+            raise bad_cursor() from None
+        return cls(band, name, ident)
+
+
+def clean_skill(text: str | None) -> str | None:
+    """A category slug, or a free tag cleaned as stored tags are; None for no filter."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text in categories.SLUGS:
+        return text
+    try:
+        cleaned = clean_tags([text])
+    except ValidationFailed:
+        msg = _l("Savoir-faire invalide : 40 caractères au plus, lettres, chiffres et tirets.")
+        raise ValidationFailed(msg, {"skill": msg}) from None
+    return cleaned[0] if cleaned else None
 
 
 def neighbours(
     viewer: Member, skill: str | None = None, after: NeighbourCursor | None = None
 ) -> Select:
     """Members whose public position lies within the viewer's radius of the viewer's home,
-    optionally having ``skill`` (a category slug or a free tag), nearest band first.
+    optionally having ``skill`` (a category slug or a cleaned free tag), nearest band first.
 
-    Rows are ``(Member, band_rank, name_key)``; the band is measured between public
-    positions, so the order reveals nothing finer than the bands.
+    Rows are ``(Member, band_rank)``; the band is measured between public positions, so
+    the order reveals nothing finer than the bands.
     """
-    home = geo.from_element(viewer.home)
     public = geo.from_element(viewer.public_position)
     rank = privacy.band_rank(
         geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
     ).label("band_rank")
-    name_key = func.lower(Member.display_name)
-    stmt = select(Member, rank, name_key.label("name_key")).where(
-        geo.within_radius(Member.public_position, home, viewer.radius_m),
-        Member.id != viewer.id,
-    )
+    stmt = select(Member, rank).where(in_my_neighbourhood(viewer), Member.id != viewer.id)
     if skill:
-        key = skill.strip().casefold()
-        if len(key) > 60 or any(ord(c) < 32 for c in key):
-            msg = _l("Savoir-faire invalide.")
-            raise ValidationFailed(msg, {"skill": msg})
         stmt = stmt.where(
             or_(
-                exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == key),
-                exists().where(MemberTag.member_id == Member.id, MemberTag.tag == key),
+                exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == skill),
+                exists().where(MemberTag.member_id == Member.id, MemberTag.tag == skill),
             )
         )
     if after is not None:
@@ -84,13 +100,27 @@ def neighbours(
             or_(
                 rank > after.band,
                 and_(
-                    rank == after.band, tuple_(name_key, Member.id) > tuple_(after.name, after.id)
+                    rank == after.band,
+                    tuple_(Member.sort_name, Member.id) > tuple_(after.name, after.id),
                 ),
             )
         )
-    return stmt.order_by(rank, name_key, Member.id)
+    return stmt.order_by(rank, Member.sort_name, Member.id)
 
 
-def cursor_for(row) -> NeighbourCursor:
-    """The cursor after ``row`` (built from SQL values: lower() differs between backends)."""
-    return NeighbourCursor(int(row.band_rank), row.name_key, row[0].id)
+def neighbour_page(
+    viewer: Member, skill: str | None, cursor: str | None, limit: int = PAGE_SIZE
+) -> Page[tuple[Member, str]]:
+    """One page of ``(member, distance band label)``; raises ValidationFailed for a bad
+    skill or cursor."""
+    after = NeighbourCursor.decode(cursor)
+    rows = db.session.execute(neighbours(viewer, clean_skill(skill), after).limit(limit + 1)).all()
+    page = page_of(
+        rows,
+        limit,
+        lambda row: NeighbourCursor(int(row.band_rank), row[0].sort_name, row[0].id).encode(),
+    )
+    return Page(
+        [(row[0], privacy.band_label_for_rank(int(row.band_rank))) for row in page.items],
+        page.next_cursor,
+    )

@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from peuplade import categories, public
 from peuplade.errors import ValidationFailed
-from peuplade.extensions import db
 from peuplade.neighbours import bp, queries
-from peuplade.privacy import band_label_for_rank
+from peuplade.pagination import Page
 
+# What the filter box keeps of a long entry: the query itself says if it is too long.
 SKILL_MAX_LENGTH = 100
 
 
@@ -37,24 +37,20 @@ def _chosen_skill() -> tuple[str, str, str]:
 def _neighbours_page(status: int = 200):
     member = current_user._get_current_object()
     skill, selected, tag = _chosen_skill()
-    after = None
-    cursor_error = None
-    raw_cursor = request.args.get("cursor")
-    if raw_cursor:
-        try:
-            after = queries.NeighbourCursor.decode(raw_cursor)
-        except ValidationFailed:
-            cursor_error = _(
-                "Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début."
-            )
-            status = 400
-    stmt = queries.neighbours(member, skill or None, after).limit(queries.PAGE_SIZE + 1)
-    rows = db.session.execute(stmt).all()
-    next_cursor = None
-    if len(rows) > queries.PAGE_SIZE:
-        rows = rows[: queries.PAGE_SIZE]
-        next_cursor = queries.cursor_for(rows[-1]).encode()
-    people = [{"member": row[0], "band": band_label_for_rank(int(row.band_rank))} for row in rows]
+    cursor = request.args.get("cursor")
+    problem = None
+    try:
+        page = queries.neighbour_page(member, skill, cursor)
+    except ValidationFailed as exc:
+        status = 400
+        if "cursor" in exc.fields:
+            problem = _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
+            cursor = None
+            page = queries.neighbour_page(member, skill, None)
+        else:
+            problem = str(exc.fields.get("skill", exc.message))
+            page = Page([], None)
+    people = [{"member": m, "band": band} for m, band in page.items]
     return (
         render_template(
             "neighbours/list.html",
@@ -62,9 +58,9 @@ def _neighbours_page(status: int = 200):
             skill=skill,
             selected=selected,
             tag=tag,
-            next_cursor=next_cursor,
-            continued=after is not None,
-            cursor_error=cursor_error,
+            next_cursor=page.next_cursor,
+            continued=cursor is not None,
+            cursor_error=problem,
             skill_choices=categories.choices(),
             radius_m=member.radius_m,
         ),

@@ -29,7 +29,8 @@
     var current = parsePair(box.dataset.current); // only present on the member's own home form
     var centre = picked || current || parsePair(box.dataset.centre) || [48.8845, 2.3215];
 
-    var map = L.map(mapEl, { scrollWheelZoom: false }).setView(centre, picked || current ? 17 : 15);
+    // Zoom 15 (~1 km across): the tile server is not handed a close-up of the home.
+    var map = L.map(mapEl, { scrollWheelZoom: false }).setView(centre, 15);
     L.tileLayer(box.dataset.tileUrl, {
       maxZoom: 19,
       attribution: box.dataset.attribution || ""

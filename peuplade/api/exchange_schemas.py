@@ -1,0 +1,253 @@
+"""Pydantic models of the exchange endpoints (../shared/API.md, "Exchanges").
+
+As in ``schemas.py``, request models check types and shapes only. Kinds,
+categories, lengths, dates, reach and places are checked by
+``exchanges/services.py``, shared with the HTML forms, so the limits below are
+documented here but enforced there (one rule, one message).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+
+from peuplade import categories
+from peuplade.api.schemas import (
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    NO_CONTROL_CHARACTERS,
+    AddressLocation,
+    Body,
+    PointLocation,
+    PositionOut,
+    Timestamp,
+)
+from peuplade.exchanges.services import BODY_MAX, MESSAGE_MAX, THANKS_MAX, TITLE_MAX
+from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES, RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.search import MAX_QUERY_LENGTH
+
+MAX_ID = 2**31 - 1
+DAY_FORMAT = {"type": "string", "format": "date", "description": "YYYY-MM-DD"}
+
+Kind = Annotated[StrictStr, Field(json_schema_extra={"enum": list(EXCHANGE_KINDS)})]
+Category = Annotated[StrictStr, Field(json_schema_extra={"enum": list(categories.SLUGS)})]
+Title = Annotated[StrictStr, Field(json_schema_extra={"minLength": 3, "maxLength": TITLE_MAX})]
+Description = Annotated[StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": BODY_MAX})]
+# Parsed by the view, which names the field and the expected format when it is wrong.
+Day = Annotated[StrictStr, WithJsonSchema(DAY_FORMAT)]
+Reach = Annotated[
+    StrictInt,
+    Field(
+        description="mètres, depuis la position de l'annonce",
+        json_schema_extra={"minimum": RADIUS_MIN_M, "maximum": RADIUS_MAX_M},
+    ),
+]
+
+
+class PlaceLocation(Body):
+    """One of the named public places (squares, street corners) near the author."""
+
+    place_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+
+
+def _post_location_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "place_id" in value:
+            return "place"
+        return "address" if "address" in value else "point"
+    if isinstance(value, PlaceLocation):
+        return "place"
+    if isinstance(value, AddressLocation):
+        return "address"
+    if isinstance(value, PointLocation):
+        return "point"
+    return None
+
+
+PostLocation = Annotated[
+    Annotated[PlaceLocation, Tag("place")]
+    | Annotated[PointLocation, Tag("point")]
+    | Annotated[AddressLocation, Tag("address")],
+    Discriminator(_post_location_kind),
+]
+
+
+class ExchangeBody(Body):
+    """POST /exchanges. ``location`` omitted: the author's public (blurred) position;
+    ``reach_m`` omitted: the author's radius."""
+
+    kind: Kind
+    title: Title
+    body: Description
+    category: Category
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    location: PostLocation | None = None
+    reach_m: Reach | None = None
+
+
+# Explicit null on these clears them; on any other field it is refused.
+ClearableDay = Annotated[Day | None, WithJsonSchema({**DAY_FORMAT, "type": ["string", "null"]})]
+CLEARABLE = frozenset({"starts_on", "ends_on"})
+
+
+class ExchangePatch(Body):
+    """PATCH /exchanges/{id}: any of the creation fields; absent ones stay as they are,
+    ``null`` clears a date."""
+
+    kind: Kind | None = None
+    title: Title | None = None
+    body: Description | None = None
+    category: Category | None = None
+    starts_on: ClearableDay = None
+    ends_on: ClearableDay = None
+    location: PostLocation | None = None
+    reach_m: Reach | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in CLEARABLE:
+            raise ValueError("null")
+        return value
+
+
+class ResponseBody(Body):
+    """POST /exchanges/{id}/responses."""
+
+    message: Annotated[StrictStr, Field(json_schema_extra={"maxLength": MESSAGE_MAX})]
+
+
+class CloseBody(Body):
+    """POST /exchanges/{id}/close. ``helper_id``: one of the members who answered."""
+
+    outcome: Annotated[StrictStr, Field(json_schema_extra={"enum": list(OUTCOMES)})]
+    helper_id: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class ThanksBody(Body):
+    """POST /exchanges/{id}/thanks."""
+
+    message: Annotated[StrictStr, Field(json_schema_extra={"maxLength": THANKS_MAX})]
+
+
+class ForYouQuery(BaseModel):
+    """GET /for-you query string."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cursor: (
+        Annotated[str, Field(max_length=500, description="next_cursor of the previous page")] | None
+    ) = None
+    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT
+
+
+class ExchangesQuery(ForYouQuery):
+    """GET /exchanges query string (unknown kinds and categories are refused by the view)."""
+
+    kind: Annotated[str, Field(json_schema_extra={"enum": list(EXCHANGE_KINDS)})] | None = None
+    category: Annotated[str, Field(json_schema_extra={"enum": list(categories.SLUGS)})] | None = (
+        None
+    )
+    q: (
+        Annotated[
+            str,
+            Field(
+                max_length=MAX_QUERY_LENGTH,
+                pattern=NO_CONTROL_CHARACTERS,
+                description="words searched in titles and descriptions",
+            ),
+        ]
+        | None
+    ) = None
+
+
+# --- responses -----------------------------------------------------------------------
+
+DayOut = Annotated[
+    date,
+    PlainSerializer(lambda d: d.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class MemberRefOut(BaseModel):
+    """Who wrote or helped: a name, never a position."""
+
+    id: int
+    display_name: str
+
+
+class ExchangeOut(BaseModel):
+    """An exchange as it appears in lists. ``position`` is the post's PUBLIC position
+    (a grid cell centre or a public place), never a home."""
+
+    id: int
+    kind: str = Field(json_schema_extra={"enum": list(EXCHANGE_KINDS)})
+    title: str
+    body: str
+    category: str = Field(json_schema_extra={"enum": list(categories.SLUGS)})
+    status: str = Field(json_schema_extra={"enum": list(POST_STATUSES)})
+    author: MemberRefOut
+    position: PositionOut
+    place_name: str | None
+    distance_band: str | None = Field(examples=["~500 m"])
+    reach_m: int
+    starts_on: DayOut | None
+    ends_on: DayOut | None
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    closed_at: Timestamp | None
+    responses_count: int
+    helper: MemberRefOut | None
+
+
+class ExchangePage(BaseModel):
+    items: list[ExchangeOut]
+    next_cursor: str | None
+
+
+class ResponseOut(BaseModel):
+    id: int
+    exchange_id: int
+    author: MemberRefOut
+    message: str
+    created_at: Timestamp
+
+
+class ThanksOut(BaseModel):
+    id: int
+    exchange_id: int
+    from_member: MemberRefOut
+    to_member: MemberRefOut
+    message: str
+    created_at: Timestamp
+
+
+class ExchangeDetailOut(ExchangeOut):
+    """One exchange. ``responses``, ``neighbours_who_know_how`` (requests) and ``matches``
+    are for its author (null for others); ``my_response`` is the viewer's own answer."""
+
+    responses: list[ResponseOut] | None
+    my_response: ResponseOut | None
+    thanks: list[ThanksOut]
+    neighbours_who_know_how: int | None = Field(
+        description="neighbours within reach who know this category (requests, author only)"
+    )
+    matches: list[ExchangeOut] | None = Field(
+        description="open exchanges nearby of the opposite kind, same category (author only)"
+    )

@@ -1,0 +1,331 @@
+"""JSON API v1, exchanges: requests and offers near me, responses, closing, thanks.
+
+Views parse (``@operation``), load the exchange through the one visibility rule
+(``queries.get_exchange_or_404``), call ``exchanges.services`` - the same calls as
+the HTML pages - commit once, and serialise. No business rule lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select
+from sqlalchemy.orm import joinedload
+
+from peuplade import categories
+from peuplade.api import bp, serializers
+from peuplade.api import exchange_schemas as xs
+from peuplade.api.auth import current_member
+from peuplade.api.openapi import operation
+from peuplade.api.schemas import AddressLocation
+from peuplade.database import commit
+from peuplade.errors import ValidationFailed
+from peuplade.exchanges import queries, services
+from peuplade.extensions import db
+from peuplade.models import EXCHANGE_KINDS, Exchange, Member
+from peuplade.pagination import TimeCursor, page_of
+from peuplade.posts import queries as posts
+from peuplade.posts.services import PostLocation
+
+EXCHANGE_ID = f"<int(max={xs.MAX_ID}):exchange_id>"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+NOT_YOURS = "Not the author (or, for thanks, neither the author nor the helper)"
+
+
+# --- reading requests ----------------------------------------------------------------
+
+
+def _day(text: str, field: str, errors: dict[str, object]) -> date | None:
+    try:
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = _(
+            "Date invalide : écrivez-la au format AAAA-MM-JJ (par exemple 2025-12-31)."
+        )
+        return None
+
+
+def _dates(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, date | None]:
+    """The dates the client sent (``null`` clears one); a 422 naming each bad one."""
+    given: dict[str, date | None] = {}
+    errors: dict[str, object] = {}
+    for field in ("starts_on", "ends_on"):
+        if field not in body.model_fields_set:
+            continue
+        text = getattr(body, field)
+        given[field] = None if text is None else _day(text, field, errors)
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    return given
+
+
+def _location(
+    location: xs.PlaceLocation | xs.PointLocation | AddressLocation | None,
+) -> PostLocation | None:
+    if location is None:
+        return None
+    if isinstance(location, xs.PlaceLocation):
+        return PostLocation(place_id=location.place_id)
+    if isinstance(location, AddressLocation):
+        return PostLocation(address=location.address, choice=location.choice)
+    return PostLocation(lat=location.lat, lon=location.lon)
+
+
+def _input(
+    body: xs.ExchangeBody | xs.ExchangePatch, editing: Exchange | None = None
+) -> services.ExchangeInput:
+    """What to hand the service. On edit, dates sent back unchanged are not sent on
+    (a period that began yesterday stays valid), as the HTML form does."""
+    dates = _dates(body)
+    if editing is not None and dates:
+        period = (
+            dates.get("starts_on", editing.starts_on),
+            dates.get("ends_on", editing.ends_on),
+        )
+        if period == (editing.starts_on, editing.ends_on):
+            dates = {}
+    return services.ExchangeInput(
+        kind=body.kind,
+        title=body.title,
+        body=body.body,
+        category=body.category,
+        location=_location(body.location),
+        reach_m=body.reach_m,
+        **dates,
+    )
+
+
+def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
+    try:
+        return TimeCursor.decode(cursor)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+        return None
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+def _page(stmt: Select, viewer: Member, limit: int):
+    """One page (``limit + 1`` rows fetched); response counts in one query for the page."""
+    rows = db.session.scalars(stmt.options(joinedload(Exchange.helper)).limit(limit + 1)).all()
+    page = page_of(rows, limit, posts.cursor_after)
+    counts = queries.responses_count([e.id for e in page.items])
+    return serializers.exchange_page(page.items, viewer, counts, page.next_cursor)
+
+
+def _detail(exchange: Exchange, viewer: Member) -> dict:
+    """The exchange as ``viewer`` may see it: its author gets the responses, and while it
+    is open the neighbours who know how and the matching exchanges."""
+    extra: dict = {}
+    if exchange.author_id == viewer.id:
+        responses = list(exchange.responses)
+        extra["responses"] = responses
+        count = len(responses)
+        if exchange.status == "open":
+            if exchange.kind == "request":
+                extra["know_how"] = queries.know_how_count(exchange)
+            matches = queries.matching(exchange, viewer)
+            extra["matches"] = matches
+            extra["match_counts"] = queries.responses_count([m.id for m in matches])
+    else:
+        extra["my_response"] = queries.responded(exchange, viewer)
+        count = queries.responses_count([exchange.id]).get(exchange.id, 0)
+    return serializers.exchange_detail(
+        exchange, viewer, responses_count=count, thanks=queries.thanks_on(exchange), **extra
+    )
+
+
+def _created(document: dict, location: str | None = None):
+    response = current_app.json.response(document)
+    response.status_code = 201
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+# --- lists ---------------------------------------------------------------------------
+
+
+@bp.get("/exchanges")
+@operation(
+    _l("Demandes et offres près de chez moi"),
+    query=xs.ExchangesQuery,
+    responses={200: xs.ExchangePage},
+    description=_l(
+        "Les annonces ouvertes de mon voisinage (dans mon rayon et dans la portée choisie "
+        "par leur auteur), les plus récentes d'abord. Filtres : `kind`, `category`, `q` "
+        "(mots cherchés dans le titre et la description)."
+    ),
+)
+def list_exchanges(query: xs.ExchangesQuery):
+    me = current_member()
+    errors: dict[str, object] = {}
+    if query.kind and query.kind not in EXCHANGE_KINDS:
+        errors["kind"] = _("Choisissez « request » (demande) ou « offer » (offre).")
+    if query.category and query.category not in categories.SLUGS:
+        errors["category"] = _("Catégorie inconnue : utilisez un des identifiants de la liste.")
+    after = _after(query.cursor, errors)
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    stmt = queries.near_me(
+        me, kind=query.kind or None, category=query.category or None, q=query.q, after=after
+    )
+    return _page(stmt, me, query.limit)
+
+
+@bp.get("/for-you")
+@operation(
+    _l("Pour vous : les demandes qui correspondent à mes savoir-faire"),
+    query=xs.ForYouQuery,
+    responses={200: xs.ExchangePage},
+    description=_l(
+        "Les demandes ouvertes de mon voisinage dans une catégorie que je sais faire, "
+        "les plus récentes d'abord."
+    ),
+)
+def for_you(query: xs.ForYouQuery):
+    me = current_member()
+    errors: dict[str, object] = {}
+    after = _after(query.cursor, errors)
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    return _page(queries.for_you(me, after), me, query.limit)
+
+
+# --- one exchange --------------------------------------------------------------------
+
+
+@bp.post("/exchanges")
+@operation(
+    _l("Publier une demande ou une offre"),
+    body=xs.ExchangeBody,
+    responses={201: xs.ExchangeDetailOut},
+    description=_l(
+        "`location` : `{place_id}` (un lieu public), `{lat, lon}` ou `{address, choice?}` ; "
+        "omis, c'est ma position publique (floutée). `reach_m` : ma portée, par défaut mon "
+        "rayon. Dates au format AAAA-MM-JJ. La réponse indique combien de voisins savent "
+        "faire ça (`neighbours_who_know_how`, pour une demande) et les annonces qui "
+        "correspondent (`matches`)."
+    ),
+)
+def post_exchange(body: xs.ExchangeBody):
+    me = current_member()
+    exchange = services.create_exchange(me, _input(body))
+    commit()
+    return _created(_detail(exchange, me), url_for("api.show_exchange", exchange_id=exchange.id))
+
+
+@bp.get(f"/exchanges/{EXCHANGE_ID}")
+@operation(
+    _l("Une annonce"),
+    responses={200: xs.ExchangeDetailOut},
+    description=_l(
+        "404 si elle n'est pas dans mon voisinage (sauf si j'en suis l'auteur). L'auteur "
+        "voit les réponses ; un voisin qui a répondu voit la sienne (`my_response`)."
+    ),
+)
+def show_exchange(exchange_id: int):
+    me = current_member()
+    return _detail(queries.get_exchange_or_404(me, exchange_id), me)
+
+
+@bp.patch(f"/exchanges/{EXCHANGE_ID}")
+@operation(
+    _l("Modifier mon annonce"),
+    body=xs.ExchangePatch,
+    responses={200: xs.ExchangeDetailOut},
+    errors={403: "Not the author", 409: "The exchange is closed"},
+    description=_l(
+        "Tous les champs de la publication, au choix ; `null` efface une date. Tout ou "
+        "rien : si un champ est refusé, rien n'est modifié."
+    ),
+)
+def edit_exchange(exchange_id: int, body: xs.ExchangePatch):
+    me = current_member()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    services.check_can_edit(exchange, me)  # 403 / 409 before any field is judged
+    services.update_exchange(exchange, me, _input(body, editing=exchange))
+    commit()
+    return _detail(exchange, me)
+
+
+@bp.delete(f"/exchanges/{EXCHANGE_ID}")
+@operation(
+    _l("Supprimer mon annonce"),
+    responses={204: None},
+    errors={403: "Not the author"},
+    description=_l("Avec ses réponses et ses remerciements."),
+)
+def delete_exchange(exchange_id: int):
+    me = current_member()
+    services.delete_exchange(queries.get_exchange_or_404(me, exchange_id), me)
+    commit()
+    return "", 204
+
+
+# --- taking part ---------------------------------------------------------------------
+
+
+@bp.post(f"/exchanges/{EXCHANGE_ID}/responses")
+@operation(
+    _l("Répondre à une annonce"),
+    body=xs.ResponseBody,
+    responses={201: xs.ResponseOut},
+    errors={
+        403: "Your own exchange",
+        409: "Already answered, or the exchange is closed",
+    },
+    description=_l("« Je peux vous aider » (ou « ça m'intéresse » pour une offre), une fois."),
+)
+def respond_to_exchange(exchange_id: int, body: xs.ResponseBody):
+    me = current_member()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    response = services.respond(exchange, me, body.message)
+    commit(_l("Vous avez déjà répondu à cette annonce."))
+    return _created(serializers.exchange_response(response))
+
+
+@bp.post(f"/exchanges/{EXCHANGE_ID}/close")
+@operation(
+    _l("Clore mon annonce"),
+    body=xs.CloseBody,
+    responses={200: xs.ExchangeDetailOut},
+    errors={403: "Not the author", 409: "Already closed"},
+    description=_l(
+        "`outcome` : `done` (fait) ou `cancelled` (annulé). Pour `done`, `helper_id` "
+        "désigne, si on veut, la personne qui a aidé : l'une de celles qui ont répondu."
+    ),
+)
+def close_exchange(exchange_id: int, body: xs.CloseBody):
+    me = current_member()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    services.close_exchange(exchange, me, body.outcome, body.helper_id)
+    commit()
+    return _detail(exchange, me)
+
+
+@bp.post(f"/exchanges/{EXCHANGE_ID}/thanks")
+@operation(
+    _l("Remercier après un échange fait"),
+    body=xs.ThanksBody,
+    responses={201: xs.ThanksOut},
+    errors={403: NOT_YOURS, 409: "Not done with a helper yet, or already thanked"},
+    description=_l(
+        "L'auteur remercie la personne qui a aidé, et inversement, une fois chacun. "
+        "Pas d'étoiles : des mots."
+    ),
+)
+def thank_for_exchange(exchange_id: int, body: xs.ThanksBody):
+    me = current_member()
+    exchange = queries.get_exchange_or_404(me, exchange_id)
+    note = services.thank(exchange, me, body.message)
+    commit(_l("Vous avez déjà remercié pour cet échange."))
+    return _created(serializers.thanks_note(note))

@@ -1,0 +1,218 @@
+"""Forms for exchanges. Rules live in exchanges.services; the forms carry what the member
+typed, turn HTML dates into dates, and show the errors the services report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
+
+from peuplade import categories, database
+from peuplade.auth.forms import add_error, apply_service_errors
+from peuplade.errors import ValidationFailed
+from peuplade.exchanges import services
+from peuplade.extensions import db
+from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Exchange, Member, Place
+from peuplade.posts.services import PostLocation
+
+HOME = ""  # the location choice meaning "my approximate position"
+KEEP = "keep"  # on edit: leave the exchange where it is
+
+REACH_HINT = _l(
+    "Entre %(min)s et %(max)s mètres autour de l'endroit de l'annonce. Seuls les voisins "
+    "à cette distance la verront. Par défaut, votre propre rayon.",
+    min=RADIUS_MIN_M,
+    max=RADIUS_MAX_M,
+)
+
+
+class FreeSelectField(SelectField):
+    """A select whose value the service checks (with its own, clearer message)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, validate_choice=False, **kwargs)
+
+
+class ExchangeForm(FlaskForm):
+    kind = RadioField(
+        _l("Vous publiez"),
+        choices=[
+            ("request", _l("Une demande : j'ai besoin d'un coup de main")),
+            ("offer", _l("Une offre : je propose mon aide")),
+        ],
+        validate_choice=False,
+    )
+    title = StringField(
+        _l("Titre"),
+        description=_l("En quelques mots. Par exemple : porter un canapé samedi matin."),
+        render_kw={"maxlength": services.TITLE_MAX},
+    )
+    body = TextAreaField(
+        _l("Description"),
+        description=_l(
+            "Ce qu'il faut faire, quand, ce dont vous avez besoin ou ce que vous offrez."
+        ),
+        render_kw={"rows": 6, "maxlength": services.BODY_MAX},
+    )
+    category = FreeSelectField(_l("Catégorie"))
+    starts_on = StringField(
+        _l("À partir du"),
+        description=_l("Une date, ou le début d'une période. Laissez vide si ce n'est pas daté."),
+        render_kw={"type": "date"},
+    )
+    ends_on = StringField(
+        _l("Jusqu'au"),
+        description=_l("La fin de la période. L'annonce quitte les listes après ce jour."),
+        render_kw={"type": "date"},
+    )
+    location = FreeSelectField(
+        _l("Où montrer l'annonce"),
+        description=_l(
+            "Votre adresse n'est jamais montrée : près de chez vous, c'est un point "
+            "approximatif (à environ 200 m près). Vous pouvez aussi choisir un lieu public."
+        ),
+    )
+    reach_m = StringField(
+        _l("Portée de l'annonce, en mètres"),
+        description=REACH_HINT,
+        render_kw={
+            "type": "number",
+            "min": RADIUS_MIN_M,
+            "max": RADIUS_MAX_M,
+            "step": 50,
+            "inputmode": "numeric",
+        },
+    )
+
+    def __init__(self, *args, places: list[Place] = (), current: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per request: labels follow the language, places follow the member's home.
+        self.category.choices = [("", _l("Choisissez une catégorie")), *categories.choices()]
+        # On edit, ``current`` names where the exchange is now: the first choice keeps it.
+        keep = [(KEEP, _l("Ne pas changer : %(where)s", where=current))] if current else []
+        self.location.choices = [
+            *keep,
+            (HOME, _l("Près de chez moi (position approximative)")),
+            *((str(p.id), p.name) for p in places),
+        ]
+
+    def period(self) -> tuple[date | None, date | None]:
+        """The dates typed, or None; an unreadable date gets an error on its field."""
+        return _day(self.starts_on), _day(self.ends_on)
+
+    def exchange_input(self, editing: Exchange | None = None) -> services.ExchangeInput:
+        """What to hand the service. On edit, dates left as they were are not sent
+        again (a period that began yesterday stays valid), nor is an unchanged place."""
+        starts_on, ends_on = self.period()
+        data: dict[str, object] = {
+            "kind": self.kind.data or "",
+            "title": self.title.data or "",
+            "body": self.body.data or "",
+            "category": self.category.data or "",
+            "reach_m": (self.reach_m.data or "").strip() or None,
+        }
+        if editing is None or (starts_on, ends_on) != (editing.starts_on, editing.ends_on):
+            data["starts_on"], data["ends_on"] = starts_on, ends_on
+        place = (self.location.data or "").strip()
+        if place != KEEP:
+            data["location"] = PostLocation(place_id=place or None)
+        return services.ExchangeInput(**data)
+
+
+DAY_TYPED = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def _day(f: Field) -> date | None:
+    """A date from a date input (2025-12-31), or typed by hand where the browser has
+    none (31/12/2025)."""
+    raw = (f.data or "").strip()
+    if not raw:
+        return None
+    try:
+        typed = DAY_TYPED.fullmatch(raw)
+        if typed:
+            day, month, year = (int(n) for n in typed.groups())
+            return date(year, month, day)
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        add_error(f, _l("Écrivez une date comme 31/12/2025 (jour/mois/année)."))
+        return None
+
+
+class ResponseForm(FlaskForm):
+    message = TextAreaField(
+        _l("Votre message"),
+        description=_l("Dites comment vous pouvez aider, et comment vous joindre."),
+        render_kw={"rows": 4, "maxlength": services.MESSAGE_MAX},
+    )
+
+
+class CloseForm(FlaskForm):
+    outcome = RadioField(
+        _l("Comment cela s'est-il terminé ?"),
+        choices=[
+            ("done", _l("C'est fait")),
+            ("cancelled", _l("C'est annulé (plus besoin, ou personne n'a pu)")),
+        ],
+        validate_choice=False,
+    )
+    helper_id = FreeSelectField(_l("Qui vous a aidé ?"))
+
+    def __init__(self, *args, responders: list[Member] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper_id.choices = [
+            ("", _l("Personne en particulier")),
+            *((str(m.id), m.display_name) for m in responders),
+        ]
+
+
+class ThanksForm(FlaskForm):
+    message = TextAreaField(
+        _l("Votre mot de remerciement"),
+        description=_l(
+            "Quelques mots, %(n)s caractères au plus. Il sera visible sur son profil.",
+            n=services.THANKS_MAX,
+        ),
+        render_kw={"rows": 3, "maxlength": services.THANKS_MAX},
+    )
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token: the confirmation is the page itself."""
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    result: object = None
+    general: list[str] = field(default_factory=list)
+
+
+def run(form: FlaskForm, action: Callable[[], object]) -> Outcome:
+    """Run a service call and commit once; ValidationFailed goes onto the form.
+
+    Errors the form found itself (an unreadable date) also stop the commit, but only
+    after the service had its say, so the member sees every problem at once. Forbidden,
+    NotFound and Conflict go on to the error pages (a racing duplicate at commit too).
+    """
+    try:
+        result = action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        general = apply_service_errors(form, exc.fields, {"location": "location"})
+        return Outcome(False, general=general or ([] if exc.fields else [str(exc.message)]))
+    except Exception:
+        db.session.rollback()
+        raise
+    if any(f.errors for f in form):
+        db.session.rollback()
+        return Outcome(False)
+    database.commit()
+    return Outcome(True, result)

@@ -1,0 +1,31 @@
+"""Rate limits that guard credentials (Flask-Limiter; Redis storage in production)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+# Per client address: a burst of tries from one machine.
+PER_CLIENT = "10 per minute"
+# Per account, failed tries only: a slow guesser spread over many addresses.
+PER_ACCOUNT_FAILURES = "20 per hour"
+# Per member: the current password asked again (a stolen session must not guess it).
+PASSWORD_CHANGES = "10 per hour"  # noqa: S105 - a rate, not a password
+
+
+def account_key() -> str:
+    """The account being tried: the case-folded email of the form or JSON body."""
+    email = request.form.get("email")
+    if email is None and request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + (email if isinstance(email, str) else "").strip().casefold()[:254]
+
+
+def member_key() -> str:
+    return f"member:{current_user.get_id()}"
+
+
+def failed(response) -> bool:
+    """Count a try only when it did not let the member in (2xx API, 302 HTML)."""
+    return response.status_code not in (200, 201, 302)
