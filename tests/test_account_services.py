@@ -257,3 +257,36 @@ def test_bad_settings_stop_the_app_with_one_sentence(monkeypatch, name, value, w
         create_app()
     assert words in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.postgis_only
+def test_parallel_home_changes_cannot_pass_the_limit_together(make_app, make_member):
+    """Two requests moving one home at the same instant, one change left: one wins."""
+    import threading
+
+    app = make_app(HOME_CHANGES_PER_30_DAYS=1)
+    with app.app_context():
+        member_id = make_member("Anne").id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def move(lat: float) -> None:
+        with app.app_context():
+            member = db.session.get(Member, member_id)
+            barrier.wait()
+            try:
+                services.change_home(member, services.LocationInput(lat=lat, lon=2.32))
+                db.session.commit()
+                outcomes.append("moved")
+            except TooManyChanges:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=move, args=(lat,)) for lat in (48.881, 48.889)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["moved", "refused"]

@@ -39,6 +39,7 @@ from peuplade.models import (
     MemberTag,
     utcnow,
 )
+from peuplade.validation import collect
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
@@ -229,21 +230,16 @@ def register_member(
     locale: str | None = None,
 ) -> Member:
     """Create a member. Every field is checked before anything is written."""
-    errors: dict[str, object] = {}
-    values: dict[str, object] = {}
-    checks = {
-        "email": lambda: normalise_email(email),
-        "display_name": lambda: clean_display_name(display_name),
-        "radius_m": lambda: clean_radius(radius_m),
-        "skills": lambda: clean_skills(skills),
-        "tags": lambda: clean_tags(tags),
-        "bio": lambda: clean_bio(bio),
-    }
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
+    values, errors = collect(
+        {
+            "email": lambda: normalise_email(email),
+            "display_name": lambda: clean_display_name(display_name),
+            "radius_m": lambda: clean_radius(radius_m),
+            "skills": lambda: clean_skills(skills),
+            "tags": lambda: clean_tags(tags),
+            "bio": lambda: clean_bio(bio),
+        }
+    )
     if "email" in values and queries.member_by_email(str(values["email"])) is not None:
         errors["email"] = _l("Un compte existe déjà avec cette adresse e-mail.")
     try:
@@ -327,22 +323,20 @@ def update_profile(
     locale: str | None = None,
 ) -> Member:
     """Change the given fields (None = leave as is); all are checked first."""
-    errors: dict[str, object] = {}
-    changes: dict[str, object] = {}
-    checks = {
+    given = {
         "display_name": (display_name, clean_display_name),
         "bio": (bio, clean_bio),
         "skills": (skills, clean_skills),
         "tags": (tags, clean_tags),
         "radius_m": (radius_m, clean_radius),
     }
-    for name, (value, check) in checks.items():
-        if value is None:
-            continue
-        try:
-            changes[name] = check(value)
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
+    changes, errors = collect(
+        {
+            name: (lambda value=value, check=check: check(value))
+            for name, (value, check) in given.items()
+            if value is not None
+        }
+    )
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     for name in ("display_name", "bio", "radius_m"):

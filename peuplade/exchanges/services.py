@@ -27,6 +27,7 @@ from peuplade.models import (
     utcnow,
 )
 from peuplade.posts import services as posts
+from peuplade.validation import collect
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -65,17 +66,6 @@ def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
     return cleaned
 
 
-def _check(checks: dict[str, Callable[[], object]]) -> tuple[dict[str, object], dict[str, object]]:
-    values: dict[str, object] = {}
-    errors: dict[str, object] = {}
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValidationFailed as exc:
-            errors.update(exc.fields or {name: exc.message})
-    return values, errors
-
-
 def _kind(value: str | None) -> str:
     if value not in EXCHANGE_KINDS:
         msg = _l("Choisissez « demande » ou « offre ».")
@@ -94,7 +84,7 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     """Post a request or an offer; shown at the author's public position by default."""
     starts = None if data.starts_on is _UNSET else data.starts_on
     ends = None if data.ends_on is _UNSET else data.ends_on
-    values, errors = _check(
+    values, errors = collect(
         {
             "kind": lambda: _kind(data.kind),
             "title": lambda: _text(data.title, "title", TITLE_MAX, 3),
@@ -168,7 +158,7 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
         checks["reach_m"] = lambda: posts.clean_reach(editor, data.reach_m)
     if data.location is not None:
         checks["location"] = lambda: posts.resolve_position(editor, data.location)
-    values, errors = _check(checks)
+    values, errors = collect(checks)
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     for name in ("kind", "title", "body", "category", "reach_m"):
