@@ -357,7 +357,8 @@ def import_places(
 ) -> tuple[int, int]:
     """Upsert the public places of a GeoJSON file by source reference; flush, no commit.
 
-    Returns (created, updated). Raises CommandFailed, having written nothing.
+    Places missing from the file are kept. Returns (created, updated). Raises
+    CommandFailed, having written nothing.
     """
     from peuplade import geo
     from peuplade.extensions import db
@@ -557,8 +558,12 @@ def seed_demo_exchanges(path: Path) -> tuple[int, int]:
 
 def _demo_member(email: str) -> Any:
     from peuplade.account import queries, services
+    from peuplade.errors import ValidationFailed
 
-    member = queries.member_by_email(services.normalise_email(email))
+    try:
+        member = queries.member_by_email(services.normalise_email(email))
+    except ValidationFailed:
+        member = None
     if member is None:
         raise CommandFailed(f"{email} n'est pas un membre de démonstration.")
     return member
