@@ -227,11 +227,10 @@ def _require_schema(*tables: str) -> None:
         raise CommandFailed("la base n'est pas à jour : lancez d'abord « flask db upgrade ».")
 
 
-def _quartier_count() -> int:
+def _count(model) -> int:
     from peuplade.extensions import db
-    from peuplade.models import Quartier
 
-    return db.session.scalar(select(func.count()).select_from(Quartier)) or 0
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 @click.command("import-quartiers")
@@ -383,13 +382,6 @@ def import_places(
         place.position = geo.to_element(geo.lat_lon(feature.lat, feature.lon))
     db.session.flush()
     return created, updated
-
-
-def _place_count() -> int:
-    from peuplade.extensions import db
-    from peuplade.models import Place
-
-    return db.session.scalar(select(func.count()).select_from(Place)) or 0
 
 
 @click.command("import-places")
@@ -704,6 +696,7 @@ def seed_demo_command(
 ) -> None:
     """Charger le voisinage de démonstration (17e arrondissement de Paris)."""
     from peuplade.extensions import db
+    from peuplade.models import Place, Quartier
 
     if current_app.config["PEUPLADE_ENV"] == "production" and not force:
         raise CommandFailed(
@@ -713,9 +706,9 @@ def seed_demo_command(
     _require_schema("quartiers", "places", "exchanges")
     try:
         imported = places = None
-        if _quartier_count() == 0:
+        if _count(Quartier) == 0:
             imported = import_quartiers(quartiers_path)
-        if _place_count() == 0:
+        if _count(Place) == 0:
             places = import_places(places_path)
         created, skipped, email = seed_demo(password, members_path)
         posted, present = seed_demo_exchanges(exchanges_path)

@@ -121,11 +121,13 @@ def _location_message(loc: list[str], kind: str) -> str:
         )
     if part == "address":
         return _("Indiquez l'adresse sous forme de texte (200 caractères au plus).")
+    if part == "place_id":
+        return _("place_id doit être le numéro d'un lieu public (un nombre entier).")
     if part == "choice":
         return _("choice doit être le numéro (à partir de 0) d'une des adresses proposées.")
     if kind == "missing" and len(loc) > 2:
         return _("Indiquez lat et lon, ou une adresse.")
-    return _('Indiquez {"lat": .., "lon": ..} ou {"address": "..."}.')
+    return _('Indiquez {"lat": .., "lon": ..}, {"address": "..."} ou {"place_id": ..}.')
 
 
 def _type_message(kind: str, ctx: dict[str, Any]) -> str:
