@@ -22,7 +22,7 @@ SPATIAL_SYSTEM_TABLES = frozenset(
 
 # Indexes made by hand in migrations on PostgreSQL only (full-text search, see
 # peuplade/search.py): the models cannot declare them for both backends.
-POSTGRES_ONLY_INDEXES = frozenset({"ix_exchanges_search"})
+POSTGRES_ONLY_INDEXES = frozenset({"ix_exchanges_search", "ix_items_search"})
 
 
 def include_object(obj, name, obj_type, reflected, compare_to):

@@ -104,12 +104,14 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.api import bp as api_bp
     from peuplade.auth import bp as auth_bp
     from peuplade.exchanges import bp as exchanges_bp
+    from peuplade.loans import bp as loans_bp
     from peuplade.neighbours import bp as neighbours_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(neighbours_bp)
     app.register_blueprint(exchanges_bp)
+    app.register_blueprint(loans_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF
 

@@ -89,13 +89,16 @@ def create_schema(engine) -> None:
     """Create every table (tests, benchmarks); deployments use ``flask db upgrade``."""
     from sqlalchemy import text
 
+    from peuplade.models.loan import OVERLAP_DDL
     from peuplade.search import POSTGRES_DDL
 
     _fresh_metadata().create_all(engine)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            for statement in POSTGRES_DDL:
-                conn.execute(text(statement))
+    extra = (POSTGRES_DDL if engine.dialect.name == "postgresql" else []) + OVERLAP_DDL.get(
+        engine.dialect.name, []
+    )
+    with engine.begin() as conn:
+        for statement in extra:
+            conn.execute(text(statement))
 
 
 def drop_schema(engine) -> None:

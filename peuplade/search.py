@@ -17,8 +17,9 @@ MAX_WORDS = 8
 POSTGRES_DDL = [
     "CREATE INDEX IF NOT EXISTS ix_exchanges_search ON exchanges USING gin "
     "(to_tsvector('french'::regconfig, (title || ' ') || body))",
+    "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING gin "
+    "(to_tsvector('french'::regconfig, (title || ' ') || description))",
 ]
-POSTGRES_ONLY_INDEXES = ("ix_exchanges_search",)
 
 
 def words(query: str) -> list[str]:

@@ -165,6 +165,13 @@ def test_spatial_index_exists_after_upgrade(migrated_app):
             )
             assert [tuple(r) for r in registered] == expected
             assert ("posts", "position", 4326, 1) in expected
+            triggers = conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND name LIKE 'loans_no_overlap%' ORDER BY name"
+                )
+            ).scalars()
+            assert list(triggers) == ["loans_no_overlap_insert", "loans_no_overlap_update"]
             # The R*Tree is filled by SpatiaLite's triggers: the new member is in it.
             in_rtree = (
                 conn.execute(
@@ -190,6 +197,10 @@ def test_spatial_index_exists_after_upgrade(migrated_app):
                 text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_exchanges_search'")
             ).scalar_one()
             assert "USING gin" in search and "'french'::regconfig" in search
+            guard = conn.execute(
+                text("SELECT contype FROM pg_constraint WHERE conname = 'loans_no_overlap'")
+            ).scalar_one()
+            assert guard == "x"  # an exclusion constraint
 
     # And the radius query finds the member through it.
     centre = geo.lat_lon(48.88337, 2.32718)  # Place de Clichy, ~650 m away

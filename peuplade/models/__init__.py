@@ -2,6 +2,7 @@
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from peuplade.models.exchange import EXCHANGE_KINDS, OUTCOMES, Exchange, ExchangeResponse, Thanks
+from peuplade.models.loan import CONDITIONS, HOLDING, LOAN_STATUSES, MAX_LOAN_DAYS, Item, Loan
 from peuplade.models.member import (
     RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
@@ -17,7 +18,11 @@ from peuplade.models.post import POST_STATUSES, Post
 from peuplade.models.quartier import Quartier
 
 __all__ = [
+    "CONDITIONS",
     "EXCHANGE_KINDS",
+    "HOLDING",
+    "LOAN_STATUSES",
+    "MAX_LOAN_DAYS",
     "OUTCOMES",
     "POST_STATUSES",
     "RADIUS_DEFAULT_M",
@@ -28,6 +33,8 @@ __all__ = [
     "Exchange",
     "ExchangeResponse",
     "HomeChange",
+    "Item",
+    "Loan",
     "Member",
     "MemberSkill",
     "MemberTag",

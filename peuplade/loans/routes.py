@@ -1,0 +1,1 @@
+from peuplade.loans import bp  # noqa: F401
