@@ -1,6 +1,6 @@
 """flask commands: ``import-quartiers``, ``import-places`` and ``seed-demo``.
 
-Both write everything in one transaction: on any error nothing is written and
+Each writes everything in one transaction: on any error nothing is written and
 the command exits non-zero with one readable line per problem.
 """
 
@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ DEFAULT_QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
 DEFAULT_MEMBERS = ROOT / "data" / "demo-members.json"
 DEFAULT_PLACES = ROOT / "data" / "places-paris.geojson"
 DEFAULT_EXCHANGES = ROOT / "data" / "demo-exchanges.json"
+DEFAULT_ITEMS = ROOT / "data" / "demo-items.json"
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -511,15 +512,16 @@ class DemoTimeline:
         return self.created + (self.now - self.created) * step / (self.steps + 1)
 
 
-def _load_demo_exchanges(path: Path) -> list[dict[str, Any]]:
+def _load_demo_entries(path: Path, key: str) -> list[dict[str, Any]]:
+    """The list ``key`` of a demo data file (``{"exchanges": [...]}``, ``{"items": [...]}``)."""
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+        entries = json.loads(path.read_text(encoding="utf-8"))[key]
     except FileNotFoundError:
         raise CommandFailed(f"fichier introuvable : {path}") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CommandFailed(f"{path} illisible ({type(exc).__name__}).") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise CommandFailed(f"{path} : « exchanges » doit être une liste d'objets.")
+        raise CommandFailed(f"{path} : « {key} » doit être une liste d'objets.")
     return entries
 
 
@@ -531,7 +533,7 @@ def seed_demo_exchanges(path: Path) -> tuple[int, int]:
     """
     from peuplade.models import utcnow
 
-    entries = _load_demo_exchanges(path)
+    entries = _load_demo_entries(path, "exchanges")
     now = utcnow()
     created = skipped = 0
     for index, entry in enumerate(entries):
@@ -647,6 +649,202 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
     return True
 
 
+# --- demo objects and loans ------------------------------------------------------------
+
+# A loan whose period started in the past cannot be asked for today (the services refuse
+# a start in the past, as they should for real members). Such a demo loan is asked for
+# this far ahead, walked through its steps, then moved back to its real dates.
+PAST_LOAN_PARKING_DAYS = 300
+# The steps each final state of a demo loan goes through, after the request.
+LOAN_STEPS = {
+    "requested": (),
+    "accepted": ("accept",),
+    "declined": ("decline",),
+    "lent": ("accept", "handover"),
+    "returned": ("accept", "handover", "return"),
+    "cancelled": ("cancel",),
+}
+
+
+def seed_demo_items(path: Path) -> tuple[int, int, int]:
+    """Put the demo objects on the shelf with their loans, through the loan services;
+    flush, no commit.
+
+    An object already offered by the same lender with the same title is skipped with its
+    loans, so the command can run again. Returns (objects created, skipped, loans created).
+    """
+    from peuplade.models import utcnow
+
+    entries = _load_demo_entries(path, "items")
+    now = utcnow()
+    created = skipped = loans = 0
+    for index, entry in enumerate(entries):
+        where = f"objet de démonstration n°{index + 1} « {entry.get('title', '?')} »"
+        try:
+            made = _seed_item(entry, index, now)
+        except CommandFailed as exc:
+            raise CommandFailed(f"{where} : {exc.message}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CommandFailed(f"{where} : champ manquant ou invalide ({exc}).") from None
+        if made is None:
+            skipped += 1
+        else:
+            created += 1
+            loans += made
+    return created, skipped, loans
+
+
+def _seed_item(entry: dict[str, Any], index: int, now: datetime) -> int | None:
+    """Offer one demo object and create its loans; None if already there, else how many
+    loans were created."""
+    from peuplade.errors import ServiceError
+    from peuplade.extensions import db
+    from peuplade.loans import services as loans
+    from peuplade.models import Item
+
+    lender = _demo_member(entry["lender"])
+    already = db.session.scalar(
+        select(Item.id).where(Item.author_id == lender.id, Item.title == entry["title"])
+    )
+    if already is not None:
+        return None
+    created_at = now - timedelta(
+        days=entry["created_days_ago"], hours=(index * 5) % 11, minutes=(index * 17) % 60 + 1
+    )
+    try:
+        # Available while its loans are made: an unavailable object cannot be asked for.
+        item = loans.offer_item(
+            lender,
+            loans.ItemInput(
+                title=entry["title"],
+                description=entry.get("description", ""),
+                category=entry["category"],
+                condition=entry.get("condition", "bon"),
+                notes=entry.get("notes", ""),
+                available=True,
+            ),
+        )
+    except ServiceError as exc:
+        raise CommandFailed(_field_messages(exc)) from None
+    # Oldest request first: a lender declines one request before accepting another for
+    # the same dates, as a real lender would.
+    requests = sorted(
+        enumerate(entry.get("loans", [])), key=lambda pair: -pair[1]["asked_days_ago"]
+    )
+    for number, request in requests:
+        try:
+            problem = demo_loan_problem(request, entry["created_days_ago"])
+            if problem:
+                raise CommandFailed(problem)
+            _seed_loan(item, request, index + number, now)
+        except CommandFailed as exc:
+            raise CommandFailed(
+                f"prêt n°{number + 1} ({request['borrower']}) : {exc.message}"
+            ) from None
+    item.available = bool(entry.get("available", True))
+    item.created_at = item.updated_at = created_at
+    db.session.flush()
+    return len(requests)
+
+
+def demo_loan_problem(request: dict[str, Any], offered_days_ago: int) -> str | None:
+    """Why a demo loan's state and relative dates do not fit together, or None.
+
+    The services check the rest (period length, order, own object...) when it is made.
+    """
+    status = request["status"]
+    if status not in LOAN_STEPS:
+        return f"état « {status} » inconnu ({', '.join(LOAN_STEPS)})."
+    first, last = int(request["start_in_days"]), int(request["due_in_days"])
+    asked = int(request["asked_days_ago"])
+    handed_over = "handover" in LOAN_STEPS[status]
+    if handed_over and first >= 0:
+        return "un prêt remis ou rendu commence dans le passé."
+    if status == "returned" and last >= 0:
+        return "un prêt rendu se termine dans le passé."
+    if not handed_over and first < 0:
+        return f"un prêt « {status} » commence aujourd'hui ou plus tard."
+    if asked >= offered_days_ago:
+        return "demandé avant que l'objet soit proposé."
+    if asked < max(1 if handed_over else 0, -first):
+        return "la demande doit précéder le premier jour du prêt."
+    return None
+
+
+def _local(day: date, hour: int) -> datetime:
+    """That hour of a local day, in UTC."""
+    from peuplade.posts.services import local_zone
+
+    return datetime.combine(day, time(hour), tzinfo=local_zone()).astimezone(UTC)
+
+
+def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -> None:
+    """Ask for the object as the borrower, then walk the loan to its final state."""
+    from sqlalchemy.exc import IntegrityError
+
+    from peuplade.errors import NotFound, ServiceError
+    from peuplade.extensions import db
+    from peuplade.loans import queries as loan_queries
+    from peuplade.loans import services as loans
+    from peuplade.posts.services import today
+
+    status = request["status"]
+    first, last = request["start_in_days"], request["due_in_days"]
+    asked = request["asked_days_ago"]
+    handed_over = "handover" in LOAN_STEPS[status]
+    borrower = _demo_member(request["borrower"])
+    lender = item.author
+    try:
+        # Only a neighbour who really sees the object may ask for it.
+        seen = loan_queries.get_item_or_404(borrower, item.id)
+    except NotFound:
+        raise CommandFailed(
+            f"{request['borrower']} ne voit pas cet objet (hors de son voisinage)."
+        ) from None
+    day = today()
+    real_start, real_due = day + timedelta(days=first), day + timedelta(days=last)
+    parking = timedelta(days=PAST_LOAN_PARKING_DAYS - first) if first < 0 else timedelta(0)
+    try:
+        loan = loans.request_loan(
+            seen, borrower, real_start + parking, real_due + parking, request.get("message", "")
+        )
+        for step in LOAN_STEPS[status]:
+            if step == "cancel":
+                if request.get("accepted_first"):
+                    loans.accept(loan, lender)
+                by = borrower if request.get("cancelled_by", "borrower") == "borrower" else lender
+                loans.cancel(loan, by)
+            else:
+                loans.STEPS[step](loan, lender)
+    except ServiceError as exc:
+        raise CommandFailed(_field_messages(exc)) from None
+    # The demo must look lived-in: asked days ago, handed over on its first day, back on
+    # its due date (each moment kept in order and before now).
+    asked_at = now - timedelta(days=asked, hours=(jitter * 3) % 7, minutes=(jitter * 13) % 60 + 1)
+    lent_at = returned_at = None
+    if handed_over:
+        lent_at = min(
+            max(_local(real_start, 18), asked_at + timedelta(hours=2)), now - timedelta(minutes=20)
+        )
+    if status == "returned":
+        returned_at = min(
+            max(_local(real_due, 19), lent_at + timedelta(hours=1)), now - timedelta(minutes=10)
+        )
+    loan.created_at = asked_at
+    if status != "requested":
+        loan.decided_at = asked_at + ((lent_at or now) - asked_at) / 3
+    loan.lent_at, loan.returned_at = lent_at, returned_at
+    loan.updated_at = returned_at or lent_at or loan.decided_at or asked_at
+    # Back to its real dates; the database's overlap guard checks them again here.
+    loan.start, loan.due = real_start, real_due
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if "loans_no_overlap" not in str(exc.orig):
+            raise
+        raise CommandFailed("ses dates chevauchent un autre prêt accepté ou en cours.") from None
+
+
 @click.command("seed-demo")
 @click.option(
     "--password",
@@ -684,6 +882,14 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
     default=DEFAULT_EXCHANGES,
     show_default=True,
 )
+@click.option(
+    "--items",
+    "items_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_ITEMS,
+    show_default=True,
+    help="Objets à prêter et leurs prêts.",
+)
 @click.option("--force", is_flag=True, help="Autoriser en production (déconseillé).")
 @with_appcontext
 def seed_demo_command(
@@ -692,6 +898,7 @@ def seed_demo_command(
     quartiers_path: Path,
     places_path: Path,
     exchanges_path: Path,
+    items_path: Path,
     force: bool,
 ) -> None:
     """Charger le voisinage de démonstration (17e arrondissement de Paris)."""
@@ -703,7 +910,7 @@ def seed_demo_command(
             "PEUPLADE_ENV=production : les membres de démonstration n'ont rien à faire en "
             "production. Ajoutez --force si vous le voulez vraiment."
         )
-    _require_schema("quartiers", "places", "exchanges")
+    _require_schema("quartiers", "places", "exchanges", "items", "loans")
     try:
         imported = places = None
         if _count(Quartier) == 0:
@@ -712,6 +919,7 @@ def seed_demo_command(
             places = import_places(places_path)
         created, skipped, email = seed_demo(password, members_path)
         posted, present = seed_demo_exchanges(exchanges_path)
+        offered, shelved, lent = seed_demo_items(items_path)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -722,6 +930,7 @@ def seed_demo_command(
         click.echo(f"{sum(places)} lieux publics importés ({places[0]} nouveaux, 0 mis à jour).")
     click.echo(f"{created} membres de démonstration créés, {skipped} déjà présents.")
     click.echo(f"{posted} échanges de démonstration créés, {present} déjà présents.")
+    click.echo(f"{offered} objets de démonstration créés ({lent} prêts), {shelved} déjà présents.")
     if email:
         click.echo(f"Connectez-vous avec {email} et le mot de passe « {password} ».")
 

@@ -1,5 +1,5 @@
 """flask import-quartiers, import-places and seed-demo, on both backends, with the shipped
-data."""
+data (members, exchanges, objects and loans)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,25 @@ from sqlalchemy import func, select
 
 from peuplade import ROOT, geo
 from peuplade.account import queries, services
-from peuplade.cli import DEMO_PASSWORD, slugify
+from peuplade.cli import DEMO_PASSWORD, demo_loan_problem, slugify
 from peuplade.exchanges.queries import for_you, get_exchange_or_404, near_me, thanks_on
 from peuplade.extensions import db
-from peuplade.models import Exchange, ExchangeResponse, Member, Place, Quartier, Thanks, utcnow
+from peuplade.loans import queries as loan_queries
+from peuplade.models import (
+    CONDITIONS,
+    HOLDING,
+    LOAN_STATUSES,
+    MAX_LOAN_DAYS,
+    Exchange,
+    ExchangeResponse,
+    Item,
+    Loan,
+    Member,
+    Place,
+    Quartier,
+    Thanks,
+    utcnow,
+)
 from peuplade.posts.services import expiry, places_near, today
 from tests.conftest import BATIGNOLLES, PASSWORD
 
@@ -24,6 +39,7 @@ QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
 GAZETTEER = ROOT / "data" / "gazetteer.json"
 DEMO_MEMBERS = ROOT / "data" / "demo-members.json"
 DEMO_EXCHANGES = ROOT / "data" / "demo-exchanges.json"
+DEMO_ITEMS = ROOT / "data" / "demo-items.json"
 PLACES = ROOT / "data" / "places-paris.geojson"
 QUARTIERS_OF_THE_17E = {"Batignolles", "Epinettes", "Plaine de Monceaux", "Ternes"}
 
@@ -378,7 +394,8 @@ def test_demo_members_use_gazetteer_addresses_and_known_skills():
 # --- seed-demo -----------------------------------------------------------------------
 
 
-def test_seed_demo_creates_the_neighbourhood_and_its_exchanges_once(app, runner):
+# One seed for all the checks of the shipped demo data: seeding takes seconds per backend.
+def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app, runner):
     result = runner.invoke(args=["seed-demo"])
 
     assert result.exit_code == 0, result.output
@@ -386,14 +403,18 @@ def test_seed_demo_creates_the_neighbourhood_and_its_exchanges_once(app, runner)
     assert "1358 lieux publics importés" in result.output
     assert "40 membres de démonstration créés, 0 déjà présents" in result.output
     assert "34 échanges de démonstration créés, 0 déjà présents" in result.output
+    assert "26 objets de démonstration créés (36 prêts), 0 déjà présents" in result.output
     assert DEMO_PASSWORD in result.output and "camille.b@demo.example.org" in result.output
     _check_demo_members()
     _check_demo_exchanges()
+    _check_demo_items()
+    _check_demo_loans()
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 membres de démonstration créés, 40 déjà présents" in again.output
     assert "0 échanges de démonstration créés, 34 déjà présents" in again.output
+    assert "0 objets de démonstration créés (0 prêts), 26 déjà présents" in again.output
     assert "quartiers importés" not in again.output  # already there
     assert "lieux publics importés" not in again.output
     assert _count(Member) == 40
@@ -402,6 +423,8 @@ def test_seed_demo_creates_the_neighbourhood_and_its_exchanges_once(app, runner)
     assert _count(Exchange) == 34
     assert _count(ExchangeResponse) == 48
     assert _count(Thanks) == 18
+    assert _count(Item) == 26
+    assert _count(Loan) == 36
 
 
 def _check_demo_members() -> None:
@@ -469,6 +492,79 @@ def _check_demo_exchanges() -> None:
     assert db.session.scalars(for_you(camille)).all()
 
 
+def _check_demo_items() -> None:
+    items = db.session.scalars(select(Item)).all()
+    assert len(items) == 26
+    assert len({i.category for i in items}) >= 7
+    assert {i.condition for i in items} == set(CONDITIONS)
+    assert sum(bool(i.notes) for i in items) >= 15  # deposits, how to use it...
+    for item in items:
+        # Shown at the lender's public cell, never at their home.
+        assert geo.from_element(item.position) == geo.from_element(item.author.public_position)
+    unavailable = [i for i in items if not i.available]
+    assert len(unavailable) == 3
+    camille = _member("camille.b")
+    nearby = db.session.scalars(loan_queries.near_me(camille)).all()
+    shown = db.session.scalars(loan_queries.near_me(camille, available_only=True)).all()
+    assert len(nearby) >= 18
+    assert len(shown) < len(nearby) and not set(shown) & set(unavailable)
+
+
+def _check_demo_loans() -> None:
+    now, day = utcnow(), today()
+    loans = db.session.scalars(select(Loan)).all()
+    assert {loan.status for loan in loans} == set(LOAN_STATUSES)
+    overdue = [loan for loan in loans if loan.overdue_on(day)]
+    assert len(overdue) == 2
+    for loan in overdue:
+        assert loan in db.session.scalars(loan_queries.overdue(loan.borrower)).all()
+        assert loan in db.session.scalars(loan_queries.overdue(loan.lender)).all()
+    assert any(loan.status == "lent" and not loan.overdue_on(day) for loan in loans)
+    for loan in loans:
+        # Asked by a neighbour who really sees the object, for a period the rules allow.
+        assert loan_queries.get_item_or_404(loan.borrower, loan.item_id) is loan.item
+        assert loan.lender_id == loan.item.author_id != loan.borrower_id
+        assert loan.start <= loan.due and (loan.due - loan.start).days < MAX_LOAN_DAYS
+        if loan.status in ("requested", "accepted", "declined", "cancelled"):
+            assert loan.start >= day, loan
+        if loan.status in ("lent", "returned"):
+            assert loan.start < day and loan.lent_at is not None, loan
+        if loan.status == "returned":
+            assert loan.due < day and loan.lent_at < loan.returned_at, loan
+        # A lived-in timeline: offered, asked, decided, handed over, back, all before now.
+        moments = [loan.item.created_at, loan.created_at, loan.decided_at]
+        moments += [loan.lent_at, loan.returned_at]
+        moments = [m for m in moments if m is not None] + [now]
+        assert moments == sorted(moments), loan
+    # The overlap rule holds in the demo: no two holding loans of one object overlap.
+    holding = [loan for loan in loans if loan.status in HOLDING]
+    for a in holding:
+        for b in holding:
+            if a.id < b.id and a.item_id == b.item_id:
+                assert a.due < b.start or b.due < a.start, (a, b)
+    # Two requests for the same dates of one object may wait side by side.
+    requested = [loan for loan in loans if loan.status == "requested"]
+    assert any(
+        a.item_id == b.item_id and a.id != b.id and a.start <= b.due and b.start <= a.due
+        for a in requested
+        for b in requested
+    )
+
+    # The documented demo login lends with a request waiting, and has borrowed something.
+    camille = _member("camille.b")
+    as_lender = db.session.scalars(loan_queries.my_loans(camille, "lender")).all()
+    as_borrower = db.session.scalars(loan_queries.my_loans(camille, "borrower")).all()
+    assert len(db.session.scalars(loan_queries.mine(camille)).all()) >= 3
+    assert sum(loan.status == "requested" for loan in as_lender) >= 2
+    assert any(loan.status == "lent" and loan.due >= day for loan in as_borrower)
+    assert loan_queries.times_lent(camille.id) >= 1
+    assert loan_queries.times_borrowed(camille.id) >= 1
+
+
+def _member(handle: str) -> Member:
+    return db.session.scalar(select(Member).where(Member.email == f"{handle}@demo.example.org"))
+
+
 def test_seed_demo_refuses_an_exchange_a_responder_cannot_see(app, runner, tmp_path):
     members = json.loads(DEMO_MEMBERS.read_text("utf-8"))["members"]
     two = [m for m in members if m["email"].split("@")[0] in {"anais.w", "nathalie.c"}]
@@ -513,6 +609,128 @@ def test_demo_exchanges_name_demo_members_and_known_categories():
         assert len(set(answers)) == len(answers)
         if entry.get("helper"):
             assert entry["outcome"] == "done" and entry["helper"] in answers
+
+
+def _demo_members(*handles: str) -> list[dict]:
+    members = json.loads(DEMO_MEMBERS.read_text("utf-8"))["members"]
+    return [m for m in members if m["email"].split("@")[0] in handles]
+
+
+def _seed_items(runner, tmp_path, members: list[dict], items: list[dict]):
+    return runner.invoke(
+        args=[
+            "seed-demo",
+            "--members",
+            _write(tmp_path, "members.json", {"members": members}),
+            "--exchanges",
+            _write(tmp_path, "exchanges.json", {"exchanges": []}),
+            "--items",
+            _write(tmp_path, "items.json", {"items": items}),
+        ]
+    )
+
+
+def _demo_item(lender: str, loans: list[dict]) -> dict:
+    return {
+        "lender": f"{lender}@demo.example.org",
+        "title": "Perceuse à percussion",
+        "category": "bricolage",
+        "condition": "bon",
+        "description": "Avec mèches béton.",
+        "created_days_ago": 20,
+        "loans": loans,
+    }
+
+
+def _demo_loan(borrower: str, status: str, start: int, due: int, asked: int = 10) -> dict:
+    return {
+        "borrower": f"{borrower}@demo.example.org",
+        "status": status,
+        "start_in_days": start,
+        "due_in_days": due,
+        "asked_days_ago": asked,
+        "message": "Pour une étagère.",
+    }
+
+
+def test_seed_demo_refuses_a_loan_the_borrower_cannot_see(app, runner, tmp_path):
+    result = _seed_items(
+        runner,
+        tmp_path,
+        _demo_members("anais.w", "nathalie.c"),
+        [_demo_item("anais.w", [_demo_loan("nathalie.c", "requested", 2, 3)])],
+    )
+
+    assert result.exit_code == 1
+    assert "« Perceuse à percussion »" in result.output
+    assert "nathalie.c@demo.example.org ne voit pas cet objet" in result.output
+    assert "Traceback" not in result.output
+    for model in (Loan, Item, Member, Quartier):
+        assert _count(model) == 0  # everything rolled back
+
+
+def test_seed_demo_past_loans_still_meet_the_database_overlap_guard(app, runner, tmp_path):
+    # Both were lent in the past for overlapping periods: each passes the services at its
+    # parking dates, and the database's own guard refuses the second once moved back.
+    loans = [_demo_loan("mathieu.l", "lent", -5, 2), _demo_loan("sophie.m", "lent", -3, 1, 8)]
+    result = _seed_items(
+        runner,
+        tmp_path,
+        _demo_members("camille.b", "mathieu.l", "sophie.m"),
+        [_demo_item("camille.b", loans)],
+    )
+
+    assert result.exit_code == 1
+    assert "sophie.m@demo.example.org" in result.output
+    assert "chevauchent un autre prêt" in result.output
+    assert "Traceback" not in result.output
+    assert _count(Loan) == 0 and _count(Item) == 0 and _count(Member) == 0
+
+
+@pytest.mark.parametrize(
+    ("loan", "message"),
+    [
+        (_demo_loan("mathieu.l", "lent", 2, 4), "commence dans le passé"),
+        (_demo_loan("mathieu.l", "returned", -4, 1), "se termine dans le passé"),
+        (_demo_loan("mathieu.l", "accepted", -1, 2), "commence aujourd'hui ou plus tard"),
+        (_demo_loan("mathieu.l", "lent", -12, -1), "la demande doit précéder"),
+        (_demo_loan("mathieu.l", "requested", 2, 3, asked=30), "avant que l'objet soit proposé"),
+        (_demo_loan("mathieu.l", "prêté", 2, 3), "état « prêté » inconnu"),
+    ],
+)
+def test_impossible_demo_loans_are_named(loan, message):
+    assert message in demo_loan_problem(loan, offered_days_ago=20)
+    assert demo_loan_problem(_demo_loan("mathieu.l", "returned", -4, -2, asked=6), 20) is None
+
+
+def test_seed_demo_passes_on_the_services_refusal_of_a_loan(app, runner, tmp_path):
+    result = _seed_items(
+        runner,
+        tmp_path,
+        _demo_members("camille.b", "mathieu.l"),
+        [_demo_item("camille.b", [_demo_loan("mathieu.l", "requested", 3, 2)])],
+    )
+
+    assert result.exit_code == 1
+    assert "prêt n°1 (mathieu.l@demo.example.org)" in result.output
+    assert "due : Le retour doit venir après le premier jour" in result.output
+    assert "Traceback" not in result.output
+    assert _count(Loan) == 0 and _count(Item) == 0
+
+
+def test_demo_items_name_demo_members_and_known_categories():
+    from peuplade.categories import SLUGS
+
+    emails = {m["email"] for m in json.loads(DEMO_MEMBERS.read_text("utf-8"))["members"]}
+    entries = json.loads(DEMO_ITEMS.read_text("utf-8"))["items"]
+    assert 20 <= len(entries) <= 30
+    assert len({(e["lender"], e["title"]) for e in entries}) == len(entries)
+    for entry in entries:
+        assert entry["lender"] in emails and entry["category"] in SLUGS
+        assert entry["condition"] in CONDITIONS
+        for loan in entry.get("loans", []):
+            assert loan["borrower"] in emails - {entry["lender"]}
+            assert loan["status"] in LOAN_STATUSES
 
 
 def test_seed_demo_with_a_weak_password_writes_nothing(app, runner):

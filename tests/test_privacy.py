@@ -121,15 +121,68 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
             )
             assert response.status_code < 500, path
             bodies[path + query] = response.get_data(as_text=True)
-        for other in others:
-            for template in ("/profile/{}", "/api/v1/members/{}"):
-                p = template.format(other.id)
-                headers = {"Authorization": f"Bearer {api.token}"} if p.startswith("/api/") else {}
-                bodies[p] = client.get(p, headers=headers).get_data(as_text=True)
+    # Every GET page that takes one id, with the ids of everything that exists: each
+    # neighbour's profile, their exchange (with a response and thanks) and their object
+    # (with a loan), whatever the route calls them.
+    ids = _things_made_by(others, viewer)
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or len(rule.arguments) != 1 or rule.endpoint == "static":
+            continue
+        (name,) = rule.arguments
+        for ident in ids:
+            path = rule.rule.replace(f"<{name}>", str(ident))
+            path = path.replace(f"<int:{name}>", str(ident))
+            path = path.replace(f"<int(max=2147483647):{name}>", str(ident))
+            if "<" in path:
+                continue
+            headers = {"Authorization": f"Bearer {api.token}"} if path.startswith("/api/") else {}
+            response = client.get(path, headers=headers)
+            assert response.status_code < 500, path
+            bodies[path] = response.get_data(as_text=True)
     # The crawl really saw the neighbours (so a leak would have had a chance to show).
     assert any("Chloé" in body for body in bodies.values())
+    assert any("Porter un canapé" in body for body in bodies.values())
     leaks = {path: _other_homes_leaked(body, others) for path, body in bodies.items()}
     assert {p: v for p, v in leaks.items() if v} == {}
+
+
+def _things_made_by(others, viewer) -> set[int]:
+    """An exchange, a response, thanks and (when loans exist) an object and a loan made by
+    the other members; returns every id in use."""
+    from sqlalchemy import select
+
+    from peuplade.exchanges import services as exchanges
+    from peuplade.extensions import db
+    from peuplade.models import Loan, Post
+
+    alice, bruno = others[0], others[1]
+    exchange = exchanges.create_exchange(
+        alice,
+        exchanges.ExchangeInput(
+            kind="request", title="Porter un canapé", body="Samedi.", category="demenagement"
+        ),
+    )
+    exchanges.respond(exchange, bruno, "Je viens.")
+    exchanges.respond(exchange, viewer, "Moi aussi.")
+    exchanges.close_exchange(exchange, alice, "done", bruno.id)
+    exchanges.thank(exchange, alice, "Merci !")
+    try:
+        from peuplade.loans import services as loans
+        from peuplade.posts.services import today
+    except ImportError:  # before loans existed
+        loans = None
+    if loans is not None:
+        from datetime import timedelta
+
+        item = loans.offer_item(
+            bruno,
+            loans.ItemInput(title="Perceuse", description="Avec mèches.", category="bricolage"),
+        )
+        loans.request_loan(item, viewer, today() + timedelta(days=1), today() + timedelta(days=2))
+    db.session.commit()
+    ids = {m.id for m in others} | set(db.session.scalars(select(Post.id)))
+    ids |= set(db.session.scalars(select(Loan.id)))
+    return ids
 
 
 def test_the_leak_check_catches_a_leak(app, make_member):
