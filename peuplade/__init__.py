@@ -103,15 +103,21 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.account import bp as account_bp
     from peuplade.api import bp as api_bp
     from peuplade.auth import bp as auth_bp
+    from peuplade.events import bp as events_bp
     from peuplade.exchanges import bp as exchanges_bp
+    from peuplade.feeds import bp as feeds_bp
     from peuplade.loans import bp as loans_bp
     from peuplade.neighbours import bp as neighbours_bp
+    from peuplade.news import bp as news_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(neighbours_bp)
     app.register_blueprint(exchanges_bp)
     app.register_blueprint(loans_bp)
+    app.register_blueprint(news_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF
 

@@ -10,6 +10,8 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ DEFAULT_MEMBERS = ROOT / "data" / "demo-members.json"
 DEFAULT_PLACES = ROOT / "data" / "places-paris.geojson"
 DEFAULT_EXCHANGES = ROOT / "data" / "demo-exchanges.json"
 DEFAULT_ITEMS = ROOT / "data" / "demo-items.json"
+DEFAULT_NEWS = ROOT / "data" / "demo-news.json"
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -845,6 +848,153 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
         raise CommandFailed("ses dates chevauchent un autre prêt accepté ou en cours.") from None
 
 
+# --- demo news and outings ------------------------------------------------------------
+
+
+def seed_demo_news(path: Path) -> tuple[int, int, int, int]:
+    """Publish the demo news (with comments) and outings (with RSVPs) through the news and
+    event services; flush, no commit.
+
+    Dates are relative to now, so the demo never goes stale. A news or an outing already
+    posted by the same author with the same title is skipped with its comments or RSVPs.
+    Returns (news created, events created, comments and RSVPs created, skipped).
+    """
+    from peuplade.models import utcnow
+
+    now = utcnow()
+    posted = announced = answers = skipped = 0
+    for index, entry in enumerate(_load_demo_entries(path, "news")):
+        where = f"info de démonstration n°{index + 1} « {entry.get('title', '?')} »"
+        with _named(where):
+            made = _seed_news(entry, index, now)
+        if made is None:
+            skipped += 1
+        else:
+            posted += 1
+            answers += made
+    for index, entry in enumerate(_load_demo_entries(path, "events")):
+        where = f"sortie de démonstration n°{index + 1} « {entry.get('title', '?')} »"
+        with _named(where):
+            made = _seed_event(entry, index, now)
+        if made is None:
+            skipped += 1
+        else:
+            announced += 1
+            answers += made
+    return posted, announced, answers, skipped
+
+
+@contextmanager
+def _named(where: str) -> Iterator[None]:
+    """Prefix a demo entry's refusal with which entry it is (one readable line)."""
+    try:
+        yield
+    except CommandFailed as exc:
+        raise CommandFailed(f"{where} : {exc.message}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CommandFailed(f"{where} : champ manquant ou invalide ({exc}).") from None
+
+
+def _seed_news(entry: dict[str, Any], index: int, now: datetime) -> int | None:
+    """Publish one demo news and its comments; None if already there, else the comments."""
+    from peuplade.errors import NotFound, ServiceError
+    from peuplade.extensions import db
+    from peuplade.models import NewsPost
+    from peuplade.news import queries as news_queries
+    from peuplade.news import services as news
+    from peuplade.posts import services as posts
+
+    author = _demo_member(entry["author"])
+    already = db.session.scalar(
+        select(NewsPost.id).where(NewsPost.author_id == author.id, NewsPost.title == entry["title"])
+    )
+    if already is not None:
+        return None
+    created_at = now - timedelta(hours=entry["created_hours_ago"], minutes=(index * 17) % 60 + 1)
+    comments = entry.get("comments", [])
+    steps = DemoTimeline(created_at, now, len(comments))
+    try:
+        item = news.post_news(
+            author,
+            news.NewsInput(
+                kind=entry["kind"],
+                title=entry["title"],
+                body=entry["body"],
+                link=entry.get("link"),
+                scope=entry.get("scope", "radius"),
+            ),
+        )
+        for step, note in enumerate(comments, start=1):
+            reader = _demo_member(note["from"])
+            try:
+                # Only a neighbour who really reads the news may comment on it.
+                seen = news_queries.get_news_or_404(reader, item.id)
+            except NotFound:
+                raise CommandFailed(
+                    f"{note['from']} ne voit pas cette info (hors de son voisinage)."
+                ) from None
+            news.comment(seen, reader, note["body"]).created_at = steps.at(step)
+    except ServiceError as exc:
+        raise CommandFailed(_field_messages(exc)) from None
+    item.created_at = item.updated_at = created_at
+    item.expires_at = posts.expiry(None, created_at)
+    db.session.flush()
+    return len(comments)
+
+
+def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
+    """Announce one demo outing at a public place and record its RSVPs; None if already
+    there, else how many RSVPs."""
+    from peuplade.errors import NotFound, ServiceError
+    from peuplade.events import queries as event_queries
+    from peuplade.events import services as events
+    from peuplade.extensions import db
+    from peuplade.models import Event
+    from peuplade.posts import services as posts
+
+    organiser = _demo_member(entry["organiser"])
+    already = db.session.scalar(
+        select(Event.id).where(Event.author_id == organiser.id, Event.title == entry["title"])
+    )
+    if already is not None:
+        return None
+    if int(entry["starts_in_days"]) < 1:
+        raise CommandFailed("une sortie de démonstration commence demain ou plus tard.")
+    starts_at = _local(posts.today() + timedelta(days=entry["starts_in_days"]), entry["start_hour"])
+    hours = entry.get("duration_hours")
+    created_at = now - timedelta(days=entry["created_days_ago"], minutes=(index * 23) % 60 + 1)
+    rsvps = entry.get("rsvps", [])
+    steps = DemoTimeline(created_at, now, len(rsvps))
+    try:
+        event = events.create_event(
+            organiser,
+            events.EventInput(
+                title=entry["title"],
+                body=entry["body"],
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=hours) if hours else None,
+                location=posts.PostLocation(place_id=_demo_place(organiser, entry["place"])),
+                capacity=entry.get("capacity"),
+            ),
+        )
+        for step, answer in enumerate(rsvps, start=1):
+            neighbour = _demo_member(answer["from"])
+            try:
+                # Only a neighbour who really sees the outing may answer.
+                seen = event_queries.get_event_or_404(neighbour, event.id)
+            except NotFound:
+                raise CommandFailed(
+                    f"{answer['from']} ne voit pas cette sortie (hors de son voisinage)."
+                ) from None
+            reply = events.rsvp(seen, neighbour, bool(answer["going"]))
+            reply.created_at = reply.updated_at = steps.at(step)
+    except ServiceError as exc:
+        raise CommandFailed(_field_messages(exc)) from None
+    event.created_at = event.updated_at = created_at
+    db.session.flush()
+    return len(rsvps)
+
+
 @click.command("seed-demo")
 @click.option(
     "--password",
@@ -890,6 +1040,14 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
     show_default=True,
     help="Objets à prêter et leurs prêts.",
 )
+@click.option(
+    "--news",
+    "news_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_NEWS,
+    show_default=True,
+    help="Infos du quartier (avec commentaires) et sorties (avec réponses).",
+)
 @click.option("--force", is_flag=True, help="Autoriser en production (déconseillé).")
 @with_appcontext
 def seed_demo_command(
@@ -899,6 +1057,7 @@ def seed_demo_command(
     places_path: Path,
     exchanges_path: Path,
     items_path: Path,
+    news_path: Path,
     force: bool,
 ) -> None:
     """Charger le voisinage de démonstration (17e arrondissement de Paris)."""
@@ -910,7 +1069,7 @@ def seed_demo_command(
             "PEUPLADE_ENV=production : les membres de démonstration n'ont rien à faire en "
             "production. Ajoutez --force si vous le voulez vraiment."
         )
-    _require_schema("quartiers", "places", "exchanges", "items", "loans")
+    _require_schema("quartiers", "places", "exchanges", "items", "loans", "news_posts", "events")
     try:
         imported = places = None
         if _count(Quartier) == 0:
@@ -920,6 +1079,7 @@ def seed_demo_command(
         created, skipped, email = seed_demo(password, members_path)
         posted, present = seed_demo_exchanges(exchanges_path)
         offered, shelved, lent = seed_demo_items(items_path)
+        news, events, answers, announced = seed_demo_news(news_path)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -931,6 +1091,10 @@ def seed_demo_command(
     click.echo(f"{created} membres de démonstration créés, {skipped} déjà présents.")
     click.echo(f"{posted} échanges de démonstration créés, {present} déjà présents.")
     click.echo(f"{offered} objets de démonstration créés ({lent} prêts), {shelved} déjà présents.")
+    click.echo(
+        f"{news} infos et {events} sorties de démonstration créées "
+        f"({answers} commentaires et réponses), {announced} déjà présentes."
+    )
     if email:
         click.echo(f"Connectez-vous avec {email} et le mot de passe « {password} ».")
 

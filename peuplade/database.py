@@ -35,6 +35,10 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
 
     _load_spatialite(dbapi_conn)
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    # SQLite's lower() folds ASCII only: search compares with Python's folding instead.
+    from peuplade.search import fold
+
+    dbapi_conn.create_function("peuplade_fold", 1, fold, deterministic=True)
     dbapi_conn.execute("PRAGMA busy_timeout = 15000")
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
     # Only the WGS84 systems: creating metadata for every EPSG code takes seconds.

@@ -1,9 +1,10 @@
 """Full-text search on titles and texts: PostgreSQL's French configuration on PostGIS,
-every word as a case-insensitive substring on SQLite."""
+every word as a case- and accent-insensitive substring on SQLite."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import literal
 from sqlalchemy.ext.compiler import compiles
@@ -20,6 +21,14 @@ POSTGRES_DDL = [
     "CREATE INDEX IF NOT EXISTS ix_items_search ON items USING gin "
     "(to_tsvector('french'::regconfig, (title || ' ') || description))",
 ]
+
+
+def fold(text: str | None) -> str | None:
+    """Case- and accent-insensitive form ("Échelle" -> "echelle"), for SQLite's search."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def words(query: str) -> list[str]:
@@ -52,5 +61,5 @@ def _sqlite(element, compiler, **kw):
     clauses = list(element.clauses)
     title, body = (compiler.process(c, **kw) for c in clauses[:2])
     terms = [compiler.process(c, **kw) for c in clauses[3:]] or ["''"]
-    haystack = f"lower({title} || ' ' || {body})"
-    return "(" + " AND ".join(f"instr({haystack}, lower({t})) > 0" for t in terms) + ")"
+    haystack = f"peuplade_fold({title} || ' ' || {body})"
+    return "(" + " AND ".join(f"instr({haystack}, peuplade_fold({t})) > 0" for t in terms) + ")"

@@ -106,8 +106,10 @@ def test_request_bodies_are_the_models_the_views_parse(app, spec):
             assert components[name] == model_schema
             for status in ("400", "413", "422"):
                 assert _model_of(op["responses"][status]["content"]) == "Error"
-    # POST /members, /tokens; PATCH /me; POST/PATCH exchanges, responses, close, thanks
-    assert seen == 8
+    # POST /members, /tokens; PATCH /me; POST/PATCH exchanges, responses, close, thanks;
+    # POST/PATCH items, POST item loans; POST/PATCH news, POST news comments,
+    # POST/PATCH events, POST event rsvp
+    assert seen == 17
     assert components["RegisterBody"]["required"] == [
         "email",
         "password",

@@ -14,6 +14,9 @@ from sqlalchemy import func, select
 from peuplade import ROOT, geo
 from peuplade.account import queries, services
 from peuplade.cli import DEMO_PASSWORD, demo_loan_problem, slugify
+from peuplade.errors import Conflict
+from peuplade.events import queries as event_queries
+from peuplade.events import services as event_services
 from peuplade.exchanges.queries import for_you, get_exchange_or_404, near_me, thanks_on
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
@@ -22,17 +25,24 @@ from peuplade.models import (
     HOLDING,
     LOAN_STATUSES,
     MAX_LOAN_DAYS,
+    NEWS_KINDS,
+    Event,
     Exchange,
     ExchangeResponse,
     Item,
     Loan,
     Member,
+    NewsComment,
+    NewsPost,
     Place,
     Quartier,
+    Rsvp,
     Thanks,
     utcnow,
 )
+from peuplade.news import queries as news_queries
 from peuplade.posts.services import expiry, places_near, today
+from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, PASSWORD
 
 QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
@@ -404,17 +414,27 @@ def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app,
     assert "40 membres de démonstration créés, 0 déjà présents" in result.output
     assert "34 échanges de démonstration créés, 0 déjà présents" in result.output
     assert "26 objets de démonstration créés (36 prêts), 0 déjà présents" in result.output
+    assert (
+        "15 infos et 8 sorties de démonstration créées (49 commentaires et réponses), "
+        "0 déjà présentes"
+    ) in result.output
     assert DEMO_PASSWORD in result.output and "camille.b@demo.example.org" in result.output
     _check_demo_members()
     _check_demo_exchanges()
     _check_demo_items()
     _check_demo_loans()
+    _check_demo_news()
+    _check_demo_events()
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 membres de démonstration créés, 40 déjà présents" in again.output
     assert "0 échanges de démonstration créés, 34 déjà présents" in again.output
     assert "0 objets de démonstration créés (0 prêts), 26 déjà présents" in again.output
+    assert (
+        "0 infos et 0 sorties de démonstration créées (0 commentaires et réponses), "
+        "23 déjà présentes"
+    ) in again.output
     assert "quartiers importés" not in again.output  # already there
     assert "lieux publics importés" not in again.output
     assert _count(Member) == 40
@@ -425,6 +445,8 @@ def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app,
     assert _count(Thanks) == 18
     assert _count(Item) == 26
     assert _count(Loan) == 36
+    assert _count(NewsPost) == 15 and _count(NewsComment) == 17
+    assert _count(Event) == 8 and _count(Rsvp) == 32
 
 
 def _check_demo_members() -> None:
@@ -559,6 +581,61 @@ def _check_demo_loans() -> None:
     assert any(loan.status == "lent" and loan.due >= day for loan in as_borrower)
     assert loan_queries.times_lent(camille.id) >= 1
     assert loan_queries.times_borrowed(camille.id) >= 1
+
+
+def _check_demo_news() -> None:
+    now = utcnow()
+    items = db.session.scalars(select(NewsPost)).all()
+    assert {n.kind for n in items} == set(NEWS_KINDS)
+    names = {q.id: q.name for q in db.session.scalars(select(Quartier))}
+    assert {names[n.quartier_id] for n in items if n.quartier_id} == {"Batignolles", "Epinettes"}
+    for item in items:
+        # Shown at the author's public cell; quartier news only from that quartier's members.
+        assert geo.from_element(item.position) == geo.from_element(item.author.public_position)
+        assert item.quartier_id in (None, item.author.quartier_id)
+        assert now - timedelta(days=30) < item.created_at < now < item.expires_at
+        for note in item.comments:
+            assert item.created_at < note.created_at < now
+            assert news_queries.get_news_or_404(note.author, item.id) is item
+    # The water cut is a fresh alert: pinned at the top for the neighbours of rue des Dames.
+    alerts = db.session.scalars(news_queries.recent_alerts(_member("camille.b"))).all()
+    assert [a.title for a in alerts] == ["Coupure d'eau mardi rue des Dames"]
+    batignolles = db.session.scalar(select(Quartier).where(Quartier.slug == "batignolles"))
+    public = db.session.scalars(news_queries.quartier_public_news(batignolles)).all()
+    assert len(public) >= 3
+
+
+def _check_demo_events() -> None:
+    now = utcnow()
+    places = {p.name: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
+    outings = db.session.scalars(select(Event)).all()
+    full = 0
+    for event in outings:
+        assert now < event.starts_at < now + timedelta(days=15), event.title
+        assert event.ends_at is None or event.ends_at > event.starts_at
+        assert event.created_at < now and event.expires_at == (event.ends_at or event.starts_at)
+        assert geo.from_element(event.position) == places[event.place_name]  # a public place
+        going = [r for r in event.rsvps if r.going]
+        assert event.capacity is None or len(going) <= event.capacity
+        for answer in event.rsvps:
+            assert event.created_at < answer.created_at < now
+            assert event_queries.get_event_or_404(answer.member, event.id) is event
+        if event.capacity is not None and len(going) == event.capacity:
+            full += 1
+            latecomer = next(
+                m
+                for m in db.session.scalars(select(Member).order_by(Member.id))
+                if m.id != event.author_id and m.id not in {r.member_id for r in event.rsvps}
+            )
+            with pytest.raises(Conflict):
+                event_services.rsvp(event, latecomer, True)
+    assert full == 2
+    assert any(not r.going for e in outings for r in e.rsvps)
+    # The first demo login sees outings coming, and a timeline mixing every kind of post.
+    camille = _member("camille.b")
+    assert len(db.session.scalars(event_queries.upcoming(camille)).all()) >= 5
+    kinds = {type(p).__name__ for p in db.session.scalars(timeline(camille).limit(200))}
+    assert {"Exchange", "Item", "NewsPost", "Event"} <= kinds
 
 
 def _member(handle: str) -> Member:

@@ -250,3 +250,12 @@ def test_profiles_open_to_people_met_through_an_exchange(app, make_member):
     # reader cannot see author's area, author cannot see reader's post's area: the
     # response alone opens the profile to the reader.
     assert get_member_or_404(reader, author.id) == author
+
+
+def test_search_ignores_case(app, make_member):
+    author = make_member("Autrice")
+    reader = make_member("Lecteur")
+    _post(author, title="Échelle pour élaguer", body="Haie de thuyas.", category="jardinage")
+    for query in ("échelle", "ÉCHELLE", "élaguer échelle"):
+        found = [e.title for e in db.session.scalars(queries.near_me(reader, q=query))]
+        assert found == ["Échelle pour élaguer"], query

@@ -60,9 +60,9 @@ def street(make_member):
     }
 
 
-def test_members_home_page_lists_neighbours_within_radius(client, auth, street):
+def test_members_neighbours_page_lists_neighbours_within_radius(client, auth, street):
     auth.login("moi@example.org")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/neighbours").get_data(as_text=True)
     names = [p["name"] for p in people(page)]
     assert sorted(names) == ["Alice", "Bruno", "Denis"]  # not Chloé (7 km), not me
 

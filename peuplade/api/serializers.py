@@ -173,3 +173,238 @@ def exchange_detail(
         if matches is None
         else [exchange_summary(m, viewer, (match_counts or {}).get(m.id, 0)) for m in matches],
     ).model_dump(mode="json")
+
+
+# --- objects and loans (../shared/API.md, "Objects and loans") -------------------------
+
+from datetime import date  # noqa: E402
+
+from peuplade.api import loan_schemas  # noqa: E402
+from peuplade.models import Item, Loan  # noqa: E402
+
+
+def _loan(loan: Loan, today: date) -> loan_schemas.LoanOut:
+    return loan_schemas.LoanOut(
+        id=loan.id,
+        item_id=loan.item_id,
+        item_title=loan.item.title,
+        lender=member_ref(loan.lender),
+        borrower=member_ref(loan.borrower),
+        start=loan.start,
+        due=loan.due,
+        status=loan.status,
+        overdue=loan.overdue_on(today),
+        message=loan.message,
+        created_at=loan.created_at,
+        lent_at=loan.lent_at,
+        returned_at=loan.returned_at,
+    )
+
+
+def loan_detail(loan: Loan, today: date) -> dict[str, Any]:
+    """``today``: the local day (``posts.services.today()``) that decides ``overdue``."""
+    return _loan(loan, today).model_dump(mode="json")
+
+
+def loan_page(loans: list[Loan], today: date, next_cursor: str | None) -> dict[str, Any]:
+    return loan_schemas.LoanPage(
+        items=[_loan(x, today) for x in loans], next_cursor=next_cursor
+    ).model_dump(mode="json")
+
+
+def _item(
+    item: Item, viewer: Member, times_lent: int, loans: list[Loan] | None, today: date
+) -> loan_schemas.ItemOut:
+    """An object at its PUBLIC position; ``loans`` only when the viewer lends it."""
+    position = geo.from_element(item.position)
+    return loan_schemas.ItemOut(
+        id=item.id,
+        title=item.title,
+        description=item.description,
+        category=item.category,
+        condition=item.condition,
+        notes=item.notes,
+        available=item.available,
+        lender=member_ref(item.author),
+        position=schemas.PositionOut(lat=position.lat, lon=position.lon),
+        distance_band=distance_band(viewer, item),
+        created_at=item.created_at,
+        times_lent=times_lent,
+        loans=None
+        if loans is None or item.author_id != viewer.id
+        else [_loan(x, today) for x in loans],
+    )
+
+
+def item_detail(
+    item: Item, viewer: Member, times_lent: int, loans: list[Loan] | None, today: date
+) -> dict[str, Any]:
+    return _item(item, viewer, times_lent, loans, today).model_dump(mode="json")
+
+
+def item_page(
+    items: list[Item],
+    viewer: Member,
+    times_lent: dict[int, int],
+    today: date,
+    next_cursor: str | None,
+) -> dict[str, Any]:
+    """``times_lent``: per lender id. The lender's own objects carry their loans."""
+    return loan_schemas.ItemPage(
+        items=[
+            _item(
+                i,
+                viewer,
+                times_lent.get(i.author_id, 0),
+                list(i.loans) if i.author_id == viewer.id else None,
+                today,
+            )
+            for i in items
+        ],
+        next_cursor=next_cursor,
+    ).model_dump(mode="json")
+
+
+# --- news, events, feed (../shared/API.md, "News, events, feed") ------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+
+from peuplade.api import news_schemas  # noqa: E402
+from peuplade.models import Event, NewsComment, NewsPost, Post  # noqa: E402
+
+
+@dataclass
+class PageCounts:
+    """What a page of posts needs beyond its rows, each counted once for the whole page:
+    responses per exchange, loans per lender, comments per news, quartiers by id, members
+    going per event, and the viewer's own answers."""
+
+    responses: dict[int, int] = field(default_factory=dict)
+    times_lent: dict[int, int] = field(default_factory=dict)
+    comments: dict[int, int] = field(default_factory=dict)
+    quartiers: dict[int, Quartier] = field(default_factory=dict)
+    going: dict[int, int] = field(default_factory=dict)
+    answers: dict[int, bool] = field(default_factory=dict)
+
+
+def _position(post: Post) -> schemas.PositionOut:
+    point = geo.from_element(post.position)
+    return schemas.PositionOut(lat=point.lat, lon=point.lon)
+
+
+def _news(item: NewsPost, viewer: Member, counts: PageCounts) -> news_schemas.NewsOut:
+    """A news at its PUBLIC position (the author's cell centre), with a band."""
+    return news_schemas.NewsOut(
+        id=item.id,
+        kind=item.kind,
+        title=item.title,
+        body=item.body,
+        link=item.link,
+        scope=item.scope,
+        quartier=quartier(counts.quartiers.get(item.quartier_id))
+        if item.quartier_id is not None
+        else None,
+        author=member_ref(item.author),
+        position=_position(item),
+        distance_band=distance_band(viewer, item),
+        created_at=item.created_at,
+        comments_count=counts.comments.get(item.id, 0),
+    )
+
+
+def news_detail(item: NewsPost, viewer: Member, counts: PageCounts) -> dict[str, Any]:
+    return _news(item, viewer, counts).model_dump(mode="json")
+
+
+def news_page(
+    items: list[NewsPost], viewer: Member, counts: PageCounts, next_cursor: str | None
+) -> dict[str, Any]:
+    return news_schemas.NewsPage(
+        items=[_news(n, viewer, counts) for n in items], next_cursor=next_cursor
+    ).model_dump(mode="json")
+
+
+def _comment(note: NewsComment) -> news_schemas.CommentOut:
+    return news_schemas.CommentOut(
+        id=note.id,
+        news_id=note.news_id,
+        author=member_ref(note.author),
+        body=note.body,
+        created_at=note.created_at,
+    )
+
+
+def comment(note: NewsComment) -> dict[str, Any]:
+    return _comment(note).model_dump(mode="json")
+
+
+def comment_page(notes: list[NewsComment], next_cursor: str | None) -> dict[str, Any]:
+    return news_schemas.CommentPage(
+        items=[_comment(c) for c in notes], next_cursor=next_cursor
+    ).model_dump(mode="json")
+
+
+def _event(event: Event, viewer: Member, counts: PageCounts) -> news_schemas.EventOut:
+    """An outing at its public place, with a band; never anyone's home."""
+    return news_schemas.EventOut(
+        id=event.id,
+        title=event.title,
+        body=event.body,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        place_name=event.place_name,
+        position=_position(event),
+        distance_band=distance_band(viewer, event),
+        reach_m=event.reach_m,
+        capacity=event.capacity,
+        going_count=counts.going.get(event.id, 0),
+        my_answer=counts.answers.get(event.id),
+        organiser=member_ref(event.author),
+        created_at=event.created_at,
+    )
+
+
+def event_detail(
+    event: Event, viewer: Member, counts: PageCounts, going: list[Member]
+) -> dict[str, Any]:
+    """One event and who is going (display names only)."""
+    return news_schemas.EventDetailOut(
+        **dict(_event(event, viewer, counts)), going=[member_ref(m) for m in going]
+    ).model_dump(mode="json")
+
+
+def event_page(
+    events: list[Event], viewer: Member, counts: PageCounts, next_cursor: str | None
+) -> dict[str, Any]:
+    return news_schemas.EventPage(
+        items=[_event(e, viewer, counts) for e in events], next_cursor=next_cursor
+    ).model_dump(mode="json")
+
+
+def rsvp(going: bool, going_count: int, capacity: int | None) -> dict[str, Any]:
+    return news_schemas.RsvpOut(going=going, going_count=going_count, capacity=capacity).model_dump(
+        mode="json"
+    )
+
+
+def _feed_entry(post: Post, viewer: Member, counts: PageCounts, today: date):
+    """A timeline row in the shape of its own type, plus ``type``."""
+    if isinstance(post, Exchange):
+        summary = exchange_summary(post, viewer, counts.responses.get(post.id, 0))
+        return news_schemas.FeedExchangeOut(**dict(summary))
+    if isinstance(post, Item):
+        shown = _item(post, viewer, counts.times_lent.get(post.author_id, 0), None, today)
+        return news_schemas.FeedItemOut(**dict(shown))
+    if isinstance(post, NewsPost):
+        return _news(post, viewer, counts)
+    if isinstance(post, Event):
+        return _event(post, viewer, counts)
+    raise TypeError(f"no feed shape for {type(post).__name__}")
+
+
+def feed_page(
+    posts: list[Post], viewer: Member, counts: PageCounts, today: date, next_cursor: str | None
+) -> dict[str, Any]:
+    return news_schemas.FeedPage(
+        items=[_feed_entry(p, viewer, counts, today) for p in posts], next_cursor=next_cursor
+    ).model_dump(mode="json")

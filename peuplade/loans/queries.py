@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
@@ -74,8 +74,12 @@ def item_loans(item: Item, *, upcoming_only: bool = False) -> Select:
     """The loans of one object (for its lender): its calendar."""
     stmt = select(Loan).where(Loan.item_id == item.id)
     if upcoming_only:
+        # A loan still lent is current even past its due date (overdue): keep it.
         stmt = stmt.where(
-            Loan.status.in_(("requested", *HOLDING)), Loan.due >= post_services.today()
+            or_(
+                and_(Loan.status.in_(("requested", *HOLDING)), Loan.due >= post_services.today()),
+                Loan.status == "lent",
+            )
         )
     return stmt.order_by(Loan.start, Loan.id)
 
@@ -121,3 +125,24 @@ def item_history_count(item: Item) -> int:
         )
         or 0
     )
+
+
+def borrower_loans_of(item: Item, borrower: Member) -> Select:
+    """One borrower's own loans of an object (what they see on its page), soonest first."""
+    return (
+        select(Loan)
+        .where(Loan.item_id == item.id, Loan.borrower_id == borrower.id)
+        .order_by(Loan.start, Loan.id)
+    )
+
+
+def times_lent_by(lender_ids: list[int]) -> dict[int, int]:
+    """``times_lent`` for several lenders in one query (the timeline)."""
+    if not lender_ids:
+        return {}
+    rows = db.session.execute(
+        select(Loan.lender_id, func.count())
+        .where(Loan.lender_id.in_(lender_ids), Loan.status == "returned")
+        .group_by(Loan.lender_id)
+    )
+    return dict(rows.all())

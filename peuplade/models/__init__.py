@@ -13,6 +13,7 @@ from peuplade.models.member import (
     MemberSkill,
     MemberTag,
 )
+from peuplade.models.news import NEWS_KINDS, NEWS_SCOPES, Event, NewsComment, NewsPost, Rsvp
 from peuplade.models.place import Place
 from peuplade.models.post import POST_STATUSES, Post
 from peuplade.models.quartier import Quartier
@@ -23,6 +24,8 @@ __all__ = [
     "HOLDING",
     "LOAN_STATUSES",
     "MAX_LOAN_DAYS",
+    "NEWS_KINDS",
+    "NEWS_SCOPES",
     "OUTCOMES",
     "POST_STATUSES",
     "RADIUS_DEFAULT_M",
@@ -30,6 +33,7 @@ __all__ = [
     "RADIUS_MIN_M",
     "ApiToken",
     "Base",
+    "Event",
     "Exchange",
     "ExchangeResponse",
     "HomeChange",
@@ -38,9 +42,12 @@ __all__ = [
     "Member",
     "MemberSkill",
     "MemberTag",
+    "NewsComment",
+    "NewsPost",
     "Place",
     "Post",
     "Quartier",
+    "Rsvp",
     "Thanks",
     "TimestampMixin",
     "UTCDateTime",

@@ -30,6 +30,7 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_created_at_id", "created_at", "id"),
         Index("ix_posts_author_id", "author_id"),
         Index("ix_posts_expires_at", "expires_at"),
+        Index("ix_posts_quartier_id_created_at", "quartier_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -44,6 +45,11 @@ class Post(TimestampMixin, Base):
     reach_m: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set for posts addressed to a whole quartier (news): its members see it, wherever
+    # they live in it; NULL for posts that reach by distance. No foreign key: SQLite could
+    # only add one by copying posts, which SpatiaLite's geometry registration does not
+    # survive; quartiers are updated in place by re-imports, never deleted.
+    quartier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
 

@@ -1,4 +1,5 @@
-"""The home page: a welcome for visitors, the neighbours list for members."""
+"""The home page: a welcome for visitors, the timeline ("Fil du voisinage") for members;
+the neighbours list lives at /neighbours."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_login import current_user
 from peuplade import categories, public
 from peuplade.errors import ValidationFailed
 from peuplade.neighbours import bp, queries
+from peuplade.news.routes import timeline_page
 from peuplade.pagination import Page
 
 # What the filter box keeps of a long entry: the query itself says if it is too long.
@@ -73,7 +75,7 @@ def _neighbours_page(status: int = 200):
 def index():
     if not current_user.is_authenticated:
         return render_template("neighbours/welcome.html")
-    return _neighbours_page()
+    return timeline_page()
 
 
 @bp.route("/neighbours")

@@ -26,9 +26,19 @@ def in_neighbourhood(viewer: Member, post_cls: type[Post] = Post):
     )
 
 
+def in_neighbourhood_or_quartier(viewer: Member, post_cls: type[Post] = Post):
+    """SQL: posts that reach the viewer by distance (the rule above), or that are
+    addressed to the viewer's whole quartier (news)."""
+    by_distance = and_(post_cls.quartier_id.is_(None), in_neighbourhood(viewer, post_cls))
+    if viewer.quartier_id is None:
+        return by_distance
+    return or_(by_distance, post_cls.quartier_id == viewer.quartier_id)
+
+
 def visible_to(viewer: Member, post_cls: type[Post] = Post):
-    """SQL: the viewer may open the post (their own, or in their neighbourhood)."""
-    return or_(post_cls.author_id == viewer.id, in_neighbourhood(viewer, post_cls))
+    """SQL: the viewer may open the post (their own, in their neighbourhood, or addressed
+    to their quartier)."""
+    return or_(post_cls.author_id == viewer.id, in_neighbourhood_or_quartier(viewer, post_cls))
 
 
 def listed(post_cls: type[Post] = Post, now: datetime | None = None):

@@ -1,0 +1,440 @@
+"""JSON API v1, news, outings and the home timeline ("Fil du voisinage").
+
+Views parse (``@operation``), load the news or event through the one visibility rule
+(``get_news_or_404`` / ``get_event_or_404``), call ``news.services`` /
+``events.services`` - the same calls as the HTML pages - commit once, and serialise.
+No business rule lives here. Per-row extras (comment counts, members going, loans of a
+lender...) are counted once per page, so a longer page costs no more statements.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_
+
+from peuplade import pagination
+from peuplade.api import bp, serializers
+from peuplade.api import news_schemas as ns
+from peuplade.api.auth import current_member
+from peuplade.api.exchange_schemas import MAX_ID
+from peuplade.api.exchanges import _location
+from peuplade.api.openapi import operation
+from peuplade.database import commit
+from peuplade.errors import ValidationFailed
+from peuplade.events import queries as event_queries
+from peuplade.events import services as events
+from peuplade.exchanges import queries as exchange_queries
+from peuplade.extensions import db
+from peuplade.loans import queries as loan_queries
+from peuplade.models import NEWS_KINDS, Event, Exchange, Item, Member, NewsComment, NewsPost, Post
+from peuplade.news import queries as news_queries
+from peuplade.news import services as news
+from peuplade.pagination import TimeCursor, page_of
+from peuplade.posts import queries as posts
+from peuplade.posts.services import today
+from peuplade.posts.timeline import timeline
+
+NEWS_ID = f"<int(max={MAX_ID}):news_id>"
+EVENT_ID = f"<int(max={MAX_ID}):event_id>"
+COMMENT_CURSOR = "comment"
+ALERTS_SHOWN = 100
+
+
+# --- reading requests ------------------------------------------------------------------
+
+
+def _refuse(errors: dict[str, object]) -> None:
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+
+
+def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
+    try:
+        return TimeCursor.decode(cursor)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+        return None
+
+
+def _time(text: str | None, field: str, errors: dict[str, object]) -> datetime | None:
+    """An ISO 8601 instant WITH its offset: a bare local time is ambiguous."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        errors[field] = _(
+            "Date et heure invalides : écrivez-les au format ISO 8601, "
+            "par exemple 2030-06-01T18:30:00+02:00."
+        )
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        errors[field] = _("Ajoutez le fuseau, par exemple +01:00.")
+        return None
+    return value.astimezone(UTC)
+
+
+def _news_input(body: ns.NewsBody | ns.NewsPatch) -> news.NewsInput:
+    return news.NewsInput(
+        kind=body.kind, title=body.title, body=body.body, link=body.link, scope=body.scope
+    )
+
+
+def _event_input(body: ns.EventBody | ns.EventPatch) -> events.EventInput:
+    """What to hand the service; ``place`` (a free name) is not: the place names itself."""
+    errors: dict[str, object] = {}
+    starts_at = _time(body.starts_at, "starts_at", errors)
+    ends_at = _time(body.ends_at, "ends_at", errors)
+    _refuse(errors)
+    return events.EventInput(
+        title=body.title,
+        body=body.body,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=_location(body.location),
+        capacity=body.capacity,
+        reach_m=body.reach_m,
+        # PATCH {"ends_at": null}: the event no longer has an end time.
+        clear_end="ends_at" in body.model_fields_set and body.ends_at is None,
+    )
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+def _counts(rows: list[Post], viewer: Member) -> serializers.PageCounts:
+    """Everything a page shows beyond its rows, one query per kind of count."""
+    exchanges = [p.id for p in rows if isinstance(p, Exchange)]
+    lenders = sorted({p.author_id for p in rows if isinstance(p, Item)})
+    news_rows = [p for p in rows if isinstance(p, NewsPost)]
+    event_ids = [p.id for p in rows if isinstance(p, Event)]
+    quartier_ids = sorted({n.quartier_id for n in news_rows if n.quartier_id is not None})
+    return serializers.PageCounts(
+        responses=exchange_queries.responses_count(exchanges),
+        times_lent=loan_queries.times_lent_by(lenders),
+        comments=news_queries.comments_count([n.id for n in news_rows]),
+        quartiers=news_queries.quartiers_by_id(quartier_ids),
+        going=event_queries.going_counts(event_ids),
+        answers=event_queries.answers_of(viewer, event_ids),
+    )
+
+
+def _news_detail(item: NewsPost, viewer: Member) -> dict:
+    return serializers.news_detail(item, viewer, _counts([item], viewer))
+
+
+def _event_detail(event: Event, viewer: Member) -> dict:
+    going = list(db.session.scalars(event_queries.going(event)))
+    return serializers.event_detail(event, viewer, _counts([event], viewer), going)
+
+
+def _created(document: dict, location: str | None = None):
+    response = current_app.json.response(document)
+    response.status_code = 201
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+# --- news ------------------------------------------------------------------------------
+
+
+@bp.get("/news")
+@operation(
+    _l("Infos du quartier près de chez moi"),
+    query=ns.NewsQuery,
+    responses={200: ns.NewsPage},
+    description=_l(
+        "Les infos qui me parviennent : publiées dans un rayon qui me couvre, ou adressées "
+        "à tout mon quartier ; les plus récentes d'abord. Filtre : `kind` (`info`, "
+        "`alerte`, `perdu_trouve`, `vie_de_quartier`). Les alertes des dernières 48 h sont "
+        "aussi dans `GET /news/alerts`."
+    ),
+)
+def list_news(query: ns.NewsQuery):
+    me = current_member()
+    errors: dict[str, object] = {}
+    if query.kind and query.kind not in NEWS_KINDS:
+        errors["kind"] = _("Type d'info inconnu : info, alerte, perdu_trouve ou vie_de_quartier.")
+    after = _after(query.cursor, errors)
+    _refuse(errors)
+    stmt = news_queries.near_me(me, kind=query.kind or None, after=after)
+    rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
+    page = page_of(rows, query.limit, posts.cursor_after)
+    return serializers.news_page(page.items, me, _counts(page.items, me), page.next_cursor)
+
+
+@bp.get("/news/alerts")
+@operation(
+    _l("Alertes des dernières 48 heures"),
+    responses={200: ns.NewsPage},
+    description=_l(
+        "Les infos de type `alerte` publiées depuis 48 h qui me parviennent, les plus "
+        "récentes d'abord, à montrer avant tout le reste. Une seule page."
+    ),
+)
+def list_alerts():
+    me = current_member()
+    rows = db.session.scalars(news_queries.recent_alerts(me).limit(ALERTS_SHOWN)).all()
+    return serializers.news_page(list(rows), me, _counts(list(rows), me), None)
+
+
+@bp.post("/news")
+@operation(
+    _l("Publier une info du quartier"),
+    body=ns.NewsBody,
+    responses={201: ns.NewsOut},
+    description=_l(
+        "`kind` : `info` par défaut. `scope` : `radius` (par défaut, dans mon rayon, à ma "
+        "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
+        "domicile soit dans un quartier connu). `link` : http(s) seulement."
+    ),
+)
+def post_news(body: ns.NewsBody):
+    me = current_member()
+    item = news.post_news(me, _news_input(body))
+    commit()
+    return _created(_news_detail(item, me), url_for("api.show_news", news_id=item.id))
+
+
+@bp.get(f"/news/{NEWS_ID}")
+@operation(
+    _l("Une info"),
+    responses={200: ns.NewsOut},
+    description=_l("404 si elle ne me parvient pas (sauf si j'en suis l'auteur)."),
+)
+def show_news(news_id: int):
+    me = current_member()
+    return _news_detail(news_queries.get_news_or_404(me, news_id), me)
+
+
+@bp.patch(f"/news/{NEWS_ID}")
+@operation(
+    _l("Modifier mon info"),
+    body=ns.NewsPatch,
+    responses={200: ns.NewsOut},
+    errors={403: "Not the author"},
+    description=_l(
+        "Les champs de la publication, au choix ; un `link` vide retire le lien. Tout ou "
+        "rien : si un champ est refusé, rien n'est modifié."
+    ),
+)
+def edit_news(news_id: int, body: ns.NewsPatch):
+    me = current_member()
+    item = news.update_news(news_queries.get_news_or_404(me, news_id), me, _news_input(body))
+    commit()
+    return _news_detail(item, me)
+
+
+@bp.delete(f"/news/{NEWS_ID}")
+@operation(
+    _l("Supprimer mon info"),
+    responses={204: None},
+    errors={403: "Not the author"},
+    description=_l("Avec ses commentaires."),
+)
+def delete_news(news_id: int):
+    me = current_member()
+    news.delete_news(news_queries.get_news_or_404(me, news_id), me)
+    commit()
+    return "", 204
+
+
+@bp.get(f"/news/{NEWS_ID}/comments")
+@operation(
+    _l("Les commentaires d'une info"),
+    query=ns.ForYouQuery,
+    responses={200: ns.CommentPage},
+    description=_l("Les plus anciens d'abord, comme une conversation."),
+)
+def list_comments(news_id: int, query: ns.ForYouQuery):
+    me = current_member()
+    item = news_queries.get_news_or_404(me, news_id)
+    errors: dict[str, object] = {}
+    after = None
+    try:
+        values = pagination.decode(COMMENT_CURSOR, query.cursor)
+        if values is not None:
+            stamp, ident = values
+            after = (datetime.fromisoformat(stamp), int(ident))
+    except (TypeError, ValueError):
+        errors.update(pagination.bad_cursor().fields)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    _refuse(errors)
+    stmt = news_queries.comments(item)
+    if after is not None:
+        stamp, ident = after
+        stmt = stmt.where(
+            or_(
+                NewsComment.created_at > stamp,
+                and_(NewsComment.created_at == stamp, NewsComment.id > ident),
+            )
+        )
+    rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
+    page = page_of(
+        rows,
+        query.limit,
+        lambda c: pagination.encode(COMMENT_CURSOR, [c.created_at.isoformat(), c.id]),
+    )
+    return serializers.comment_page(page.items, page.next_cursor)
+
+
+@bp.post(f"/news/{NEWS_ID}/comments")
+@operation(
+    _l("Commenter une info"),
+    body=ns.CommentBody,
+    responses={201: ns.CommentOut},
+    description=_l("Quiconque peut lire l'info peut la commenter (texte simple)."),
+)
+def comment_news(news_id: int, body: ns.CommentBody):
+    me = current_member()
+    note = news.comment(news_queries.get_news_or_404(me, news_id), me, body.body)
+    commit()
+    return _created(serializers.comment(note))
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+@bp.get("/events")
+@operation(
+    _l("Sorties près de chez moi"),
+    query=ns.ForYouQuery,
+    responses={200: ns.EventPage},
+    description=_l(
+        "Les sorties de mon voisinage qui ne sont pas terminées, les plus récemment "
+        "annoncées d'abord (comme toutes les listes ; trier par `starts_at` côté client "
+        "pour un agenda). Une sortie passée quitte la liste."
+    ),
+)
+def list_events(query: ns.ForYouQuery):
+    me = current_member()
+    errors: dict[str, object] = {}
+    after = _after(query.cursor, errors)
+    _refuse(errors)
+    rows = db.session.scalars(event_queries.near_me(me, after).limit(query.limit + 1)).all()
+    page = page_of(rows, query.limit, posts.cursor_after)
+    return serializers.event_page(page.items, me, _counts(page.items, me), page.next_cursor)
+
+
+@bp.post("/events")
+@operation(
+    _l("Annoncer une sortie"),
+    body=ns.EventBody,
+    responses={201: ns.EventDetailOut},
+    description=_l(
+        "`starts_at` (et `ends_at`, facultatif) : ISO 8601 avec le fuseau, par exemple "
+        "2030-06-01T18:30:00+02:00 ; dans l'année qui vient. `location` : un lieu public "
+        "`{place_id}` (son nom devient `place_name`), `{lat, lon}` ou `{address}`. "
+        "`capacity` : nombre de places (sans limite si omis). `reach_m` : ma portée, par "
+        "défaut mon rayon."
+    ),
+)
+def post_event(body: ns.EventBody):
+    me = current_member()
+    event = events.create_event(me, _event_input(body))
+    commit()
+    return _created(_event_detail(event, me), url_for("api.show_event", event_id=event.id))
+
+
+@bp.get(f"/events/{EVENT_ID}")
+@operation(
+    _l("Une sortie"),
+    responses={200: ns.EventDetailOut},
+    description=_l(
+        "Avec qui y va (`going`). 404 si elle n'est pas dans mon voisinage (sauf si je "
+        "l'organise). Reste lisible une fois passée."
+    ),
+)
+def show_event(event_id: int):
+    me = current_member()
+    return _event_detail(event_queries.get_event_or_404(me, event_id), me)
+
+
+@bp.patch(f"/events/{EVENT_ID}")
+@operation(
+    _l("Modifier ma sortie"),
+    body=ns.EventPatch,
+    responses={200: ns.EventDetailOut},
+    errors={403: "Not the organiser"},
+    description=_l(
+        "Les champs de l'annonce, au choix. Le nombre de places ne peut pas descendre sous "
+        "le nombre de personnes qui viennent. Tout ou rien."
+    ),
+)
+def edit_event(event_id: int, body: ns.EventPatch):
+    me = current_member()
+    event = event_queries.get_event_or_404(me, event_id)
+    events.update_event(event, me, _event_input(body))
+    commit()
+    return _event_detail(event, me)
+
+
+@bp.delete(f"/events/{EVENT_ID}")
+@operation(
+    _l("Annuler ma sortie"),
+    responses={204: None},
+    errors={403: "Not the organiser"},
+    description=_l("La sortie et les réponses disparaissent."),
+)
+def delete_event(event_id: int):
+    me = current_member()
+    events.delete_event(event_queries.get_event_or_404(me, event_id), me)
+    commit()
+    return "", 204
+
+
+@bp.post(f"/events/{EVENT_ID}/rsvp")
+@operation(
+    _l("Répondre à une sortie : j'y vais, ou pas"),
+    body=ns.RsvpBody,
+    responses={200: ns.RsvpOut},
+    errors={409: "Full (for a new `going: true`), or the event is over"},
+    description=_l(
+        "`going: true` prend une place (409 si c'est complet), `going: false` la libère. "
+        "409 aussi une fois la sortie passée."
+    ),
+)
+def rsvp_event(event_id: int, body: ns.RsvpBody):
+    me = current_member()
+    event = event_queries.get_event_or_404(me, event_id)
+    answer = events.rsvp(event, me, body.going)
+    commit(_l("Votre réponse vient d'être enregistrée : rechargez la sortie."))
+    return serializers.rsvp(answer.going, events.going_count(event), event.capacity)
+
+
+# --- the home timeline -----------------------------------------------------------------
+
+
+@bp.get("/feed")
+@operation(
+    _l("Fil du voisinage : tout ce qui se passe autour de moi"),
+    query=ns.FeedQuery,
+    responses={200: ns.FeedPage},
+    description=_l(
+        "Demandes et offres, objets à emprunter, infos et sorties de mon voisinage (pas "
+        "les miens), mêlés, les plus récents d'abord ; chaque élément a un `type` "
+        "(`exchange`, `item`, `news`, `event`) et la forme de ce type. Filtre : `types`, "
+        "liste séparée par des virgules."
+    ),
+)
+def feed(query: ns.FeedQuery):
+    me = current_member()
+    errors: dict[str, object] = {}
+    chosen = [t.strip() for t in (query.types or "").split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in ns.FEED_TYPES]
+    if unknown:
+        errors["types"] = _(
+            "Type inconnu : %(names)s. Choisissez parmi exchange, item, news, event.",
+            names=", ".join(unknown),
+        )
+    after = _after(query.cursor, errors)
+    _refuse(errors)
+    rows = db.session.scalars(timeline(me, chosen or None, after).limit(query.limit + 1)).all()
+    page = page_of(rows, query.limit, posts.cursor_after)
+    return serializers.feed_page(page.items, me, _counts(page.items, me), today(), page.next_cursor)

@@ -1,0 +1,77 @@
+"""Reads on outings: upcoming ones near me, one event, who is going, iCalendar."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from peuplade.errors import NotFound
+from peuplade.extensions import db
+from peuplade.models import Event, Member, Rsvp
+from peuplade.pagination import TimeCursor
+from peuplade.posts import queries as posts
+
+
+def near_me(viewer: Member, after: TimeCursor | None = None) -> Select:
+    """Events in my neighbourhood that are not over, newest first (like every list)."""
+    stmt = select(Event).where(posts.in_neighbourhood(viewer, Event), posts.listed(Event))
+    return posts.newest_first(stmt, after)
+
+
+def upcoming(viewer: Member, limit: int = 200) -> Select:
+    """Events in my neighbourhood that are not over, soonest first (calendar, .ics)."""
+    return (
+        select(Event)
+        .where(posts.in_neighbourhood(viewer, Event), posts.listed(Event))
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
+
+
+def get_event_or_404(viewer: Member, event_id: int) -> Event:
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, posts.visible_to(viewer, Event))
+    )
+    if event is None:
+        raise NotFound(_l("Cette sortie n'existe pas, ou n'est pas dans votre voisinage."))
+    return event
+
+
+def going(event: Event) -> Select:
+    """Who is going (display names are shown to those who can see the event)."""
+    return (
+        select(Member)
+        .join(Rsvp, Rsvp.member_id == Member.id)
+        .where(Rsvp.event_id == event.id, Rsvp.going)
+        .order_by(Member.sort_name, Member.id)
+    )
+
+
+def my_answer(event: Event, member: Member) -> Rsvp | None:
+    return db.session.scalar(
+        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == member.id)
+    )
+
+
+def going_counts(event_ids: list[int]) -> dict[int, int]:
+    """Number of members going, per event, in one query (lists and the timeline)."""
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(Rsvp.event_id, func.count())
+        .where(Rsvp.event_id.in_(event_ids), Rsvp.going)
+        .group_by(Rsvp.event_id)
+    )
+    return dict(rows.all())
+
+
+def answers_of(member: Member, event_ids: list[int]) -> dict[int, bool]:
+    """The member's answers (going or not) to some events, in one query."""
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(Rsvp.event_id, Rsvp.going).where(
+            Rsvp.member_id == member.id, Rsvp.event_id.in_(event_ids)
+        )
+    )
+    return dict(rows.all())

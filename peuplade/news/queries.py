@@ -1,0 +1,98 @@
+"""Reads on news: my neighbourhood's and my quartier's, one news, alerts, Atom."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from peuplade.errors import NotFound
+from peuplade.extensions import db
+from peuplade.models import Member, NewsComment, NewsPost, Quartier, utcnow
+from peuplade.pagination import TimeCursor
+from peuplade.posts import queries as posts
+
+ALERT_PINNED_FOR = timedelta(hours=48)
+
+
+def near_me(viewer: Member, *, kind: str | None = None, after: TimeCursor | None = None) -> Select:
+    """News that reach me by distance or are addressed to my quartier, newest first."""
+    stmt = select(NewsPost).where(
+        posts.in_neighbourhood_or_quartier(viewer, NewsPost), posts.listed(NewsPost)
+    )
+    if kind:
+        stmt = stmt.where(NewsPost.kind == kind)
+    return posts.newest_first(stmt, after)
+
+
+def recent_alerts(viewer: Member) -> Select:
+    """Alerts of the last 48 hours, shown before everything else."""
+    since = utcnow() - ALERT_PINNED_FOR
+    return posts.newest_first(
+        select(NewsPost).where(
+            posts.in_neighbourhood_or_quartier(viewer, NewsPost),
+            posts.listed(NewsPost),
+            NewsPost.kind == "alerte",
+            NewsPost.created_at >= since,
+        ),
+        None,
+    )
+
+
+def get_news_or_404(viewer: Member, news_id: int) -> NewsPost:
+    news = db.session.scalar(
+        select(NewsPost).where(NewsPost.id == news_id, posts.visible_to(viewer, NewsPost))
+    )
+    if news is None:
+        raise NotFound(_l("Cette info n'existe pas, ou n'est pas dans votre voisinage."))
+    return news
+
+
+def comments(news: NewsPost) -> Select:
+    return (
+        select(NewsComment)
+        .where(NewsComment.news_id == news.id)
+        .order_by(NewsComment.created_at, NewsComment.id)
+    )
+
+
+def get_comment_or_404(viewer: Member, comment_id: int) -> NewsComment:
+    note = db.session.get(NewsComment, comment_id)
+    if note is None:
+        raise NotFound(_l("Ce commentaire n'existe pas."))
+    get_news_or_404(viewer, note.news_id)  # only readers of the news reach its comments
+    return note
+
+
+def quartier_by_slug_or_404(slug: str) -> Quartier:
+    quartier = db.session.scalar(select(Quartier).where(Quartier.slug == slug))
+    if quartier is None:
+        raise NotFound(_l("Ce quartier n'existe pas."))
+    return quartier
+
+
+def quartier_public_news(quartier: Quartier, limit: int = 50) -> Select:
+    """The news addressed to a whole quartier (public Atom feed), newest first."""
+    stmt = select(NewsPost).where(NewsPost.quartier_id == quartier.id, posts.listed(NewsPost))
+    return posts.newest_first(stmt, None).limit(limit)
+
+
+def comments_count(news_ids: list[int]) -> dict[int, int]:
+    """Number of comments per news, in one query (lists and the timeline)."""
+    if not news_ids:
+        return {}
+    rows = db.session.execute(
+        select(NewsComment.news_id, func.count())
+        .where(NewsComment.news_id.in_(news_ids))
+        .group_by(NewsComment.news_id)
+    )
+    return dict(rows.all())
+
+
+def quartiers_by_id(quartier_ids: list[int]) -> dict[int, Quartier]:
+    """The quartiers some news are addressed to, in one query."""
+    if not quartier_ids:
+        return {}
+    found = db.session.scalars(select(Quartier).where(Quartier.id.in_(quartier_ids)))
+    return {q.id: q for q in found}

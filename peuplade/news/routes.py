@@ -1,0 +1,275 @@
+"""HTML pages for neighbourhood news ("Infos du quartier") and the home timeline
+("Fil du voisinage"). Every write goes through news.services; every news is loaded
+through queries.get_news_or_404, every comment through queries.get_comment_or_404."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from peuplade.errors import Forbidden, ValidationFailed
+from peuplade.exchanges.forms import run
+from peuplade.extensions import db
+from peuplade.models import NEWS_KINDS, Member, NewsPost, Post, Quartier
+from peuplade.news import bp, queries, services
+from peuplade.news.forms import KIND_LABELS, CommentForm, DeleteForm, NewsForm
+from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.posts import queries as posts
+from peuplade.posts import services as post_services
+from peuplade.posts import timeline as timelines
+
+PAGE_SIZE = DEFAULT_LIMIT
+ALERTS_SHOWN = 5
+NEWS_ID = "<int(max=2147483647):news_id>"
+COMMENT_ID = "<int(max=2147483647):comment_id>"
+TIMELINE_TYPES = ("exchange", "item", "news", "event")
+
+
+def _me() -> Member:
+    return current_user._get_current_object()
+
+
+@bp.app_template_filter("local_datetime")
+def local_datetime(value: datetime | None) -> str:
+    """An instant in local time, in words ("samedi 14 mars 2026, 18:30")."""
+    if value is None:
+        return ""
+    local = value.astimezone(post_services.local_zone())
+    return format_datetime(local, "EEEE d MMMM y, HH:mm", rebase=False)
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(post_services.local_zone())
+    return format_datetime(local, "HH:mm", rebase=False)
+
+
+@bp.app_context_processor
+def news_helpers():
+    return {"news_kind_label": lambda kind: KIND_LABELS.get(kind, kind)}
+
+
+def _after() -> tuple[TimeCursor | None, str | None]:
+    """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
+    try:
+        return TimeCursor.decode(request.args.get("cursor")), None
+    except ValidationFailed:
+        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
+
+
+def _page(stmt):
+    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
+    return page_of(rows, PAGE_SIZE, posts.cursor_after)
+
+
+def _where(viewer: Member, post: Post) -> str | None:
+    """ "Tout le quartier" for quartier news, else the distance band (none for my own)."""
+    if post.quartier_id is not None:
+        return _("tout le quartier")
+    if post.author_id == viewer.id:
+        return None
+    return posts.distance_band(viewer, post)
+
+
+def _pinned_alerts(viewer: Member) -> list[NewsPost]:
+    return list(db.session.scalars(queries.recent_alerts(viewer).limit(ALERTS_SHOWN)))
+
+
+# --- news list -----------------------------------------------------------------------
+
+
+@bp.route("/news")
+def index():
+    me = _me()
+    kind = request.args.get("kind", "")
+    kind = kind if kind in NEWS_KINDS else ""
+    after, cursor_error = _after()
+    page = _page(queries.near_me(me, kind=kind or None, after=after))
+    alerts = _pinned_alerts(me) if after is None and kind in ("", "alerte") else []
+    pinned = {a.id for a in alerts}
+    # Pinned alerts are not repeated just below them (the cursor still follows the rows).
+    items = [n for n in page.items if n.id not in pinned]
+    return (
+        render_template(
+            "news/index.html",
+            alerts=[{"news": n, "where": _where(me, n)} for n in alerts],
+            cards=[{"news": n, "where": _where(me, n)} for n in items],
+            next_cursor=page.next_cursor,
+            continued=after is not None,
+            cursor_error=cursor_error,
+            kind=kind,
+            kinds=[(k, KIND_LABELS[k]) for k in NEWS_KINDS],
+            radius_m=me.radius_m,
+        ),
+        400 if cursor_error else 200,
+    )
+
+
+# --- posting and editing -------------------------------------------------------------
+
+
+@bp.route("/news/new", methods=["GET", "POST"])
+def new():
+    me = _me()
+    if request.method == "GET":
+        kind = request.args.get("kind", "info")
+        form = NewsForm(
+            author=me, data={"kind": kind if kind in NEWS_KINDS else "info", "scope": "radius"}
+        )
+        return render_template("news/new.html", form=form, general=[])
+    form = NewsForm(author=me)
+    general: list[str] = []
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.post_news(me, form.news_input()))
+        if outcome.ok:
+            flash(_("Votre info est publiée."), "success")
+            return redirect(url_for("news.show", news_id=outcome.result.id))
+        general = outcome.general
+    return render_template("news/new.html", form=form, general=general), 422
+
+
+def _own_news_or_403(news_id: int) -> NewsPost:
+    me = _me()
+    news = queries.get_news_or_404(me, news_id)
+    if news.author_id != me.id:
+        raise Forbidden(_("Seul l'auteur peut faire cela."))
+    return news
+
+
+@bp.route(f"/news/{NEWS_ID}/edit", methods=["GET", "POST"])
+def edit(news_id: int):
+    me = _me()
+    news = _own_news_or_403(news_id)
+    if request.method == "GET":
+        form = NewsForm(
+            author=me,
+            data={
+                "kind": news.kind,
+                "title": news.title,
+                "body": news.body,
+                "link": news.link or "",
+                "scope": news.scope,
+            },
+        )
+        return render_template("news/edit.html", form=form, news=news, general=[])
+    form = NewsForm(author=me)
+    general: list[str] = []
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.update_news(news, me, form.news_input()))
+        if outcome.ok:
+            flash(_("Votre info est modifiée."), "success")
+            return redirect(url_for("news.show", news_id=news.id))
+        general = outcome.general
+    return render_template("news/edit.html", form=form, news=news, general=general), 422
+
+
+@bp.route(f"/news/{NEWS_ID}/delete", methods=["GET", "POST"])
+def delete(news_id: int):
+    """GET asks for confirmation (no JavaScript needed); POST deletes."""
+    me = _me()
+    news = _own_news_or_403(news_id)
+    form = DeleteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        outcome = run(form, lambda: services.delete_news(news, me))
+        if outcome.ok:
+            flash(_("Votre info est supprimée."), "success")
+            return redirect(url_for("news.index"))
+    return render_template("news/delete.html", form=form, news=news)
+
+
+# --- one news and its comments -------------------------------------------------------
+
+
+def _show(news: NewsPost, *, status: int = 200, comment_form: CommentForm | None = None):
+    me = _me()
+    quartier = None
+    if news.quartier_id is not None:
+        quartier = db.session.get(Quartier, news.quartier_id)
+    return (
+        render_template(
+            "news/show.html",
+            news=news,
+            is_author=news.author_id == me.id,
+            band=None if news.author_id == me.id else posts.distance_band(me, news),
+            quartier=quartier,
+            comments=db.session.scalars(queries.comments(news)).all(),
+            comment_form=comment_form or CommentForm(formdata=None),
+            delete_form=DeleteForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route(f"/news/{NEWS_ID}")
+def show(news_id: int):
+    return _show(queries.get_news_or_404(_me(), news_id))
+
+
+@bp.route(f"/news/{NEWS_ID}/comments", methods=["POST"])
+def add_comment(news_id: int):
+    me = _me()
+    news = queries.get_news_or_404(me, news_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.comment(news, me, form.body.data))
+        if outcome.ok:
+            flash(_("Votre commentaire est publié."), "success")
+            return redirect(url_for("news.show", news_id=news.id, _anchor="commentaires"))
+    return _show(news, status=422, comment_form=form)
+
+
+@bp.route(f"/news/comments/{COMMENT_ID}/delete", methods=["POST"])
+def delete_comment(comment_id: int):
+    me = _me()
+    note = queries.get_comment_or_404(me, comment_id)
+    news_id = note.news_id
+    form = DeleteForm()
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.delete_comment(note, me))
+        if outcome.ok:
+            flash(_("Le commentaire est retiré."), "success")
+    return redirect(url_for("news.show", news_id=news_id, _anchor="commentaires"))
+
+
+# --- the home timeline ---------------------------------------------------------------
+
+
+def _timeline_card(viewer: Member, post: Post) -> dict:
+    return {"post": post, "type": post.type, "where": _where(viewer, post)}
+
+
+def timeline_page():
+    """The "Fil du voisinage": pinned alerts, then everything near me, newest first.
+    A constant number of statements whatever the page size (see the tests)."""
+    me = _me()
+    chosen = [t for t in request.args.getlist("type") if t in TIMELINE_TYPES]
+    types = chosen or list(TIMELINE_TYPES)
+    after, cursor_error = _after()
+    page = _page(timelines.timeline(me, types, after))
+    alerts = _pinned_alerts(me) if after is None and "news" in types else []
+    pinned = {a.id for a in alerts}
+    return (
+        render_template(
+            "timeline/index.html",
+            alerts=[_timeline_card(me, n) for n in alerts],
+            cards=[_timeline_card(me, p) for p in page.items if p.id not in pinned],
+            next_cursor=page.next_cursor,
+            continued=after is not None,
+            cursor_error=cursor_error,
+            chosen=chosen,
+            types=types,
+            radius_m=me.radius_m,
+        ),
+        400 if cursor_error else 200,
+    )
+
+
+@bp.route("/timeline")
+def timeline():
+    return timeline_page()

@@ -1,0 +1,282 @@
+"""News (radius and quartier scope), events and RSVPs, and the home timeline."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from peuplade import geo
+from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from peuplade.events import queries as event_queries
+from peuplade.events import services as events
+from peuplade.exchanges import services as exchanges
+from peuplade.extensions import db
+from peuplade.loans import services as loans
+from peuplade.models import Event, NewsPost, Place, Quartier, Rsvp, utcnow
+from peuplade.news import queries as news_queries
+from peuplade.news import services as news
+from peuplade.pagination import TimeCursor
+from peuplade.posts.services import PostLocation
+from peuplade.posts.timeline import timeline
+from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
+
+
+def _square(slug: str, lat: float, lon: float, half: float) -> Quartier:
+    wkt = (
+        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
+        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
+    )
+    quartier = Quartier(slug=slug, name=slug.title(), geom=geo.geometry_from_wkt(wkt))
+    db.session.add(quartier)
+    db.session.commit()
+    return quartier
+
+
+def _news(author, **overrides) -> NewsPost:
+    data = {"title": "Coupure d'eau mardi", "body": "De 9 h à 12 h, rue des Dames."}
+    data.update(overrides)
+    item = news.post_news(author, news.NewsInput(**data))
+    db.session.commit()
+    return item
+
+
+def _place() -> Place:
+    place = Place(
+        name="Square des Batignolles",
+        source_ref="test:square",
+        position=geo.to_element(geo.lat_lon(48.88335, 2.31841)),
+    )
+    db.session.add(place)
+    db.session.commit()
+    return place
+
+
+def _event(author, place, **overrides) -> Event:
+    data = {
+        "title": "Pique-nique au square",
+        "body": "Chacun apporte un plat.",
+        "starts_at": utcnow() + timedelta(days=3),
+        "location": PostLocation(place_id=place.id),
+    }
+    data.update(overrides)
+    event = events.create_event(author, events.EventInput(**data))
+    db.session.commit()
+    return event
+
+
+def test_radius_news_reach_by_distance(app, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    near = make_member("Proche", at=CLICHY)
+    far = make_member("Loin", at=FAR_AWAY)
+    item = _news(author)
+    assert [n.id for n in db.session.scalars(news_queries.near_me(near))] == [item.id]
+    assert list(db.session.scalars(news_queries.near_me(far))) == []
+    with pytest.raises(NotFound):
+        news_queries.get_news_or_404(far, item.id)
+
+
+def test_quartier_news_reach_the_whole_quartier_and_only_it(app, make_member):
+    big = _square("grand-quartier", 48.87, 2.33, 0.03)  # ~6 km across
+    author = make_member("Autrice", at=(48.850, 2.315), radius_m=200)
+    across = make_member("De l'autre bout", at=(48.895, 2.350), radius_m=200)
+    outside = make_member("Dehors", at=(48.80, 2.33), radius_m=5000)
+    assert author.quartier == big and across.quartier == big and outside.quartier is None
+    item = _news(author, scope="quartier", title="Fête du quartier")
+    assert item.quartier_id == big.id
+    assert [n.id for n in db.session.scalars(news_queries.near_me(across))] == [item.id]
+    assert list(db.session.scalars(news_queries.near_me(outside))) == []
+    feed = list(db.session.scalars(news_queries.quartier_public_news(big)))
+    assert feed == [item]
+
+
+def test_quartier_scope_needs_a_quartier(app, make_member):
+    author = make_member("Autrice", at=FAR_AWAY)
+    with pytest.raises(ValidationFailed) as err:
+        _news(author, scope="quartier")
+    assert "scope" in err.value.fields
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"body": "x" * 4001}, "body"),
+        ({"kind": "rumeur"}, "kind"),
+        ({"link": "javascript:alert(1)"}, "link"),
+        ({"link": "ftp://example.org"}, "link"),
+        ({"scope": "ville"}, "scope"),
+    ],
+)
+def test_bad_news_are_refused_with_nothing_written(app, make_member, overrides, field):
+    author = make_member("Autrice")
+    with pytest.raises(ValidationFailed) as err:
+        _news(author, **overrides)
+    assert field in err.value.fields
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(NewsPost)) == 0
+
+
+def test_comments_and_author_only_edits(app, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    reader = make_member("Lecteur", at=CLICHY)
+    item = _news(author)
+    note = news.comment(item, reader, "Merci pour l'info !")
+    db.session.commit()
+    assert [c.body for c in db.session.scalars(news_queries.comments(item))] == [
+        "Merci pour l'info !"
+    ]
+    with pytest.raises(Forbidden):
+        news.update_news(item, reader, news.NewsInput(title="Autre titre"))
+    with pytest.raises(Forbidden):
+        news.delete_news(item, reader)
+    news.delete_comment(note, author)  # the news' author may remove comments
+    news.update_news(item, author, news.NewsInput(kind="alerte"))
+    db.session.commit()
+    assert [n.id for n in db.session.scalars(news_queries.recent_alerts(reader))] == [item.id]
+
+
+def test_events_bad_input(app, make_member):
+    author = make_member("Autrice")
+    place = _place()
+    for overrides, field in (
+        ({"starts_at": utcnow() - timedelta(hours=1)}, "starts_at"),
+        ({"ends_at": utcnow() + timedelta(days=2)}, "ends_at"),  # before the start
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": "beaucoup"}, "capacity"),
+        ({"location": None}, "location"),
+        ({"location": PostLocation(place_id=999999)}, "location"),
+        ({"title": "x" * 121}, "title"),
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            _event(author, place, **overrides)
+        assert field in err.value.fields, overrides
+        db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_rsvp_limits(app, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    a, b = make_member("Alix", at=CLICHY), make_member("Bruno", at=CLICHY)
+    event = _event(author, _place(), capacity=1)
+    events.rsvp(event, a, True)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        events.rsvp(event, b, True)
+    db.session.rollback()
+    events.rsvp(event, b, False)  # saying no is always possible
+    events.rsvp(event, a, True)  # saying yes again takes no new place
+    events.rsvp(event, a, False)  # a place frees up...
+    events.rsvp(event, b, True)  # ...for someone else
+    db.session.commit()
+    assert [m.display_name for m in db.session.scalars(event_queries.going(event))] == ["Bruno"]
+    event.starts_at = utcnow() - timedelta(hours=2)
+    event.expires_at = event.starts_at
+    db.session.commit()
+    with pytest.raises(Conflict):
+        events.rsvp(event, a, True)
+    assert list(db.session.scalars(event_queries.near_me(a))) == []  # over: off the lists
+
+
+@pytest.mark.postgis_only
+def test_simultaneous_last_rsvps_never_exceed_capacity(make_app, make_member):
+    app = make_app()
+    with app.app_context():
+        author = make_member("Autrice", at=DAMES_LEMERCIER)
+        people = [make_member(f"Voisin {i}", at=CLICHY).id for i in range(4)]
+        event_id = _event(author, _place(), capacity=2).id
+    barrier = threading.Barrier(len(people))
+    outcomes: list[str] = []
+
+    def answer(member_id: int) -> None:
+        with app.app_context():
+            from peuplade.models import Member
+
+            member = db.session.get(Member, member_id)
+            event = db.session.get(Event, event_id)
+            barrier.wait()
+            try:
+                events.rsvp(event, member, True)
+                db.session.commit()
+                outcomes.append("going")
+            except Conflict:
+                db.session.rollback()
+                outcomes.append("full")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=answer, args=(m,)) for m in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["full", "full", "going", "going"]
+    with app.app_context():
+        going = db.session.scalar(
+            select(func.count()).select_from(Rsvp).where(Rsvp.event_id == event_id, Rsvp.going)
+        )
+        assert going == 2
+
+
+def test_timeline_mixes_every_type_newest_first_with_keyset_pages(app, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    reader = make_member("Lecteur", at=CLICHY)
+    place = _place()
+    made = []
+    for i in range(3):
+        made.append(_news(author, title=f"Info {i}").id)
+        made.append(_event(author, place, title=f"Sortie {i}").id)
+        made.append(
+            exchanges.create_exchange(
+                author,
+                exchanges.ExchangeInput(
+                    kind="offer", title=f"Offre {i}", body="Texte", category="cuisine"
+                ),
+            ).id
+        )
+        made.append(
+            loans.offer_item(
+                author, loans.ItemInput(title=f"Objet {i}", description="", category="autre")
+            ).id
+        )
+        db.session.commit()
+    seen, after = [], None
+    while True:
+        page = list(db.session.scalars(timeline(reader, after=after).limit(5)))
+        seen += page
+        if len(page) < 5:
+            break
+        after = TimeCursor(page[-1].created_at, page[-1].id)
+    assert [p.id for p in seen] == sorted(made, reverse=True)
+    assert {type(p).__name__ for p in seen} == {"NewsPost", "Event", "Exchange", "Item"}
+    only = list(db.session.scalars(timeline(reader, types=["news", "event"])))
+    assert {type(p).__name__ for p in only} == {"NewsPost", "Event"}
+    far = make_member("Loin", at=FAR_AWAY)
+    assert list(db.session.scalars(timeline(far))) == []
+    assert list(db.session.scalars(timeline(author))) == []  # not my own posts
+
+
+def test_timeline_query_uses_the_spatial_index(app, dialect, make_member):
+    from tests.test_exchanges_scoping import _bulk_exchanges
+    from tests.test_geo import _plan
+
+    viewer = make_member("Lecteur")
+    _bulk_exchanges(make_member("Autrice"), 3000)
+    plan = _plan(timeline(viewer))
+    if dialect == "sqlite":
+        assert "SpatialIndex" in plan and "SCAN posts" not in plan
+    else:
+        assert "idx_posts_position" in plan and "Seq Scan on posts" not in plan
+
+
+def test_an_event_end_time_can_be_removed(app, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    start = utcnow() + timedelta(days=3)
+    event = _event(author, _place(), starts_at=start, ends_at=start + timedelta(hours=2))
+    events.update_event(event, author, events.EventInput(title="Pique-nique, même heure"))
+    assert event.ends_at is not None  # not mentioned: kept
+    events.update_event(event, author, events.EventInput(clear_end=True))
+    db.session.commit()
+    assert event.ends_at is None and event.expires_at == event.starts_at

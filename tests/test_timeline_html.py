@@ -1,0 +1,126 @@
+"""The "Fil du voisinage" page: every type mixed newest first, filters, keyset pages
+without duplicates, pinned alerts, a constant number of SQL statements, and `/`."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event as sa_event
+
+from peuplade.exchanges import services as exchanges
+from peuplade.extensions import db
+from peuplade.loans import services as loans
+from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
+from tests.test_news_events import _event, _news, _place
+from tests.test_privacy import _other_homes_leaked
+
+CARD_LINK = re.compile(r'<h3><a href="(/(?:exchanges|objects|news|events)/\d+)">')
+
+
+def _one_of_each(author, place, n: int) -> list[str]:
+    """News, event, exchange, object (in that order); returns their page paths."""
+    made = [
+        f"/news/{_news(author, title=f'Info {n}').id}",
+        f"/events/{_event(author, place, title=f'Sortie {n}').id}",
+    ]
+    offer = exchanges.create_exchange(
+        author,
+        exchanges.ExchangeInput(kind="offer", title=f"Offre {n}", body="Texte", category="cuisine"),
+    )
+    made.append(f"/exchanges/{offer.id}")
+    item = loans.offer_item(
+        author, loans.ItemInput(title=f"Perceuse {n}", description="", category="autre")
+    )
+    made.append(f"/objects/{item.id}")
+    db.session.commit()
+    return made
+
+
+def _links(html: str) -> list[str]:
+    return CARD_LINK.findall(html)
+
+
+@contextmanager
+def _statements():
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_every_type_newest_first_with_labels_filters_and_home(client, auth, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    made = _one_of_each(author, _place(), 1)
+    assert client.get("/").status_code == 200  # visitors get the welcome page
+    auth.login("l@example.org")
+    page = client.get("/timeline").get_data(as_text=True)
+    assert _links(page) == list(reversed(made))
+    for label in ("Objet à prêter", "Échange : offre", "Sortie", ">Info<", "Autrice"):
+        assert label in page, label
+    assert "Fil du voisinage" in client.get("/").get_data(as_text=True)
+    assert _links(client.get("/").get_data(as_text=True)) == list(reversed(made))
+    assert "Autrice" in client.get("/neighbours").get_data(as_text=True)  # still there
+    only = client.get("/timeline?type=news&type=event").get_data(as_text=True)
+    assert _links(only) == [made[1], made[0]]
+    assert _links(client.get("/timeline?type=item").get_data(as_text=True)) == [made[3]]
+    assert _links(client.get("/timeline?type=rien").get_data(as_text=True)) == list(reversed(made))
+    assert _other_homes_leaked(page, [author]) == []
+    r = client.get("/timeline?cursor=forged")
+    assert r.status_code == 400 and "n'est plus valable" in r.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
+
+
+def test_pages_have_no_duplicates_and_alerts_are_pinned(client, auth, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    place = _place()
+    made = []
+    for n in range(7):  # 28 posts: two pages of 20
+        made += _one_of_each(author, place, n)
+    auth.login("l@example.org")
+    seen, path = [], "/timeline"
+    while path:
+        html = client.get(path).get_data(as_text=True)
+        seen += _links(html)
+        more = re.search(r'rel="next" href="([^"]+)"', html)
+        path = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == list(reversed(made))
+    alert = _news(author, kind="alerte", title="Fuite de gaz")
+    html = client.get("/timeline").get_data(as_text=True)
+    assert _links(html)[0] == f"/news/{alert.id}" and _links(html).count(f"/news/{alert.id}") == 1
+    assert "Alertes des dernières 48 heures" in html and "Info : Alerte" in html
+    # Filtered to objects only: no pinned alert.
+    assert "Fuite de gaz" not in client.get("/timeline?type=item").get_data(as_text=True)
+    far = make_member("Loin", at=FAR_AWAY, email="loin@example.org")
+    auth.logout()
+    auth.login("loin@example.org")
+    assert _links(client.get("/timeline").get_data(as_text=True)) == []
+    assert far.id
+
+
+def test_the_page_runs_the_same_statements_whatever_its_size(client, auth, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    place = _place()
+    _news(author, kind="alerte", title="Alerte")
+    _one_of_each(author, place, 0)
+    auth.login("l@example.org")
+    with _statements() as few:
+        html = client.get("/timeline").get_data(as_text=True)
+    assert len(_links(html)) == 5
+    for n in range(1, 5):
+        _one_of_each(author, place, n)
+    with _statements() as many:
+        html = client.get("/timeline").get_data(as_text=True)
+    assert len(_links(html)) == 21  # the pinned alert, then a full page
+    assert len(many) == len(few), (few, many)
+    assert len(few) <= 8, few
