@@ -10,6 +10,8 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each has its own SQLite file and PostgreSQL database.
+PYTEST_WORKERS ?= auto
 BENCH_ARGS ?= --sizes 20000 --runs 5
 # apt needs root: use sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -39,7 +41,7 @@ help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_ARGS='$(PYTEST_ARGS)' BENCH_ARGS='$(BENCH_ARGS)'"
+	@echo "Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_WORKERS=$(PYTEST_WORKERS) PYTEST_ARGS='$(PYTEST_ARGS)' BENCH_ARGS='$(BENCH_ARGS)'"
 
 install: $(INSTALLED) spatialite ## create .venv, install Python deps and SpatiaLite
 
@@ -87,7 +89,7 @@ run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install postgis ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff check + ruff format --check
 	$(BIN)/ruff check .
