@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models, one module per domain."""
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from peuplade.models.conversation import SUBJECT_TYPES, Conversation, Message
 from peuplade.models.exchange import EXCHANGE_KINDS, OUTCOMES, Exchange, ExchangeResponse, Thanks
 from peuplade.models.loan import CONDITIONS, HOLDING, LOAN_STATUSES, MAX_LOAN_DAYS, Item, Loan
 from peuplade.models.member import (
@@ -31,8 +32,10 @@ __all__ = [
     "RADIUS_DEFAULT_M",
     "RADIUS_MAX_M",
     "RADIUS_MIN_M",
+    "SUBJECT_TYPES",
     "ApiToken",
     "Base",
+    "Conversation",
     "Event",
     "Exchange",
     "ExchangeResponse",
@@ -42,6 +45,7 @@ __all__ = [
     "Member",
     "MemberSkill",
     "MemberTag",
+    "Message",
     "NewsComment",
     "NewsPost",
     "Place",

@@ -1,0 +1,169 @@
+"""Private conversations: start one, write, mark as read.
+
+A member may write to a neighbour (either's radius covers the other, on public
+positions) or to someone they already share an exchange or a loan with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, or_, select
+
+from peuplade.account.queries import get_member_or_404
+from peuplade.account.services import clean_text
+from peuplade.errors import Forbidden, NotFound, ValidationFailed
+from peuplade.extensions import db
+from peuplade.models import (
+    Conversation,
+    ExchangeResponse,
+    Loan,
+    Member,
+    Message,
+    Post,
+    utcnow,
+)
+
+BODY_MAX = 4000
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a conversation is about: ("exchange" | "item" | "event", post id) or
+    ("loan", loan id)."""
+
+    type: str
+    id: int
+
+
+def _body(text: str | None) -> str:
+    cleaned = clean_text(text)
+    if not cleaned:
+        msg = _l("Écrivez un message.")
+        raise ValidationFailed(msg, {"message": msg})
+    if len(cleaned) > BODY_MAX:
+        msg = _l("%(n)s caractères au plus.", n=BODY_MAX)
+        raise ValidationFailed(msg, {"message": msg})
+    return cleaned
+
+
+def _share_an_exchange_or_loan(a: Member, b: Member) -> bool:
+    """They met through an exchange (one answered the other's) or a loan."""
+    answered = exists().where(
+        ExchangeResponse.exchange_id == Post.id,
+        or_(
+            and_(Post.author_id == a.id, ExchangeResponse.author_id == b.id),
+            and_(Post.author_id == b.id, ExchangeResponse.author_id == a.id),
+        ),
+    )
+    lent = exists().where(
+        or_(
+            and_(Loan.lender_id == a.id, Loan.borrower_id == b.id),
+            and_(Loan.lender_id == b.id, Loan.borrower_id == a.id),
+        )
+    )
+    return bool(db.session.scalar(select(or_(answered, lent))))
+
+
+def may_write(sender: Member, recipient: Member) -> bool:
+    """Neighbours (either's radius, public positions) or people met through an exchange
+    or a loan. The moderation issue adds blocking here."""
+    if sender.id == recipient.id:
+        return False
+    try:
+        get_member_or_404(sender, recipient.id)  # the neighbourhood rules of profiles
+        return True
+    except NotFound:
+        return _share_an_exchange_or_loan(sender, recipient)
+
+
+def _subject_title(subject: Subject | None, sender: Member) -> str | None:
+    """The subject's title, if the sender may see it (else the subject is refused)."""
+    if subject is None:
+        return None
+    from peuplade.events.queries import get_event_or_404
+    from peuplade.exchanges.queries import get_exchange_or_404
+    from peuplade.loans.queries import get_item_or_404, get_loan_or_404
+
+    finders = {
+        "exchange": lambda: get_exchange_or_404(sender, subject.id).title,
+        "item": lambda: get_item_or_404(sender, subject.id).title,
+        "event": lambda: get_event_or_404(sender, subject.id).title,
+        "loan": lambda: get_loan_or_404(sender, subject.id).item.title,
+    }
+    if subject.type not in finders:
+        msg = _l("Sujet inconnu.")
+        raise ValidationFailed(msg, {"about": msg})
+    try:
+        return finders[subject.type]()
+    except NotFound:
+        msg = _l("Ce sujet n'existe pas, ou n'est pas dans votre voisinage.")
+        raise ValidationFailed(msg, {"about": msg}) from None
+
+
+def start(
+    sender: Member, recipient: Member, message: str | None, subject: Subject | None = None
+) -> Conversation:
+    """Write to someone; a conversation about the same subject between the same two
+    people goes on rather than starting over."""
+    body = _body(message)
+    if not may_write(sender, recipient):
+        raise Forbidden(
+            _l(
+                "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
+                "vous avez un échange ou un prêt."
+            )
+        )
+    title = _subject_title(subject, sender)
+    a, b = sorted((sender.id, recipient.id))
+    conversation = db.session.scalar(
+        select(Conversation).where(
+            Conversation.member_a_id == a,
+            Conversation.member_b_id == b,
+            Conversation.subject_type.is_(None)
+            if subject is None
+            else Conversation.subject_type == subject.type,
+            Conversation.subject_id.is_(None)
+            if subject is None
+            else Conversation.subject_id == subject.id,
+        )
+    )
+    if conversation is None:
+        conversation = Conversation(
+            member_a_id=a,
+            member_b_id=b,
+            subject_type=subject.type if subject else None,
+            subject_id=subject.id if subject else None,
+            subject_title=title,
+        )
+        db.session.add(conversation)
+        db.session.flush()
+    write(conversation, sender, body)
+    return conversation
+
+
+def write(conversation: Conversation, author: Member, message: str | None) -> Message:
+    """A new message from a participant (the conversation is read up to it for them)."""
+    if author.id not in (conversation.member_a_id, conversation.member_b_id):
+        raise NotFound(_l("Cette conversation n'existe pas."))
+    body = _body(message)
+    now = utcnow()
+    note = Message(conversation=conversation, author=author, body=body, created_at=now)
+    db.session.add(note)
+    conversation.last_message_at = now
+    _set_read(conversation, author, now)
+    db.session.flush()
+    return note
+
+
+def _set_read(conversation: Conversation, member: Member, when) -> None:
+    if member.id == conversation.member_a_id:
+        conversation.a_read_at = when
+    else:
+        conversation.b_read_at = when
+
+
+def mark_read(conversation: Conversation, member: Member) -> None:
+    _set_read(conversation, member, utcnow())
+    db.session.flush()
