@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.exchanges import bp as exchanges_bp
     from peuplade.feeds import bp as feeds_bp
     from peuplade.loans import bp as loans_bp
+    from peuplade.messages import bp as messages_bp
     from peuplade.neighbours import bp as neighbours_bp
     from peuplade.news import bp as news_bp
 
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(loans_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF

@@ -94,3 +94,11 @@ def test_bad_messages_are_refused_and_nothing_is_written(app, make_member, body)
         services.start(anne, bruno, body)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_unread_total_is_a_plain_int(app, make_member):
+    anne, bruno = make_member("Anne", at=DAMES_LEMERCIER), make_member("Bruno", at=CLICHY)
+    services.start(anne, bruno, "Bonjour")
+    db.session.commit()
+    total = queries.unread_total(bruno)
+    assert total == 1 and type(total) is int

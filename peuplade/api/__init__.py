@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from peuplade.api import auth, exchanges, loans, news, routes  # noqa: E402,F401
+from peuplade.api import auth, conversations, exchanges, loans, news, routes  # noqa: E402,F401

@@ -408,3 +408,60 @@ def feed_page(
     return news_schemas.FeedPage(
         items=[_feed_entry(p, viewer, counts, today) for p in posts], next_cursor=next_cursor
     ).model_dump(mode="json")
+
+
+# --- conversations (issue 6) -----------------------------------------------------------
+
+from peuplade.api import conversation_schemas  # noqa: E402
+from peuplade.models import Conversation, Message  # noqa: E402
+
+
+def _conversation(
+    conversation: Conversation, viewer: Member, unread: int
+) -> conversation_schemas.ConversationOut:
+    """Seen by one participant: ``with`` is the other one, by name only."""
+    about = None
+    if conversation.subject_type is not None and conversation.subject_id is not None:
+        about = conversation_schemas.AboutOut(
+            type=conversation.subject_type,
+            id=conversation.subject_id,
+            title=conversation.subject_title,
+        )
+    return conversation_schemas.ConversationOut(
+        id=conversation.id,
+        with_=member_ref(conversation.other(viewer)),
+        about=about,
+        last_message_at=conversation.last_message_at,
+        unread=unread,
+    )
+
+
+def conversation(conversation: Conversation, viewer: Member, unread: int) -> dict[str, Any]:
+    return _conversation(conversation, viewer, unread).model_dump(mode="json", by_alias=True)
+
+
+def conversation_page(rows: list[tuple[Conversation, int]], viewer: Member) -> dict[str, Any]:
+    return conversation_schemas.ConversationPage(
+        items=[_conversation(c, viewer, unread) for c, unread in rows]
+    ).model_dump(mode="json", by_alias=True)
+
+
+def _message(note: Message) -> conversation_schemas.MessageOut:
+    return conversation_schemas.MessageOut(
+        id=note.id, author=member_ref(note.author), body=note.body, created_at=note.created_at
+    )
+
+
+def message(note: Message) -> dict[str, Any]:
+    return _message(note).model_dump(mode="json")
+
+
+def message_page(notes: list[Message], next_cursor: str | None) -> dict[str, Any]:
+    return conversation_schemas.MessagePage(
+        items=[_message(m) for m in notes], next_cursor=next_cursor
+    ).model_dump(mode="json")
+
+
+def unread(count: int) -> dict[str, Any]:
+    # int(): PostgreSQL sums to a Decimal, which JSON would write as a string.
+    return conversation_schemas.UnreadOut(unread=int(count)).model_dump(mode="json")

@@ -44,7 +44,8 @@ def inbox(member: Member) -> Select:
 def unread_total(member: Member) -> int:
     """How many messages wait for me, over all my conversations (the inbox badge)."""
     counts = select(_unread(member).label("unread")).where(_mine(member)).subquery()
-    return db.session.scalar(select(func.coalesce(func.sum(counts.c.unread), 0))) or 0
+    # SUM of counts is a Decimal on PostgreSQL.
+    return int(db.session.scalar(select(func.coalesce(func.sum(counts.c.unread), 0))) or 0)
 
 
 def get_conversation_or_404(member: Member, conversation_id: int) -> Conversation:

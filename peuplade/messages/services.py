@@ -78,8 +78,9 @@ def may_write(sender: Member, recipient: Member) -> bool:
         return _share_an_exchange_or_loan(sender, recipient)
 
 
-def _subject_title(subject: Subject | None, sender: Member) -> str | None:
-    """The subject's title, if the sender may see it (else the subject is refused)."""
+def subject_title(subject: Subject | None, sender: Member) -> str | None:
+    """The subject's title, if the sender may see it (else a ValidationFailed on
+    ``about``); writes nothing."""
     if subject is None:
         return None
     from peuplade.events.queries import get_event_or_404
@@ -115,7 +116,7 @@ def start(
                 "vous avez un échange ou un prêt."
             )
         )
-    title = _subject_title(subject, sender)
+    title = subject_title(subject, sender)
     a, b = sorted((sender.id, recipient.id))
     conversation = db.session.scalar(
         select(Conversation).where(

@@ -1,0 +1,183 @@
+"""HTML pages for private conversations: my inbox, writing to someone (optionally about
+an exchange, an object, a loan or an event), one conversation. Every write goes through
+messages.services; every conversation is loaded through queries.get_conversation_or_404."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from peuplade import database
+from peuplade.errors import Forbidden, NotFound, ValidationFailed
+from peuplade.exchanges.forms import run
+from peuplade.extensions import db
+from peuplade.messages import bp, queries, services
+from peuplade.messages.forms import MessageForm
+from peuplade.models import Conversation, Member
+from peuplade.models.conversation import SUBJECT_TYPES
+from peuplade.posts.services import local_zone
+
+CONVERSATION_ID = "<int(max=2147483647):conversation_id>"
+ID_MAX = 2147483647
+
+
+def _me() -> Member:
+    return current_user._get_current_object()
+
+
+@bp.app_template_filter("message_time")
+def message_time(value: datetime | None) -> str:
+    """Day and hour in the page's language, in local time ("12 mars 2025, 14:03")."""
+    if value is None:
+        return ""
+    local = value.astimezone(local_zone())
+    return _(
+        "%(day)s, %(time)s", day=format_date(local.date(), "long"), time=local.strftime("%H:%M")
+    )
+
+
+@bp.app_context_processor
+def message_helpers():
+    """The nav's unread count and the "Écrire à …" links on other pages."""
+
+    def unread_messages() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return queries.unread_total(_me())
+
+    def may_write_to(member: Member) -> bool:
+        return current_user.is_authenticated and services.may_write(_me(), member)
+
+    return {"unread_messages": unread_messages, "may_write_to": may_write_to}
+
+
+# --- inbox -----------------------------------------------------------------------------
+
+
+@bp.route("/messages")
+def inbox():
+    me = _me()
+    rows = db.session.execute(queries.inbox(me)).all()
+    return render_template(
+        "messages/inbox.html",
+        rows=[{"conversation": c, "other": c.other(me), "unread": unread} for c, unread in rows],
+    )
+
+
+# --- starting a conversation -----------------------------------------------------------
+
+
+def _recipient() -> Member:
+    """The ?to= member, 404 when unknown (or malformed)."""
+    raw = request.args.get("to", "")
+    member = None
+    if raw.isdigit() and int(raw) <= ID_MAX:
+        member = db.session.get(Member, int(raw))
+    if member is None:
+        raise NotFound(_("Ce membre n'existe pas."))
+    return member
+
+
+def _subject() -> services.Subject | None:
+    """The ?about=exchange:12 subject; a malformed one is refused on the form."""
+    raw = request.args.get("about", "")
+    if not raw:
+        return None
+    kind, _sep, number = raw.partition(":")
+    if kind not in SUBJECT_TYPES or not number.isdigit() or int(number) > ID_MAX:
+        msg = _("Sujet inconnu.")
+        raise ValidationFailed(msg, {"about": msg})
+    return services.Subject(kind, int(number))
+
+
+def _about_title(me: Member, subject: services.Subject | None) -> str | None:
+    """What the new conversation will be about, checked as start() will check it."""
+    if subject is None:
+        return None
+    # The same check start() makes; no write happens here.
+    return services.subject_title(subject, me)
+
+
+@bp.route("/messages/new", methods=["GET", "POST"])
+def new():
+    me = _me()
+    recipient = _recipient()
+    if not services.may_write(me, recipient):
+        raise Forbidden(
+            _(
+                "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
+                "vous avez un échange ou un prêt."
+            )
+        )
+    form = MessageForm()
+    general: list[str] = []
+    title = None
+    subject = None
+    try:
+        subject = _subject()
+        title = _about_title(me, subject)
+    except ValidationFailed as exc:
+        general = [str(m) for m in exc.fields.values()]
+    if request.method == "POST" and not general and form.validate_on_submit():
+        outcome = run(form, lambda: services.start(me, recipient, form.message.data, subject))
+        if outcome.ok:
+            flash(_("Votre message est envoyé."), "success")
+            return redirect(url_for("messages.show", conversation_id=outcome.result.id))
+        general = outcome.general
+    status = 422 if request.method == "POST" else (400 if general else 200)
+    return (
+        render_template(
+            "messages/new.html",
+            form=form,
+            general=general,
+            recipient=recipient,
+            subject_title=title,
+            about=request.args.get("about", "") if subject else "",
+        ),
+        status,
+    )
+
+
+# --- one conversation ------------------------------------------------------------------
+
+
+def _show(conversation: Conversation, form: MessageForm | None = None, status: int = 200):
+    me = _me()
+    return (
+        render_template(
+            "messages/show.html",
+            conversation=conversation,
+            other=conversation.other(me),
+            messages=db.session.scalars(queries.messages(conversation)).all(),
+            form=form or MessageForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route(f"/messages/{CONVERSATION_ID}")
+def show(conversation_id: int):
+    me = _me()
+    conversation = queries.get_conversation_or_404(me, conversation_id)
+    # Opening the conversation reads it: only my own read marker changes.
+    services.mark_read(conversation, me)
+    database.commit()
+    return _show(conversation)
+
+
+@bp.route(f"/messages/{CONVERSATION_ID}", methods=["POST"])
+def write(conversation_id: int):
+    me = _me()
+    conversation = queries.get_conversation_or_404(me, conversation_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        outcome = run(form, lambda: services.write(conversation, me, form.message.data))
+        if outcome.ok:
+            return redirect(
+                url_for("messages.show", conversation_id=conversation.id, _anchor="dernier")
+            )
+    return _show(conversation, form=form, status=422)
