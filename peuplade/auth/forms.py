@@ -1,10 +1,14 @@
-"""Forms for logging in and registering. Rules live in account.services; forms only
+"""Forms for logging in and registering, and the form helpers every page shares (service
+calls with their errors on the form, free selects, typed dates). Rules live in
+account.services and the other services; forms only
 carry what the member typed and show the errors the services report."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -14,6 +18,7 @@ from wtforms import (
     Field,
     HiddenField,
     PasswordField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -22,7 +27,7 @@ from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories, database
 from peuplade.account.services import AmbiguousLocation, LocationInput
-from peuplade.errors import ServiceError
+from peuplade.errors import ServiceError, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
 
@@ -204,3 +209,62 @@ class RegisterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.skills.choices = categories.choices()  # per request: labels follow the language
+
+
+class FreeSelectField(SelectField):
+    """A select whose value the service checks (with its own, clearer message)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, validate_choice=False, **kwargs)
+
+
+DAY_TYPED = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def typed_day(f: Field) -> date | None:
+    """A date from a date input (2025-12-31), or typed by hand where the browser has
+    none (31/12/2025)."""
+    raw = (f.data or "").strip()
+    if not raw:
+        return None
+    try:
+        typed = DAY_TYPED.fullmatch(raw)
+        if typed:
+            day, month, year = (int(n) for n in typed.groups())
+            return date(year, month, day)
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        add_error(f, _l("Écrivez une date comme 31/12/2025 (jour/mois/année)."))
+        return None
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    result: object = None
+    general: list[str] = field(default_factory=list)
+
+
+def run(form: FlaskForm, action: Callable[[], object]) -> Outcome:
+    """Run a service call and commit once; ValidationFailed goes onto the form.
+
+    Errors the form found itself (an unreadable date) also stop the commit, but only
+    after the service had its say, so the member sees every problem at once. Forbidden,
+    NotFound and Conflict go on to the error pages (a racing duplicate at commit too).
+    """
+    try:
+        result = action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        general = apply_service_errors(form, exc.fields, {"location": "location"})
+        return Outcome(False, general=general or ([] if exc.fields else [str(exc.message)]))
+    except Exception:
+        db.session.rollback()
+        raise
+    if any(f.errors for f in form):
+        db.session.rollback()
+        return Outcome(False)
+    database.commit()
+    return Outcome(True, result)

@@ -10,9 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 
-from peuplade.auth.forms import add_error
+from peuplade.auth.forms import FreeSelectField, add_error, typed_day
 from peuplade.events import services
-from peuplade.exchanges.forms import FreeSelectField, _day
 from peuplade.models import Event, Place
 from peuplade.posts.services import PostLocation, local_zone
 
@@ -90,8 +89,8 @@ class EventForm(FlaskForm):
 
     def times(self) -> tuple[datetime | None, datetime | None]:
         """Start and end as aware UTC instants; unreadable parts get a field error."""
-        start_day, start_clock = _day(self.starts_on), _clock(self.starts_time)
-        end_day, end_clock = _day(self.ends_on), _clock(self.ends_time)
+        start_day, start_clock = typed_day(self.starts_on), _clock(self.starts_time)
+        end_day, end_clock = typed_day(self.ends_on), _clock(self.ends_time)
         if self.starts_on.data and start_day and not self.starts_time.errors and not start_clock:
             add_error(self.starts_time, _l("Indiquez l'heure du début."))
         if end_day and not end_clock and not self.ends_time.errors:

@@ -10,10 +10,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from peuplade.auth.forms import run
 from peuplade.errors import Conflict, Forbidden
 from peuplade.events import bp, queries, services
 from peuplade.events.forms import DeleteForm, EventForm, RsvpForm
-from peuplade.exchanges.forms import run
 from peuplade.extensions import db
 from peuplade.models import Event, Member, utcnow
 from peuplade.posts import queries as posts

@@ -3,20 +3,15 @@ typed, turn HTML dates into dates, and show the errors the services report."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 
-from peuplade import categories, database
-from peuplade.auth.forms import add_error, apply_service_errors
-from peuplade.errors import ValidationFailed
+from peuplade import categories
+from peuplade.auth.forms import FreeSelectField, typed_day
 from peuplade.exchanges import services
-from peuplade.extensions import db
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Exchange, Member, Place
 from peuplade.posts.services import PostLocation
 
@@ -29,13 +24,6 @@ REACH_HINT = _l(
     min=RADIUS_MIN_M,
     max=RADIUS_MAX_M,
 )
-
-
-class FreeSelectField(SelectField):
-    """A select whose value the service checks (with its own, clearer message)."""
-
-    def __init__(self, label=None, **kwargs):
-        super().__init__(label, validate_choice=False, **kwargs)
 
 
 class ExchangeForm(FlaskForm):
@@ -103,7 +91,7 @@ class ExchangeForm(FlaskForm):
 
     def period(self) -> tuple[date | None, date | None]:
         """The dates typed, or None; an unreadable date gets an error on its field."""
-        return _day(self.starts_on), _day(self.ends_on)
+        return typed_day(self.starts_on), typed_day(self.ends_on)
 
     def exchange_input(self, editing: Exchange | None = None) -> services.ExchangeInput:
         """What to hand the service. On edit, dates left as they were are not sent
@@ -122,28 +110,6 @@ class ExchangeForm(FlaskForm):
         if place != KEEP:
             data["location"] = PostLocation(place_id=place or None)
         return services.ExchangeInput(**data)
-
-
-DAY_TYPED = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-
-
-def _day(f: Field) -> date | None:
-    """A date from a date input (2025-12-31), or typed by hand where the browser has
-    none (31/12/2025)."""
-    raw = (f.data or "").strip()
-    if not raw:
-        return None
-    try:
-        typed = DAY_TYPED.fullmatch(raw)
-        if typed:
-            day, month, year = (int(n) for n in typed.groups())
-            return date(year, month, day)
-        if len(raw) != 10:
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        add_error(f, _l("Écrivez une date comme 31/12/2025 (jour/mois/année)."))
-        return None
 
 
 class ResponseForm(FlaskForm):
@@ -186,33 +152,3 @@ class ThanksForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     """Only the CSRF token: the confirmation is the page itself."""
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    result: object = None
-    general: list[str] = field(default_factory=list)
-
-
-def run(form: FlaskForm, action: Callable[[], object]) -> Outcome:
-    """Run a service call and commit once; ValidationFailed goes onto the form.
-
-    Errors the form found itself (an unreadable date) also stop the commit, but only
-    after the service had its say, so the member sees every problem at once. Forbidden,
-    NotFound and Conflict go on to the error pages (a racing duplicate at commit too).
-    """
-    try:
-        result = action()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        general = apply_service_errors(form, exc.fields, {"location": "location"})
-        return Outcome(False, general=general or ([] if exc.fields else [str(exc.message)]))
-    except Exception:
-        db.session.rollback()
-        raise
-    if any(f.errors for f in form):
-        db.session.rollback()
-        return Outcome(False)
-    database.commit()
-    return Outcome(True, result)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, search
+from peuplade.auth.forms import run
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
 from peuplade.exchanges import bp, queries, services
 from peuplade.exchanges.forms import (
@@ -20,7 +21,6 @@ from peuplade.exchanges.forms import (
     ExchangeForm,
     ResponseForm,
     ThanksForm,
-    run,
 )
 from peuplade.extensions import db
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member

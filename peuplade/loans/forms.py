@@ -11,8 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
 from peuplade import categories
-from peuplade.exchanges.forms import FreeSelectField
-from peuplade.exchanges.forms import _day as typed_day
+from peuplade.auth.forms import FreeSelectField, typed_day
 from peuplade.loans import services
 from peuplade.models import CONDITIONS, MAX_LOAN_DAYS
 

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from peuplade import categories, database, search
+from peuplade.auth.forms import run
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
-from peuplade.exchanges.forms import run
 from peuplade.extensions import db
 from peuplade.loans import bp, queries, services
 from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_label

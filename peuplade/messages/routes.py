@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
+from peuplade.auth.forms import run
 from peuplade.errors import Forbidden, NotFound, ValidationFailed
-from peuplade.exchanges.forms import run
 from peuplade.extensions import db
 from peuplade.messages import bp, queries, services
 from peuplade.messages.forms import MessageForm

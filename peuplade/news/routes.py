@@ -11,8 +11,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from peuplade.auth.forms import run
 from peuplade.errors import Forbidden, ValidationFailed
-from peuplade.exchanges.forms import run
 from peuplade.extensions import db
 from peuplade.models import NEWS_KINDS, Member, NewsPost, Post, Quartier
 from peuplade.news import bp, queries, services
