@@ -110,6 +110,8 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.messages import bp as messages_bp
     from peuplade.neighbours import bp as neighbours_bp
     from peuplade.news import bp as news_bp
+    from peuplade.notifications import bp as notifications_bp
+    from peuplade.notifications import mail
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
@@ -119,6 +121,8 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(notifications_bp)
+    mail.init_app(app)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF

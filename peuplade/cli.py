@@ -995,6 +995,28 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
     return len(rsvps)
 
 
+DEMO_DOMAIN = "demo.example.org"
+
+
+def _no_demo_emails() -> None:
+    """The demo's own activity fills the demo members' bells, but their addresses are
+    not real: none of those notifications is emailed."""
+    from sqlalchemy import update
+
+    from peuplade.extensions import db
+    from peuplade.models import Member, Notification
+
+    demo = select(Member.id).where(Member.email.like(f"%@{DEMO_DOMAIN}"))
+    db.session.execute(
+        update(Notification)
+        .where(
+            Notification.email_state.in_(("pending", "digest")),
+            Notification.member_id.in_(demo),
+        )
+        .values(email_state="skipped")
+    )
+
+
 @click.command("seed-demo")
 @click.option(
     "--password",
@@ -1080,6 +1102,7 @@ def seed_demo_command(
         posted, present = seed_demo_exchanges(exchanges_path)
         offered, shelved, lent = seed_demo_items(items_path)
         news, events, answers, announced = seed_demo_news(news_path)
+        _no_demo_emails()
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -1103,3 +1126,38 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_quartiers_command)
     app.cli.add_command(import_places_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(send_notifications_command)
+    app.cli.add_command(send_digests_command)
+
+
+@click.command("send-notifications")
+@with_appcontext
+def send_notifications_command() -> None:
+    """Make the reminders that are due (loans due tomorrow or late, "still needed?")
+    and send every notification email still waiting (retries included). Run by cron
+    every few minutes."""
+    from peuplade.notifications import mail, scheduled
+
+    made = scheduled.make_reminders()
+    report = mail.deliver()
+    click.echo(
+        f"{made['loan_due_tomorrow']} rappels « à rendre demain », "
+        f"{made['loan_overdue']} rappels de retard, {made['nudge']} « toujours d'actualité ? » ; "
+        f"{report.sent} emails envoyés, {report.failed} à réessayer, "
+        f"{report.given_up} abandonnés."
+    )
+    if report.failed or report.given_up:
+        raise SystemExit(1)
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command() -> None:
+    """Send each member the daily digest of what they asked to receive that way (new
+    requests near them that match their skills, by default). Run by cron once a day."""
+    from peuplade.notifications import scheduled
+
+    report = scheduled.send_digests()
+    click.echo(f"{report.sent} résumés envoyés, {report.failed} à réessayer.")
+    if report.failed:
+        raise SystemExit(1)

@@ -43,6 +43,7 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 
 
 GEOCODERS = ("nominatim", "ban", "photon", "offline")
+MAIL_BACKENDS = ("smtp", "log")
 
 
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -71,6 +72,21 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     geocoder = env.get("GEOCODER", "offline" if app_env != "production" else "nominatim")
     if geocoder not in GEOCODERS:
         raise ConfigError(f"GEOCODER must be one of {', '.join(GEOCODERS)}, got {geocoder!r}.")
+
+    mail_backend = env.get("MAIL_BACKEND", "smtp" if app_env == "production" else "log")
+    if mail_backend not in MAIL_BACKENDS:
+        raise ConfigError(
+            f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, got {mail_backend!r}."
+        )
+    public_url = env.get("PUBLIC_URL", "")
+    if not public_url:
+        if app_env == "production":
+            raise ConfigError(
+                "PUBLIC_URL must be set in production (the site's address, used in emails)."
+            )
+        public_url = "http://localhost:5000"
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}.")
 
     return {
         "PEUPLADE_ENV": app_env,
@@ -109,6 +125,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Peuplade <noreply@localhost>"),
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_TIMEOUT": _float(env, "MAIL_TIMEOUT", 10.0),
+        # "smtp" sends; "log" (the default outside production) writes emails to the log.
+        "MAIL_BACKEND": mail_backend,
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 8),
+        # The address members reach the site at: links in emails are built on it.
+        "PUBLIC_URL": public_url.rstrip("/"),
+        # A new request notifies at most this many neighbours who know how (nearest).
+        "NOTIFY_MATCHING_MAX": _int(env, "NOTIFY_MATCHING_MAX", 50),
         # Reverse proxies in front of the app (nginx...): their X-Forwarded-* headers are
         # trusted, so rate limits see each client's own address. 0 = none.
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

@@ -192,6 +192,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered: the response is read and closed as a WSGI server would, so work
+        # registered with call_on_close (notification emails) runs before we return.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -344,3 +347,27 @@ def api(client):
 
 def pytest_report_header(config):
     return f"peuplade backends: {config.getoption('--db')}"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free loopback port, stopped after the test."""
+    from tests.smtp_server import SMTPInbox
+
+    inbox = SMTPInbox().start()
+    yield inbox
+    inbox.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp):
+    """An app that sends its emails to the ``smtp`` server (its context pushed)."""
+    app = make_app(
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_TIMEOUT=5.0,
+        PUBLIC_URL="https://peuplade.example",
+    )
+    with app.app_context():
+        yield app

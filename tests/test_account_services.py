@@ -51,7 +51,10 @@ def test_password_is_stored_with_argon2id_at_or_above_owasp(app):
 
 
 def test_production_parameters_are_above_the_owasp_minimum():
-    prod = load_config("instance", {"PEUPLADE_ENV": "production", "SECRET_KEY": "k"})
+    prod = load_config(
+        "instance",
+        {"PEUPLADE_ENV": "production", "SECRET_KEY": "k", "PUBLIC_URL": "https://x.example"},
+    )
     assert prod["ARGON2_PARAMETERS"] == ARGON2_PRODUCTION
     assert ARGON2_PRODUCTION["memory_cost"] >= ARGON2_OWASP_MINIMUM["memory_cost"]
     assert ARGON2_PRODUCTION["time_cost"] >= ARGON2_OWASP_MINIMUM["time_cost"]

@@ -821,6 +821,7 @@ def test_seed_demo_with_a_weak_password_writes_nothing(app, runner):
 
 def test_seed_demo_refuses_production_without_force(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 32)  # production refuses to start without one
+    monkeypatch.setenv("PUBLIC_URL", "https://peuplade.example")  # nor without this
     app = make_app(PEUPLADE_ENV="production")
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1

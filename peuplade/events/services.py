@@ -13,6 +13,7 @@ from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Event, Member, Rsvp, utcnow
+from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
 
@@ -211,4 +212,8 @@ def rsvp(event: Event, member: Member, going: bool) -> Rsvp:
         answer.going = going
         answer.updated_at = utcnow()
     db.session.flush()
+    if newly_going:
+        notifications.notify(
+            event.author_id, "rsvp", actor=member, subject=("event", event.id), title=event.title
+        )
     return answer

@@ -26,6 +26,7 @@ from peuplade.models import (
     Thanks,
     utcnow,
 )
+from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
 
@@ -118,6 +119,7 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     )
     db.session.add(exchange)
     db.session.flush()
+    notifications.notify_matching_request(exchange)
     return exchange
 
 
@@ -200,6 +202,13 @@ def respond(exchange: Exchange, member: Member, message: str | None) -> Exchange
     response = ExchangeResponse(exchange=exchange, author=member, message=text)
     db.session.add(response)
     db.session.flush()
+    notifications.notify(
+        exchange.author_id,
+        "response",
+        actor=member,
+        subject=("exchange", exchange.id),
+        title=exchange.title,
+    )
     return response
 
 
@@ -231,6 +240,14 @@ def close_exchange(
     exchange.closed_at = utcnow()
     exchange.updated_at = exchange.closed_at
     db.session.flush()
+    if helper is not None:
+        notifications.notify(
+            helper.id,
+            "picked",
+            actor=member,
+            subject=("exchange", exchange.id),
+            title=exchange.title,
+        )
     return exchange
 
 
@@ -255,4 +272,11 @@ def thank(exchange: Exchange, member: Member, message: str | None) -> Thanks:
     thanks = Thanks(exchange=exchange, from_member=member, to_member=to_member, message=text)
     db.session.add(thanks)
     db.session.flush()
+    notifications.notify(
+        to_member.id,
+        "thanks",
+        actor=member,
+        subject=("exchange", exchange.id),
+        title=exchange.title,
+    )
     return thanks

@@ -29,6 +29,7 @@ from peuplade.models import (
     Member,
     utcnow,
 )
+from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
 
@@ -105,6 +106,8 @@ def offer_item(lender: Member, data: ItemInput) -> Item:
         available=True if data.available is None else bool(data.available),
         created_at=now,
         updated_at=now,
+        # Leaves the lists after a while unless the lender keeps it ("still lendable?").
+        expires_at=now + notifications.ITEM_LIFETIME,
         **values,
     )
     db.session.add(item)
@@ -213,7 +216,19 @@ def request_loan(
     )
     db.session.add(loan)
     db.session.flush()
+    _tell(loan, loan.lender_id, "loan_requested", borrower)
     return loan
+
+
+def _tell(loan: Loan, recipient_id: int, kind: str, actor: Member) -> None:
+    notifications.notify(
+        recipient_id,
+        kind,
+        actor=actor,
+        subject=("loan", loan.id),
+        title=loan.item.title,
+        detail=loan.due.isoformat(),
+    )
 
 
 def _step(loan: Loan, actor: Member, allowed: tuple[str, ...], from_states: tuple[str, ...]):
@@ -246,6 +261,7 @@ def accept(loan: Loan, lender: Member) -> Loan:
     loan.status = "accepted"
     loan.decided_at = utcnow()
     _flush_guarded()
+    _tell(loan, loan.borrower_id, "loan_accepted", lender)
     return loan
 
 
@@ -254,6 +270,7 @@ def decline(loan: Loan, lender: Member) -> Loan:
     loan.status = "declined"
     loan.decided_at = utcnow()
     db.session.flush()
+    _tell(loan, loan.borrower_id, "loan_declined", lender)
     return loan
 
 
@@ -263,6 +280,7 @@ def hand_over(loan: Loan, lender: Member) -> Loan:
     loan.status = "lent"
     loan.lent_at = utcnow()
     db.session.flush()
+    _tell(loan, loan.borrower_id, "loan_handed_over", lender)
     return loan
 
 
@@ -272,6 +290,7 @@ def mark_returned(loan: Loan, lender: Member) -> Loan:
     loan.status = "returned"
     loan.returned_at = utcnow()
     db.session.flush()
+    _tell(loan, loan.borrower_id, "loan_returned", lender)
     return loan
 
 
@@ -281,6 +300,8 @@ def cancel(loan: Loan, member: Member) -> Loan:
     loan.status = "cancelled"
     loan.decided_at = utcnow()
     db.session.flush()
+    other = loan.borrower_id if member.id == loan.lender_id else loan.lender_id
+    _tell(loan, other, "loan_cancelled", member)
     return loan
 
 

@@ -24,6 +24,7 @@ from peuplade.models import (
     Post,
     utcnow,
 )
+from peuplade.notifications import services as notifications
 
 BODY_MAX = 4000
 
@@ -155,6 +156,7 @@ def write(conversation: Conversation, author: Member, message: str | None) -> Me
     conversation.last_message_at = now
     _set_read(conversation, author, now)
     db.session.flush()
+    notifications.notify_message(conversation, author)
     return note
 
 
@@ -166,5 +168,7 @@ def _set_read(conversation: Conversation, member: Member, when) -> None:
 
 
 def mark_read(conversation: Conversation, member: Member) -> None:
+    """Read up to now; the conversation's message notifications are read too."""
     _set_read(conversation, member, utcnow())
+    notifications.mark_subject_read(member, "conversation", conversation.id)
     db.session.flush()

@@ -15,18 +15,28 @@ from peuplade.models.member import (
     MemberTag,
 )
 from peuplade.models.news import NEWS_KINDS, NEWS_SCOPES, Event, NewsComment, NewsPost, Rsvp
+from peuplade.models.notification import (
+    EMAIL_MODES,
+    EMAIL_STATES,
+    NOTIFICATION_SUBJECTS,
+    Notification,
+    NotificationSetting,
+)
 from peuplade.models.place import Place
 from peuplade.models.post import POST_STATUSES, Post
 from peuplade.models.quartier import Quartier
 
 __all__ = [
     "CONDITIONS",
+    "EMAIL_MODES",
+    "EMAIL_STATES",
     "EXCHANGE_KINDS",
     "HOLDING",
     "LOAN_STATUSES",
     "MAX_LOAN_DAYS",
     "NEWS_KINDS",
     "NEWS_SCOPES",
+    "NOTIFICATION_SUBJECTS",
     "OUTCOMES",
     "POST_STATUSES",
     "RADIUS_DEFAULT_M",
@@ -48,6 +58,8 @@ __all__ = [
     "Message",
     "NewsComment",
     "NewsPost",
+    "Notification",
+    "NotificationSetting",
     "Place",
     "Post",
     "Quartier",

@@ -1,0 +1,159 @@
+"""Every kind of notification: its wording, its group on the settings page and the
+email mode a member gets until they choose.
+
+Texts are built when shown (in the reader's language), from the stored actor, subject
+title and day; nothing is stored translated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    group: str
+    default: str  # "on" | "digest" | "off"
+    setting: LazyString  # the settings page's wording: "when ..."
+    text: LazyString  # %(who)s, %(what)s and %(day)s are filled in
+
+
+GROUPS = {
+    "exchanges": _l("Mes échanges"),
+    "loans": _l("Mes prêts et emprunts"),
+    "messages": _l("Messages"),
+    "events": _l("Mes sorties"),
+    "nearby": _l("Près de chez moi"),
+}
+
+_KINDS = (
+    Kind(
+        "response",
+        "exchanges",
+        "on",
+        _l("Quelqu'un répond à une de mes annonces"),
+        _l("%(who)s a répondu à votre annonce « %(what)s »."),
+    ),
+    Kind(
+        "picked",
+        "exchanges",
+        "on",
+        _l("La personne que j'ai aidée me désigne comme son aide"),
+        _l("%(who)s indique que vous l'avez aidé·e pour « %(what)s ». Merci !"),
+    ),
+    Kind(
+        "thanks",
+        "exchanges",
+        "on",
+        _l("On me remercie"),
+        _l("%(who)s vous remercie pour « %(what)s »."),
+    ),
+    Kind(
+        "nudge",
+        "exchanges",
+        "on",
+        _l("Une de mes annonces ou un de mes objets va quitter les listes"),
+        _l("« %(what)s » quitte les listes le %(day)s : est-ce toujours d'actualité ?"),
+    ),
+    Kind(
+        "loan_requested",
+        "loans",
+        "on",
+        _l("Quelqu'un demande à emprunter un de mes objets"),
+        _l("%(who)s voudrait emprunter « %(what)s »."),
+    ),
+    Kind(
+        "loan_accepted",
+        "loans",
+        "on",
+        _l("Mon emprunt est accepté"),
+        _l("%(who)s accepte de vous prêter « %(what)s »."),
+    ),
+    Kind(
+        "loan_declined",
+        "loans",
+        "on",
+        _l("Mon emprunt est refusé"),
+        _l("%(who)s ne peut pas vous prêter « %(what)s » cette fois-ci."),
+    ),
+    Kind(
+        "loan_handed_over",
+        "loans",
+        "on",
+        _l("On me remet un objet emprunté"),
+        _l("%(who)s vous a remis « %(what)s », à rendre le %(day)s."),
+    ),
+    Kind(
+        "loan_returned",
+        "loans",
+        "on",
+        _l("Le retour d'un objet que j'ai emprunté est confirmé"),
+        _l("%(who)s confirme le retour de « %(what)s ». Merci !"),
+    ),
+    Kind(
+        "loan_cancelled",
+        "loans",
+        "on",
+        _l("Un prêt est annulé"),
+        _l("%(who)s a annulé le prêt de « %(what)s »."),
+    ),
+    Kind(
+        "loan_due_tomorrow",
+        "loans",
+        "on",
+        _l("Un objet emprunté est à rendre demain"),
+        _l("« %(what)s » est à rendre demain à %(who)s."),
+    ),
+    Kind(
+        "loan_overdue",
+        "loans",
+        "on",
+        _l("Un objet emprunté est en retard"),
+        _l("« %(what)s » devait être rendu à %(who)s le %(day)s."),
+    ),
+    Kind(
+        "message",
+        "messages",
+        "on",
+        _l("On m'écrit"),
+        _l("%(who)s vous a écrit."),
+    ),
+    Kind(
+        "rsvp",
+        "events",
+        "on",
+        _l("Quelqu'un vient à une sortie que j'organise"),
+        _l("%(who)s vient à votre sortie « %(what)s »."),
+    ),
+    Kind(
+        "matching_request",
+        "nearby",
+        "digest",
+        _l("Une nouvelle demande près de chez moi correspond à mes savoir-faire"),
+        _l("Près de chez vous, %(who)s demande un coup de main : « %(what)s »."),
+    ),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}
+NAMES = tuple(KINDS)
+
+
+def text(kind: str, who: str | None, what: str, day: str | None) -> str:
+    """The sentence for one notification, in the current language."""
+    when = ""
+    if day:
+        try:
+            when = format_date(date.fromisoformat(day), format="long")
+        except ValueError:
+            when = day
+    return str(KINDS[kind].text) % {
+        "who": who or _l("Un·e voisin·e"),
+        "what": what,
+        "day": when,
+    }

@@ -1,0 +1,168 @@
+"""HTML pages: my notifications (the bell), my email settings, and the two pages
+reached from emails without logging in (unsubscribe, "still needed?")."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from peuplade import database, public
+from peuplade.extensions import csrf, db
+from peuplade.models import Member, Post
+from peuplade.notifications import bp, links, queries, services
+from peuplade.notifications.forms import ButtonForm, EmailSettingsForm
+from peuplade.notifications.kinds import GROUPS, KINDS
+from peuplade.pagination import TimeCursor, page_of
+
+PAGE_SIZE = 30
+
+
+def _me() -> Member:
+    return current_user._get_current_object()
+
+
+@bp.app_context_processor
+def bell():
+    """The count next to the bell in the navigation."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return queries.unread_count(_me())
+
+    return {
+        "unread_notifications": unread_notifications,
+        "notification_text": queries.sentence,
+        "notification_link": lambda n: url_for(queries.target(n)[0], **queries.target(n)[1]),
+    }
+
+
+@bp.route("/notifications")
+def index():
+    me = _me()
+    after = TimeCursor.decode(request.args.get("apres"))
+    rows = db.session.scalars(queries.mine(me, after).limit(PAGE_SIZE + 1)).all()
+    page = page_of(rows, PAGE_SIZE, queries.cursor_after)
+    # Shown is read (like opening a conversation): only my own read markers change.
+    fresh = {n.id for n in page.items if n.read_at is None}
+    if fresh:
+        services.mark_read(me, fresh)
+        database.commit()
+    return render_template(
+        "notifications/index.html", page=page, fresh=fresh, first_page=after is None
+    )
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+def settings():
+    me = _me()
+    current = services.settings_of(me)
+    form = EmailSettingsForm(data=current) if request.method == "GET" else EmailSettingsForm()
+    if form.validate_on_submit():
+        services.choose_emails(me, {name: getattr(form, name).data for name in KINDS})
+        database.commit()
+        flash(_("Vos choix d'emails sont enregistrés."), "success")
+        return redirect(url_for("notifications.settings"))
+    groups = [
+        (label, [getattr(form, k.name) for k in KINDS.values() if k.group == group])
+        for group, label in GROUPS.items()
+    ]
+    return render_template(
+        "notifications/settings.html",
+        form=form,
+        groups=groups,
+        email=me.email,
+    ), (422 if form.errors else 200)
+
+
+# --- reached from emails, without logging in -------------------------------------------
+
+
+def _unsubscribe_target(token: str) -> tuple[Member, str]:
+    found = links.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    member = db.session.get(Member, found[0])
+    if member is None or (found[1] != "digest" and found[1] not in KINDS):
+        abort(404)
+    return member, found[1]
+
+
+@bp.route("/unsubscribe/<token>")
+@public
+def unsubscribe(token: str):
+    _member, kind = _unsubscribe_target(token)
+    return render_template(
+        "notifications/unsubscribe.html",
+        kind=kind,
+        label=None if kind == "digest" else KINDS[kind].setting,
+        form=ButtonForm(),
+        done=False,
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["POST"])
+@public
+@csrf.exempt  # the signed token is the credential; mail programs POST here (RFC 8058)
+def unsubscribe_confirm(token: str):
+    member, kind = _unsubscribe_target(token)
+    services.unsubscribe(member, kind)
+    database.commit()
+    return render_template(
+        "notifications/unsubscribe.html",
+        kind=kind,
+        label=None if kind == "digest" else KINDS[kind].setting,
+        form=None,
+        done=True,
+    )
+
+
+def _keep_open_target(token: str) -> tuple[Post, int]:
+    found = links.read_keep_open_token(token)
+    if found is None:
+        abort(404)
+    post = db.session.get(Post, found[0])
+    if post is None or post.type not in ("exchange", "item"):
+        abort(404)
+    return post, found[1]
+
+
+@bp.route("/keep-open/<token>")
+@public
+def keep_open(token: str):
+    post, stamp = _keep_open_target(token)
+    return render_template(
+        "notifications/keep_open.html",
+        post=post,
+        form=ButtonForm(),
+        state=_keep_open_state(post, stamp),
+        days=services.lifetime_for(post).days,
+    )
+
+
+def _keep_open_state(post: Post, stamp: int) -> str:
+    if not services.may_be_kept_open(post):
+        return "closed"
+    if services.expiry_stamp(post) != stamp:
+        return "already"
+    return "ask"
+
+
+@bp.route("/keep-open/<token>", methods=["POST"])
+@public
+@csrf.exempt  # the signed token is the credential (no session needed)
+def keep_open_confirm(token: str):
+    post, stamp = _keep_open_target(token)
+    state = _keep_open_state(post, stamp)
+    if state == "ask":
+        services.keep_open(post, stamp)
+        database.commit()
+        state = "done"
+    return render_template(
+        "notifications/keep_open.html",
+        post=post,
+        form=None,
+        state=state,
+        days=services.lifetime_for(post).days,
+    ), (200 if state == "done" else 409)

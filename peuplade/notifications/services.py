@@ -1,0 +1,333 @@
+"""Writes on notifications: tell a member something, mark read, choose emails, keep a
+post open.
+
+A notification is written in the same transaction as what it tells (a response, a
+loan step...): both happen or neither. Its email is sent after the commit
+(:mod:`peuplade.notifications.mail`); the row is the outbox, so a failing mail server
+loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select, update
+
+from peuplade import geo
+from peuplade.errors import Conflict, ValidationFailed
+from peuplade.extensions import db
+from peuplade.models import (
+    RADIUS_MAX_M,
+    Conversation,
+    Exchange,
+    Item,
+    Member,
+    MemberSkill,
+    Notification,
+    NotificationSetting,
+    Post,
+    utcnow,
+)
+from peuplade.notifications.kinds import KINDS
+
+# Ids of notifications whose email waits for the commit (see mail.init_app).
+PENDING_KEY = "peuplade.notifications.to_mail"
+TITLE_MAX = 160
+# A public position lies within this distance of the home it stands for (the grid
+# cell's half-diagonal, with margin): the index pre-filter on public positions
+# then the exact test on homes finds every member whose home is in range.
+PUBLIC_SLACK_M = 500
+# Lifetimes given back by "still needed?": as long as a new post gets.
+ITEM_LIFETIME = timedelta(days=90)
+
+
+def email_modes(member_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """Each member's email mode for ``kind`` (their choice, else the kind's default)."""
+    ids = list(member_ids)
+    chosen = dict(
+        db.session.execute(
+            select(NotificationSetting.member_id, NotificationSetting.email).where(
+                NotificationSetting.kind == kind, NotificationSetting.member_id.in_(ids)
+            )
+        ).all()
+    )
+    default = KINDS[kind].default
+    return {member_id: chosen.get(member_id, default) for member_id in ids}
+
+
+def settings_of(member: Member) -> dict[str, str]:
+    """Every kind's email mode for ``member``."""
+    chosen = dict(
+        db.session.execute(
+            select(NotificationSetting.kind, NotificationSetting.email).where(
+                NotificationSetting.member_id == member.id
+            )
+        ).all()
+    )
+    return {name: chosen.get(name, kind.default) for name, kind in KINDS.items()}
+
+
+_STATE_FOR_MODE = {"on": "pending", "digest": "digest", "off": "none"}
+
+
+def _queue_email(notification: Notification) -> None:
+    if notification.email_state == "pending":
+        db.session.info.setdefault(PENDING_KEY, []).append(notification.id)
+
+
+def _add(
+    member_id: int,
+    kind: str,
+    mode: str,
+    actor: Member | None,
+    subject: tuple[str, int] | None,
+    title: str,
+    detail: str | None,
+    dedupe_key: str | None,
+) -> Notification:
+    notification = Notification(
+        member_id=member_id,
+        kind=kind,
+        actor_id=actor.id if actor is not None else None,
+        subject_type=subject[0] if subject else None,
+        subject_id=subject[1] if subject else None,
+        subject_title=(title or "")[:TITLE_MAX],
+        detail=detail,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+        email_state=_STATE_FOR_MODE[mode],
+    )
+    db.session.add(notification)
+    return notification
+
+
+def notify(
+    recipient_id: int,
+    kind: str,
+    *,
+    actor: Member | None = None,
+    subject: tuple[str, int] | None = None,
+    title: str = "",
+    detail: str | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Tell ``recipient_id`` about something ``actor`` did (never themselves)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if actor is not None and actor.id == recipient_id:
+        return None
+    mode = email_modes([recipient_id], kind)[recipient_id]
+    notification = _add(recipient_id, kind, mode, actor, subject, title, detail, dedupe_key)
+    db.session.flush()
+    _queue_email(notification)
+    return notification
+
+
+def notify_message(conversation: Conversation, author: Member) -> Notification | None:
+    """A new message. While the reader has not read the conversation, its one unread
+    notification moves up (one email per conversation, not one per message)."""
+    recipient_id = (
+        conversation.member_b_id
+        if author.id == conversation.member_a_id
+        else conversation.member_a_id
+    )
+    waiting = db.session.scalar(
+        select(Notification).where(
+            Notification.member_id == recipient_id,
+            Notification.kind == "message",
+            Notification.subject_type == "conversation",
+            Notification.subject_id == conversation.id,
+            Notification.read_at.is_(None),
+        )
+    )
+    if waiting is not None:
+        waiting.created_at = utcnow()
+        db.session.flush()
+        return waiting
+    return notify(
+        recipient_id,
+        "message",
+        actor=author,
+        subject=("conversation", conversation.id),
+        title=conversation.subject_title or "",
+    )
+
+
+def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int:
+    """A new request: tell the neighbours who know its category and whom it reaches
+    (the post in their radius, they in its reach; measured from their homes, on the
+    server only). The nearest ``NOTIFY_MATCHING_MAX`` at most. Returns how many."""
+    if exchange.kind != "request":
+        return 0
+    limit = limit or current_app.config["NOTIFY_MATCHING_MAX"]
+    pos = geo.from_element(exchange.position)
+    here = geo.point(pos.lat, pos.lon)
+    to_home = geo.distance_m(Member.home, here)
+    reach = min(exchange.reach_m, RADIUS_MAX_M)
+    member_ids = list(
+        db.session.scalars(
+            select(Member.id)
+            .where(
+                geo.within_radius(Member.public_position, pos, reach + PUBLIC_SLACK_M),
+                to_home <= Member.radius_m,
+                to_home <= exchange.reach_m,
+                Member.id != exchange.author_id,
+                exists().where(
+                    MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
+                ),
+            )
+            .order_by(to_home, Member.id)
+            .limit(limit)
+        )
+    )
+    if not member_ids:
+        return 0
+    modes = email_modes(member_ids, "matching_request")
+    made = [
+        _add(
+            member_id,
+            "matching_request",
+            modes[member_id],
+            exchange.author,
+            ("exchange", exchange.id),
+            exchange.title,
+            None,
+            None,
+        )
+        for member_id in member_ids
+    ]
+    db.session.flush()
+    for notification in made:
+        _queue_email(notification)
+    return len(made)
+
+
+def remind_once(
+    recipient_id: int,
+    kind: str,
+    dedupe_key: str,
+    **values,
+) -> Notification | None:
+    """A reminder made by a scheduled run: at most once per ``dedupe_key``."""
+    already = db.session.scalar(
+        select(
+            exists().where(
+                Notification.member_id == recipient_id, Notification.dedupe_key == dedupe_key
+            )
+        )
+    )
+    if already:
+        return None
+    return notify(recipient_id, kind, dedupe_key=dedupe_key, **values)
+
+
+def mark_read(member: Member, ids: Iterable[int] | None = None) -> int:
+    """Mark the member's notifications (all, or the given ones) read."""
+    conditions = [Notification.member_id == member.id, Notification.read_at.is_(None)]
+    if ids is not None:
+        conditions.append(Notification.id.in_(list(ids)))
+    result = db.session.execute(update(Notification).where(*conditions).values(read_at=utcnow()))
+    return result.rowcount or 0
+
+
+def mark_subject_read(member: Member, subject_type: str, subject_id: int) -> None:
+    """Opening a conversation reads its message notifications too."""
+    db.session.execute(
+        update(Notification)
+        .where(
+            Notification.member_id == member.id,
+            Notification.subject_type == subject_type,
+            Notification.subject_id == subject_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+
+
+def choose_emails(member: Member, choices: dict[str, object]) -> dict[str, str]:
+    """Set the email mode of the given kinds ("on", "digest" or "off")."""
+    errors = {}
+    for kind, mode in choices.items():
+        if kind not in KINDS:
+            errors[kind] = _l("Type de notification inconnu.")
+        elif mode not in ("on", "digest", "off"):
+            errors[kind] = _l("Choisissez « un par un », « résumé du jour » ou « jamais ».")
+    if errors:
+        raise ValidationFailed(_l("Vérifiez les choix signalés."), errors)
+    current = {
+        row.kind: row
+        for row in db.session.scalars(
+            select(NotificationSetting).where(NotificationSetting.member_id == member.id)
+        )
+    }
+    for kind, mode in choices.items():
+        row = current.get(kind)
+        if row is None:
+            db.session.add(NotificationSetting(member_id=member.id, kind=kind, email=mode))
+        else:
+            row.email = mode
+    db.session.flush()
+    return settings_of(member)
+
+
+def unsubscribe(member: Member, kind: str) -> list[str]:
+    """Stop the emails of one kind, or of every kind sent in the digest
+    (``kind="digest"``). Returns the kinds turned off."""
+    if kind == "digest":
+        kinds = [name for name, mode in settings_of(member).items() if mode == "digest"]
+    elif kind in KINDS:
+        kinds = [kind]
+    else:
+        raise ValidationFailed(_l("Type de notification inconnu."))
+    choose_emails(member, dict.fromkeys(kinds, "off"))
+    # What was waiting in the digest for those kinds will not go either.
+    if kinds:
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.member_id == member.id,
+                Notification.kind.in_(kinds),
+                Notification.email_state.in_(("pending", "digest")),
+            )
+            .values(email_state="skipped")
+        )
+    return kinds
+
+
+def lifetime_for(post: Post) -> timedelta:
+    from peuplade.posts.services import DEFAULT_LIFETIME
+
+    return ITEM_LIFETIME if post.type == "item" else DEFAULT_LIFETIME
+
+
+def may_be_kept_open(post: Post) -> bool:
+    """Exchanges without dates and objects leave the lists after a lifetime; those
+    are the ones "still needed?" can keep open. Dated posts end on their day."""
+    if post.status != "open" or post.expires_at is None:
+        return False
+    if isinstance(post, Exchange):
+        return post.starts_on is None and post.ends_on is None
+    return isinstance(post, Item)
+
+
+def expiry_stamp(post: Post) -> int | None:
+    """The post's expiry to the second: what a keep-open link carries."""
+    return int(post.expires_at.timestamp()) if post.expires_at is not None else None
+
+
+def keep_open(post: Post, expected_stamp: int | None = None) -> datetime:
+    """The author says it is still needed (or still lendable): it stays on the lists
+    for a new lifetime from now. ``expected_stamp`` (from a signed link) must match,
+    so an old link is not a way to keep a post open for ever."""
+    if not may_be_kept_open(post):
+        raise Conflict(_l("Cette annonce est close : elle ne peut plus être prolongée."))
+    if expected_stamp is not None and expiry_stamp(post) != expected_stamp:
+        raise Conflict(_l("C'est déjà fait : cette annonce a été prolongée."))
+    now = utcnow()
+    post.expires_at = now + lifetime_for(post)
+    post.updated_at = now
+    db.session.flush()
+    return post.expires_at
