@@ -357,17 +357,3 @@ def smtp():
     inbox = SMTPInbox().start()
     yield inbox
     inbox.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    """An app that sends its emails to the ``smtp`` server (its context pushed)."""
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
-    with app.app_context():
-        yield app

@@ -14,7 +14,7 @@ class _Keep:
     def __init__(self, inbox: SMTPInbox):
         self.inbox = inbox
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=default)
         self.inbox.messages.append(message)
         self.inbox.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

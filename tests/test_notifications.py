@@ -311,3 +311,17 @@ def test_an_expired_object_leaves_the_lists(app, anne_bruno):
     _expire_in(item, timedelta(seconds=-1))
     assert list(db.session.scalars(loan_queries.near_me(bruno))) == []
     assert isinstance(item, Item)
+
+
+def test_deleting_a_post_forgets_its_notifications(app, anne_bruno):
+    anne, bruno = anne_bruno
+    request = _request(anne)
+    exchanges.respond(request, bruno, "Je viens.")
+    item = _item(anne)
+    loans.request_loan(item, bruno, today() + timedelta(days=1), today() + timedelta(days=2))
+    db.session.commit()
+    assert _kinds(anne) == ["response", "loan_requested"]
+    exchanges.delete_exchange(request, anne)
+    loans.delete_item(item, anne)
+    db.session.commit()
+    assert _kinds(anne) == []

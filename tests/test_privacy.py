@@ -109,8 +109,11 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
     ]
     client.post("/login", data={"email": viewer.email, "password": "lampe tempête 42 cerises"})
     api.login(viewer.email)
+    # Made first, so lists, notifications and pages have them when crawled.
+    ids = _things_made_by(others, viewer)
     paths = _get_routes(app)
     assert "/neighbours" in paths and "/api/v1/me" in paths  # the crawl covers real pages
+    assert "/notifications" in paths
     bodies: dict[str, str] = {}
     for path in paths:
         for query in ("", "?skill=bricolage", "?skill=v%C3%A9lo"):
@@ -124,7 +127,6 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
     # Every GET page that takes one id, with the ids of everything that exists: each
     # neighbour's profile, their exchange (with a response and thanks) and their object
     # (with a loan), whatever the route calls them.
-    ids = _things_made_by(others, viewer)
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or len(rule.arguments) != 1 or rule.endpoint == "static":
             continue
@@ -139,7 +141,21 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
             response = client.get(path, headers=headers)
             assert response.status_code < 500, path
             bodies[path] = response.get_data(as_text=True)
+    # The pages reached from emails (signed links, no login).
+    from sqlalchemy import select
+
+    from peuplade.extensions import db
+    from peuplade.models import Post
+    from peuplade.notifications import links
+    from peuplade.notifications.services import expiry_stamp
+
+    for post in db.session.scalars(select(Post).where(Post.type.in_(("exchange", "item")))):
+        token = links.keep_open_token(post.id, expiry_stamp(post))
+        bodies[f"/keep-open/{post.id}"] = client.get(f"/keep-open/{token}").get_data(as_text=True)
+    token = links.unsubscribe_token(viewer.id, "message")
+    bodies["/unsubscribe"] = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
     # The crawl really saw the neighbours (so a leak would have had a chance to show).
+    assert "Bruno" in bodies["/notifications"] and "Alice vous a écrit." in bodies["/notifications"]
     assert any("Chloé" in body for body in bodies.values())
     assert any("Porter un canapé" in body for body in bodies.values())
     leaks = {path: _other_homes_leaked(body, others) for path, body in bodies.items()}
@@ -178,7 +194,13 @@ def _things_made_by(others, viewer) -> set[int]:
             bruno,
             loans.ItemInput(title="Perceuse", description="Avec mèches.", category="bricolage"),
         )
-        loans.request_loan(item, viewer, today() + timedelta(days=1), today() + timedelta(days=2))
+        loan = loans.request_loan(
+            item, viewer, today() + timedelta(days=1), today() + timedelta(days=2)
+        )
+        loans.accept(loan, bruno)
+    from peuplade.messages import services as messages
+
+    messages.start(alice, viewer, "Bonjour, vous êtes du quartier ?")
     db.session.commit()
     ids = {m.id for m in others} | set(db.session.scalars(select(Post.id)))
     ids |= set(db.session.scalars(select(Loan.id)))

@@ -186,6 +186,7 @@ def update_event(event: Event, organiser: Member, data: EventInput) -> Event:
 
 def delete_event(event: Event, organiser: Member) -> None:
     _require_organiser(event, organiser)
+    notifications.forget("event", event.id)
     db.session.delete(event)
     db.session.flush()
 

@@ -182,6 +182,7 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
 def delete_exchange(exchange: Exchange, member: Member) -> None:
     """The author removes their exchange, with its responses and thanks."""
     _require_author(exchange, member)
+    notifications.forget("exchange", exchange.id)
     db.session.delete(exchange)
     db.session.flush()
 

@@ -148,6 +148,9 @@ def delete_item(item: Item, lender: Member) -> None:
         raise Conflict(
             _l("Cet objet est prêté ou promis : attendez son retour, ou annulez le prêt.")
         )
+    notifications.forget("item", item.id)
+    for loan_id in db.session.scalars(select(Loan.id).where(Loan.item_id == item.id)):
+        notifications.forget("loan", loan_id)
     db.session.delete(item)
     db.session.flush()
 

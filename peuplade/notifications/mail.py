@@ -57,7 +57,8 @@ class LogTransport:
         return False
 
     def send(self, message: EmailMessage) -> None:
-        log.info("Email (MAIL_BACKEND=log, not sent):\n%s", message.as_string())
+        headers = "\n".join(f"{name}: {value}" for name, value in message.items())
+        log.info("Email (MAIL_BACKEND=log, not sent):\n%s\n\n%s", headers, message.get_content())
 
 
 class SMTPTransport:
@@ -145,13 +146,13 @@ def compose(
     message["From"] = sender
     message["To"] = formataddr((member.display_name, member.email))
     message["Subject"] = subject
-    message["Content-Language"] = _locale(member)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     # RFC 2369 / RFC 8058: mail programs show their own "unsubscribe" button.
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
+    message.set_content(body, cte="quoted-printable")
+    message["Content-Language"] = _locale(member)  # after set_content, which clears Content-*
     return message
 
 

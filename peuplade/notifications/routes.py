@@ -3,17 +3,22 @@ reached from emails without logging in (unsubscribe, "still needed?")."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database, public
 from peuplade.extensions import csrf, db
-from peuplade.models import Member, Post
+from peuplade.models import Member, Post, utcnow
 from peuplade.notifications import bp, links, queries, services
 from peuplade.notifications.forms import ButtonForm, EmailSettingsForm
 from peuplade.notifications.kinds import GROUPS, KINDS
+from peuplade.notifications.scheduled import NUDGE_BEFORE
 from peuplade.pagination import TimeCursor, page_of
+from peuplade.posts.services import local_zone
 
 PAGE_SIZE = 30
 
@@ -31,7 +36,12 @@ def bell():
             return 0
         return queries.unread_count(_me())
 
+    def keep_open_due(post: Post) -> bool:
+        return services.may_be_kept_open(post) and post.expires_at <= utcnow() + NUDGE_BEFORE
+
     return {
+        "keep_open_due": keep_open_due,
+        "may_keep_open": services.may_be_kept_open,
         "unread_notifications": unread_notifications,
         "notification_text": queries.sentence,
         "notification_link": lambda n: url_for(queries.target(n)[0], **queries.target(n)[1]),
@@ -52,6 +62,39 @@ def index():
     return render_template(
         "notifications/index.html", page=page, fresh=fresh, first_page=after is None
     )
+
+
+@bp.app_template_filter("message_day")
+def message_day(value: datetime | None) -> str:
+    """The local day an instant falls on ("12 mars 2026"); for an expiry, the last day
+    it is still on (an expiry at midnight belongs to the day before)."""
+    if value is None:
+        return ""
+    return format_date((value - timedelta(seconds=1)).astimezone(local_zone()).date(), "long")
+
+
+@bp.route("/posts/<int(max=2147483647):post_id>/keep-open", methods=["POST"])
+def keep_mine_open(post_id: int):
+    """The author keeps their own exchange or object listed, from its page."""
+    me = _me()
+    post = db.session.get(Post, post_id)
+    if post is None or post.author_id != me.id or post.type not in ("exchange", "item"):
+        abort(404)
+    services.keep_open(post)
+    database.commit()
+    flash(
+        _(
+            "C'est noté : elle reste sur les listes jusqu'au %(day)s.",
+            day=message_day(post.expires_at),
+        ),
+        "success",
+    )
+    endpoint, values = (
+        ("exchanges.show", {"exchange_id": post.id})
+        if post.type == "exchange"
+        else ("loans.show", {"item_id": post.id})
+    )
+    return redirect(url_for(endpoint, **values))
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])

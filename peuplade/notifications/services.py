@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 
 from peuplade import geo
 from peuplade.errors import Conflict, ValidationFailed
@@ -222,6 +222,15 @@ def remind_once(
     if already:
         return None
     return notify(recipient_id, kind, dedupe_key=dedupe_key, **values)
+
+
+def forget(subject_type: str, subject_id: int) -> None:
+    """The subject is deleted: its notifications would lead nowhere."""
+    db.session.execute(
+        delete(Notification).where(
+            Notification.subject_type == subject_type, Notification.subject_id == subject_id
+        )
+    )
 
 
 def mark_read(member: Member, ids: Iterable[int] | None = None) -> int:
