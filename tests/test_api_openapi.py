@@ -108,8 +108,9 @@ def test_request_bodies_are_the_models_the_views_parse(app, spec):
                 assert _model_of(op["responses"][status]["content"]) == "Error"
     # POST /members, /tokens; PATCH /me; POST/PATCH exchanges, responses, close, thanks;
     # POST/PATCH items, POST item loans; POST/PATCH news, POST news comments,
-    # POST/PATCH events, POST event rsvp; POST conversations, POST conversation messages
-    assert seen == 19
+    # POST/PATCH events, POST event rsvp; POST conversations, POST conversation messages;
+    # POST notifications/read, PATCH me/notification-settings
+    assert seen == 21
     assert components["RegisterBody"]["required"] == [
         "email",
         "password",

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from peuplade.api import auth, conversations, exchanges, loans, news, routes  # noqa: E402,F401
+from peuplade.api import (  # noqa: E402,F401
+    auth,
+    conversations,
+    exchanges,
+    loans,
+    news,
+    notifications,
+    routes,
+)

@@ -465,3 +465,40 @@ def message_page(notes: list[Message], next_cursor: str | None) -> dict[str, Any
 def unread(count: int) -> dict[str, Any]:
     # int(): PostgreSQL sums to a Decimal, which JSON would write as a string.
     return conversation_schemas.UnreadOut(unread=int(count)).model_dump(mode="json")
+
+
+# --- notifications (the bell and my email choices) -------------------------------------
+
+from peuplade.api import notification_schemas  # noqa: E402
+from peuplade.models import Notification  # noqa: E402
+from peuplade.notifications import queries as notification_queries  # noqa: E402
+
+
+def _notification(note: Notification) -> notification_schemas.NotificationOut:
+    """In the request's language; the actor by name only (never a position)."""
+    subject = None
+    if note.subject_type is not None and note.subject_id is not None:
+        subject = notification_schemas.NotificationSubjectOut(
+            type=note.subject_type, id=note.subject_id, title=note.subject_title or None
+        )
+    return notification_schemas.NotificationOut(
+        id=note.id,
+        kind=note.kind,
+        text=notification_queries.sentence(note),
+        subject=subject,
+        actor=member_ref(note.actor) if note.actor is not None else None,
+        created_at=note.created_at,
+        read=note.read_at is not None,
+    )
+
+
+def notification_page(
+    notes: list[Notification], next_cursor: str | None, unread: int
+) -> dict[str, Any]:
+    return notification_schemas.NotificationPage(
+        items=[_notification(n) for n in notes], next_cursor=next_cursor, unread=int(unread)
+    ).model_dump(mode="json")
+
+
+def notification_settings(settings: dict[str, str]) -> dict[str, Any]:
+    return notification_schemas.NotificationSettingsOut(settings=settings).model_dump(mode="json")
