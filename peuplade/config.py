@@ -140,6 +140,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         # Dates typed by members ("samedi 14") are days in this zone.
         "TIMEZONE": env.get("TIMEZONE", "Europe/Paris"),
         "HOME_CHANGES_PER_30_DAYS": _int(env, "HOME_CHANGES_PER_30_DAYS", 3),
+        # Crowd-blurring: a member is shown in the finest privacy cell where at least
+        # this many members live (docs/privacy.md). 1 turns it off.
+        "PRIVACY_CROWD_MIN": _int(env, "PRIVACY_CROWD_MIN", 3),
         "API_TOKEN_DAYS": _int(env, "API_TOKEN_DAYS", 90),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "MAP_TILE_ATTRIBUTION": env.get(

@@ -5,6 +5,11 @@ A member's home never leaves the server. What others see is derived here:
 * ``public_position(home)``: the home snapped to the centre of a grid cell of
   about 220 m x 220 m. Deterministic, so asking again and again gives the same
   cell and nothing averages out.
+* Crowd-blurring (``cells``, ``level_for``, ``centre``): when fewer than
+  ``CROWD_MIN`` members live in that cell, the member is shown at the centre of the
+  enclosing 2 x 2 cell (~444 m), and if that one too holds fewer than
+  ``CROWD_MIN``, of the enclosing 4 x 4 cell (~890 m). Cells are nested, so two
+  members in the same cell always get the same public position.
 * ``distance_band(metres)``: a coarse label ("< 250 m", "~500 m", "~1 km"...),
   always computed between two *public* positions, so that repeated queries
   cannot trilaterate a home to better than the grid.
@@ -21,6 +26,11 @@ from peuplade.geo import LatLon, lat_lon
 # Cell height in degrees of latitude: 0.002 deg = about 222 m.
 GRID_LAT_DEG = 0.002
 GRID_METRES = 222
+# A member is shown in the finest cell where at least this many members live.
+CROWD_MIN = 3
+# Level k cells gather FACTOR^k x FACTOR^k cells of level 0: ~222 m, ~444 m, ~890 m.
+FACTOR = 2
+LEVELS = 3
 
 # (upper bound in metres, label): the first bound above the distance wins.
 BANDS: tuple[tuple[float, str], ...] = (
@@ -41,14 +51,59 @@ def public_position(home: LatLon) -> LatLon:
     Rows of cells are 0.002 deg of latitude high; within a row, cells are as
     wide in metres as they are high (the longitude step widens with latitude).
     """
+    return _centre0(*_level0(home))
+
+
+def _level0(home: LatLon) -> tuple[int, int]:
+    """(row, column) of the ~222 m cell holding ``home``."""
     row = math.floor(home.lat / GRID_LAT_DEG)
     centre_lat = (row + 0.5) * GRID_LAT_DEG
     lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
-    col = math.floor((home.lon + 180.0) / lon_step)
+    return row, math.floor((home.lon + 180.0) / lon_step)
+
+
+def _centre0(row: int, col: int) -> LatLon:
+    centre_lat = (row + 0.5) * GRID_LAT_DEG
+    lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
     centre_lon = -180.0 + (col + 0.5) * lon_step
     centre_lat = max(min(centre_lat, 90.0), -90.0)
     centre_lon = max(min(centre_lon, 180.0), -180.0)
     return lat_lon(round(centre_lat, 6), round(centre_lon, 6))
+
+
+def cells(home: LatLon) -> list[str]:
+    """The keys of the cells holding ``home``, finest first: ``"k:row:col"``. A cell of
+    level k+1 is exactly FACTOR x FACTOR cells of level k, so every cell lies in one
+    coarser."""
+    row, col = _level0(home)
+    keys = []
+    for level in range(LEVELS):
+        size = FACTOR**level
+        keys.append(f"{level}:{row // size}:{col // size}")
+    return keys
+
+
+def centre(key: str) -> LatLon:
+    """The centre of a cell (of any level)."""
+    level, row, col = (int(part) for part in key.split(":"))
+    size = FACTOR**level
+    # Rows and columns in units of ~222 m cells, measured to the block's middle.
+    mid_row = row * size + size / 2
+    centre_lat = mid_row * GRID_LAT_DEG
+    lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
+    centre_lon = -180.0 + (col * size + size / 2) * lon_step
+    centre_lat = max(min(centre_lat, 90.0), -90.0)
+    centre_lon = max(min(centre_lon, 180.0), -180.0)
+    return lat_lon(round(centre_lat, 6), round(centre_lon, 6))
+
+
+def level_for(counts: list[int], crowd_min: int = CROWD_MIN) -> int:
+    """The finest level whose cell holds at least ``crowd_min`` members, given the
+    member counts of the member's cells (finest first); the coarsest otherwise."""
+    for level, count in enumerate(counts[: LEVELS - 1]):
+        if count >= crowd_min:
+            return level
+    return LEVELS - 1
 
 
 def distance_band(metres: float | None) -> str | None:

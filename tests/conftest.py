@@ -173,6 +173,10 @@ def _test_config(url: str, **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         "GEOCODER": "offline",
         "SERVER_NAME": None,
+        # Members are shown in their ~222 m cell however few live there, so tests with
+        # two or three members keep simple geometry; tests/test_privacy_crowd.py sets
+        # the production value (3) to test crowd-blurring itself.
+        "PRIVACY_CROWD_MIN": 1,
         **overrides,
     }
 

@@ -23,11 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from zxcvbn import zxcvbn
 
-from peuplade import categories, geocoding, privacy
-from peuplade.account import queries
+from peuplade import categories, geocoding
+from peuplade.account import blur, queries
 from peuplade.errors import TooManyChanges, ValidationFailed
 from peuplade.extensions import db
-from peuplade.geo import LatLon, lat_lon, to_element
+from peuplade.geo import LatLon, lat_lon
 from peuplade.models import (
     RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
@@ -208,15 +208,6 @@ def resolve_location(location: LocationInput) -> LatLon:
         raise ValidationFailed(exc.message, {"location": exc.message}) from None
 
 
-def _set_home(member: Member, home: LatLon) -> None:
-    public = privacy.public_position(home)
-    member.home = to_element(home)
-    member.public_position = to_element(public)
-    # Shown to others, so found from the public cell: from the home it would tell on
-    # which side of a quartier's boundary street a member lives.
-    member.quartier = queries.quartier_at(public)
-
-
 def register_member(
     *,
     email: str,
@@ -263,11 +254,10 @@ def register_member(
         radius_m=values["radius_m"],
         locale=locale,
     )
-    _set_home(member, home)
     member.skills = [MemberSkill(skill=s) for s in values["skills"]]
     member.tags = [MemberTag(tag=t) for t in values["tags"]]
     db.session.add(member)
-    db.session.flush()
+    blur.place_home(member, home)
     return member
 
 
@@ -375,7 +365,7 @@ def change_home(member: Member, location: LocationInput) -> Member:
         )
         raise TooManyChanges(msg, {"location": msg})
     home = resolve_location(location)
-    _set_home(member, home)
+    blur.place_home(member, home)
     db.session.add(HomeChange(member_id=member.id))
     db.session.flush()
     return member

@@ -74,6 +74,7 @@ class Message(Base):
     )
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
@@ -30,6 +30,10 @@ class Member(UserMixin, TimestampMixin, Base):
         CheckConstraint(
             f"radius_m >= {RADIUS_MIN_M} AND radius_m <= {RADIUS_MAX_M}", name="radius_range"
         ),
+        CheckConstraint("status IN ('active', 'suspended', 'banned')", name="status_known"),
+        # Crowd-blurring counts the members living in each cell (privacy.py).
+        Index("ix_members_cell_0", "cell_0"),
+        Index("ix_members_cell_1", "cell_1"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -53,6 +57,19 @@ class Member(UserMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
     # Bumped on password change: every other session and token stops working.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # PRIVATE, like home: the privacy grid cells holding the home, finest first
+    # (privacy.cells). Only counted ("how many live in this cell"), never shown.
+    cell_0: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    cell_1: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    cell_2: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # Moderation: "suspended" until suspended_until, or "banned".
+    status: Mapped[str] = mapped_column(
+        String(12), nullable=False, default="active", server_default="active"
+    )
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     quartier = relationship("Quartier", lazy="joined")
     skills: Mapped[list[MemberSkill]] = relationship(
@@ -136,3 +153,33 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     member: Mapped[Member] = relationship()
+
+
+class MemberSession(Base):
+    """A logged-in browser. The cookie carries a random id whose SHA-256 is stored here:
+    logging out, or a password change, deletes the row and the cookie is worth nothing,
+    even replayed (Flask's signed cookie alone cannot be revoked)."""
+
+    __tablename__ = "member_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class PasswordReset(Base):
+    """A single-use, expiring password reset; only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -68,6 +68,7 @@ class NewsComment(Base):
     )
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     news: Mapped[NewsPost] = relationship(back_populates="comments")
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)

@@ -50,6 +50,8 @@ class Post(TimestampMixin, Base):
     # only add one by copying posts, which SpatiaLite's geometry registration does not
     # survive; quartiers are updated in place by re-imports, never deleted.
     quartier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set by a moderator (or by a ban): out of every list and page but the author's.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
 

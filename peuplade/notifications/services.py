@@ -36,10 +36,10 @@ from peuplade.notifications.kinds import KINDS
 # Ids of notifications whose email waits for the commit (see mail.init_app).
 PENDING_KEY = "peuplade.notifications.to_mail"
 TITLE_MAX = 160
-# A public position lies within this distance of the home it stands for (the grid
-# cell's half-diagonal, with margin): the index pre-filter on public positions
-# then the exact test on homes finds every member whose home is in range.
-PUBLIC_SLACK_M = 500
+# A public position lies within this distance of the home it stands for (the
+# coarsest privacy cell's half-diagonal, ~1.4 km, with margin): the index pre-filter
+# on public positions then the exact test on homes finds every member in range.
+PUBLIC_SLACK_M = 1600
 # Lifetimes given back by "still needed?": as long as a new post gets.
 ITEM_LIFETIME = timedelta(days=90)
 
