@@ -47,8 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    # "basic": a changed IP (mobile networks) must not log people out; session_version
-    # already ends sessions on password change.
+    # "basic": a changed IP (mobile networks) must not log people out; sessions are
+    # revoked server-side instead (auth/sessions.py).
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     limiter.init_app(app)
@@ -77,26 +77,24 @@ def _select_locale() -> str:
     chosen = session.get("lang")
     if chosen in supported:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
-        return current_user.locale
+    if request.blueprint == "api":
+        # The API never looks at cookie sessions: the token's member, if known yet.
+        member = g.get("api_member")
+    else:
+        member = current_user if getattr(current_user, "is_authenticated", False) else None
+    if member is not None and member.locale in supported:
+        return member.locale
     return (
         request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
 
 
 def _register_login_loader() -> None:
-    from peuplade.extensions import db, login_manager
-    from peuplade.models import Member
+    from peuplade.auth import sessions
+    from peuplade.extensions import login_manager
 
-    @login_manager.user_loader
-    def load_member(session_id: str):
-        member_id, _, version = session_id.partition(".")
-        if not (member_id.isdigit() and version.isdigit()):
-            return None
-        member = db.session.get(Member, int(member_id))
-        if member is None or member.session_version != int(version):
-            return None  # password changed since: this session is over
-        return member
+    # The cookies carry a server-side session id, never the member id (auth/sessions.py).
+    login_manager.user_loader(sessions.member_for_session)
 
 
 def _register_blueprints(app: Flask, csrf) -> None:
@@ -106,8 +104,10 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.events import bp as events_bp
     from peuplade.exchanges import bp as exchanges_bp
     from peuplade.feeds import bp as feeds_bp
+    from peuplade.gdpr import bp as gdpr_bp
     from peuplade.loans import bp as loans_bp
     from peuplade.messages import bp as messages_bp
+    from peuplade.moderation import bp as moderation_bp
     from peuplade.neighbours import bp as neighbours_bp
     from peuplade.news import bp as news_bp
     from peuplade.notifications import bp as notifications_bp
@@ -121,7 +121,9 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(gdpr_bp)
     mail.init_app(app)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(api_bp)
@@ -145,8 +147,11 @@ def _register_access_control(app: Flask) -> None:
             return None
         if request.blueprint == "api":
             return None  # the API blueprint checks its bearer tokens itself
+        # The session is looked up first, public page or not: the loader's own commit
+        # (last_seen_at) then happens before the view writes anything.
+        logged_in = current_user.is_authenticated
         view = app.view_functions.get(request.endpoint)
-        if getattr(view, "peuplade_public", False) or current_user.is_authenticated:
+        if getattr(view, "peuplade_public", False) or logged_in:
             return None
         return login_manager.unauthorized()
 
@@ -166,16 +171,74 @@ def _register_access_control(app: Flask) -> None:
 
         return redirect(safe_next(target) or url_for("neighbours.index"))
 
+    page_policy = content_security_policy(app.config["MAP_TILE_URL"])
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        api = request.path.startswith("/api/")
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", API_POLICY if api else page_policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:  # behind a proxy: ProxyFix with TRUSTED_PROXIES sets this
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Personal pages and API answers stay out of shared and browser caches.
+        personal = request.endpoint != "static" and (api or _logged_in())
+        if personal and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
         return response
 
     @app.teardown_request
     def _forget(_exc):
         g.pop("api_member", None)
+
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+def content_security_policy(tile_url: str) -> str:
+    """The pages' Content-Security-Policy: scripts and everything else from the site
+    only (no inline script, no plugin, no <base>, no framing, forms post here), images
+    also from the map's tile server. Inline styles are allowed: Leaflet positions its
+    tiles and markers with them."""
+    images = ["'self'", "data:"]
+    tiles = _tile_origin(tile_url)
+    if tiles:
+        images.append(tiles)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src " + " ".join(images),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def _tile_origin(tile_url: str) -> str | None:
+    """``https://{s}.tile.example.org/{z}/{x}/{y}.png`` -> ``https://*.tile.example.org``;
+    None for tiles served by the site itself (a relative URL)."""
+    import re
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tile_url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    if not re.fullmatch(r"[A-Za-z0-9.*:\-\[\]]+", host):
+        return None  # nothing a policy could name safely
+    return f"{parts.scheme}://{host}"
+
+
+def _logged_in() -> bool:
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1128,6 +1128,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_notifications_command)
     app.cli.add_command(send_digests_command)
+    app.cli.add_command(purge_old_data_command)
 
 
 @click.command("send-notifications")
@@ -1161,3 +1162,18 @@ def send_digests_command() -> None:
     click.echo(f"{report.sent} résumés envoyés, {report.failed} à réessayer.")
     if report.failed:
         raise SystemExit(1)
+
+
+@click.command("purge-old-data")
+@with_appcontext
+def purge_old_data_command() -> None:
+    """Delete what the privacy policy (/privacy) says is kept no longer: notifications
+    after a year, expired password resets, ended sessions, expired or revoked API
+    tokens, old home changes, handled reports and the moderation log after a year. Run
+    by cron once a day."""
+    from peuplade.extensions import db
+    from peuplade.gdpr import services
+
+    counts = services.purge_old_data()
+    db.session.commit()
+    click.echo("Lignes effacées : " + ", ".join(f"{table} {n}" for table, n in counts.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,15 @@ ENVIRONMENTS = ("development", "production", "testing")
 
 # OWASP password storage cheat sheet minimum for argon2id: m=19 MiB, t=2, p=1.
 ARGON2_OWASP_MINIMUM = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
-# RFC 9106 "second recommended" profile (argon2-cffi's default): above the minimum.
+# OWASP ASVS 5.0 appendix C for argon2id: m >= 46 MiB with t >= 1 (p = 1).
+ARGON2_ASVS_MINIMUM = {"time_cost": 1, "memory_cost": 46 * 1024, "parallelism": 1}
+# RFC 9106 "second recommended" profile (argon2-cffi's default): above both minimums.
 ARGON2_PRODUCTION = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4}
+
+# Session cookies. Production: the __Host- prefix makes browsers refuse the cookie
+# unless it is Secure, has Path=/ and no Domain (no sub-domain can plant or read it).
+SESSION_COOKIE_NAMES = {"production": "__Host-peuplade", "other": "peuplade"}
+REMEMBER_COOKIE_NAMES = {"production": "__Host-remember", "other": "peuplade_remember"}
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +95,18 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         public_url = "http://localhost:5000"
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}.")
+    production = app_env == "production"
+    if production and not public_url.startswith("https://"):
+        # Cookies are Secure (and __Host-) in production: over http nobody could log in.
+        raise ConfigError(f"PUBLIC_URL must start with https:// in production, got {public_url!r}.")
+    session_idle_minutes = _int(env, "SESSION_IDLE_MINUTES", 120)
+    remember_idle_days = _int(env, "REMEMBER_IDLE_DAYS", 14)
+    session_max_days = _int(env, "SESSION_MAX_DAYS", 30)
+    if min(session_idle_minutes, remember_idle_days, session_max_days) < 1:
+        raise ConfigError(
+            "SESSION_IDLE_MINUTES, REMEMBER_IDLE_DAYS and SESSION_MAX_DAYS must be at least 1."
+        )
+    cookie_kind = "production" if production else "other"
 
     return {
         "PEUPLADE_ENV": app_env,
@@ -95,11 +115,29 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Cookies (docs/security.md): no Domain, Path=/, HttpOnly, SameSite=Lax, and
+        # Secure with the __Host- prefix in production. Dev and tests run on plain http.
+        "SESSION_COOKIE_NAME": SESSION_COOKIE_NAMES[cookie_kind],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": app_env == "production",
-        "REMEMBER_COOKIE_SECURE": app_env == "production",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": REMEMBER_COOKIE_NAMES[cookie_kind],
+        "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=session_max_days),
+        # Server-side sessions (auth/sessions.py): ended after this long without a
+        # request (in minutes; days for "rester connecté"), and in any case this many
+        # days after the login.
+        "SESSION_IDLE_MINUTES": session_idle_minutes,
+        "REMEMBER_IDLE_DAYS": remember_idle_days,
+        "SESSION_MAX_DAYS": session_max_days,
+        # An emailed password reset link works once, for this many minutes.
+        "PASSWORD_RESET_MINUTES": _int(env, "PASSWORD_RESET_MINUTES", 60),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "GEOCODER": geocoder,
@@ -143,6 +181,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         # Crowd-blurring: a member is shown in the finest privacy cell where at least
         # this many members live (docs/privacy.md). 1 turns it off.
         "PRIVACY_CROWD_MIN": _int(env, "PRIVACY_CROWD_MIN", 3),
+        # Who answers questions about personal data (shown on /privacy; GDPR art. 13).
+        "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or None,
+        # New accounts (younger than NEW_ACCOUNT_DAYS) publish and write a little at most.
+        "NEW_ACCOUNT_DAYS": _int(env, "NEW_ACCOUNT_DAYS", 7),
+        "NEW_ACCOUNT_POSTS_PER_DAY": _int(env, "NEW_ACCOUNT_POSTS_PER_DAY", 5),
+        "NEW_ACCOUNT_MESSAGES_PER_HOUR": _int(env, "NEW_ACCOUNT_MESSAGES_PER_HOUR", 20),
         "API_TOKEN_DAYS": _int(env, "API_TOKEN_DAYS", 90),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "MAP_TILE_ATTRIBUTION": env.get(

@@ -100,12 +100,37 @@ def _messages() -> dict[int, str]:
     }
 
 
+def _caller_id() -> int | None:
+    """The member making the request, for the security log (None when anonymous)."""
+    from flask import g
+    from flask_login import current_user
+
+    if wants_json():
+        member = g.get("api_member")
+        return member.id if member is not None else None
+    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+
+
+def _log_refusal(event: str, status: int) -> None:
+    """Failed authorisation in the security log: who, what (method, path), the answer."""
+    from peuplade.auth import security_log
+
+    security_log.warning(event, member=_caller_id(), status=status)
+
+
+# HTTP answers worth a security log line (and CSRF failures): refused, rate limited.
+_LOGGED_HTTP = {403: "forbidden", 429: "rate_limited"}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         from peuplade.extensions import db
 
         db.session.rollback()  # a service said no: nothing it flushed is kept
+        if isinstance(exc, Forbidden | NotFound):
+            # Someone asked for an object that is not theirs to see or change.
+            _log_refusal(exc.code, exc.status)
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields, **exc.details())
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
@@ -113,6 +138,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
+        from flask_wtf.csrf import CSRFError
+
+        if isinstance(exc, CSRFError):
+            _log_refusal("csrf_failed", status)
+        elif status in _LOGGED_HTTP:
+            _log_refusal(_LOGGED_HTTP[status], status)
         message = _messages().get(status) or exc.description
         if wants_json():
             # A handler may have set a precise description (e.g. which JSON field is wrong).

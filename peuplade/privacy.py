@@ -51,21 +51,30 @@ def public_position(home: LatLon) -> LatLon:
     Rows of cells are 0.002 deg of latitude high; within a row, cells are as
     wide in metres as they are high (the longitude step widens with latitude).
     """
-    return _centre0(*_level0(home))
+    row, col = _level0(home)
+    return _centre0(row + 0.5, col + 0.5)
+
+
+def _lon_step(row: int) -> float:
+    """Degrees of longitude of a cell in ``row``. Constant within each coarsest row
+    (FACTOR^(LEVELS-1) rows), so that coarser cells are true rectangles of finer ones;
+    it widens with the latitude so that cells stay about square."""
+    band = FACTOR ** (LEVELS - 1)
+    band_lat = (row // band + 0.5) * band * GRID_LAT_DEG
+    return GRID_LAT_DEG / max(math.cos(math.radians(band_lat)), 0.01)
 
 
 def _level0(home: LatLon) -> tuple[int, int]:
     """(row, column) of the ~222 m cell holding ``home``."""
     row = math.floor(home.lat / GRID_LAT_DEG)
-    centre_lat = (row + 0.5) * GRID_LAT_DEG
-    lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
-    return row, math.floor((home.lon + 180.0) / lon_step)
+    return row, math.floor((home.lon + 180.0) / _lon_step(row))
 
 
-def _centre0(row: int, col: int) -> LatLon:
-    centre_lat = (row + 0.5) * GRID_LAT_DEG
-    lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
-    centre_lon = -180.0 + (col + 0.5) * lon_step
+def _centre0(row: float, col: float) -> LatLon:
+    """The point at fractional (row, column) of the ~222 m grid (cell centres are at
+    whole + 0.5)."""
+    centre_lat = row * GRID_LAT_DEG
+    centre_lon = -180.0 + col * _lon_step(math.floor(row))
     centre_lat = max(min(centre_lat, 90.0), -90.0)
     centre_lon = max(min(centre_lon, 180.0), -180.0)
     return lat_lon(round(centre_lat, 6), round(centre_lon, 6))
@@ -87,14 +96,9 @@ def centre(key: str) -> LatLon:
     """The centre of a cell (of any level)."""
     level, row, col = (int(part) for part in key.split(":"))
     size = FACTOR**level
-    # Rows and columns in units of ~222 m cells, measured to the block's middle.
-    mid_row = row * size + size / 2
-    centre_lat = mid_row * GRID_LAT_DEG
-    lon_step = GRID_LAT_DEG / max(math.cos(math.radians(centre_lat)), 0.01)
-    centre_lon = -180.0 + (col * size + size / 2) * lon_step
-    centre_lat = max(min(centre_lat, 90.0), -90.0)
-    centre_lon = max(min(centre_lon, 180.0), -180.0)
-    return lat_lon(round(centre_lat, 6), round(centre_lon, 6))
+    # In units of ~222 m cells, the middle of the block (rows of a block share their
+    # longitude step, see _lon_step).
+    return _centre0(row * size + size / 2, col * size + size / 2)
 
 
 def level_for(counts: list[int], crowd_min: int = CROWD_MIN) -> int:

@@ -23,7 +23,8 @@ def account_key() -> str:
 
 
 def member_key() -> str:
-    return f"member:{current_user.get_id()}"
+    # The member's id, never get_id() (the session's secret id, not for the store).
+    return f"member:{current_user.id}"
 
 
 def failed(response) -> bool:

@@ -177,6 +177,9 @@ def _test_config(url: str, **overrides) -> dict:
         # two or three members keep simple geometry; tests/test_privacy_crowd.py sets
         # the production value (3) to test crowd-blurring itself.
         "PRIVACY_CROWD_MIN": 1,
+        # New-account spam limits are tested in tests/test_moderation.py.
+        "NEW_ACCOUNT_POSTS_PER_DAY": 1000,
+        "NEW_ACCOUNT_MESSAGES_PER_HOUR": 1000,
         **overrides,
     }
 

@@ -153,12 +153,16 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(make_app, make_m
         browser.post("/login", data={"email": "anne@example.org", "password": PASSWORD})
         assert browser.get("/account").status_code == 200
 
+    page = here.get("/account/password").get_data(as_text=True)
+    box = re.search(r'<input [^>]*id="end_other_sessions"[^>]*>', page)
+    assert box and " checked" in box.group(0)  # ticked by default
     response = here.post(
         "/account/password",
         data={
             "current_password": PASSWORD,
             "new_password": NEW_PASSWORD,
             "new_password_confirm": NEW_PASSWORD,
+            "end_other_sessions": "y",
         },
     )
     assert response.status_code == 302
@@ -220,11 +224,17 @@ def test_home_change_is_limited_to_three_per_30_days(client, auth, make_member):
     me = make_member(email="anne@example.org", at=BATIGNOLLES)
     auth.login("anne@example.org")
     for point in (CLICHY, DAMES_LEMERCIER, BATIGNOLLES):
-        response = client.post("/account/home", data={"lat": point[0], "lon": point[1]})
+        response = client.post(
+            "/account/home",
+            data={"lat": point[0], "lon": point[1], "current_password": PASSWORD},
+        )
         assert response.status_code == 302
     assert (geo.from_element(reload(me.id).home).lat) == pytest.approx(BATIGNOLLES[0])
 
-    response = client.post("/account/home", data={"lat": FAR_AWAY[0], "lon": FAR_AWAY[1]})
+    response = client.post(
+        "/account/home",
+        data={"lat": FAR_AWAY[0], "lon": FAR_AWAY[1], "current_password": PASSWORD},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "déjà changé de domicile 3 fois" in field_error(page, "address")
@@ -237,7 +247,9 @@ def test_home_change_is_limited_to_three_per_30_days(client, auth, make_member):
 def test_home_change_with_a_bad_point_is_refused(client, auth, make_member):
     me = make_member(email="anne@example.org", at=BATIGNOLLES)
     auth.login("anne@example.org")
-    response = client.post("/account/home", data={"lat": "nan", "lon": "2.3"})
+    response = client.post(
+        "/account/home", data={"lat": "nan", "lon": "2.3", "current_password": PASSWORD}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Position invalide" in field_error(page, "address")

@@ -12,7 +12,12 @@ from sqlalchemy import func, select
 
 from peuplade import create_app, database, geo
 from peuplade.account import services
-from peuplade.config import ARGON2_OWASP_MINIMUM, ARGON2_PRODUCTION, load_config
+from peuplade.config import (
+    ARGON2_ASVS_MINIMUM,
+    ARGON2_OWASP_MINIMUM,
+    ARGON2_PRODUCTION,
+    load_config,
+)
 from peuplade.errors import TooManyChanges, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import ApiToken, Member, Quartier
@@ -58,6 +63,81 @@ def test_production_parameters_are_above_the_owasp_minimum():
     assert prod["ARGON2_PARAMETERS"] == ARGON2_PRODUCTION
     assert ARGON2_PRODUCTION["memory_cost"] >= ARGON2_OWASP_MINIMUM["memory_cost"]
     assert ARGON2_PRODUCTION["time_cost"] >= ARGON2_OWASP_MINIMUM["time_cost"]
+
+
+def test_production_parameters_meet_asvs_appendix_c():
+    """ASVS 5.0 appendix C: argon2id with m >= 46 MiB and t >= 1 (or stronger)."""
+    assert ARGON2_ASVS_MINIMUM == {"time_cost": 1, "memory_cost": 46 * 1024, "parallelism": 1}
+    assert ARGON2_PRODUCTION["memory_cost"] >= 46 * 1024
+    assert ARGON2_PRODUCTION["time_cost"] >= 1
+    assert ARGON2_PRODUCTION["parallelism"] >= 1
+    prod = load_config(
+        "instance",
+        {"PEUPLADE_ENV": "production", "SECRET_KEY": "k", "PUBLIC_URL": "https://x.example"},
+    )
+    assert prod["ARGON2_PARAMETERS"]["memory_cost"] >= ARGON2_ASVS_MINIMUM["memory_cost"]
+
+
+def test_a_production_hash_is_argon2id_at_the_production_cost(make_app, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PUBLIC_URL", "https://peuplade.example")
+    app = make_app(PEUPLADE_ENV="production")
+    with app.app_context():
+        encoded = services.hash_password(PASSWORD)
+    assert encoded.startswith("$argon2id$")
+    assert _argon2_params(encoded) == ARGON2_PRODUCTION
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "x7Kp!q2mWz9v",  # 12 characters, no words
+        "sept chats gris dorment sous la pluie",  # a passphrase, spaces and all
+        "тёплый чай с мёдом и лимоном",  # any script
+        "🦒🐘🦓 girafe éléphant zèbre",  # emoji
+        " ".join(["hibou", "mélèze", "cornichon", "parapluie"] * 4)[:64],  # 64
+        ("lapin bleu " * 12)[:120] + "tortue 7",  # 128, the maximum
+        "all lower case words without digits or symbols",  # no composition rules
+    ],
+)
+def test_long_and_any_character_passwords_are_accepted(password):
+    assert len(password) <= 128
+    services.check_password_strength(password)  # no error (zxcvbn stops at 72: no 500)
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("x7Kp!q2mWz9", "au moins 12"),  # 11 characters
+        ("a" * 129, "au plus 128"),
+        ("password1234", "trop facile"),
+        ("azertyuiop123", "trop facile"),
+        ("123456789012", "trop facile"),
+        ("iloveyou123!", "trop facile"),
+    ],
+)
+def test_short_long_and_common_passwords_are_refused(password, message):
+    with pytest.raises(ValidationFailed) as err:
+        services.check_password_strength(password)
+    assert message in str(err.value.fields["password"])
+
+
+def test_a_password_is_the_same_however_its_accents_are_typed(app):
+    composed = "cafe\u0301 noir sans sucre 42"  # "é" as e + combining accent
+    member = _register(password=composed)
+    assert services.authenticate("anne@example.org", "café noir sans sucre 42") == member
+    assert services.authenticate("anne@example.org", composed) == member
+
+
+def test_hashes_of_unnormalised_passwords_still_log_in_and_are_upgraded(app):
+    typed = "cafe\u0301 noir sans sucre 42"
+    member = _register()
+    old = PasswordHasher(type=Type.ID, **ARGON2_OWASP_MINIMUM)
+    member.password_hash = old.hash(typed)  # made before passwords were normalised
+    db.session.commit()
+    assert services.authenticate("anne@example.org", typed) == member
+    db.session.commit()
+    assert PasswordHasher().verify(member.password_hash, "café noir sans sucre 42")
 
 
 def test_weaker_hashes_are_upgraded_at_login(app):

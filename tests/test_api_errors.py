@@ -332,9 +332,19 @@ def _anne_as_stored(anne) -> tuple:
         ({"tags": ["ok"], "skills": ["astrologie"]}, "skills"),
         ({"radius_m": 2000, "location": {"lat": "NaN", "lon": 2.3}}, "location"),
         ({"display_name": "Anne B.", "location": {"lat": 95, "lon": 2.3}}, "location"),
-        ({"bio": "Nouvelle", "location": {"address": "1 avenue de Nulle Part"}}, "location"),
+        (
+            {
+                "bio": "Nouvelle",
+                "location": {"address": "1 avenue de Nulle Part"},
+                "current_password": PASSWORD,
+            },
+            "location",
+        ),
         ({"bio": "Nouvelle", "home": {"lat": 48.8, "lon": 2.3}}, "home"),
-        ({"bio": "Nouvelle", "email": "autre@example.org"}, "email"),
+        ({"bio": "Nouvelle", "email": "pas une adresse", "current_password": PASSWORD}, "email"),
+        # A new email or home needs the current password (re-authentication).
+        ({"bio": "Nouvelle", "email": "autre@example.org"}, "current_password"),
+        ({"location": {"lat": 48.8845, "lon": 2.3201}}, "current_password"),
     ],
 )
 def test_bad_patch_changes_nothing(api, anne, patch, bad_field):
@@ -348,7 +358,11 @@ def test_bad_patch_changes_nothing(api, anne, patch, bad_field):
 
 def test_patch_reports_profile_and_location_errors_together(api, anne):
     stored = _anne_as_stored(anne)
-    patch = {"skills": ["astrologie"], "location": {"address": "1 avenue de Nulle Part"}}
+    patch = {
+        "skills": ["astrologie"],
+        "location": {"address": "1 avenue de Nulle Part"},
+        "current_password": PASSWORD,
+    }
     error = _error(api.patch("/me", json=patch), 422)
     assert {"skills", "location"} <= set(error["fields"])
     assert _anne_as_stored(anne) == stored
@@ -357,11 +371,21 @@ def test_patch_reports_profile_and_location_errors_together(api, anne):
 def test_home_changes_are_limited_and_the_refusal_changes_nothing(api, anne, app):
     left = app.config["HOME_CHANGES_PER_30_DAYS"]
     for _ in range(left):
-        r = api.patch("/me", json={"location": {"lat": CLICHY[0], "lon": CLICHY[1]}})
+        r = api.patch(
+            "/me",
+            json={"location": {"lat": CLICHY[0], "lon": CLICHY[1]}, "current_password": PASSWORD},
+        )
         assert r.status_code == 200
     stored = _anne_as_stored(anne)
     before = _counts()
-    r = api.patch("/me", json={"bio": "Encore", "location": {"lat": 48.8845, "lon": 2.3201}})
+    r = api.patch(
+        "/me",
+        json={
+            "bio": "Encore",
+            "location": {"lat": 48.8845, "lon": 2.3201},
+            "current_password": PASSWORD,
+        },
+    )
     error = _error(r, 429, "rate_limited")
     assert "location" in error["fields"]
     assert _anne_as_stored(anne) == stored

@@ -264,7 +264,12 @@ def test_patch_me_moves_my_home(api, make_member):
     make_member("Anne", email="anne@example.org")
     api.login("anne@example.org")
     r = api.patch(
-        "/me", json={"location": {"lat": CLICHY[0], "lon": CLICHY[1]}, "bio": "Déménagée"}
+        "/me",
+        json={
+            "location": {"lat": CLICHY[0], "lon": CLICHY[1]},
+            "bio": "Déménagée",
+            "current_password": PASSWORD,
+        },
     )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["home"] == {"lat": CLICHY[0], "lon": CLICHY[1]}

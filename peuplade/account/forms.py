@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories
-from peuplade.auth.forms import TAGS_HINT, SkillsField, address_field, radius_field
+from peuplade.auth.forms import (
+    PASSWORD_HINT,
+    TAGS_HINT,
+    SkillsField,
+    address_field,
+    radius_field,
+)
+
+
+def current_password_field(description=None) -> PasswordField:
+    """The member's password, asked again before a sensitive change (the service checks
+    it, with its own messages)."""
+    return PasswordField(
+        _l("Mot de passe actuel"),
+        description=description,
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ProfileForm(FlaskForm):
@@ -31,6 +47,14 @@ class ProfileForm(FlaskForm):
         _l("Autres choses que vous savez faire ou aimez faire"), description=TAGS_HINT
     )
     radius_m = radius_field()
+    email = EmailField(
+        _l("Adresse e-mail"),
+        description=_l("Elle sert à vous connecter. Elle n'est montrée à personne."),
+        render_kw={"autocomplete": "email"},
+    )
+    current_password = current_password_field(
+        _l("Seulement si vous changez d'adresse e-mail : c'est bien vous ?")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,10 +69,7 @@ class PasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("Nouveau mot de passe"),
-        description=_l(
-            "Au moins 12 caractères. Astuce : trois ou quatre mots au hasard. "
-            "Vos autres appareils seront déconnectés."
-        ),
+        description=PASSWORD_HINT,
         validators=[InputRequired(message=_l("Choisissez un nouveau mot de passe."))],
         render_kw={"autocomplete": "new-password"},
     )
@@ -60,9 +81,21 @@ class PasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+    end_other_sessions = BooleanField(
+        _l("Déconnecter mes autres appareils"),
+        description=_l(
+            "Conseillé si vous avez perdu un téléphone ou si quelqu'un d'autre connaît votre "
+            "ancien mot de passe. Les applications qui utilisent un jeton sont toujours "
+            "déconnectées."
+        ),
+        default=True,
+    )
 
 
 class HomeForm(FlaskForm):
     address = address_field()
     lat = HiddenField()
     lon = HiddenField()
+    current_password = current_password_field(
+        _l("Pour que personne d'autre ne puisse déplacer votre domicile.")
+    )

@@ -46,13 +46,15 @@ def visible_members(viewer: Member) -> Select:
         ExchangeResponse.exchange_id.in_(select(Post.id).where(Post.author_id == viewer.id)),
     )
     return select(Member).where(
+        # A banned member's profile is gone for everyone else.
+        or_(Member.id == viewer.id, Member.status != "banned"),
         or_(
             Member.id == viewer.id,
             in_my_neighbourhood(viewer),
             theirs,
             authored_near_me,
             answered_me,
-        )
+        ),
     )
 
 

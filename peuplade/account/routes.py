@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from peuplade import categories, geo, ratelimits
 from peuplade.account import bp, queries, services
 from peuplade.account.forms import HomeForm, PasswordForm, ProfileForm
+from peuplade.auth import emails, security_log, sessions
 from peuplade.auth.forms import forget_bad_point, location_input, submit
 from peuplade.extensions import limiter
 
@@ -17,6 +18,31 @@ bp.add_app_template_filter(categories.label, "skill_label")
 
 def _me():
     return current_user._get_current_object()
+
+
+def member_key() -> str:
+    """Rate-limit key of the logged-in member (their id: never the session id)."""
+    return f"member:{current_user.id}"
+
+
+def _reauth_failed(_response) -> bool:
+    """Count a try against the limit only when the password asked again was wrong."""
+    return bool(g.get("peuplade_reauth_failed"))
+
+
+def _note_reauth(form) -> None:
+    if form.current_password.errors:
+        g.peuplade_reauth_failed = True
+        security_log.warning("reauth_failed", member=current_user.id)
+
+
+# A stolen session must not be able to guess the password through these forms.
+reauth_limit = limiter.limit(
+    ratelimits.PASSWORD_CHANGES,
+    methods=["POST"],
+    key_func=member_key,
+    deduct_when=_reauth_failed,
+)
 
 
 @bp.route("/account")
@@ -36,6 +62,7 @@ def profile(member_id: int):
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
+@reauth_limit
 def edit_profile():
     member = _me()
     if request.method == "GET":
@@ -46,32 +73,45 @@ def edit_profile():
                 "skills": member.skill_slugs,
                 "tags": ", ".join(member.tag_names),
                 "radius_m": str(member.radius_m),
+                "email": member.email,
             }
         )
         return render_template("account/edit_profile.html", form=form, general=[])
     form = ProfileForm()
     general: list[str] = []
+    old_email = member.email
     if form.validate_on_submit():
         outcome = submit(
             form,
-            lambda: services.update_profile(
+            lambda: services.update_account(
                 member,
                 display_name=form.display_name.data,
                 bio=form.bio.data or "",
                 skills=form.skills.data or [],
                 tags=form.tags.data or "",
                 radius_m=form.radius_m.data,
+                email=form.email.data,
+                current_password=form.current_password.data,
             ),
+            conflict=_("Un compte existe déjà avec cette adresse e-mail."),
         )
         if outcome.ok:
+            if member.email != old_email:
+                _email_changed(member, old_email)
             flash(_("Votre profil est enregistré."), "success")
             return redirect(url_for("account.overview"))
         general = outcome.general
+        _note_reauth(form)
     return render_template("account/edit_profile.html", form=form, general=general), 422
 
 
+def _email_changed(member, old_email: str) -> None:
+    security_log.event("email_changed", member=member.id)
+    emails.send_notice(member, "email", old_email)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(ratelimits.PASSWORD_CHANGES, methods=["POST"], key_func=ratelimits.member_key)
+@limiter.limit(ratelimits.PASSWORD_CHANGES, methods=["POST"], key_func=member_key)
 def change_password():
     member = _me()
     form = PasswordForm()
@@ -79,26 +119,40 @@ def change_password():
         return render_template("account/password.html", form=form, general=[])
     general: list[str] = []
     if form.validate_on_submit():
+        end_others = bool(form.end_other_sessions.data)
+        this_session = member.session_id
         outcome = submit(
             form,
             lambda: services.change_password(
-                member, form.current_password.data, form.new_password.data
+                member,
+                form.current_password.data,
+                form.new_password.data,
+                end_other_sessions=end_others,
+                keep_session_id=this_session,
             ),
             {"password": "new_password"},
         )
         general = outcome.general
         if outcome.ok:
-            # The session version changed: this session logs in again, the others end.
-            login_user(member)
-            flash(
-                _("Votre mot de passe est changé. Vos autres appareils sont déconnectés."),
-                "success",
+            # New credentials, new session id for this browser too (ASVS 7.2.4).
+            sessions.log_in(member, remember=sessions.is_remembered(this_session))
+            security_log.event(
+                "password_changed", member=member.id, other_sessions_ended=outcome.result
             )
+            emails.send_notice(member, "password")
+            if end_others:
+                message = _("Votre mot de passe est changé. Vos autres appareils sont déconnectés.")
+            else:
+                message = _("Votre mot de passe est changé.")
+            flash(message, "success")
             return redirect(url_for("account.overview"))
+        if form.current_password.errors:
+            security_log.warning("reauth_failed", member=member.id)
     return render_template("account/password.html", form=form, general=general), 422
 
 
 @bp.route("/account/home", methods=["GET", "POST"])
+@reauth_limit
 def change_home():
     member = _me()
     form = HomeForm()
@@ -108,11 +162,19 @@ def change_home():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            outcome = submit(form, lambda: services.change_home(member, location_input(form)))
+            outcome = submit(
+                form,
+                lambda: services.update_account(
+                    member,
+                    location=location_input(form),
+                    current_password=form.current_password.data,
+                ),
+            )
             if outcome.ok:
                 flash(_("Votre domicile est enregistré."), "success")
                 return redirect(url_for("account.overview"))
             general, candidates = outcome.general, outcome.candidates
+            _note_reauth(form)
         forget_bad_point(form)
     return (
         render_template(

@@ -35,6 +35,7 @@ from peuplade.models import (
     ApiToken,
     HomeChange,
     Member,
+    MemberSession,
     MemberSkill,
     MemberTag,
     utcnow,
@@ -43,6 +44,8 @@ from peuplade.validation import collect
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
+# zxcvbn refuses longer input (ValueError): longer passwords are judged on their start.
+ZXCVBN_MAX = 72
 DISPLAY_NAME_MAX = 60
 BIO_MAX = 1000
 TAG_MAX_LENGTH = 40
@@ -75,8 +78,36 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(type=Type.ID, **current_app.config["ARGON2_PARAMETERS"])
 
 
+def normalise_password(password: str | None) -> str:
+    """NFKC, so "é" typed as one character or as "e" + accent is the same password
+    (NIST SP 800-63B 5.1.1.2). Nothing else is changed: spaces and any character count."""
+    return unicodedata.normalize("NFKC", password or "")
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return _hasher().hash(normalise_password(password))
+
+
+def _password_matches(member: Member, password: str | None) -> bool:
+    """Check ``password`` against the member's hash; upgrade the hash when the argon2
+    parameters went up or it was made before passwords were normalised."""
+    hasher = _hasher()
+    typed = password or ""
+    normalised = normalise_password(typed)
+    for candidate in dict.fromkeys((normalised, typed)):
+        try:
+            hasher.verify(member.password_hash, candidate)
+        except (VerificationError, InvalidHashError):
+            continue
+        if candidate != normalised or hasher.check_needs_rehash(member.password_hash):
+            member.password_hash = hasher.hash(normalised)
+        return True
+    return False
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 of a random secret (API token, session id, reset token): what is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def normalise_email(email: str) -> str:
@@ -91,8 +122,13 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> None:
-    """Raise ValidationFailed(fields={'password': ...}) for an empty, short or guessable one."""
-    password = password or ""
+    """Raise ValidationFailed(fields={'password': ...}) for an empty, short or guessable one.
+
+    ASVS 5.0 6.2: any characters (spaces, accents, emoji), no composition rules, from
+    PASSWORD_MIN to PASSWORD_MAX characters; refused when zxcvbn finds it among common
+    passwords, words, names or keyboard patterns (its lists ship with the package:
+    nothing is looked up online) or built from the member's own email or name."""
+    password = normalise_password(password)
     if len(password) < PASSWORD_MIN:
         msg = _l(
             "Le mot de passe doit faire au moins %(n)s caractères. "
@@ -101,7 +137,7 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
         )
     elif len(password) > PASSWORD_MAX:
         msg = _l("Le mot de passe doit faire au plus %(n)s caractères.", n=PASSWORD_MAX)
-    elif zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 2:
+    elif zxcvbn(password[:ZXCVBN_MAX], user_inputs=[u for u in user_inputs if u])["score"] < 2:
         msg = _l(
             "Ce mot de passe est trop facile à deviner. Astuce : trois ou quatre mots au hasard."
         )
@@ -265,41 +301,78 @@ _DUMMY_HASH: str | None = None
 
 
 def authenticate(email: str, password: str) -> Member | None:
-    """The member with these credentials, or None. Rehashes on parameter upgrades."""
+    """The member with these credentials, or None. Rehashes on parameter upgrades.
+
+    Whether the member may log in (suspended, banned) is the caller's next question
+    (``auth.sessions.access_refusal``), asked only once the password is right."""
     global _DUMMY_HASH
     try:
         key = normalise_email(email)
     except ValidationFailed:
-        return None
-    member = queries.member_by_email(key)
-    hasher = _hasher()
+        key = None
+    member = queries.member_by_email(key) if key else None
     if member is None:
         # Same work as a real check, so timing does not tell which emails exist.
+        hasher = _hasher()
         _DUMMY_HASH = _DUMMY_HASH or hasher.hash(secrets.token_hex(16))
         with contextlib.suppress(VerificationError):
-            hasher.verify(_DUMMY_HASH, password or "")
+            hasher.verify(_DUMMY_HASH, normalise_password(password))
         return None
-    try:
-        hasher.verify(member.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        return None
-    if hasher.check_needs_rehash(member.password_hash):
-        member.password_hash = hasher.hash(password)
-    return member
+    return member if _password_matches(member, password) else None
 
 
-def change_password(member: Member, current: str, new: str) -> None:
-    """Check the current password, set the new one, end every other session and token."""
-    try:
-        _hasher().verify(member.password_hash, current or "")
-    except (VerificationError, InvalidHashError):
+def verify_current_password(member: Member, password: str | None) -> None:
+    """Re-authentication before a sensitive change (password, email, home): raise
+    ValidationFailed on ``current_password`` unless ``password`` is the member's."""
+    if not password:
+        msg = _l("Indiquez votre mot de passe actuel.")
+        raise ValidationFailed(msg, {"current_password": msg})
+    if not _password_matches(member, password):
         msg = _l("Le mot de passe actuel n'est pas le bon.")
-        raise ValidationFailed(msg, {"current_password": msg}) from None
-    check_password_strength(new, [member.email, member.display_name])
-    member.password_hash = hash_password(new)
+        raise ValidationFailed(msg, {"current_password": msg})
+
+
+def end_sessions(member: Member, keep_session_id: str | None = None) -> int:
+    """Log the member out of every browser but the one of ``keep_session_id``; returns how
+    many sessions ended."""
+    statement = delete(MemberSession).where(MemberSession.member_id == member.id)
+    if keep_session_id:
+        statement = statement.where(MemberSession.id_hash != secret_digest(keep_session_id))
+    ended = db.session.execute(statement).rowcount or 0
+    db.session.flush()
+    return ended
+
+
+def revoke_tokens(member: Member) -> None:
+    """Every API token of the member stops working (and any copy of one made earlier)."""
     member.session_version += 1
     db.session.execute(delete(ApiToken).where(ApiToken.member_id == member.id))
+
+
+def set_password(member: Member, new: str) -> None:
+    """Set a new password (checked for strength); API tokens are revoked."""
+    check_password_strength(new, [member.email, member.display_name])
+    member.password_hash = hash_password(new)
+    revoke_tokens(member)
     db.session.flush()
+
+
+def change_password(
+    member: Member,
+    current: str,
+    new: str,
+    *,
+    end_other_sessions: bool = True,
+    keep_session_id: str | None = None,
+) -> int:
+    """Check the current password and set the new one. API tokens always stop working;
+    with ``end_other_sessions`` so do the browser sessions, but ``keep_session_id``'s.
+    Returns the number of browser sessions ended."""
+    verify_current_password(member, current)
+    set_password(member, new)
+    if not end_other_sessions:
+        return 0
+    return end_sessions(member, keep_session_id)
 
 
 def update_profile(
@@ -371,17 +444,13 @@ def change_home(member: Member, location: LocationInput) -> Member:
     return member
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(member: Member) -> str:
     """A new bearer token; only its digest is stored, the token is shown once."""
     token = "pk_" + secrets.token_urlsafe(32)
     db.session.add(
         ApiToken(
             member_id=member.id,
-            token_hash=_token_digest(token),
+            token_hash=secret_digest(token),
             session_version=member.session_version,
             expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
         )
@@ -394,7 +463,7 @@ def member_for_token(token: str) -> Member | None:
     """The member a bearer token belongs to, if it is valid (not expired, not revoked)."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(token)))
     if row is None or row.expires_at <= utcnow():
         return None
     if row.member.session_version != row.session_version:
@@ -408,7 +477,7 @@ def member_for_token(token: str) -> Member | None:
 def token_expires_at(token: str) -> datetime | None:
     """When a bearer token stops working (None for an unknown token)."""
     return db.session.scalar(
-        select(ApiToken.expires_at).where(ApiToken.token_hash == _token_digest(token))
+        select(ApiToken.expires_at).where(ApiToken.token_hash == secret_digest(token))
     )
 
 
@@ -421,18 +490,44 @@ def update_account(
     tags: Iterable[str] | str | None = None,
     radius_m: object = None,
     location: LocationInput | None = None,
+    email: str | None = None,
+    current_password: str | None = None,
 ) -> Member:
-    """Profile fields and home together, all or nothing: every field is checked, every
-    problem reported at once (an ambiguous address with its candidates), and nothing is
-    kept unless all is well (the caller rolls back on the raised error)."""
+    """Profile fields, email and home together, all or nothing: every field is checked,
+    every problem reported at once (an ambiguous address with its candidates), and
+    nothing is kept unless all is well (the caller rolls back on the raised error).
+
+    A new email or home needs ``current_password`` (re-authentication, ASVS 7.5.1): a
+    session left open, or a stolen token, cannot take over the account or move it around
+    the city. An email equal to the current one is no change and needs nothing."""
     errors: dict[str, object] = {}
     ambiguous: AmbiguousLocation | None = None
+    new_email = None
+    if email is not None:
+        try:
+            new_email = normalise_email(email)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+        else:
+            if new_email == member.email:
+                new_email = None
+            elif queries.member_by_email(new_email) is not None:
+                errors["email"] = _l("Un compte existe déjà avec cette adresse e-mail.")
+    sensitive = new_email is not None or location is not None
+    if sensitive:
+        try:
+            verify_current_password(member, current_password)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+            location = None  # not geocoded for someone who could not say the password
     try:
         update_profile(
             member, display_name=display_name, bio=bio, skills=skills, tags=tags, radius_m=radius_m
         )
     except ValidationFailed as exc:
         errors.update(exc.fields)
+    if new_email is not None and not errors:
+        member.email = new_email
     if location is not None:
         try:
             change_home(member, location)

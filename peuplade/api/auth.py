@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from peuplade.account import services
 from peuplade.api import bp
+from peuplade.auth import security_log, sessions
 from peuplade.errors import json_error
 from peuplade.extensions import db
 from peuplade.models import Member
@@ -31,7 +32,8 @@ def _bearer_token() -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def _unauthorized(message: str):
+def _unauthorized(message: str, reason: str):
+    security_log.warning("api_unauthorized", reason=reason)
     response = json_error(401, "unauthorized", message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="peuplade"'
     return response
@@ -46,10 +48,20 @@ def require_token():
         return None
     token = _bearer_token()
     if token is None:
-        return _unauthorized(_("Authentifiez-vous avec un jeton : Authorization: Bearer <jeton>."))
+        return _unauthorized(
+            _("Authentifiez-vous avec un jeton : Authorization: Bearer <jeton>."), "missing"
+        )
     member = services.member_for_token(token)
     if member is None:
-        return _unauthorized(_("Jeton invalide, expiré ou révoqué. Demandez-en un nouveau."))
+        return _unauthorized(
+            _("Jeton invalide, expiré ou révoqué. Demandez-en un nouveau."), "invalid"
+        )
+    refusal = sessions.access_refusal(member)
+    if refusal is not None:  # suspended or banned since the token was made
+        db.session.rollback()
+        security_log.warning("api_refused", member=member.id, reason=member.status)
+        code = "account_closed" if member.status == "banned" else "account_suspended"
+        return json_error(403, code, refusal)
     if db.session.dirty:
         # member_for_token noted last_used_at: keep that apart from the view's own commit.
         db.session.commit()

@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from peuplade import public, ratelimits
+from peuplade import database, public, ratelimits
 from peuplade.account import queries as account_queries
 from peuplade.account import services
 from peuplade.api import bp, schemas, serializers
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import build_spec, operation
+from peuplade.auth import emails, security_log, sessions
 from peuplade.errors import ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
@@ -92,13 +93,41 @@ def create_token(body: schemas.TokenBody):
     member = services.authenticate(body.email, body.password)
     if member is None:
         db.session.rollback()  # nothing to keep
+        security_log.warning(
+            "token_refused",
+            reason="credentials",
+            account=security_log.account_fingerprint(body.email),
+        )
         return json_error(
             401, "invalid_credentials", _("Adresse e-mail ou mot de passe incorrect.")
         )
+    refusal = sessions.access_refusal(member)
+    if refusal is not None:
+        db.session.commit()  # authenticate() may have upgraded the password hash
+        security_log.warning("token_refused", member=member.id, reason=member.status)
+        return json_error(403, _account_code(member), refusal)
     token = services.issue_token(member)
     expires_at = services.token_expires_at(token)
     db.session.commit()
+    security_log.event("token_created", member=member.id)
     return serializers.token(token, expires_at), 201
+
+
+def _account_code(member) -> str:
+    return "account_closed" if member.status == "banned" else "account_suspended"
+
+
+def _api_member_key() -> str:
+    """Rate-limit key: the token's member (its id, never the token)."""
+    return f"member:{current_member().id}"
+
+
+def _reauth_failed(response) -> bool:
+    """Count a PATCH /me against the limit only when current_password was refused."""
+    if response.status_code != 422:
+        return False
+    body = response.get_json(silent=True) or {}
+    return "current_password" in ((body.get("error") or {}).get("fields") or {})
 
 
 @bp.get("/me")
@@ -108,27 +137,42 @@ def me():
 
 
 @bp.patch("/me")
+@limiter.limit(ratelimits.PASSWORD_CHANGES, key_func=_api_member_key, deduct_when=_reauth_failed)
 @operation(
-    _l("Modifier mon profil ou mon domicile"),
+    _l("Modifier mon profil, mon adresse e-mail ou mon domicile"),
     body=schemas.ProfilePatch,
     responses={200: schemas.MeOut},
-    errors={429: "Home changed too often in the last 30 days"},
+    errors={429: "Home changed too often in the last 30 days, or too many wrong passwords"},
     description=_l(
-        "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer de domicile "
-        "est limité (quelques fois par 30 jours)."
+        "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
+        "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
+        "`fields.current_password`). Changer de domicile est limité (quelques fois par "
+        "30 jours)."
     ),
 )
 def update_me(body: schemas.ProfilePatch):
-    member = services.update_account(
-        current_member(),
-        display_name=body.display_name,
-        bio=body.bio,
-        skills=body.skills,
-        tags=body.tags,
-        radius_m=body.radius_m,
-        location=_location(body.location) if body.location is not None else None,
-    )
-    db.session.commit()
+    member = current_member()
+    old_email = member.email
+    try:
+        services.update_account(
+            member,
+            display_name=body.display_name,
+            bio=body.bio,
+            skills=body.skills,
+            tags=body.tags,
+            radius_m=body.radius_m,
+            location=_location(body.location) if body.location is not None else None,
+            email=body.email,
+            current_password=body.current_password,
+        )
+    except ValidationFailed as exc:
+        if "current_password" in exc.fields:
+            security_log.warning("reauth_failed", member=member.id)
+        raise
+    database.commit(_("Un compte existe déjà avec cette adresse e-mail."))
+    if member.email != old_email:
+        security_log.event("email_changed", member=member.id)
+        emails.send_notice(member, "email", old_email)
     return serializers.me(member)
 
 

@@ -141,7 +141,8 @@ class TokenBody(Body):
 
 
 class ProfilePatch(Body):
-    """PATCH /me: any of these fields; absent ones are left as they are."""
+    """PATCH /me: any of these fields; absent ones are left as they are. A new `email` or
+    `location` needs `current_password` (re-authentication)."""
 
     display_name: DisplayName | None = None
     radius_m: Radius | None = None
@@ -149,6 +150,14 @@ class ProfilePatch(Body):
     tags: Tags | None = None
     location: Location | None = None
     bio: Bio | None = None
+    email: Email | None = None
+    current_password: (
+        Annotated[
+            Password,
+            Field(description="required to change `email` or `location`"),
+        ]
+        | None
+    ) = None
 
 
 class NeighboursQuery(BaseModel):

@@ -14,6 +14,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     Field,
     HiddenField,
@@ -169,7 +170,42 @@ class LoginForm(FlaskForm):
         validators=[InputRequired(message=_l("Indiquez votre mot de passe."))],
         render_kw={"autocomplete": "current-password"},
     )
+    remember = BooleanField(
+        _l("Rester connecté sur cet appareil"),
+        description=_l("Seulement sur votre appareil à vous, pas sur un ordinateur partagé."),
+    )
     next = HiddenField()
+
+
+PASSWORD_HINT = _l(
+    "Au moins 12 caractères, 15 ou plus c'est mieux. Tous les caractères comptent, "
+    "espaces et accents compris. Astuce : trois ou quatre mots au hasard."
+)
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail de votre compte"),
+        validators=[InputRequired(message=_l("Indiquez votre adresse e-mail."))],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Nouveau mot de passe"),
+        description=PASSWORD_HINT,
+        validators=[InputRequired(message=_l("Choisissez un nouveau mot de passe."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Nouveau mot de passe, encore une fois"),
+        validators=[
+            InputRequired(message=_l("Tapez le nouveau mot de passe une deuxième fois.")),
+            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class RegisterForm(FlaskForm):

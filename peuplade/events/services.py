@@ -13,6 +13,7 @@ from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Event, Member, Rsvp, utcnow
+from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
@@ -94,6 +95,7 @@ def _where(author: Member, location: posts.PostLocation | None):
 
 def create_event(organiser: Member, data: EventInput) -> Event:
     """Announce an outing at a public place; it leaves the lists once over."""
+    limits.check_new_account_posts(organiser)
     values, errors = collect(
         {
             "title": lambda: _text(data.title, "title", TITLE_MAX, 3),

@@ -92,6 +92,7 @@ def neighbours_who_know_how(exchange: Exchange) -> Select:
             geo.within_radius(Member.public_position, pos, exchange.reach_m),
             distance <= Member.radius_m,
             Member.id != exchange.author_id,
+            Member.status != "banned",
             exists().where(
                 MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
             ),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from peuplade import categories, geo
 from peuplade.account.services import clean_text
-from peuplade.errors import Conflict, Forbidden, ValidationFailed
+from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
     EXCHANGE_KINDS,
@@ -26,6 +26,7 @@ from peuplade.models import (
     Thanks,
     utcnow,
 )
+from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
@@ -83,6 +84,7 @@ def _category(value: str | None) -> str:
 
 def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     """Post a request or an offer; shown at the author's public position by default."""
+    limits.check_new_account_posts(author)
     starts = None if data.starts_on is _UNSET else data.starts_on
     ends = None if data.ends_on is _UNSET else data.ends_on
     values, errors = collect(
@@ -191,6 +193,8 @@ def respond(exchange: Exchange, member: Member, message: str | None) -> Exchange
     """A neighbour answers ("je peux vous aider"): once, not on their own, while open."""
     if exchange.author_id == member.id:
         raise Forbidden(_l("Vous ne pouvez pas répondre à votre propre annonce."))
+    if limits.is_blocked(exchange.author_id, member.id):  # not told: as if out of reach
+        raise NotFound(_l("Cette annonce n'existe pas, ou n'est pas dans votre voisinage."))
     _require_open(exchange)
     text = _text(message, "message", MESSAGE_MAX)
     already = db.session.scalar(

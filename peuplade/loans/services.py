@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from peuplade import categories
 from peuplade.account.services import clean_text
-from peuplade.errors import Conflict, Forbidden, ValidationFailed
+from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
     CONDITIONS,
@@ -29,6 +29,7 @@ from peuplade.models import (
     Member,
     utcnow,
 )
+from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
 from peuplade.validation import collect
@@ -93,6 +94,7 @@ def _checks(data: ItemInput, creating: bool) -> dict:
 
 def offer_item(lender: Member, data: ItemInput) -> Item:
     """Put an object on the shelf, at the lender's public position, within their radius."""
+    limits.check_new_account_posts(lender)
     values, errors = collect(_checks(data, creating=True))
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
@@ -195,6 +197,8 @@ def request_loan(
     already promised to someone else is refused at once."""
     if item.author_id == borrower.id:
         raise Forbidden(_l("C'est votre propre objet."))
+    if limits.is_blocked(item.author_id, borrower.id):  # not told: as if out of reach
+        raise NotFound(_l("Cet objet n'existe pas, ou n'est pas dans votre voisinage."))
     if not item.available:
         raise Conflict(_l("Cet objet n'est pas disponible en ce moment."))
     values, errors = collect(

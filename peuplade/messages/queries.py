@@ -25,6 +25,7 @@ def _unread(member: Member):
         .where(
             Message.conversation_id == Conversation.id,
             Message.author_id != member.id,
+            Message.hidden_at.is_(None),
             or_(my_read_at.is_(None), Message.created_at > my_read_at),
         )
         .correlate(Conversation)
@@ -62,6 +63,6 @@ def messages(conversation: Conversation) -> Select:
     """Oldest first: newest messages last, as in a chat."""
     return (
         select(Message)
-        .where(Message.conversation_id == conversation.id)
+        .where(Message.conversation_id == conversation.id, Message.hidden_at.is_(None))
         .order_by(Message.created_at, Message.id)
     )

@@ -24,6 +24,7 @@ from peuplade.models import (
     Post,
     utcnow,
 )
+from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 
 BODY_MAX = 4000
@@ -72,6 +73,8 @@ def may_write(sender: Member, recipient: Member) -> bool:
     or a loan. The moderation issue adds blocking here."""
     if sender.id == recipient.id:
         return False
+    if limits.blocked_between(sender.id, recipient.id):
+        return False  # a block silences both ways; the blocked one is not told why
     try:
         get_member_or_404(sender, recipient.id)  # the neighbourhood rules of profiles
         return True
@@ -150,6 +153,14 @@ def write(conversation: Conversation, author: Member, message: str | None) -> Me
     if author.id not in (conversation.member_a_id, conversation.member_b_id):
         raise NotFound(_l("Cette conversation n'existe pas."))
     body = _body(message)
+    if limits.blocked_between(author.id, conversation.other(author).id):
+        raise Forbidden(
+            _l(
+                "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
+                "vous avez un échange ou un prêt."
+            )
+        )
+    limits.check_new_account_messages(author)
     now = utcnow()
     note = Message(conversation=conversation, author=author, body=body, created_at=now)
     db.session.add(note)

@@ -84,8 +84,23 @@ class Member(UserMixin, TimestampMixin, Base):
         self.sort_name = sort_key(name)
         return name
 
-    def get_id(self) -> str:  # Flask-Login: the session carries id and version
-        return f"{self.id}.{self.session_version}"
+    # The random id of the server-side session (MemberSession) this instance was logged
+    # in or loaded with, for this request only; never stored on the row.
+    session_id = None
+
+    def __eq__(self, other: object) -> bool:  # UserMixin's compares get_id(): a session
+        if isinstance(other, Member):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = UserMixin.__hash__  # defining __eq__ would unset it
+
+    def get_id(self) -> str:
+        """Flask-Login: what the session and remember-me cookies carry. Only the random
+        session id, never the member id: a cookie is worth nothing once its row is gone."""
+        if not self.session_id:
+            raise RuntimeError("log in through peuplade.auth.sessions.start(), not login_user()")
+        return self.session_id
 
     @property
     def skill_slugs(self) -> list[str]:

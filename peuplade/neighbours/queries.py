@@ -87,7 +87,9 @@ def neighbours(
     rank = privacy.band_rank(
         geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
     ).label("band_rank")
-    stmt = select(Member, rank).where(in_my_neighbourhood(viewer), Member.id != viewer.id)
+    stmt = select(Member, rank).where(
+        in_my_neighbourhood(viewer), Member.id != viewer.id, Member.status != "banned"
+    )
     if skill:
         stmt = stmt.where(
             or_(

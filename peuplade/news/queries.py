@@ -52,14 +52,14 @@ def get_news_or_404(viewer: Member, news_id: int) -> NewsPost:
 def comments(news: NewsPost) -> Select:
     return (
         select(NewsComment)
-        .where(NewsComment.news_id == news.id)
+        .where(NewsComment.news_id == news.id, NewsComment.hidden_at.is_(None))
         .order_by(NewsComment.created_at, NewsComment.id)
     )
 
 
 def get_comment_or_404(viewer: Member, comment_id: int) -> NewsComment:
     note = db.session.get(NewsComment, comment_id)
-    if note is None:
+    if note is None or (note.hidden_at is not None and note.author_id != viewer.id):
         raise NotFound(_l("Ce commentaire n'existe pas."))
     get_news_or_404(viewer, note.news_id)  # only readers of the news reach its comments
     return note
@@ -84,7 +84,7 @@ def comments_count(news_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(NewsComment.news_id, func.count())
-        .where(NewsComment.news_id.in_(news_ids))
+        .where(NewsComment.news_id.in_(news_ids), NewsComment.hidden_at.is_(None))
         .group_by(NewsComment.news_id)
     )
     return dict(rows.all())

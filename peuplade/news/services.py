@@ -11,6 +11,7 @@ from peuplade.account.services import clean_text
 from peuplade.errors import Forbidden, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import NEWS_KINDS, NEWS_SCOPES, Member, NewsComment, NewsPost, utcnow
+from peuplade.moderation import limits
 from peuplade.posts import services as posts
 from peuplade.validation import collect
 
@@ -83,6 +84,7 @@ def _scope(author: Member, value: str | None) -> int | None:
 
 def post_news(author: Member, data: NewsInput) -> NewsPost:
     """Publish a news for my radius (default) or for my whole quartier."""
+    limits.check_new_account_posts(author)
     values, errors = collect(
         {
             "kind": lambda: _kind(data.kind or "info"),

@@ -30,6 +30,7 @@ GROUPS = {
     "messages": _l("Messages"),
     "events": _l("Mes sorties"),
     "nearby": _l("Près de chez moi"),
+    "safety": _l("Mon compte"),
 }
 
 _KINDS = (
@@ -137,6 +138,13 @@ _KINDS = (
         "digest",
         _l("Une nouvelle demande près de chez moi correspond à mes savoir-faire"),
         _l("Près de chez vous, %(who)s demande un coup de main : « %(what)s »."),
+    ),
+    Kind(
+        "moderation_warning",
+        "safety",
+        "on",
+        _l("La modération m'adresse un avertissement"),
+        _l("Avertissement de la modération : « %(what)s »."),
     ),
 )
 

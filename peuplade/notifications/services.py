@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from peuplade import geo
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
     RADIUS_MAX_M,
+    Block,
     Conversation,
     Exchange,
     Item,
@@ -31,6 +32,7 @@ from peuplade.models import (
     Post,
     utcnow,
 )
+from peuplade.moderation.limits import blocked_between
 from peuplade.notifications.kinds import KINDS
 
 # Ids of notifications whose email waits for the commit (see mail.init_app).
@@ -119,6 +121,8 @@ def notify(
         raise ValueError(f"unknown notification kind {kind!r}")
     if actor is not None and actor.id == recipient_id:
         return None
+    if actor is not None and blocked_between(actor.id, recipient_id):
+        return None  # a block silences both ways
     mode = email_modes([recipient_id], kind)[recipient_id]
     notification = _add(recipient_id, kind, mode, actor, subject, title, detail, dedupe_key)
     db.session.flush()
@@ -175,6 +179,14 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
                 to_home <= Member.radius_m,
                 to_home <= exchange.reach_m,
                 Member.id != exchange.author_id,
+                Member.status == "active",
+                # Nobody who blocked the author, or whom the author blocked.
+                ~exists().where(
+                    or_(
+                        and_(Block.blocker_id == Member.id, Block.blocked_id == exchange.author_id),
+                        and_(Block.blocker_id == exchange.author_id, Block.blocked_id == Member.id),
+                    )
+                ),
                 exists().where(
                     MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
                 ),

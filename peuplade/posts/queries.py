@@ -9,44 +9,60 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, exists, or_
 
 from peuplade import geo, privacy
-from peuplade.models import Member, Post, utcnow
+from peuplade.models import Block, Member, Post, utcnow
 from peuplade.pagination import TimeCursor
+
+
+def not_blocked_by_author(viewer: Member, post_cls: type[Post] = Post):
+    """SQL: the author has not blocked the viewer (who is not told: to them the post is
+    simply not in their neighbourhood)."""
+    return ~exists().where(Block.blocker_id == post_cls.author_id, Block.blocked_id == viewer.id)
 
 
 def in_neighbourhood(viewer: Member, post_cls: type[Post] = Post):
     """SQL: the post lies in the viewer's neighbourhood and the author's reach covers
-    the viewer (radius query on the spatial index)."""
+    the viewer (radius query on the spatial index); not hidden by the moderation, and
+    the author has not blocked the viewer."""
     home = geo.from_element(viewer.home)
     return and_(
         geo.within_radius(post_cls.position, home, viewer.radius_m),
         geo.distance_m(post_cls.position, geo.point(home.lat, home.lon)) <= post_cls.reach_m,
+        post_cls.hidden_at.is_(None),
+        not_blocked_by_author(viewer, post_cls),
     )
 
 
 def in_neighbourhood_or_quartier(viewer: Member, post_cls: type[Post] = Post):
     """SQL: posts that reach the viewer by distance (the rule above), or that are
-    addressed to the viewer's whole quartier (news)."""
+    addressed to the viewer's whole quartier (news), with the same moderation and
+    blocking rules."""
     by_distance = and_(post_cls.quartier_id.is_(None), in_neighbourhood(viewer, post_cls))
     if viewer.quartier_id is None:
         return by_distance
-    return or_(by_distance, post_cls.quartier_id == viewer.quartier_id)
+    by_quartier = and_(
+        post_cls.quartier_id == viewer.quartier_id,
+        post_cls.hidden_at.is_(None),
+        not_blocked_by_author(viewer, post_cls),
+    )
+    return or_(by_distance, by_quartier)
 
 
 def visible_to(viewer: Member, post_cls: type[Post] = Post):
-    """SQL: the viewer may open the post (their own, in their neighbourhood, or addressed
-    to their quartier)."""
+    """SQL: the viewer may open the post (their own, even hidden by the moderation; or
+    in their neighbourhood, or addressed to their quartier)."""
     return or_(post_cls.author_id == viewer.id, in_neighbourhood_or_quartier(viewer, post_cls))
 
 
 def listed(post_cls: type[Post] = Post, now: datetime | None = None):
-    """SQL: still on the lists (open and not expired)."""
+    """SQL: still on the lists (open, not expired, not hidden by the moderation)."""
     now = now or utcnow()
     return and_(
         post_cls.status == "open",
         or_(post_cls.expires_at.is_(None), post_cls.expires_at > now),
+        post_cls.hidden_at.is_(None),
     )
 
 

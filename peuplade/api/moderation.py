@@ -1,0 +1,122 @@
+"""JSON API v1, trust and safety: reporting something, blocking and unblocking members,
+the list of members I blocked.
+
+Views parse (``@operation``), call ``moderation.services`` - the same calls as the HTML
+pages - commit once, and serialise. No business rule lives here.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from peuplade.api import bp
+from peuplade.api import moderation_schemas as ms
+from peuplade.api.auth import current_member
+from peuplade.api.exchange_schemas import MAX_ID, MemberRefOut
+from peuplade.api.openapi import operation
+from peuplade.database import commit
+from peuplade.extensions import db
+from peuplade.models import Block, Member
+from peuplade.moderation import limits, queries, services
+from peuplade.pagination import TimeCursor, page_of
+
+MEMBER_ID = f"<int(max={MAX_ID}):member_id>"
+DUPLICATE = _l("Vous avez déjà signalé ceci : la modération s'en occupe.")
+
+
+def _answer(document: dict, status: int):
+    response = current_app.json.response(document)
+    response.status_code = status
+    return response
+
+
+def _block(block: Block, member: Member) -> ms.BlockOut:
+    return ms.BlockOut(
+        member=MemberRefOut(id=member.id, display_name=member.display_name),
+        created_at=block.created_at,
+    )
+
+
+@bp.post("/reports")
+@operation(
+    _l("Signaler quelque chose à la modération"),
+    body=ms.ReportBody,
+    responses={201: ms.ReportOut},
+    errors={
+        403: "It is your own",
+        404: "No such thing, or not visible to you",
+        409: "You already reported it",
+    },
+    description=_l(
+        "Une annonce, un objet, une info, une sortie, un commentaire, un message d'une de "
+        "mes conversations ou un membre, que je peux voir (sinon 404). Il va aux "
+        "modérateurs de son quartier ; la personne signalée ne sait pas qui l'a signalée. "
+        "Une fois par personne et par chose (409 ensuite). `details` : %(n)s caractères "
+        "au plus.",
+        n=services.DETAILS_MAX,
+    ),
+)
+def create_report(body: ms.ReportBody):
+    me = current_member()
+    row = services.report(me, body.type, body.id, body.reason, body.details or "")
+    commit(DUPLICATE)  # two identical requests racing: the second is a 409 too
+    out = ms.ReportOut(
+        id=row.id,
+        type=row.target_type,
+        target_id=row.target_id,
+        reason=row.reason,
+        status=row.status,
+        created_at=row.created_at,
+    )
+    return _answer(out.model_dump(mode="json"), 201)
+
+
+@bp.get("/blocks")
+@operation(
+    _l("Les membres que j'ai bloqués"),
+    query=ms.BlocksQuery,
+    responses={200: ms.BlockPage},
+    description=_l("Le blocage le plus récent d'abord."),
+)
+def list_blocks(query: ms.BlocksQuery):
+    me = current_member()
+    after = TimeCursor.decode(query.cursor)  # a bad cursor: 422 fields.cursor
+    rows = db.session.execute(queries.my_blocks(me, after).limit(query.limit + 1)).all()
+    page = page_of(rows, query.limit, queries.block_cursor)
+    return ms.BlockPage(
+        items=[_block(b, m) for b, m in page.items], next_cursor=page.next_cursor
+    ).model_dump(mode="json")
+
+
+@bp.post(f"/blocks/{MEMBER_ID}")
+@operation(
+    _l("Bloquer un membre"),
+    responses={201: ms.BlockOut, 200: ms.BlockOut},
+    errors={422: "That is you"},
+    description=_l(
+        "Il ne peut plus m'écrire (ni moi lui), répondre à mes annonces, emprunter mes "
+        "objets ni voir ce que je publie. Il n'en est pas prévenu. 201 quand le blocage "
+        "est nouveau, 200 (le même blocage, inchangé) s'il existait déjà. 404 pour un "
+        "membre que je ne peux pas voir."
+    ),
+)
+def block_member(member_id: int):
+    me = current_member()
+    already = limits.is_blocked(me.id, member_id)
+    row = services.block(me, member_id)
+    commit()
+    member = db.session.get(Member, member_id)
+    return _answer(_block(row, member).model_dump(mode="json"), 200 if already else 201)
+
+
+@bp.delete(f"/blocks/{MEMBER_ID}")
+@operation(
+    _l("Débloquer un membre"),
+    responses={204: None},
+    description=_l("204 aussi quand il n'était pas bloqué : le résultat est le même."),
+)
+def unblock_member(member_id: int):
+    services.unblock(current_member(), member_id)
+    commit()
+    return "", 204

@@ -1,0 +1,76 @@
+"""GDPR pages: "Télécharger mes données", "Supprimer mon compte" and ``/privacy``."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from peuplade import public, ratelimits
+from peuplade.auth.forms import submit
+from peuplade.extensions import limiter
+from peuplade.gdpr import bp, policy, services
+from peuplade.gdpr.forms import DeleteAccountForm
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.get("/account/export")
+def export():
+    """The member's data as a JSON file (a GET: it changes nothing)."""
+    body = json.dumps(services.export(_me()), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{services.EXPORT_FILENAME}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@limiter.limit(ratelimits.PASSWORD_CHANGES, methods=["POST"], key_func=ratelimits.member_key)
+def delete_account():
+    member = _me()
+    form = DeleteAccountForm()
+    general: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            outcome = submit(form, lambda: services.delete_account(member, form.password.data))
+            if outcome.ok:
+                lang = session.get("lang")
+                logout_user()
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                flash(
+                    _("Votre compte est supprimé. Merci d'avoir fait partie du voisinage."),
+                    "success",
+                )
+                return redirect(url_for("neighbours.index"))
+            general = outcome.general
+            if not form.password.errors:  # the refusal is about loans, not the form
+                status = 409
+    return (
+        render_template(
+            "gdpr/delete.html",
+            form=form,
+            general=general,
+            in_progress=services.loans_in_progress(member),
+        ),
+        status,
+    )
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template(
+        "gdpr/privacy.html",
+        groups=policy.grouped(),
+        bases=policy.BASES,
+        seen_by=policy.SEEN_BY,
+    )

@@ -1,0 +1,197 @@
+"""Trust and safety reads: the moderation queue, one report with what it is about, the
+audit log, and the members I blocked.
+
+Moderators see what concerns the quartiers they moderate; admins see everything
+(``services.moderated_quartiers`` returns None for them). Lists are newest first with
+signed keyset cursors (``pagination.TimeCursor``), never OFFSET.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy.orm import with_polymorphic
+
+from peuplade.errors import Forbidden, NotFound
+from peuplade.extensions import db
+from peuplade.models import (
+    Block,
+    Member,
+    Message,
+    ModerationAction,
+    NewsComment,
+    Post,
+    Report,
+)
+from peuplade.moderation import services
+from peuplade.moderation.services import POST_TYPES, Target
+from peuplade.pagination import TimeCursor
+
+TITLE_SHOWN = 120
+
+
+def _newest_first(stmt: Select, created, ident, after: TimeCursor | None) -> Select:
+    if after is not None:
+        stmt = stmt.where(
+            or_(created < after.created_at, and_(created == after.created_at, ident < after.id))
+        )
+    return stmt.order_by(created.desc(), ident.desc())
+
+
+def _quartier_in(column, scope: list[int]):
+    return column.in_(scope) if scope else false()
+
+
+# --- the queue -----------------------------------------------------------------------
+
+
+def queue(moderator: Member, after: TimeCursor | None = None) -> Select:
+    """Open reports in the quartiers I moderate (all of them for an admin), newest first.
+    The caller adds ``.limit(n + 1)`` (see ``pagination.page_of``)."""
+    scope = services.moderated_quartiers(moderator)
+    stmt = select(Report).where(Report.status == "open")
+    if scope is not None:
+        stmt = stmt.where(_quartier_in(Report.quartier_id, scope))
+    return _newest_first(stmt, Report.created_at, Report.id, after)
+
+
+def report_cursor(report: Report) -> str:
+    return TimeCursor(report.created_at, report.id).encode()
+
+
+def target_titles(reports: list[Report]) -> dict[tuple[str, int], str]:
+    """A short text naming what each report is about, in one query per kind of thing
+    (a page of the queue costs the same whatever its size). Deleted things are absent."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in reports:
+        wanted[row.target_type].add(row.target_id)
+    titles: dict[tuple[str, int], str] = {}
+    posts = {i for kind in POST_TYPES for i in wanted.get(kind, ())}
+    if posts:
+        every = with_polymorphic(Post, "*")  # each type's own title, in the same query
+        for post in db.session.scalars(select(every).where(every.id.in_(posts))):
+            titles[(post.type, post.id)] = post.title
+    sources = (
+        ("comment", NewsComment.id, NewsComment.body),
+        ("message", Message.id, Message.body),
+        ("member", Member.id, Member.display_name),
+    )
+    for kind, ident_col, text_col in sources:
+        if wanted.get(kind):
+            for ident, text in db.session.execute(
+                select(ident_col, text_col).where(ident_col.in_(wanted[kind]))
+            ):
+                titles[(kind, ident)] = text
+    return {
+        key: text if len(text) <= TITLE_SHOWN else text[: TITLE_SHOWN - 1] + "…"
+        for key, text in titles.items()
+    }
+
+
+# --- one report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A report as a moderator reads it: the thing reported (None once deleted), shown
+    even when hidden, and its author."""
+
+    report: Report
+    target: Target | None
+    author: Member | None
+    # Earlier actions about the same thing or the same person, newest first.
+    history: list[ModerationAction]
+
+
+def get_report_or_404(moderator: Member, report_id: int) -> ReportView:
+    """One report of my quartiers; any other is "not found", like any page out of reach."""
+    try:
+        report = services.get_report_for(moderator, report_id)
+    except Forbidden:
+        raise NotFound(_l("Ce signalement n'existe pas.")) from None
+    try:
+        # The report is in my quartiers, so I read what it is about even if its author
+        # moved since; acting on it still goes through services.target_of (and its scope).
+        target = services._find_any(report.target_type, report.target_id)
+    except NotFound:
+        target = None
+    author_id = target.author_id if target else report.target_member_id
+    author = db.session.get(Member, author_id) if author_id is not None else None
+    about_thing = and_(
+        ModerationAction.target_type == report.target_type,
+        ModerationAction.target_id == report.target_id,
+    )
+    about = (
+        or_(about_thing, ModerationAction.member_id == author_id)
+        if author_id is not None
+        else about_thing
+    )
+    history = list(
+        db.session.scalars(
+            select(ModerationAction)
+            .where(about)
+            .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
+            .limit(20)
+        )
+    )
+    return ReportView(report, target, author, history)
+
+
+# --- the audit log -------------------------------------------------------------------
+
+
+def audit_log(moderator: Member, after: TimeCursor | None = None) -> Select:
+    """Moderation actions newest first: for a moderator, those about members of their
+    quartiers, content of their quartiers, or reports of their quartiers; for an admin,
+    all of them."""
+    scope = services.moderated_quartiers(moderator)
+    stmt = select(ModerationAction)
+    if scope is not None:
+        stmt = stmt.where(
+            or_(
+                exists().where(
+                    Member.id == ModerationAction.member_id,
+                    _quartier_in(Member.quartier_id, scope),
+                ),
+                exists().where(
+                    Report.id == ModerationAction.report_id,
+                    _quartier_in(Report.quartier_id, scope),
+                ),
+                exists().where(
+                    ModerationAction.target_type.in_(POST_TYPES),
+                    Post.id == ModerationAction.target_id,
+                    _quartier_in(Post.quartier_id, scope),
+                ),
+            )
+        )
+    return _newest_first(stmt, ModerationAction.created_at, ModerationAction.id, after)
+
+
+def action_cursor(action: ModerationAction) -> str:
+    return TimeCursor(action.created_at, action.id).encode()
+
+
+# --- blocks --------------------------------------------------------------------------
+
+
+def my_blocks(member: Member, after: TimeCursor | None = None) -> Select:
+    """``(Block, Member)`` rows of the members I blocked, most recent block first. The
+    cursor's id is the blocked member's id (unique for one blocker)."""
+    stmt = (
+        select(Block, Member)
+        .join(Member, Member.id == Block.blocked_id)
+        .where(Block.blocker_id == member.id)
+    )
+    return _newest_first(stmt, Block.created_at, Block.blocked_id, after)
+
+
+def block_cursor(row) -> str:
+    block = row[0]
+    return TimeCursor(block.created_at, block.blocked_id).encode()
+
+
+def blocked_ids(member: Member) -> set[int]:
+    return set(db.session.scalars(select(Block.blocked_id).where(Block.blocker_id == member.id)))
