@@ -285,3 +285,12 @@ def test_make_admin_command(app, make_member, runner):
     db.session.expire_all()
     assert db.session.get(Member, anne.id).is_admin
     assert runner.invoke(args=["make-admin", "personne@example.org"]).exit_code == 1
+
+
+def test_make_moderator_command(people, make_member, runner):
+    _anne, bruno, _modo = people
+    result = runner.invoke(args=["make-moderator", bruno.email, "batignolles"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert services.moderated_quartiers(db.session.get(Member, bruno.id)) == [bruno.quartier_id]
+    assert runner.invoke(args=["make-moderator", bruno.email, "nulle-part"]).exit_code == 1

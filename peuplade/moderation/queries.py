@@ -115,7 +115,7 @@ def get_report_or_404(moderator: Member, report_id: int) -> ReportView:
     try:
         # The report is in my quartiers, so I read what it is about even if its author
         # moved since; acting on it still goes through services.target_of (and its scope).
-        target = services._find_any(report.target_type, report.target_id)
+        target = services.find_any(report.target_type, report.target_id)
     except NotFound:
         target = None
     author_id = target.author_id if target else report.target_member_id

@@ -108,7 +108,7 @@ def find_target(viewer: Member, target_type: str | None, target_id: object) -> T
     return Target("member", ident, member.id, member.quartier_id, member.display_name, member)
 
 
-def _find_any(target_type: str, target_id: int) -> Target:
+def find_any(target_type: str, target_id: int) -> Target:
     """The thing, for a moderator (hidden content included)."""
     model = {
         "comment": NewsComment,
@@ -288,7 +288,7 @@ def get_report_for(moderator: Member, report_id: int) -> Report:
 
 
 def target_of(moderator: Member, target_type: str, target_id: int) -> Target:
-    target = _find_any(target_type, target_id)
+    target = find_any(target_type, target_id)
     _require_scope(moderator, target.quartier_id)
     return target
 
