@@ -24,6 +24,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_relative_config=True,
     )
+    from peuplade.validation import bounded_int_converter
+
+    app.url_map.converters["int"] = bounded_int_converter  # ids too large: 404, never 405
     env_override = (
         {"PEUPLADE_ENV": config["PEUPLADE_ENV"]} if config and "PEUPLADE_ENV" in config else {}
     )
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.feeds import bp as feeds_bp
     from peuplade.gdpr import bp as gdpr_bp
     from peuplade.loans import bp as loans_bp
+    from peuplade.map import bp as map_bp
     from peuplade.messages import bp as messages_bp
     from peuplade.moderation import bp as moderation_bp
     from peuplade.neighbours import bp as neighbours_bp
@@ -120,6 +124,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(loans_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(map_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)

@@ -12,6 +12,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Created with the schema on PostgreSQL (migration and tests); its expression is the one
 # text_matches() compiles to, so the planner uses it.
@@ -42,7 +43,8 @@ class text_matches(FunctionElement):
     name = "peuplade_text_matches"
 
     def __init__(self, title_col, body_col, query: str):
-        query = (query or "").strip()[:MAX_QUERY_LENGTH]
+        # PostgreSQL refuses NUL in text; no control character means anything in a search.
+        query = _CONTROL.sub(" ", query or "").strip()[:MAX_QUERY_LENGTH]
         terms = [literal(w) for w in words(query)]
         super().__init__(title_col, body_col, literal(query), *terms)
 

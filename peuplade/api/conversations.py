@@ -18,7 +18,7 @@ from peuplade import pagination
 from peuplade.api import bp, serializers
 from peuplade.api import conversation_schemas as cs
 from peuplade.api.auth import current_member
-from peuplade.api.openapi import operation
+from peuplade.api.openapi import NEW_ACCOUNT_MESSAGES, operation
 from peuplade.database import commit
 from peuplade.errors import NotFound
 from peuplade.extensions import db
@@ -92,6 +92,7 @@ def unread_messages():
     errors={
         403: "Neither a neighbour (either's radius) nor met through an exchange or a loan",
         404: "No such member",
+        429: NEW_ACCOUNT_MESSAGES,
     },
     description=_l(
         "On peut écrire à ses voisins (le rayon de l'un couvre l'autre) ou à quelqu'un "
@@ -156,6 +157,7 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
     _l("Écrire dans une conversation"),
     body=cs.MessageBody,
     responses={201: cs.MessageOut},
+    errors={403: "One of the two has blocked the other", 429: NEW_ACCOUNT_MESSAGES},
     description=_l(
         "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas.",
         n=services.BODY_MAX,

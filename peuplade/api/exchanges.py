@@ -20,7 +20,7 @@ from peuplade import categories
 from peuplade.api import bp, serializers
 from peuplade.api import exchange_schemas as xs
 from peuplade.api.auth import current_member
-from peuplade.api.openapi import operation
+from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.api.schemas import AddressLocation
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
@@ -208,6 +208,7 @@ def for_you(query: xs.ForYouQuery):
     _l("Publier une demande ou une offre"),
     body=xs.ExchangeBody,
     responses={201: xs.ExchangeDetailOut},
+    errors={429: NEW_ACCOUNT_POSTS},
     description=_l(
         "`location` : `{place_id}` (un lieu public), `{lat, lon}` ou `{address, choice?}` ; "
         "omis, c'est ma position publique (floutée). `reach_m` : ma portée, par défaut mon "

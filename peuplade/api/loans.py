@@ -22,7 +22,7 @@ from peuplade.api import loan_schemas as ls
 from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _day
-from peuplade.api.openapi import operation
+from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
@@ -166,6 +166,7 @@ def my_items(query: ls.ForYouQuery):
     _l("Proposer un objet à prêter"),
     body=ls.ItemBody,
     responses={201: ls.ItemOut},
+    errors={429: NEW_ACCOUNT_POSTS},
     description=_l(
         "L'objet est montré à ma position publique (floutée), aux voisins dont il est "
         "dans le rayon. `condition` : `comme_neuf`, `bon` (par défaut) ou `use`. "

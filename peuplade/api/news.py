@@ -22,7 +22,7 @@ from peuplade.api import news_schemas as ns
 from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _location
-from peuplade.api.openapi import operation
+from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.events import queries as event_queries
@@ -188,6 +188,7 @@ def list_alerts():
     _l("Publier une info du quartier"),
     body=ns.NewsBody,
     responses={201: ns.NewsOut},
+    errors={429: NEW_ACCOUNT_POSTS},
     description=_l(
         "`kind` : `info` par défaut. `scope` : `radius` (par défaut, dans mon rayon, à ma "
         "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
@@ -327,6 +328,7 @@ def list_events(query: ns.ForYouQuery):
     _l("Annoncer une sortie"),
     body=ns.EventBody,
     responses={201: ns.EventDetailOut},
+    errors={429: NEW_ACCOUNT_POSTS},
     description=_l(
         "`starts_at` (et `ends_at`, facultatif) : ISO 8601 avec le fuseau, par exemple "
         "2030-06-01T18:30:00+02:00 ; dans l'année qui vient. `location` : un lieu public "

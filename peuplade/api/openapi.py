@@ -23,6 +23,9 @@ from peuplade.api import parsing, schemas
 REF = "#/components/schemas/{model}"
 _PATH_ARG = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_TYPES = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
+# Error statuses shared by several operations (moderation/limits.py).
+NEW_ACCOUNT_POSTS = "New account: too many posts today (NEW_ACCOUNT_POSTS_PER_DAY)"
+NEW_ACCOUNT_MESSAGES = "New account: too many messages this hour (NEW_ACCOUNT_MESSAGES_PER_HOUR)"
 
 
 @dataclass(frozen=True)

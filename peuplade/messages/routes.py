@@ -20,9 +20,9 @@ from peuplade.messages.forms import MessageForm
 from peuplade.models import Conversation, Member
 from peuplade.models.conversation import SUBJECT_TYPES
 from peuplade.posts.services import local_zone
+from peuplade.validation import parse_id
 
 CONVERSATION_ID = "<int(max=2147483647):conversation_id>"
-ID_MAX = 2147483647
 
 
 def _me() -> Member:
@@ -73,10 +73,8 @@ def inbox():
 
 def _recipient() -> Member:
     """The ?to= member, 404 when unknown (or malformed)."""
-    raw = request.args.get("to", "")
-    member = None
-    if raw.isdigit() and int(raw) <= ID_MAX:
-        member = db.session.get(Member, int(raw))
+    ident = parse_id(request.args.get("to", ""))
+    member = db.session.get(Member, ident) if ident is not None else None
     if member is None:
         raise NotFound(_("Ce membre n'existe pas."))
     return member
@@ -88,10 +86,11 @@ def _subject() -> services.Subject | None:
     if not raw:
         return None
     kind, _sep, number = raw.partition(":")
-    if kind not in SUBJECT_TYPES or not number.isdigit() or int(number) > ID_MAX:
+    ident = parse_id(number)
+    if kind not in SUBJECT_TYPES or ident is None:
         msg = _("Sujet inconnu.")
         raise ValidationFailed(msg, {"about": msg})
-    return services.Subject(kind, int(number))
+    return services.Subject(kind, ident)
 
 
 def _about_title(me: Member, subject: services.Subject | None) -> str | None:

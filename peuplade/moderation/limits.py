@@ -36,34 +36,25 @@ def blocked_between(a_id: int, b_id: int) -> bool:
     )
 
 
-# Limits for accounts younger than NEW_ACCOUNT_DAYS (config overrides these).
-NEW_ACCOUNT_DEFAULTS = {
-    "NEW_ACCOUNT_DAYS": 7,
-    "NEW_ACCOUNT_POSTS_PER_DAY": 5,
-    "NEW_ACCOUNT_MESSAGES_PER_HOUR": 20,
-}
-
-
-def _setting(name: str) -> int:
-    return int(current_app.config.get(name, NEW_ACCOUNT_DEFAULTS[name]))
-
-
-def _young(member: Member) -> bool:
-    days = _setting("NEW_ACCOUNT_DAYS")
-    return member.created_at > utcnow() - timedelta(days=days)
+def _over_limit(author: Member, model, setting: str, window: timedelta) -> int | None:
+    """The limit ``setting`` if a new account already wrote that many ``model`` rows in
+    ``window``, else None (older accounts are never limited)."""
+    config = current_app.config
+    if author.created_at <= utcnow() - timedelta(days=config["NEW_ACCOUNT_DAYS"]):
+        return None
+    most = config[setting]
+    made = db.session.scalar(
+        select(func.count(model.id)).where(
+            model.author_id == author.id, model.created_at > utcnow() - window
+        )
+    )
+    return most if (made or 0) >= most else None
 
 
 def check_new_account_posts(author: Member) -> None:
     """New accounts publish a few posts a day at most (spam)."""
-    if not _young(author):
-        return
-    most = _setting("NEW_ACCOUNT_POSTS_PER_DAY")
-    made = db.session.scalar(
-        select(func.count(Post.id)).where(
-            Post.author_id == author.id, Post.created_at > utcnow() - timedelta(days=1)
-        )
-    )
-    if (made or 0) >= most:
+    most = _over_limit(author, Post, "NEW_ACCOUNT_POSTS_PER_DAY", timedelta(days=1))
+    if most is not None:
         raise TooManyChanges(
             _l(
                 "Les nouveaux comptes publient %(n)s annonces par jour au plus : réessayez demain.",
@@ -74,15 +65,8 @@ def check_new_account_posts(author: Member) -> None:
 
 def check_new_account_messages(author: Member) -> None:
     """New accounts send a limited number of messages an hour (spam)."""
-    if not _young(author):
-        return
-    most = _setting("NEW_ACCOUNT_MESSAGES_PER_HOUR")
-    sent = db.session.scalar(
-        select(func.count(Message.id)).where(
-            Message.author_id == author.id, Message.created_at > utcnow() - timedelta(hours=1)
-        )
-    )
-    if (sent or 0) >= most:
+    most = _over_limit(author, Message, "NEW_ACCOUNT_MESSAGES_PER_HOUR", timedelta(hours=1))
+    if most is not None:
         raise TooManyChanges(
             _l(
                 "Les nouveaux comptes envoient %(n)s messages par heure au plus : "

@@ -15,6 +15,7 @@ from peuplade.account.services import AmbiguousLocation
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Member, Place, utcnow
+from peuplade.validation import parse_id
 
 DEFAULT_LIFETIME = timedelta(days=60)
 MAX_DAYS_AHEAD = 366
@@ -63,10 +64,8 @@ def resolve_position(
     if location is None or location.is_default:
         return geo.from_element(author.public_position), None
     if location.place_id not in (None, ""):
-        try:
-            place = db.session.get(Place, int(location.place_id))  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            place = None
+        ident = parse_id(location.place_id)
+        place = db.session.get(Place, ident) if ident is not None else None
         if place is None:
             raise _field_error(_l("Ce lieu n'existe pas."))
         position, name = geo.from_element(place.position), place.name
