@@ -144,3 +144,11 @@ def test_titles_with_quotes_and_tags_stay_data(client, auth, make_member):
     page = client.get("/map").get_data(as_text=True)
     assert [m["title"] for m in _data(page)["markers"]] == [title]
     assert "<script>alert" not in page and "<b>" not in page
+
+
+def test_register_offers_my_current_location_in_both_languages(client):
+    page = client.get("/register").get_data(as_text=True)
+    assert 'class="button home-picker__locate" hidden' in page  # shown by the script
+    assert "Utiliser ma position actuelle" in page and "data-locate-failed-text=" in page
+    english = client.get("/register", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Use my current location" in english

@@ -77,6 +77,26 @@
     if (picked) place(L.latLng(picked[0], picked[1]));
     map.on("click", function (event) { place(event.latlng); });
     if (clear) clear.addEventListener("click", unplace);
+
+    // "Use my current location": asked only when the member presses the button; the
+    // browser asks for permission, and the point can still be moved before sending.
+    var locate = box.querySelector(".home-picker__locate");
+    if (locate && navigator.geolocation && window.isSecureContext) {
+      locate.hidden = false;
+      locate.addEventListener("click", function () {
+        describe(box.dataset.locatingText || "");
+        navigator.geolocation.getCurrentPosition(
+          function (position) {
+            var here = L.latLng(position.coords.latitude, position.coords.longitude);
+            place(here);
+            map.setView(here, 17);
+            describe(box.dataset.locatedText || "");
+          },
+          function () { describe(box.dataset.locateFailedText || ""); },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+        );
+      });
+    }
   }
 
   function start() {
