@@ -68,6 +68,16 @@ def _share_an_exchange_or_loan(a: Member, b: Member) -> bool:
     return bool(db.session.scalar(select(or_(answered, lent))))
 
 
+def _not_allowed() -> Forbidden:
+    """The one refusal for writing to someone (a block is not told apart)."""
+    return Forbidden(
+        _l(
+            "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
+            "vous avez un échange ou un prêt."
+        )
+    )
+
+
 def may_write(sender: Member, recipient: Member) -> bool:
     """Neighbours (either's radius, public positions) or people met through an exchange
     or a loan. The moderation issue adds blocking here."""
@@ -114,12 +124,7 @@ def start(
     people goes on rather than starting over."""
     body = _body(message)
     if not may_write(sender, recipient):
-        raise Forbidden(
-            _l(
-                "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
-                "vous avez un échange ou un prêt."
-            )
-        )
+        raise _not_allowed()
     title = subject_title(subject, sender)
     a, b = sorted((sender.id, recipient.id))
     conversation = db.session.scalar(
@@ -154,12 +159,7 @@ def write(conversation: Conversation, author: Member, message: str | None) -> Me
         raise NotFound(_l("Cette conversation n'existe pas."))
     body = _body(message)
     if limits.blocked_between(author.id, conversation.other(author).id):
-        raise Forbidden(
-            _l(
-                "Vous ne pouvez écrire qu'à vos voisins, ou à quelqu'un avec qui "
-                "vous avez un échange ou un prêt."
-            )
-        )
+        raise _not_allowed()
     limits.check_new_account_messages(author)
     now = utcnow()
     note = Message(conversation=conversation, author=author, body=body, created_at=now)

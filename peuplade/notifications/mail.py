@@ -27,9 +27,9 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event, or_, select, update
 
 from peuplade.extensions import db
-from peuplade.models import Member, Notification, utcnow
+from peuplade.models import Member, Notification, Post, utcnow
 from peuplade.notifications import links, queries
-from peuplade.notifications.services import PENDING_KEY, may_be_kept_open
+from peuplade.notifications.services import PENDING_KEY, expiry_stamp, may_be_kept_open
 
 log = logging.getLogger("peuplade.mail")
 
@@ -163,10 +163,8 @@ def notification_email(notification: Notification) -> EmailMessage:
         endpoint, values = queries.target(notification)
         keep_open_url = None
         if notification.kind == "nudge" and notification.subject_id is not None:
-            post = db.session.get(_post_class(), notification.subject_id)
+            post = db.session.get(Post, notification.subject_id)
             if post is not None and may_be_kept_open(post):
-                from peuplade.notifications.services import expiry_stamp
-
                 keep_open_url = links.external_url(
                     "notifications.keep_open",
                     token=links.keep_open_token(post.id, expiry_stamp(post)),
@@ -181,12 +179,6 @@ def notification_email(notification: Notification) -> EmailMessage:
             keep_open_url=keep_open_url,
             kind=notification.kind,
         )
-
-
-def _post_class():
-    from peuplade.models import Post
-
-    return Post
 
 
 # -- sending --------------------------------------------------------------------

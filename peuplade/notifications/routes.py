@@ -27,6 +27,11 @@ def _me() -> Member:
     return current_user._get_current_object()
 
 
+def _link(notification) -> str:
+    endpoint, values = queries.target(notification)
+    return url_for(endpoint, **values)
+
+
 @bp.app_context_processor
 def bell():
     """The count next to the bell in the navigation."""
@@ -44,7 +49,7 @@ def bell():
         "may_keep_open": services.may_be_kept_open,
         "unread_notifications": unread_notifications,
         "notification_text": queries.sentence,
-        "notification_link": lambda n: url_for(queries.target(n)[0], **queries.target(n)[1]),
+        "notification_link": _link,
     }
 
 
