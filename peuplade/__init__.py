@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.account import bp as account_bp
     from peuplade.api import bp as api_bp
     from peuplade.auth import bp as auth_bp
+    from peuplade.board import bp as board_bp
     from peuplade.events import bp as events_bp
     from peuplade.exchanges import bp as exchanges_bp
     from peuplade.feeds import bp as feeds_bp
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(map_bp)
+    app.register_blueprint(board_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
@@ -250,11 +252,13 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from peuplade import categories
+    from peuplade.notifications.links import external_url
 
     @app.context_processor
     def inject():
         return {
             "category_label": categories.label,
+            "external_url": external_url,
             "current_locale": str(get_locale()),
             "supported_locales": app.config["BABEL_SUPPORTED_LOCALES"],
         }

@@ -17,6 +17,7 @@ from pydantic import (
     Discriminator,
     Field,
     PlainSerializer,
+    StrictBool,
     StrictInt,
     StrictStr,
     Tag,
@@ -36,7 +37,7 @@ from peuplade.api.schemas import (
     PositionOut,
     Timestamp,
 )
-from peuplade.exchanges.services import BODY_MAX, MESSAGE_MAX, THANKS_MAX, TITLE_MAX
+from peuplade.exchanges.services import BEHALF_MAX, BODY_MAX, MESSAGE_MAX, THANKS_MAX, TITLE_MAX
 from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES, RADIUS_MAX_M, RADIUS_MIN_M
 from peuplade.search import MAX_QUERY_LENGTH
 
@@ -55,6 +56,22 @@ Reach = Annotated[
         description="mètres, depuis la position de l'annonce",
         json_schema_extra={"minimum": RADIUS_MIN_M, "maximum": RADIUS_MAX_M},
     ),
+]
+
+
+BehalfName = Annotated[
+    StrictStr,
+    Field(
+        description=(
+            "the name of a neighbour without internet this exchange is posted for "
+            "(answers reach the author, who passes them on); needs behalf_consent"
+        ),
+        json_schema_extra={"maxLength": BEHALF_MAX},
+    ),
+]
+BehalfConsent = Annotated[
+    StrictBool,
+    Field(description="true: the author confirms that this neighbour agreed to be named"),
 ]
 
 
@@ -98,11 +115,17 @@ class ExchangeBody(Body):
     ends_on: Day | None = None
     location: PostLocation | None = None
     reach_m: Reach | None = None
+    on_behalf_of: BehalfName | None = None
+    behalf_consent: BehalfConsent = False
 
 
 # Explicit null on these clears them; on any other field it is refused.
 ClearableDay = Annotated[Day | None, WithJsonSchema({**DAY_FORMAT, "type": ["string", "null"]})]
-CLEARABLE = frozenset({"starts_on", "ends_on"})
+ClearableBehalf = Annotated[
+    BehalfName | None,
+    WithJsonSchema({"type": ["string", "null"], "maxLength": BEHALF_MAX}),
+]
+CLEARABLE = frozenset({"starts_on", "ends_on", "on_behalf_of"})
 
 
 class ExchangePatch(Body):
@@ -117,6 +140,8 @@ class ExchangePatch(Body):
     ends_on: ClearableDay = None
     location: PostLocation | None = None
     reach_m: Reach | None = None
+    on_behalf_of: ClearableBehalf = None
+    behalf_consent: BehalfConsent | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -214,6 +239,9 @@ class ExchangeOut(BaseModel):
     closed_at: Timestamp | None
     responses_count: int
     helper: MemberRefOut | None
+    on_behalf_of: str | None = Field(
+        description="posted by the author for this neighbour, who is not online"
+    )
 
 
 class ExchangePage(BaseModel):

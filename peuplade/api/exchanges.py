@@ -78,6 +78,17 @@ def _location(
     return PostLocation(lat=location.lat, lon=location.lon)
 
 
+def _behalf(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, object]:
+    """Posting for a neighbour: absent leaves it as it is on edit, ``null`` (or "") on
+    edit makes the exchange the author's own again."""
+    if "on_behalf_of" not in body.model_fields_set:
+        return {}
+    return {
+        "on_behalf_of": body.on_behalf_of or "",
+        "behalf_consent": bool(body.behalf_consent),
+    }
+
+
 def _input(
     body: xs.ExchangeBody | xs.ExchangePatch, editing: Exchange | None = None
 ) -> services.ExchangeInput:
@@ -98,6 +109,7 @@ def _input(
         category=body.category,
         location=_location(body.location),
         reach_m=body.reach_m,
+        **_behalf(body),
         **dates,
     )
 

@@ -106,6 +106,8 @@ class ExportExchangeOut(_PostOut):
     ends_on: date | None
     closed_at: Timestamp | None
     helper: Label | None
+    on_behalf_of: str | None
+    behalf_consent_at: Timestamp | None
     responses_received: list[ReceivedOut]
 
 

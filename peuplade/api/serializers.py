@@ -107,6 +107,7 @@ def exchange_summary(
         closed_at=exchange.closed_at,
         responses_count=responses_count,
         helper=member_ref(exchange.helper) if exchange.helper is not None else None,
+        on_behalf_of=exchange.on_behalf_of,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 
 from peuplade import categories
 from peuplade.auth.forms import FreeSelectField, typed_day
@@ -77,6 +77,19 @@ class ExchangeForm(FlaskForm):
         },
     )
 
+    on_behalf_of = StringField(
+        _l("Pour qui ?"),
+        description=_l(
+            "Si vous publiez pour un voisin qui n'a pas internet : son nom, comme il "
+            "souhaite être appelé (par exemple : Mme Dupont). Les réponses vous arriveront, "
+            "à vous de les lui transmettre. Laissez vide si l'annonce est pour vous."
+        ),
+        render_kw={"maxlength": services.BEHALF_MAX, "autocomplete": "off"},
+    )
+    behalf_consent = BooleanField(
+        _l("Cette personne m'a donné son accord pour publier cette annonce en son nom."),
+    )
+
     def __init__(self, *args, places: list[Place] = (), current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Per request: labels follow the language, places follow the member's home.
@@ -103,6 +116,8 @@ class ExchangeForm(FlaskForm):
             "body": self.body.data or "",
             "category": self.category.data or "",
             "reach_m": (self.reach_m.data or "").strip() or None,
+            "on_behalf_of": self.on_behalf_of.data or "",
+            "behalf_consent": bool(self.behalf_consent.data),
         }
         if editing is None or (starts_on, ends_on) != (editing.starts_on, editing.ends_on):
             data["starts_on"], data["ends_on"] = starts_on, ends_on

@@ -228,6 +228,7 @@ def edit(exchange_id: int):
                 "ends_on": exchange.ends_on.isoformat() if exchange.ends_on else "",
                 "location": "keep",
                 "reach_m": str(exchange.reach_m),
+                "on_behalf_of": exchange.on_behalf_of or "",
             },
         )
         return render_template("exchanges/edit.html", form=form, exchange=exchange, general=[])

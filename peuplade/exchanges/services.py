@@ -35,6 +35,7 @@ TITLE_MAX = 120
 BODY_MAX = 4000
 MESSAGE_MAX = 2000
 THANKS_MAX = 500
+BEHALF_MAX = 80
 
 _UNSET = object()
 
@@ -51,6 +52,10 @@ class ExchangeInput:
     ends_on: date | object | None = _UNSET
     location: posts.PostLocation | None = None
     reach_m: object = None
+    # Posting for a neighbour who is not online: their name ("" on edit: no longer for
+    # anyone), and whether the author confirms that this neighbour agreed.
+    on_behalf_of: str | None = None
+    behalf_consent: bool = False
 
 
 def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
@@ -82,6 +87,27 @@ def _category(value: str | None) -> str:
     return value
 
 
+def _behalf(name: str | None, consent: bool, already: str | None = None) -> str | None:
+    """The neighbour's name, or None for one's own post. A new name needs the author to
+    confirm that neighbour's consent; keeping the name already recorded does not."""
+    cleaned = " ".join(clean_text(name).split())
+    if not cleaned:
+        return None
+    if len(cleaned) < 2:
+        msg = _l("Écrivez au moins %(n)s caractères.", n=2)
+        raise ValidationFailed(msg, {"on_behalf_of": msg})
+    if len(cleaned) > BEHALF_MAX:
+        msg = _l("%(n)s caractères au plus.", n=BEHALF_MAX)
+        raise ValidationFailed(msg, {"on_behalf_of": msg})
+    if cleaned != already and not consent:
+        msg = _l(
+            "Publiez pour quelqu'un seulement avec son accord : cochez la case pour "
+            "confirmer qu'il ou elle est d'accord."
+        )
+        raise ValidationFailed(msg, {"behalf_consent": msg})
+    return cleaned
+
+
 def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     """Post a request or an offer; shown at the author's public position by default."""
     limits.check_new_account_posts(author)
@@ -96,6 +122,7 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
             "period": lambda: posts.clean_period(starts, ends),
             "reach_m": lambda: posts.clean_reach(author, data.reach_m),
             "location": lambda: posts.resolve_position(author, data.location),
+            "behalf": lambda: _behalf(data.on_behalf_of, data.behalf_consent),
         }
     )
     if errors:
@@ -118,6 +145,8 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
         created_at=now,
         updated_at=now,
         expires_at=posts.expiry(ends_on or starts_on, now),
+        on_behalf_of=values["behalf"],
+        behalf_consent_at=now if values["behalf"] else None,
     )
     db.session.add(exchange)
     db.session.flush()
@@ -162,6 +191,10 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
         checks["reach_m"] = lambda: posts.clean_reach(editor, data.reach_m)
     if data.location is not None:
         checks["location"] = lambda: posts.resolve_position(editor, data.location)
+    if data.on_behalf_of is not None:
+        checks["behalf"] = lambda: _behalf(
+            data.on_behalf_of, data.behalf_consent, exchange.on_behalf_of
+        )
     values, errors = collect(checks)
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
@@ -176,6 +209,9 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
     if "location" in values:
         position, exchange.place_name = values["location"]
         exchange.position = geo.to_element(position)
+    if "behalf" in values and values["behalf"] != exchange.on_behalf_of:
+        exchange.on_behalf_of = values["behalf"]
+        exchange.behalf_consent_at = utcnow() if values["behalf"] else None
     exchange.updated_at = utcnow()
     db.session.flush()
     return exchange

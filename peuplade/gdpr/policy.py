@@ -365,6 +365,10 @@ TABLES: tuple[Table, ...] = (
             "ends_on": col(_l("jusqu'à quand (facultatif)")),
             "helper_id": col(_l("le voisin qui a aidé, si l'auteur le nomme")),
             "closed_at": col(_l("date de clôture")),
+            "on_behalf_of": col(
+                _l("le nom du voisin sans internet pour qui vous publiez, le cas échéant")
+            ),
+            "behalf_consent_at": col(_l("quand vous avez confirmé que ce voisin était d'accord")),
         },
     ),
     Table(

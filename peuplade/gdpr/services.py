@@ -202,6 +202,8 @@ def _exchanges(member: Member, who: _Pseudonyms) -> dict[str, Any]:
                 "ends_on": _when(e.ends_on),
                 "closed_at": _when(e.closed_at),
                 "helper": who(e.helper_id),
+                "on_behalf_of": e.on_behalf_of,
+                "behalf_consent_at": _when(e.behalf_consent_at),
                 # Who answered and when; what they wrote is theirs.
                 "responses_received": [
                     {"from": who(r.author_id), "created_at": _when(r.created_at)}

@@ -32,6 +32,10 @@ class Exchange(Post):
             "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="period_order"
         ),
         Index("ix_exchanges_category", "category"),
+        # Posted for a neighbour who is not online: only with their consent, recorded.
+        CheckConstraint(
+            "(on_behalf_of IS NULL) = (behalf_consent_at IS NULL)", name="behalf_consent"
+        ),
     )
 
     id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
@@ -45,6 +49,11 @@ class Exchange(Post):
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # "Publié par Marc pour Mme Dupont": the name of a neighbour without internet the
+    # author posts for (answers reach the author, who passes them on), and when the
+    # author confirmed that this neighbour agreed. NULL for the author's own posts.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    behalf_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     helper: Mapped[Member | None] = relationship(foreign_keys=[helper_id])
     responses: Mapped[list[ExchangeResponse]] = relationship(

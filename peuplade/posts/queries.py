@@ -22,13 +22,15 @@ def not_blocked_by_author(viewer: Member, post_cls: type[Post] = Post):
     return ~exists().where(Block.blocker_id == post_cls.author_id, Block.blocked_id == viewer.id)
 
 
-def in_neighbourhood(viewer: Member, post_cls: type[Post] = Post):
+def in_neighbourhood(viewer: Member, post_cls: type[Post] = Post, radius_m: int | None = None):
     """SQL: the post lies in the viewer's neighbourhood and the author's reach covers
     the viewer (radius query on the spatial index); not hidden by the moderation, and
-    the author has not blocked the viewer."""
+    the author has not blocked the viewer. ``radius_m`` narrows the neighbourhood (never
+    widens it beyond the viewer's own radius)."""
     home = geo.from_element(viewer.home)
+    radius = viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
     return and_(
-        geo.within_radius(post_cls.position, home, viewer.radius_m),
+        geo.within_radius(post_cls.position, home, radius),
         geo.distance_m(post_cls.position, geo.point(home.lat, home.lon)) <= post_cls.reach_m,
         post_cls.hidden_at.is_(None),
         not_blocked_by_author(viewer, post_cls),

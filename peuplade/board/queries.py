@@ -1,0 +1,42 @@
+"""Reads for the lobby board: what fits on one printed page."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from peuplade.extensions import db
+from peuplade.models import Event, Exchange, Member
+from peuplade.posts import queries as posts
+
+# One A4 page at a size older readers can read from a metre away.
+REQUESTS_MAX = 8
+EVENTS_MAX = 5
+
+
+def open_requests(viewer: Member, around_m: int, limit: int = REQUESTS_MAX) -> list[Exchange]:
+    """The newest open requests within ``around_m`` of the viewer's home."""
+    stmt = (
+        select(Exchange)
+        .where(
+            posts.in_neighbourhood(viewer, Exchange, radius_m=around_m),
+            posts.listed(Exchange),
+            Exchange.kind == "request",
+        )
+        .order_by(Exchange.created_at.desc(), Exchange.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def upcoming_events(viewer: Member, around_m: int, limit: int = EVENTS_MAX) -> list[Event]:
+    """The next outings within ``around_m`` of the viewer's home, soonest first."""
+    stmt = (
+        select(Event)
+        .where(
+            posts.in_neighbourhood(viewer, Event, radius_m=around_m),
+            posts.listed(Event),
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,45 @@
+"""The lobby board page: options on screen, one printable sheet below them."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from peuplade.account.services import clean_text
+from peuplade.board import bp, queries
+from peuplade.board.forms import BoardForm
+from peuplade.models import Member
+from peuplade.notifications.links import external_url
+from peuplade.posts.services import today
+
+
+def _me() -> Member:
+    return current_user._get_current_object()
+
+
+@bp.route("/board")
+def index():
+    me = _me()
+    form = BoardForm(formdata=request.args or None, radius_m=me.radius_m)
+    status = 200
+    if request.args and not form.validate():
+        status = 422  # the sheet below still shows, with the defaults
+    around = me.radius_m
+    if form.around.data and not form.around.errors:
+        around = min(int(form.around.data), me.radius_m)
+    contact = "" if form.contact.errors else " ".join(clean_text(form.contact.data).split())
+    requests_ = queries.open_requests(me, around)
+    return (
+        render_template(
+            "board/index.html",
+            form=form,
+            around=around,
+            contact=contact,
+            requests=requests_,
+            events=queries.upcoming_events(me, around),
+            links={e.id: external_url("exchanges.show", exchange_id=e.id) for e in requests_},
+            site=current_app.config["PUBLIC_URL"].rstrip("/"),
+            printed_on=today(),
+        ),
+        status,
+    )
