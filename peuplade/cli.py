@@ -614,6 +614,9 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
                 ends_on=None if ends is None else first_day + timedelta(days=ends),
                 location=location,
                 reach_m=entry.get("reach_m"),
+                # Posted for a neighbour without internet, who agreed (demo data).
+                on_behalf_of=entry.get("on_behalf_of"),
+                behalf_consent=bool(entry.get("on_behalf_of")),
             ),
         )
         # Spread over the last weeks (a few hours apart) so the timeline looks alive.

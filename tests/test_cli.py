@@ -412,7 +412,7 @@ def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app,
     assert "80 quartiers importés" in result.output
     assert "1358 lieux publics importés" in result.output
     assert "40 membres de démonstration créés, 0 déjà présents" in result.output
-    assert "34 échanges de démonstration créés, 0 déjà présents" in result.output
+    assert "35 échanges de démonstration créés, 0 déjà présents" in result.output
     assert "26 objets de démonstration créés (36 prêts), 0 déjà présents" in result.output
     assert (
         "15 infos et 8 sorties de démonstration créées (49 commentaires et réponses), "
@@ -429,7 +429,7 @@ def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app,
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 membres de démonstration créés, 40 déjà présents" in again.output
-    assert "0 échanges de démonstration créés, 34 déjà présents" in again.output
+    assert "0 échanges de démonstration créés, 35 déjà présents" in again.output
     assert "0 objets de démonstration créés (0 prêts), 26 déjà présents" in again.output
     assert (
         "0 infos et 0 sorties de démonstration créées (0 commentaires et réponses), "
@@ -440,8 +440,8 @@ def test_seed_demo_creates_the_neighbourhood_its_exchanges_and_objects_once(app,
     assert _count(Member) == 40
     assert _count(Quartier) == 80
     assert _count(Place) == 1358
-    assert _count(Exchange) == 34
-    assert _count(ExchangeResponse) == 48
+    assert _count(Exchange) == 35
+    assert _count(ExchangeResponse) == 49
     assert _count(Thanks) == 18
     assert _count(Item) == 26
     assert _count(Loan) == 36
@@ -467,7 +467,10 @@ def _check_demo_members() -> None:
 def _check_demo_exchanges() -> None:
     now = utcnow()
     exchanges = db.session.scalars(select(Exchange)).all()
-    assert len(exchanges) == 34
+    assert len(exchanges) == 35
+    behalf = [e for e in exchanges if e.on_behalf_of]
+    assert [e.on_behalf_of for e in behalf] == ["Mme Dupont, ma voisine du 2e"]
+    assert behalf[0].behalf_consent_at is not None
     statuses = Counter(e.status for e in exchanges)
     assert statuses["open"] >= 20 and statuses["done"] >= 8 and statuses["cancelled"] == 2
     assert {e.kind for e in exchanges} == {"request", "offer"}
