@@ -33,7 +33,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install spatialite postgis run test lint bench clean translations
+.PHONY: help install spatialite postgis chromium run test lint bench clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -78,6 +78,12 @@ postgis:
 	fi; \
 	$(MAKE) --no-print-directory _apt PACKAGES="postgresql-$${major:-15}-postgis-3"
 
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright (which never
+# downloads a browser of its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 \
+		|| $(MAKE) --no-print-directory _apt PACKAGES=chromium
+
 _apt:
 	$(call apt_install,$(PACKAGES))
 
@@ -88,7 +94,7 @@ run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
 	echo "Peuplade: http://$(HOST):$(PORT)" && \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install postgis ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
+test: install postgis chromium ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff check + ruff format --check

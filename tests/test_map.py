@@ -63,6 +63,7 @@ def test_nearby_posts_on_the_map_and_in_the_list_far_ones_not(client, auth, make
     # The JSON block and the list hold the same posts, newest first.
     data = _data(page)
     assert [m["url"] for m in data["markers"]] == _list_links(page) == list(reversed(made))
+    assert all(m["label"] == f"{m['type_label']} : {m['title']}" for m in data["markers"])
     labels = {m["type"]: m["type_label"] for m in data["markers"]}
     assert labels == {
         "exchange": "Échange : offre",

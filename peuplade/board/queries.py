@@ -9,8 +9,8 @@ from peuplade.models import Event, Exchange, Member
 from peuplade.posts import queries as posts
 
 # One A4 page at a size older readers can read from a metre away.
-REQUESTS_MAX = 8
-EVENTS_MAX = 5
+REQUESTS_MAX = 6
+EVENTS_MAX = 4
 
 
 def open_requests(viewer: Member, around_m: int, limit: int = REQUESTS_MAX) -> list[Exchange]:

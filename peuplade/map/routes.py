@@ -65,11 +65,14 @@ def _entry(viewer: Member, post: Post) -> dict | None:
     where = geo.from_element(post.position)  # PUBLIC: a cell centre or a public place
     if where is None:
         return None
+    type_label = _type_label(post)
     return {
         "id": post.id,
         "type": post.type,
-        "type_label": _type_label(post),
+        "type_label": type_label,
         "title": post.title,
+        # TRANSLATORS: a map marker's name for screen readers: the type, then the title.
+        "label": _("%(type)s : %(title)s", type=type_label, title=post.title),
         "url": _url(post),
         "band": _band(viewer, post),
         "lat": round(where.lat, DECIMALS),

@@ -108,8 +108,8 @@
       var m = list[i];
       if (!isPoint(m)) continue;
       var marker = L.marker([m.lat, m.lon], {
-        title: m.type_label + " : " + m.title,
-        alt: m.type_label + " : " + m.title,
+        title: m.label,
+        alt: m.label,
         keyboard: true
       }).bindPopup(popupFor(m, box.dataset.distanceLabel));
       markers.push({ type: m.type, marker: marker });
