@@ -35,6 +35,14 @@ class ValidationFailed(ServiceError):
     code = "validation_failed"
 
 
+class BadCursor(ServiceError):
+    """A page cursor that was not made by us (forged, truncated, from another list):
+    malformed input, refused before it reaches SQL (``fields.cursor`` says so)."""
+
+    status = 400
+    code = "bad_cursor"
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"

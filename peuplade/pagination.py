@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from peuplade.errors import ValidationFailed
+from peuplade.errors import BadCursor, ValidationFailed
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
@@ -26,9 +26,9 @@ def _serializer(kind: str) -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"peuplade.cursor.{kind}")
 
 
-def bad_cursor() -> ValidationFailed:
+def bad_cursor() -> BadCursor:
     msg = _l("Ce lien de page n'est plus valide : revenez à la première page.")
-    return ValidationFailed(msg, {"cursor": msg})
+    return BadCursor(msg, {"cursor": msg})
 
 
 def encode(kind: str, values: list[Any]) -> str:

@@ -150,7 +150,7 @@ def test_bad_input_is_refused_and_nothing_is_written(street):
         assert r.status_code == 422, (body, r.get_json())
         assert field in r.get_json()["error"]["fields"], (body, r.get_json())
     r = bruno.get(f"{path}?cursor=abimé")
-    assert r.status_code == 422 and "cursor" in r.get_json()["error"]["fields"]
+    assert r.status_code == 400 and "cursor" in r.get_json()["error"]["fields"]
     assert _rows() == before
 
 

@@ -87,7 +87,7 @@ def test_the_list_is_paged_with_a_signed_cursor(app, client, make_member):
     cursor = re.search(r'href="/notifications\?apres=([^"]+)"', first).group(1)
     second = client.get(f"/notifications?apres={cursor}").get_data(as_text=True)
     assert "Annonce numéro 02" in second and "Annonce numéro 32" not in second
-    assert client.get("/notifications?apres=forged").status_code == 422
+    assert client.get("/notifications?apres=forged").status_code == 400
 
 
 def test_email_settings_are_saved_and_refused_when_unknown(app, client, make_member):

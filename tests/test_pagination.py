@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peuplade import pagination
-from peuplade.errors import ValidationFailed
+from peuplade.errors import BadCursor
 from peuplade.neighbours.queries import NeighbourCursor, neighbour_page
 from tests.conftest import CLICHY, DAMES_LEMERCIER
 
@@ -26,7 +26,7 @@ from tests.conftest import CLICHY, DAMES_LEMERCIER
 )
 def test_signed_but_wrong_neighbour_cursors_are_refused(app, values):
     text = pagination.encode(NeighbourCursor.KIND, values)
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(BadCursor) as err:
         NeighbourCursor.decode(text)
     assert "cursor" in err.value.fields
 
@@ -35,11 +35,11 @@ def test_tampered_and_foreign_cursors_are_refused(app):
     good = NeighbourCursor(0, "anne", 3).encode()
     assert NeighbourCursor.decode(good) == NeighbourCursor(0, "anne", 3)
     for bad in (good[:-2] + "xx", good + "a", "eyJhIjoxfQ", "!!!"):
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(BadCursor):
             NeighbourCursor.decode(bad)
     # A cursor of another list is not accepted here.
     other = pagination.TimeCursor(pagination_now(), 5).encode()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(BadCursor):
         NeighbourCursor.decode(other)
 
 
@@ -54,7 +54,7 @@ def test_cursors_from_another_secret_key_are_refused(make_app):
     with app_a.app_context():
         cursor = NeighbourCursor(0, "anne", 3).encode()
     app_b = make_app(SECRET_KEY="b" * 32)
-    with app_b.app_context(), pytest.raises(ValidationFailed):
+    with app_b.app_context(), pytest.raises(BadCursor):
         NeighbourCursor.decode(cursor)
 
 
@@ -70,7 +70,8 @@ def test_forged_cursor_is_a_4xx_on_pages_and_api(client, api, make_member, auth)
     assert page.status_code == 400
     api.login(member.email)
     answer = api.get("/neighbours", query_string={"cursor": forged})
-    assert answer.status_code == 422
+    assert answer.status_code == 400  # malformed: a cursor is ours or nothing
+    assert answer.get_json()["error"]["code"] == "bad_cursor"
     assert "cursor" in answer.get_json()["error"]["fields"]
 
 

@@ -115,11 +115,8 @@ def _input(
 
 
 def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
-    try:
-        return TimeCursor.decode(cursor)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-        return None
+    """A bad cursor raises BadCursor (400) at once; ``errors`` is kept for the callers."""
+    return TimeCursor.decode(cursor)
 
 
 # --- answers -------------------------------------------------------------------------

@@ -46,11 +46,8 @@ def _refuse(errors: dict[str, object]) -> None:
 
 
 def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
-    try:
-        return TimeCursor.decode(cursor)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-        return None
+    """A bad cursor raises BadCursor (400) at once; ``errors`` is kept for the callers."""
+    return TimeCursor.decode(cursor)
 
 
 def _loan_after(cursor: str | None, errors: dict[str, object]) -> tuple[date, int] | None:
@@ -64,10 +61,7 @@ def _loan_after(cursor: str | None, errors: dict[str, object]) -> tuple[date, in
             raise pagination.bad_cursor()
         return date.fromisoformat(start), ident
     except (TypeError, ValueError):
-        errors.update(pagination.bad_cursor().fields)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-    return None
+        raise pagination.bad_cursor() from None
 
 
 def _item_input(body: ls.ItemBody | ls.ItemPatch) -> services.ItemInput:

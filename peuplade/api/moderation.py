@@ -81,7 +81,7 @@ def create_report(body: ms.ReportBody):
 )
 def list_blocks(query: ms.BlocksQuery):
     me = current_member()
-    after = TimeCursor.decode(query.cursor)  # a bad cursor: 422 fields.cursor
+    after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
     rows = db.session.execute(queries.my_blocks(me, after).limit(query.limit + 1)).all()
     page = page_of(rows, query.limit, queries.block_cursor)
     return ms.BlockPage(

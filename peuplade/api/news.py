@@ -53,11 +53,8 @@ def _refuse(errors: dict[str, object]) -> None:
 
 
 def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
-    try:
-        return TimeCursor.decode(cursor)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-        return None
+    """A bad cursor raises BadCursor (400) at once; ``errors`` is kept for the callers."""
+    return TimeCursor.decode(cursor)
 
 
 def _time(text: str | None, field: str, errors: dict[str, object]) -> datetime | None:
@@ -263,9 +260,7 @@ def list_comments(news_id: int, query: ns.ForYouQuery):
             stamp, ident = values
             after = (datetime.fromisoformat(stamp), int(ident))
     except (TypeError, ValueError):
-        errors.update(pagination.bad_cursor().fields)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
+        raise pagination.bad_cursor() from None
     _refuse(errors)
     stmt = news_queries.comments(item)
     if after is not None:

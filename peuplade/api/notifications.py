@@ -35,7 +35,7 @@ from peuplade.pagination import TimeCursor, page_of
 )
 def list_notifications(query: ns.NotificationsQuery):
     me = current_member()
-    after = TimeCursor.decode(query.cursor)  # a bad cursor: 422 fields.cursor
+    after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
     rows = db.session.scalars(queries.mine(me, after).limit(query.limit + 1)).all()
     page = page_of(rows, query.limit, queries.cursor_after)
     return serializers.notification_page(page.items, page.next_cursor, queries.unread_count(me))

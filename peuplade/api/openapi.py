@@ -127,6 +127,13 @@ def _operation_doc(op: Operation, public: bool, path_params: list[dict[str, Any]
         implied[422] = "Validation failed: `fields` maps each field to a message"
     if op.query is not None:
         implied[422] = "Validation failed: `fields` maps each parameter to a message"
+        if "cursor" in op.query.model_fields:
+            implied[400] = "A page cursor that we did not make (forged or truncated): `fields.cursor`"
+        if "cursor" in op.query.model_fields:
+            forged = "A `cursor` that is not a `next_cursor` of this list (`fields.cursor`)"
+            implied[400] = (
+                f"{implied[400]}; or {forged[0].lower()}{forged[1:]}" if 400 in implied else forged
+            )
     if path_params:
         implied[404] = "Absent, or outside your neighbourhood"
     if not public:

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from peuplade import categories, search
 from peuplade.auth.forms import run
-from peuplade.errors import Conflict, Forbidden, ValidationFailed
+from peuplade.errors import BadCursor, Conflict, Forbidden
 from peuplade.exchanges import bp, queries, services
 from peuplade.exchanges.forms import (
     CloseForm,
@@ -68,7 +68,7 @@ def _after() -> tuple[TimeCursor | None, str | None]:
     """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
     try:
         return TimeCursor.decode(request.args.get("cursor")), None
-    except ValidationFailed:
+    except BadCursor:
         return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
-from peuplade.errors import NotFound, ValidationFailed
+from peuplade.errors import BadCursor, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import REPORT_TARGETS, Member
 from peuplade.moderation import bp, limits, queries, services
@@ -82,7 +82,7 @@ def moderators_only(view):
 def _after() -> tuple[TimeCursor | None, str | None]:
     try:
         return TimeCursor.decode(request.args.get("cursor")), None
-    except ValidationFailed:
+    except BadCursor:
         return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, public
-from peuplade.errors import ValidationFailed
+from peuplade.errors import BadCursor, ValidationFailed
 from peuplade.neighbours import bp, queries
 from peuplade.news.routes import timeline_page
 from peuplade.pagination import Page
@@ -43,15 +43,15 @@ def _neighbours_page(status: int = 200):
     problem = None
     try:
         page = queries.neighbour_page(member, skill, cursor)
+    except BadCursor:
+        status = 400
+        problem = _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
+        cursor = None
+        page = queries.neighbour_page(member, skill, None)
     except ValidationFailed as exc:
         status = 400
-        if "cursor" in exc.fields:
-            problem = _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
-            cursor = None
-            page = queries.neighbour_page(member, skill, None)
-        else:
-            problem = str(exc.fields.get("skill", exc.message))
-            page = Page([], None)
+        problem = str(exc.fields.get("skill", exc.message))
+        page = Page([], None)
     people = [{"member": m, "band": band} for m, band in page.items]
     return (
         render_template(

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade.auth.forms import run
-from peuplade.errors import Forbidden, ValidationFailed
+from peuplade.errors import BadCursor, Forbidden
 from peuplade.extensions import db
 from peuplade.models import NEWS_KINDS, Member, NewsPost, Post, Quartier
 from peuplade.news import bp, queries, services
@@ -59,7 +59,7 @@ def _after() -> tuple[TimeCursor | None, str | None]:
     """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
     try:
         return TimeCursor.decode(request.args.get("cursor")), None
-    except ValidationFailed:
+    except BadCursor:
         return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 
