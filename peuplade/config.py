@@ -151,6 +151,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Every authenticated API call, per token (429 with Retry-After beyond it).
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "ARGON2_PARAMETERS": ARGON2_OWASP_MINIMUM if app_env == "testing" else ARGON2_PRODUCTION,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_SUPPORTED_LOCALES": ["fr", "en"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import request
 from flask_login import current_user
 
@@ -30,3 +32,22 @@ def member_key() -> str:
 def failed(response) -> bool:
     """Count a try only when it did not let the member in (2xx API, 302 HTML)."""
     return response.status_code not in (200, 201, 302)
+
+
+def bearer_token() -> str | None:
+    """The token of ``Authorization: Bearer <token>``, or None."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def token_key() -> str:
+    """Rate-limit key of an API call: a digest of its bearer token (never the token),
+    so each of a member's tokens (phone, script) has its own allowance."""
+    token = bearer_token() or ""
+    return "token:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def without_token() -> bool:
+    """Calls without a token (sign-up, getting a token, the spec) have limits of their own."""
+    return bearer_token() is None

@@ -130,7 +130,7 @@ def test_unknown_route_is_404_json(client, path):
     [
         ("delete", "/api/v1/members"),
         ("put", "/api/v1/me"),
-        ("get", "/api/v1/tokens"),
+        ("put", "/api/v1/tokens"),
         ("post", "/api/v1/me"),
     ],
 )

@@ -24,7 +24,7 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.messages import services as messages
-from peuplade.models import Member, Place, utcnow
+from peuplade.models import ApiToken, Member, Place, utcnow
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
 from peuplade.posts.services import PostLocation, today
@@ -111,6 +111,7 @@ def _world():
     )
     talk = messages.start(owner, neighbour, f"Message {SECRET}")
     report = moderation.report(neighbour, "exchange", request.id, "spam", SECRET)
+    _token, token_row = account.new_token(owner, f"Jeton {SECRET}")
     db.session.commit()
     ids = {
         owner.id,
@@ -124,6 +125,7 @@ def _world():
         talk.id,
         talk.messages[0].id,
         report.id,
+        token_row.id,
     }
     return owner, neighbour, stranger, sorted(ids)
 
@@ -157,6 +159,8 @@ def _login(client, email) -> None:
 def test_no_stranger_or_visitor_reaches_anything_by_id(app):
     _owner, _neighbour, stranger, ids = _world()
     token = account.issue_token(stranger)
+    # Out of the range of the swept ids: the stranger must not revoke their own token.
+    db.session.execute(update(ApiToken).where(ApiToken.member_id == stranger.id).values(id=900_000))
     db.session.commit()
     member = app.test_client()
     _login(member, stranger.email)
@@ -231,17 +235,15 @@ def test_get_never_changes_state(app):
     for member in (owner, neighbour):
         client = app.test_client()
         _login(client, member.email)
-        before = _snapshot()
+        api_headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+        db.session.commit()
+        before = _snapshot()  # the token row itself is not the GETs' doing
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
             paths = [rule.rule] if not rule.arguments else _paths(rule, ids)
             for path in paths:
-                headers = {}
-                if path.startswith("/api/"):
-                    headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
-                    db.session.commit()
-                    before = _snapshot()  # the token row itself is not the GET's doing
+                headers = api_headers if path.startswith("/api/") else {}
                 assert client.get(path, headers=headers).status_code < 500, path
                 assert _changes(before, _snapshot()) == [], path
 

@@ -25,7 +25,7 @@ from zxcvbn import zxcvbn
 
 from peuplade import categories, geocoding
 from peuplade.account import blur, queries
-from peuplade.errors import TooManyChanges, ValidationFailed
+from peuplade.errors import Conflict, NotFound, TooManyChanges, ValidationFailed
 from peuplade.extensions import db
 from peuplade.geo import LatLon, lat_lon
 from peuplade.models import (
@@ -444,23 +444,68 @@ def change_home(member: Member, location: LocationInput) -> Member:
     return member
 
 
-def issue_token(member: Member) -> str:
-    """A new bearer token; only its digest is stored, the token is shown once."""
-    token = "pk_" + secrets.token_urlsafe(32)
-    db.session.add(
-        ApiToken(
-            member_id=member.id,
-            token_hash=secret_digest(token),
-            session_version=member.session_version,
-            expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
+TOKEN_NAME_MAX = 80
+# Live tokens per member: enough for every device and script, and a bound on the list.
+TOKENS_MAX = 50
+
+
+def clean_token_name(name: str | None) -> str | None:
+    """A token's label, spaces tidied; None when empty."""
+    cleaned = " ".join(clean_text(name).split())
+    if len(cleaned) > TOKEN_NAME_MAX:
+        msg = _l("%(n)s caractères au plus.", n=TOKEN_NAME_MAX)
+        raise ValidationFailed(msg, {"name": msg})
+    return cleaned or None
+
+
+def live_tokens(member: Member) -> list[ApiToken]:
+    """The member's tokens that still work (not expired, not voided by a password
+    change), newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.member_id == member.id,
+                ApiToken.expires_at > utcnow(),
+                ApiToken.session_version == member.session_version,
+            )
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         )
     )
+
+
+def issue_token(member: Member, name: str | None = None) -> str:
+    """A new bearer token; only its digest is stored, the token is shown once."""
+    return new_token(member, name)[0]
+
+
+def new_token(member: Member, name: str | None = None) -> tuple[str, ApiToken]:
+    """A new bearer token and its stored row (which holds only the token's digest)."""
+    label = clean_token_name(name)
+    if len(live_tokens(member)) >= TOKENS_MAX:
+        raise Conflict(
+            _l(
+                "Vous avez déjà %(n)s jetons en service : révoquez-en un avant d'en demander "
+                "un autre.",
+                n=TOKENS_MAX,
+            )
+        )
+    token = "pk_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        member_id=member.id,
+        token_hash=secret_digest(token),
+        name=label,
+        session_version=member.session_version,
+        expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
+    )
+    db.session.add(row)
     db.session.flush()
-    return token
+    return token, row
 
 
-def member_for_token(token: str) -> Member | None:
-    """The member a bearer token belongs to, if it is valid (not expired, not revoked)."""
+def token_for(token: str) -> ApiToken | None:
+    """The stored row of a bearer token, if the token is valid (not expired, not
+    revoked, not voided by a password change)."""
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(token)))
@@ -471,14 +516,33 @@ def member_for_token(token: str) -> Member | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now  # coarse, so reads do not write on every call
-    return row.member
+    return row
 
 
-def token_expires_at(token: str) -> datetime | None:
-    """When a bearer token stops working (None for an unknown token)."""
-    return db.session.scalar(
-        select(ApiToken.expires_at).where(ApiToken.token_hash == secret_digest(token))
-    )
+def member_for_token(token: str) -> Member | None:
+    """The member a bearer token belongs to, if it is valid."""
+    row = token_for(token)
+    return None if row is None else row.member
+
+
+def _own_token(member: Member, token_id: int) -> ApiToken:
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.member_id != member.id or row not in live_tokens(member):
+        raise NotFound(_l("Ce jeton n'existe pas, ou n'est plus en service."))
+    return row
+
+
+def rename_token(member: Member, token_id: int, name: str | None) -> ApiToken:
+    row = _own_token(member, token_id)
+    row.name = clean_token_name(name)
+    db.session.flush()
+    return row
+
+
+def revoke_token(member: Member, token_id: int) -> None:
+    """The token stops working at once (its row is deleted)."""
+    db.session.delete(_own_token(member, token_id))
+    db.session.flush()
 
 
 def update_account(

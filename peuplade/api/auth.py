@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
+from peuplade import ratelimits
 from peuplade.account import services
 from peuplade.api import bp
 from peuplade.auth import security_log, sessions
@@ -26,12 +27,6 @@ def current_member() -> Member:
     return member
 
 
-def _bearer_token() -> str | None:
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
 def _unauthorized(message: str, reason: str):
     security_log.warning("api_unauthorized", reason=reason)
     response = json_error(401, "unauthorized", message)
@@ -46,12 +41,13 @@ def require_token():
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "peuplade_public", False):
         return None
-    token = _bearer_token()
+    token = ratelimits.bearer_token()
     if token is None:
         return _unauthorized(
             _("Authentifiez-vous avec un jeton : Authorization: Bearer <jeton>."), "missing"
         )
-    member = services.member_for_token(token)
+    row = services.token_for(token)
+    member = None if row is None else row.member
     if member is None:
         return _unauthorized(
             _("Jeton invalide, expiré ou révoqué. Demandez-en un nouveau."), "invalid"
@@ -66,4 +62,5 @@ def require_token():
         # member_for_token noted last_used_at: keep that apart from the view's own commit.
         db.session.commit()
     g.api_member = member
+    g.api_token_id = row.id
     return None

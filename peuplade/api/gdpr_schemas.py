@@ -62,6 +62,7 @@ class HomeChangeOut(_Out):
 
 class TokenMetaOut(_Out):
     id: int
+    name: str | None
     created_at: Timestamp
     expires_at: Timestamp
     last_used_at: Timestamp | None

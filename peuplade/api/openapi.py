@@ -128,8 +128,6 @@ def _operation_doc(op: Operation, public: bool, path_params: list[dict[str, Any]
     if op.query is not None:
         implied[422] = "Validation failed: `fields` maps each parameter to a message"
         if "cursor" in op.query.model_fields:
-            implied[400] = "A page cursor that we did not make (forged or truncated): `fields.cursor`"
-        if "cursor" in op.query.model_fields:
             forged = "A `cursor` that is not a `next_cursor` of this list (`fields.cursor`)"
             implied[400] = (
                 f"{implied[400]}; or {forged[0].lower()}{forged[1:]}" if 400 in implied else forged
@@ -138,6 +136,7 @@ def _operation_doc(op: Operation, public: bool, path_params: list[dict[str, Any]
         implied[404] = "Absent, or outside your neighbourhood"
     if not public:
         implied[401] = "Missing, invalid, expired or revoked token"
+        implied[429] = "Too many calls with this token (API_RATE_LIMIT): wait `Retry-After` s"
     for status, description in sorted({**implied, **op.errors}.items()):
         responses[str(status)] = _error(description)
     doc: dict[str, Any] = {"summary": str(op.summary), "responses": responses}

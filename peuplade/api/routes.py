@@ -6,7 +6,7 @@ One commit per request, after the service call; a ServiceError rolls back
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +87,16 @@ def create_member(body: schemas.RegisterBody):
     _l("Obtenir un jeton d'accès"),
     body=schemas.TokenBody,
     responses={201: schemas.TokenOut},
-    errors={401: "Wrong email or password", 429: "Too many attempts"},
+    errors={
+        401: "Wrong email or password",
+        403: "Account suspended or closed",
+        409: "Already the maximum number of live tokens: revoke one first",
+        429: "Too many attempts",
+    },
+    description=_l(
+        "Le jeton n'est montré qu'ici : seule son empreinte est gardée. Donnez-lui un "
+        "nom (`name`) pour le reconnaître dans la liste de vos jetons."
+    ),
 )
 def create_token(body: schemas.TokenBody):
     member = services.authenticate(body.email, body.password)
@@ -106,11 +115,57 @@ def create_token(body: schemas.TokenBody):
         db.session.commit()  # authenticate() may have upgraded the password hash
         security_log.warning("token_refused", member=member.id, reason=member.status)
         return json_error(403, _account_code(member), refusal)
-    token = services.issue_token(member)
-    expires_at = services.token_expires_at(token)
+    token, row = services.new_token(member, body.name)
     db.session.commit()
     security_log.event("token_created", member=member.id)
-    return serializers.token(token, expires_at), 201
+    return serializers.token(token, row), 201
+
+
+@bp.get("/tokens")
+@operation(
+    _l("Mes jetons d'accès en service"),
+    responses={200: schemas.TokenPage},
+    description=_l(
+        "Les jetons qui fonctionnent encore, le plus récent d'abord, sans le jeton lui-même "
+        "(il n'est pas gardé) ; `current` désigne celui de cette requête."
+    ),
+)
+def list_tokens():
+    me = current_member()
+    current_id = g.get("api_token_id")
+    return schemas.TokenPage(
+        items=[serializers.token_info(t, current_id) for t in services.live_tokens(me)],
+        next_cursor=None,
+    ).model_dump(mode="json")
+
+
+@bp.patch(f"/tokens/<int(max={MAX_ID}):token_id>")
+@operation(
+    _l("Renommer un de mes jetons"),
+    body=schemas.TokenPatch,
+    responses={200: schemas.TokenInfoOut},
+)
+def rename_token(token_id: int, body: schemas.TokenPatch):
+    row = services.rename_token(current_member(), token_id, body.name)
+    current_id = g.get("api_token_id")
+    db.session.commit()
+    return serializers.token_info(row, current_id).model_dump(mode="json")
+
+
+@bp.delete(f"/tokens/<int(max={MAX_ID}):token_id>")
+@operation(
+    _l("Révoquer un de mes jetons"),
+    responses={204: None},
+    description=_l(
+        "Le jeton cesse de fonctionner aussitôt, y compris si c'est celui de cette requête."
+    ),
+)
+def revoke_token(token_id: int):
+    me = current_member()
+    services.revoke_token(me, token_id)
+    db.session.commit()
+    security_log.event("token_revoked", member=me.id)
+    return "", 204
 
 
 def _account_code(member) -> str:
@@ -137,7 +192,12 @@ def me():
 
 
 @bp.patch("/me")
-@limiter.limit(ratelimits.PASSWORD_CHANGES, key_func=_api_member_key, deduct_when=_reauth_failed)
+@limiter.limit(
+    ratelimits.PASSWORD_CHANGES,
+    key_func=_api_member_key,
+    deduct_when=_reauth_failed,
+    override_defaults=False,  # the per-token limit of every call applies too
+)
 @operation(
     _l("Modifier mon profil, mon adresse e-mail ou mon domicile"),
     body=schemas.ProfilePatch,

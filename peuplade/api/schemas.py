@@ -34,6 +34,7 @@ from peuplade.account.services import (
     PASSWORD_MIN,
     TAG_MAX_LENGTH,
     TAGS_MAX,
+    TOKEN_NAME_MAX,
 )
 from peuplade.geocoding import MAX_ADDRESS_LENGTH, MAX_CANDIDATES
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
@@ -133,11 +134,27 @@ class RegisterBody(Body):
     bio: Bio | None = None
 
 
+TokenName = Annotated[
+    StrictStr,
+    Field(
+        description="a label to tell your tokens apart, e.g. « Téléphone de Marc »",
+        json_schema_extra={"maxLength": TOKEN_NAME_MAX},
+    ),
+]
+
+
 class TokenBody(Body):
     """POST /tokens."""
 
     email: Email
     password: Password
+    name: TokenName | None = None
+
+
+class TokenPatch(Body):
+    """PATCH /tokens/{id}: a new label (an empty one removes it)."""
+
+    name: TokenName
 
 
 class ProfilePatch(Body):
@@ -248,8 +265,28 @@ class NeighbourPage(BaseModel):
 
 
 class TokenOut(BaseModel):
+    """The token itself is shown once, here: only its digest is stored."""
+
+    id: int
+    name: str | None
     token: str
     expires_at: Timestamp
+
+
+class TokenInfoOut(BaseModel):
+    """One of my tokens, without the token (it is not stored)."""
+
+    id: int
+    name: str | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    last_used_at: Timestamp | None = Field(description="to within five minutes")
+    current: bool = Field(description="the token that authenticated this request")
+
+
+class TokenPage(BaseModel):
+    items: list[TokenInfoOut]
+    next_cursor: None = Field(description="always null: every live token fits one page")
 
 
 class ErrorDetail(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 
 from peuplade import geo
 from peuplade.api import schemas
-from peuplade.models import Member, Quartier
+from peuplade.models import ApiToken, Member, Quartier
 
 
 def quartier(q: Quartier | None) -> schemas.QuartierOut | None:
@@ -68,8 +68,21 @@ def neighbour_page(rows: list[tuple[Member, str]], next_cursor: str | None) -> d
     ).model_dump(mode="json")
 
 
-def token(value: str, expires_at) -> dict[str, Any]:
-    return schemas.TokenOut(token=value, expires_at=expires_at).model_dump(mode="json")
+def token(value: str, row: ApiToken) -> dict[str, Any]:
+    return schemas.TokenOut(
+        id=row.id, name=row.name, token=value, expires_at=row.expires_at
+    ).model_dump(mode="json")
+
+
+def token_info(row: ApiToken, current_id: int | None) -> schemas.TokenInfoOut:
+    return schemas.TokenInfoOut(
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        current=row.id == current_id,
+    )
 
 
 # --- exchanges (../shared/API.md, "Exchanges") ----------------------------------------

@@ -280,6 +280,7 @@ TABLES: tuple[Table, ...] = (
             "id": ID,
             "member_id": MEMBER,
             "token_hash": SECRET_HASH,
+            "name": col(_l("le nom que vous avez donné au jeton, le cas échéant")),
             "session_version": col(
                 _l("la version de vos sessions quand le jeton a été créé"), "nobody"
             ),

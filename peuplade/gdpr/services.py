@@ -164,6 +164,7 @@ def _security(member: Member) -> dict[str, Any]:
         "api_tokens": [
             {
                 "id": t.id,
+                "name": t.name,
                 "created_at": _when(t.created_at),
                 "expires_at": _when(t.expires_at),
                 "last_used_at": _when(t.last_used_at),

@@ -162,6 +162,8 @@ class ApiToken(Base):
         ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # The owner's label, to tell their tokens apart ("Téléphone", "Script de l'asso").
+    name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     session_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
