@@ -103,6 +103,7 @@ def _register_login_loader() -> None:
 def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.account import bp as account_bp
     from peuplade.api import bp as api_bp
+    from peuplade.api.docs import bp as api_docs_bp
     from peuplade.auth import bp as auth_bp
     from peuplade.board import bp as board_bp
     from peuplade.events import bp as events_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     mail.init_app(app)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF
 
 
