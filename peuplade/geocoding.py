@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from cachetools import TTLCache
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from geopy.adapters import URLLibAdapter
 from geopy.exc import GeocoderTimedOut, GeopyError
 from geopy.location import Location
 from geopy.point import Point as GeopyPoint
@@ -135,6 +136,10 @@ def _build_provider(app: Flask) -> _Provider:
         "user_agent": app.config["GEOCODER_USER_AGENT"],
         "timeout": app.config["GEOCODER_TIMEOUT"],
         "scheme": app.config["GEOCODER_SCHEME"],
+        # geopy picks requests (which retries a timed-out call twice) whenever it is
+        # installed: the plain urllib adapter keeps one try, bounded by GEOCODER_TIMEOUT,
+        # whatever else is installed.
+        "adapter_factory": URLLibAdapter,
     }
     if app.config.get("GEOCODER_DOMAIN"):
         kwargs["domain"] = app.config["GEOCODER_DOMAIN"]
