@@ -130,3 +130,23 @@ def test_calls_are_limited_per_token_with_retry_after(make_app, make_member):
         assert 0 < int(r.headers["Retry-After"]) <= 60
         # Another token of the same member has its own allowance.
         assert client.get("/api/v1/me", headers=_auth(second["token"])).status_code == 200
+
+
+def test_the_account_page_lists_the_tokens_and_revokes_one(app, client, auth, anne, make_member):
+    phone, script = _token(client, "Téléphone perdu"), _token(client)
+    bruno = make_member("Bruno", at=CLICHY, email="bruno@example.org")
+    brunos = services.new_token(bruno, "Le sien")[1]
+    db.session.commit()
+    auth.login("anne@example.org")
+    page = client.get("/account").get_data(as_text=True)
+    assert "Téléphone perdu" in page and "Jeton sans nom" in page and "Le sien" not in page
+    assert phone["token"] not in page and script["token"] not in page
+
+    r = client.post(f"/account/tokens/{phone['id']}/revoke")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/account#tokens-title")
+    assert client.get("/api/v1/me", headers=_auth(phone["token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=_auth(script["token"])).status_code == 200
+    assert "Téléphone perdu" not in client.get("/account").get_data(as_text=True)
+    # Someone else's token: not found, and it still works.
+    assert client.post(f"/account/tokens/{brunos.id}/revoke").status_code == 404
+    assert db.session.get(ApiToken, brunos.id) is not None

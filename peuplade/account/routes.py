@@ -6,7 +6,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import categories, geo, ratelimits
+from peuplade import categories, database, geo, ratelimits
 from peuplade.account import bp, queries, services
 from peuplade.account.forms import HomeForm, PasswordForm, ProfileForm
 from peuplade.auth import emails, security_log, sessions
@@ -52,7 +52,25 @@ def overview():
         "account/overview.html",
         member=member,
         home_changes_left=services.home_changes_left(member),
+        tokens=services.live_tokens(member),
     )
+
+
+@bp.route("/account/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int):
+    """Cut off an application (a phone, a script) that uses one of my API tokens."""
+    me = _me()
+    services.revoke_token(me, token_id)  # someone else's, or a dead one: 404
+    database.commit()
+    security_log.event("token_revoked", member=me.id)
+    flash(
+        _(
+            "Ce jeton ne fonctionne plus : l'application qui l'utilisait n'a plus accès "
+            "à votre compte."
+        ),
+        "success",
+    )
+    return redirect(url_for("account.overview") + "#tokens-title")
 
 
 @bp.route("/profile/<int(max=2147483647):member_id>")
