@@ -114,11 +114,6 @@ def _input(
     )
 
 
-def _after(cursor: str | None, errors: dict[str, object]) -> TimeCursor | None:
-    """A bad cursor raises BadCursor (400) at once; ``errors`` is kept for the callers."""
-    return TimeCursor.decode(cursor)
-
-
 # --- answers -------------------------------------------------------------------------
 
 
@@ -181,7 +176,7 @@ def list_exchanges(query: xs.ExchangesQuery):
         errors["kind"] = _("Choisissez « request » (demande) ou « offer » (offre).")
     if query.category and query.category not in categories.SLUGS:
         errors["category"] = _("Catégorie inconnue : utilisez un des identifiants de la liste.")
-    after = _after(query.cursor, errors)
+    after = TimeCursor.decode(query.cursor)  # not ours: 400
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
     stmt = queries.near_me(
@@ -203,7 +198,7 @@ def list_exchanges(query: xs.ExchangesQuery):
 def for_you(query: xs.ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
-    after = _after(query.cursor, errors)
+    after = TimeCursor.decode(query.cursor)  # not ours: 400
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
     return _page(queries.for_you(me, after), me, query.limit)
