@@ -9,7 +9,6 @@ from peuplade.account.services import clean_text
 from peuplade.board import bp, queries
 from peuplade.board.forms import BoardForm
 from peuplade.models import Member
-from peuplade.notifications.links import external_url
 from peuplade.posts.services import today
 
 
@@ -24,20 +23,19 @@ def index():
     status = 200
     if request.args and not form.validate():
         status = 422  # the sheet below still shows, with the defaults
+    # The choices are all below my radius (forms.AROUND_M); none chosen: my radius.
     around = me.radius_m
     if form.around.data and not form.around.errors:
-        around = min(int(form.around.data), me.radius_m)
+        around = int(form.around.data)
     contact = "" if form.contact.errors else " ".join(clean_text(form.contact.data).split())
-    requests_ = queries.open_requests(me, around)
     return (
         render_template(
             "board/index.html",
             form=form,
             around=around,
             contact=contact,
-            requests=requests_,
+            requests=queries.open_requests(me, around),
             events=queries.upcoming_events(me, around),
-            links={e.id: external_url("exchanges.show", exchange_id=e.id) for e in requests_},
             site=current_app.config["PUBLIC_URL"].rstrip("/"),
             printed_on=today(),
         ),

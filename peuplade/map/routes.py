@@ -24,15 +24,6 @@ def _me() -> Member:
     return current_user._get_current_object()
 
 
-def type_options() -> list[tuple[str, str]]:
-    return [
-        ("exchange", _("Échanges")),
-        ("item", _("Objets")),
-        ("news", _("Infos")),
-        ("event", _("Sorties")),
-    ]
-
-
 def _type_label(post: Post) -> str:
     if post.type == "exchange":
         return _("Échange : demande") if post.kind == "request" else _("Échange : offre")
@@ -99,7 +90,6 @@ def index():
         entries=entries,
         data=data,
         chosen=chosen,
-        options=type_options(),
         truncated=len(found) >= queries.LIMIT,
         limit=queries.LIMIT,
         radius_m=me.radius_m,
