@@ -251,18 +251,18 @@ def test_tokens_expire_and_die_with_a_password_change(app):
     member = _register()
     token = services.issue_token(member)
     db.session.commit()
-    assert services.member_for_token(token) == member
-    assert services.member_for_token(token + "x") is None
+    assert services.token_for(token).member == member
+    assert services.token_for(token + "x") is None
     assert db.session.scalar(select(ApiToken.token_hash)) != token  # only a digest is stored
     row = db.session.scalar(select(ApiToken))
     row.expires_at = services.utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert services.member_for_token(token) is None
+    assert services.token_for(token) is None
     fresh = services.issue_token(member)
     db.session.commit()
     services.change_password(member, PASSWORD, "une autre phrase de passe solide")
     db.session.commit()
-    assert services.member_for_token(fresh) is None
+    assert services.token_for(fresh) is None
 
 
 def test_change_password_needs_the_current_one(app):

@@ -458,20 +458,24 @@ def clean_token_name(name: str | None) -> str | None:
     return cleaned or None
 
 
-def live_tokens(member: Member) -> list[ApiToken]:
-    """The member's tokens that still work (not expired, not voided by a password
-    change), newest first."""
-    return list(
-        db.session.scalars(
-            select(ApiToken)
-            .where(
-                ApiToken.member_id == member.id,
-                ApiToken.expires_at > utcnow(),
-                ApiToken.session_version == member.session_version,
-            )
-            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-        )
+def _is_live(row: ApiToken) -> bool:
+    """The token still works: not expired, not voided by a password change since."""
+    return row.expires_at > utcnow() and row.session_version == row.member.session_version
+
+
+def _live(member: Member):
+    """SQL: the member's tokens that still work (the rule of :func:`_is_live`)."""
+    return (
+        ApiToken.member_id == member.id,
+        ApiToken.expires_at > utcnow(),
+        ApiToken.session_version == member.session_version,
     )
+
+
+def live_tokens(member: Member) -> list[ApiToken]:
+    """The member's tokens that still work, newest first."""
+    stmt = select(ApiToken).where(*_live(member))
+    return list(db.session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
 def issue_token(member: Member, name: str | None = None) -> str:
@@ -482,7 +486,7 @@ def issue_token(member: Member, name: str | None = None) -> str:
 def new_token(member: Member, name: str | None = None) -> tuple[str, ApiToken]:
     """A new bearer token and its stored row (which holds only the token's digest)."""
     label = clean_token_name(name)
-    if len(live_tokens(member)) >= TOKENS_MAX:
+    if db.session.scalar(select(func.count()).where(*_live(member))) >= TOKENS_MAX:
         raise Conflict(
             _l(
                 "Vous avez déjà %(n)s jetons en service : révoquez-en un avant d'en demander "
@@ -509,9 +513,7 @@ def token_for(token: str) -> ApiToken | None:
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(token)))
-    if row is None or row.expires_at <= utcnow():
-        return None
-    if row.member.session_version != row.session_version:
+    if row is None or not _is_live(row):
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
@@ -519,15 +521,9 @@ def token_for(token: str) -> ApiToken | None:
     return row
 
 
-def member_for_token(token: str) -> Member | None:
-    """The member a bearer token belongs to, if it is valid."""
-    row = token_for(token)
-    return None if row is None else row.member
-
-
 def _own_token(member: Member, token_id: int) -> ApiToken:
     row = db.session.get(ApiToken, token_id)
-    if row is None or row.member_id != member.id or row not in live_tokens(member):
+    if row is None or row.member_id != member.id or not _is_live(row):
         raise NotFound(_l("Ce jeton n'existe pas, ou n'est plus en service."))
     return row
 

@@ -59,7 +59,7 @@ def require_token():
         code = "account_closed" if member.status == "banned" else "account_suspended"
         return json_error(403, code, refusal)
     if db.session.dirty:
-        # member_for_token noted last_used_at: keep that apart from the view's own commit.
+        # token_for noted last_used_at: keep that apart from the view's own commit.
         db.session.commit()
     g.api_member = member
     g.api_token_id = row.id
