@@ -50,9 +50,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    # "basic": a changed IP (mobile networks) must not log people out; sessions are
-    # revoked server-side instead (auth/sessions.py).
-    login_manager.session_protection = "basic"
+    # Off: a changed IP (mobile networks) must not log people out, and sessions are
+    # revoked server-side (auth/sessions.py). Flask-Login's "basic" mode would only
+    # write a "_fresh" flag we never read into every visitor's cookie, and that write,
+    # answered to a request still in flight, could undo a choice made meanwhile (the
+    # language just picked).
+    login_manager.session_protection = None
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

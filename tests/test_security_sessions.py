@@ -498,3 +498,33 @@ def test_development_cookies_have_no_prefix_and_are_not_secure(site, anne):
     for header in cookies.values():
         attributes = _attributes(header)
         assert "secure" not in attributes and "httponly" in attributes
+
+
+def test_browsing_does_not_rewrite_a_visitors_cookie(site, anne):
+    """Only a change is written back: a response to a request still in flight (the
+    favicon, another tab) would otherwise put back a cookie older than a choice made
+    meanwhile, such as the language just picked."""
+    client = site.test_client()
+    assert COOKIE in _set_cookies(client.get("/login"))  # the form's CSRF token
+    pages = ("/no-such-page", "/login", "/register", "/password/forgot")
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code in (200, 404)
+        assert COOKIE not in _set_cookies(response), path
+    assert COOKIE in _set_cookies(client.post("/lang/en", data={"next": "/login"}))
+    for path in pages:
+        assert COOKIE not in _set_cookies(client.get(path)), path
+    assert '<html lang="en">' in client.get("/register").get_data(as_text=True)
+    _login(client)
+    client.get("/")  # shows (and so removes) the welcome message
+    for path in ("/", "/exchanges", "/no-such-page"):
+        assert COOKIE not in _set_cookies(client.get(path)), path
+
+
+def test_pages_name_an_icon_so_browsers_do_not_ask_for_favicon_ico(site):
+    client = site.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon is not None
+    response = client.get(icon.group(1))
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
