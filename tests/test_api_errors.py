@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from peuplade import geo
-from peuplade.api.openapi import api_rules, documented_methods
+from peuplade.api.openapi import api_rules
 from peuplade.extensions import db
 from peuplade.models import ApiToken, HomeChange, Member, MemberSkill, MemberTag
 from tests.conftest import CLICHY, PASSWORD
@@ -162,7 +162,7 @@ def test_every_private_route_wants_a_valid_token(app, client, anne, authorizatio
         if getattr(app.view_functions[rule.endpoint], "peuplade_public", False):
             continue
         path = re.sub(r"<[^>]+>", str(anne.id), rule.rule)
-        for method in documented_methods(rule.methods):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             before = _counts()
             r = client.open(path, method=method, headers=headers, json={"display_name": "Pirate"})
             _error(r, 401, "unauthorized")

@@ -31,6 +31,7 @@ from peuplade.api.schemas import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
     NO_CONTROL_CHARACTERS,
+    AbsentNotNull,
     AddressLocation,
     Body,
     PointLocation,
@@ -170,7 +171,7 @@ class ThanksBody(Body):
     message: Annotated[StrictStr, Field(json_schema_extra={"maxLength": THANKS_MAX})]
 
 
-class ForYouQuery(BaseModel):
+class ForYouQuery(AbsentNotNull):
     """GET /for-you query string."""
 
     model_config = ConfigDict(extra="ignore")

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from peuplade import database, public, ratelimits
+from peuplade import database, ratelimits
 from peuplade.account import queries as account_queries
 from peuplade.account import services
 from peuplade.api import bp, schemas, serializers
 from peuplade.api.auth import current_member
-from peuplade.api.openapi import build_spec, operation
+from peuplade.api.openapi import document, operation
 from peuplade.auth import emails, security_log, sessions
 from peuplade.errors import ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
@@ -45,10 +45,10 @@ def _commit_new_member() -> None:
 
 
 @bp.post("/members")
-@public
 @limiter.limit(SIGN_IN_LIMIT)  # each account is a vantage point and an argon2 hash
 @operation(
     _l("Créer un compte"),
+    public=True,
     body=schemas.RegisterBody,
     responses={201: schemas.MeOut},
     errors={429: "Too many sign-ups from this address"},
@@ -78,13 +78,13 @@ def create_member(body: schemas.RegisterBody):
 
 
 @bp.post("/tokens")
-@public
 @limiter.limit(SIGN_IN_LIMIT)
 @limiter.limit(
     ratelimits.PER_ACCOUNT_FAILURES, key_func=ratelimits.account_key, deduct_when=ratelimits.failed
 )
 @operation(
     _l("Obtenir un jeton d'accès"),
+    public=True,
     body=schemas.TokenBody,
     responses={201: schemas.TokenOut},
     errors={
@@ -261,10 +261,10 @@ def neighbours(query: schemas.NeighboursQuery):
 
 
 @bp.get("/openapi.json")
-@public
 @operation(
     _l("Ce document OpenAPI"),
-    responses={200: {"type": "object", "description": "OpenAPI 3.1"}},
+    public=True,
+    responses={200: schemas.OpenApiDocument},
 )
 def openapi():
-    return build_spec(current_app)
+    return document(current_app)

@@ -1,6 +1,6 @@
 """Pydantic models of the JSON API: what the views parse, what they answer.
 
-The OpenAPI document is generated from these same classes (``openapi.py``), so
+The OpenAPI document is generated from these same classes (spectree, ``openapi.py``), so
 the published contract cannot drift from what the views accept and return.
 
 Request bodies (``Body`` subclasses) check types, shapes and lengths only; the
@@ -19,12 +19,14 @@ from pydantic import (
     Discriminator,
     Field,
     PlainSerializer,
+    RootModel,
     StrictInt,
     StrictStr,
     Tag,
     WithJsonSchema,
     field_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 
 from peuplade import categories
 from peuplade.account.services import (
@@ -48,7 +50,30 @@ LIMIT_DEFAULT = 20
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
 
-class Body(BaseModel):
+class RequestJsonSchema(GenerateJsonSchema):
+    """``X | None = None`` documented as "may be omitted": neither null nor a default."""
+
+    def nullable_schema(self, schema):
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema):
+        if schema.get("default") is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+
+class AbsentNotNull(BaseModel):
+    """A model whose optional keys are absent rather than null: request bodies (null
+    is refused), query strings (no null in a URL) and error answers (keys left out).
+    Their JSON Schema, wherever it is asked for (the OpenAPI document), says so."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("schema_generator", RequestJsonSchema)
+        return super().model_json_schema(*args, **kwargs)
+
+
+class Body(AbsentNotNull):
     """A JSON request body: unknown fields and explicit nulls are refused.
 
     Optional fields are typed ``X | None = None`` so that "absent" is None, but an
@@ -177,7 +202,7 @@ class ProfilePatch(Body):
     ) = None
 
 
-class NeighboursQuery(BaseModel):
+class NeighboursQuery(AbsentNotNull):
     """GET /neighbours query string."""
 
     model_config = ConfigDict(extra="ignore")
@@ -289,6 +314,10 @@ class TokenPage(BaseModel):
     next_cursor: None = Field(description="always null: every live token fits one page")
 
 
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document (this one)."""
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["validation_failed"])
     message: str
@@ -298,5 +327,5 @@ class ErrorDetail(BaseModel):
     )
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(AbsentNotNull):
     error: ErrorDetail
