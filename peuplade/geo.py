@@ -84,6 +84,63 @@ def geodesic_distance_m(a: LatLon, b: LatLon) -> float:
     return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
 
 
+# --- Feed cells ---------------------------------------------------------------------
+# Newest-first lists near a member ("what is new within 1 km") are answered cell by
+# cell: every post stores the key of the square cell holding its public position, at
+# two sizes, and a B-tree on (cell, created_at, id) gives each cell's newest posts
+# directly. The radius query then reads a few posts from each cell around the member
+# instead of every post in the circle (docs/SCALING.md).
+
+FEED_CELL_LAT_DEG = {"fine": 0.0045, "coarse": 0.018}  # ~500 m and ~2 km high
+# Radii up to this use fine cells (at most ~49 of them); larger ones coarse cells.
+FINE_CELLS_UP_TO_M = 1500
+_ROW_OFFSET = 100_000
+_COL_OFFSET = 1_000_000
+_ROW_FACTOR = 10_000_000
+
+
+def _cell_lon_deg(level: str, row: int) -> float:
+    """Degrees of longitude of a cell in ``row``: cells stay about square."""
+    step = FEED_CELL_LAT_DEG[level]
+    centre_lat = (row + 0.5) * step
+    return step / max(math.cos(math.radians(min(abs(centre_lat), 89.0))), 0.02)
+
+
+def _cell_key(row: int, col: int) -> int:
+    return (row + _ROW_OFFSET) * _ROW_FACTOR + col + _COL_OFFSET
+
+
+def feed_cell(pos: LatLon, level: str) -> int:
+    """The key of the ``level`` cell holding ``pos`` (a 64-bit integer)."""
+    row = math.floor(pos.lat / FEED_CELL_LAT_DEG[level])
+    return _cell_key(row, math.floor(pos.lon / _cell_lon_deg(level, row)))
+
+
+def feed_level(metres: float) -> str:
+    return "fine" if metres <= FINE_CELLS_UP_TO_M else "coarse"
+
+
+def feed_cells_around(centre: LatLon, metres: float) -> tuple[str, list[int]]:
+    """The cell size for a radius and the keys of the cells that meet the circle
+    (cells of the bounding box whose nearest point is farther are left out)."""
+    level = feed_level(metres)
+    step = FEED_CELL_LAT_DEG[level]
+    west, south, east, north = bounding_box(centre, metres)
+    reach = metres * _BOX_MARGIN
+    cos_lat = math.cos(math.radians(centre.lat))
+    keys = []
+    for row in range(math.floor(south / step), math.floor(north / step) + 1):
+        width = _cell_lon_deg(level, row)
+        nearest_lat = min(max(centre.lat, row * step), (row + 1) * step)
+        dy = (nearest_lat - centre.lat) * 110_574.0
+        for col in range(math.floor(west / width), math.floor(east / width) + 1):
+            nearest_lon = min(max(centre.lon, col * width), (col + 1) * width)
+            dx = (nearest_lon - centre.lon) * 111_320.0 * cos_lat
+            if dx * dx + dy * dy <= reach * reach:
+                keys.append(_cell_key(row, col))
+    return level, keys
+
+
 # --- SQL constructs ---------------------------------------------------------------------
 
 

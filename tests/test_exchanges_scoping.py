@@ -150,19 +150,22 @@ def _bulk_exchanges(author, n: int) -> None:
 
     rnd = random.Random(3)
     now = utcnow()
+    spots = [
+        geo.lat_lon(48.815 + rnd.random() * 0.09, 2.25 + rnd.random() * 0.17) for _ in range(n)
+    ]
     posts = [
         {
             "type": "exchange",
             "author_id": author.id,
-            "position": geo.to_element(
-                geo.lat_lon(48.815 + rnd.random() * 0.09, 2.25 + rnd.random() * 0.17)
-            ),
+            "position": geo.to_element(spot),
+            "cell_fine": geo.feed_cell(spot, "fine"),
+            "cell_coarse": geo.feed_cell(spot, "coarse"),
             "reach_m": 1000,
             "status": "open",
             "created_at": now,
             "updated_at": now,
         }
-        for _ in range(n)
+        for spot in spots
     ]
     ids = db.session.scalars(insert(Post).returning(Post.id), posts).all()
     db.session.execute(
@@ -181,7 +184,19 @@ def _bulk_exchanges(author, n: int) -> None:
     db.session.commit()
 
 
-def test_radius_query_on_posts_uses_the_spatial_index(app, dialect, make_member):
+def assert_reads_cell_by_cell(plan: str, dialect: str, level: str = "fine") -> None:
+    """The list reads each feed cell's newest posts from the partial (cell, created_at,
+    id) index, never the whole table."""
+    index = f"ix_posts_open_cell_{level}"
+    assert index in plan, plan
+    if dialect == "sqlite":
+        assert f"SEARCH posts USING INDEX {index} (cell_{level}=?" in plan, plan
+        assert "SCAN posts" not in plan, plan
+    else:
+        assert "Seq Scan on posts" not in plan, plan
+
+
+def test_lists_near_me_read_cell_by_cell(app, dialect, make_member):
     from tests.test_geo import _plan
 
     viewer = make_member("Lecteur", skills=["autre"])
@@ -191,11 +206,9 @@ def test_radius_query_on_posts_uses_the_spatial_index(app, dialect, make_member)
         queries.near_me(viewer, kind="request"),
         queries.for_you(viewer),
     ):
-        plan = _plan(stmt)
-        if dialect == "sqlite":
-            assert "SpatialIndex" in plan and "SCAN posts" not in plan
-        else:
-            assert "idx_posts_position" in plan and "Seq Scan on posts" not in plan
+        assert_reads_cell_by_cell(_plan(stmt), dialect)
+    viewer.radius_m = 3000  # a wide neighbourhood: ~2 km cells
+    assert_reads_cell_by_cell(_plan(queries.near_me(viewer)), dialect, "coarse")
 
 
 def test_keyset_pages_cover_everything_once(app, make_member):

@@ -180,7 +180,12 @@ def list_exchanges(query: xs.ExchangesQuery):
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
     stmt = queries.near_me(
-        me, kind=query.kind or None, category=query.category or None, q=query.q, after=after
+        me,
+        kind=query.kind or None,
+        category=query.category or None,
+        q=query.q,
+        after=after,
+        limit=query.limit + 1,
     )
     return _page(stmt, me, query.limit)
 
@@ -201,7 +206,7 @@ def for_you(query: xs.ForYouQuery):
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
-    return _page(queries.for_you(me, after), me, query.limit)
+    return _page(queries.for_you(me, after, limit=query.limit + 1), me, query.limit)
 
 
 # --- one exchange --------------------------------------------------------------------

@@ -131,6 +131,7 @@ def list_items(query: ls.ItemsQuery):
         q=query.q,
         available_only=bool(query.available),
         after=after,
+        limit=query.limit + 1,
     )
     return _item_page(stmt, me, query.limit)
 

@@ -154,7 +154,7 @@ def list_news(query: ns.NewsQuery):
         errors["kind"] = _("Type d'info inconnu : info, alerte, perdu_trouve ou vie_de_quartier.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    stmt = news_queries.near_me(me, kind=query.kind or None, after=after)
+    stmt = news_queries.near_me(me, kind=query.kind or None, after=after, limit=query.limit + 1)
     rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
     page = page_of(rows, query.limit, posts.cursor_after)
     return serializers.news_page(page.items, me, _counts(page.items, me), page.next_cursor)
@@ -171,7 +171,7 @@ def list_news(query: ns.NewsQuery):
 )
 def list_alerts():
     me = current_member()
-    rows = db.session.scalars(news_queries.recent_alerts(me).limit(ALERTS_SHOWN)).all()
+    rows = db.session.scalars(news_queries.recent_alerts(me, ALERTS_SHOWN)).all()
     return serializers.news_page(list(rows), me, _counts(list(rows), me), None)
 
 
@@ -308,7 +308,7 @@ def list_events(query: ns.ForYouQuery):
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    rows = db.session.scalars(event_queries.near_me(me, after).limit(query.limit + 1)).all()
+    rows = db.session.scalars(event_queries.near_me(me, after, limit=query.limit + 1)).all()
     page = page_of(rows, query.limit, posts.cursor_after)
     return serializers.event_page(page.items, me, _counts(page.items, me), page.next_cursor)
 
@@ -427,6 +427,6 @@ def feed(query: ns.FeedQuery):
         )
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    rows = db.session.scalars(timeline(me, chosen or None, after).limit(query.limit + 1)).all()
+    rows = db.session.scalars(timeline(me, chosen or None, after, limit=query.limit + 1)).all()
     page = page_of(rows, query.limit, posts.cursor_after)
     return serializers.feed_page(page.items, me, _counts(page.items, me), today(), page.next_cursor)

@@ -15,15 +15,8 @@ EVENTS_MAX = 4
 
 def open_requests(viewer: Member, around_m: int, limit: int = REQUESTS_MAX) -> list[Exchange]:
     """The newest open requests within ``around_m`` of the viewer's home."""
-    stmt = (
-        select(Exchange)
-        .where(
-            posts.in_neighbourhood(viewer, Exchange, radius_m=around_m),
-            posts.listed(Exchange),
-            Exchange.kind == "request",
-        )
-        .order_by(Exchange.created_at.desc(), Exchange.id.desc())
-        .limit(limit)
+    stmt = posts.newest_nearby(
+        viewer, Exchange, Exchange.kind == "request", limit=limit, radius_m=around_m
     )
     return list(db.session.scalars(stmt))
 

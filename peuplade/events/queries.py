@@ -12,10 +12,12 @@ from peuplade.pagination import TimeCursor
 from peuplade.posts import queries as posts
 
 
-def near_me(viewer: Member, after: TimeCursor | None = None) -> Select:
-    """Events in my neighbourhood that are not over, newest first (like every list)."""
-    stmt = select(Event).where(posts.in_neighbourhood(viewer, Event), posts.listed(Event))
-    return posts.newest_first(stmt, after)
+def near_me(
+    viewer: Member, after: TimeCursor | None = None, *, limit: int = posts.LIST_MAX
+) -> Select:
+    """At most ``limit`` events in my neighbourhood that are not over, newest first
+    (like every list)."""
+    return posts.newest_nearby(viewer, Event, limit=limit, after=after)
 
 
 def upcoming(viewer: Member, limit: int = 200) -> Select:

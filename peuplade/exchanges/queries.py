@@ -22,16 +22,17 @@ def near_me(
     category: str | None = None,
     q: str | None = None,
     after: TimeCursor | None = None,
+    limit: int = posts.LIST_MAX,
 ) -> Select:
-    """Open exchanges in the viewer's neighbourhood, newest first (one radius query)."""
-    stmt = select(Exchange).where(posts.in_neighbourhood(viewer, Exchange), posts.listed(Exchange))
+    """At most ``limit`` open exchanges in the viewer's neighbourhood, newest first."""
+    conditions = []
     if kind:
-        stmt = stmt.where(Exchange.kind == kind)
+        conditions.append(Exchange.kind == kind)
     if category:
-        stmt = stmt.where(Exchange.category == category)
+        conditions.append(Exchange.category == category)
     if q and q.strip():
-        stmt = stmt.where(text_matches(Exchange.title, Exchange.body, q))
-    return posts.newest_first(stmt, after)
+        conditions.append(text_matches(Exchange.title, Exchange.body, q))
+    return posts.newest_nearby(viewer, Exchange, *conditions, limit=limit, after=after)
 
 
 def mine(author: Member, after: TimeCursor | None = None) -> Select:
@@ -39,17 +40,20 @@ def mine(author: Member, after: TimeCursor | None = None) -> Select:
     return posts.newest_first(stmt, after)
 
 
-def for_you(viewer: Member, after: TimeCursor | None = None) -> Select:
+def for_you(
+    viewer: Member, after: TimeCursor | None = None, *, limit: int = posts.LIST_MAX
+) -> Select:
     """ "Pour vous": open requests near me in a category I know how to do."""
     skills = select(MemberSkill.skill).where(MemberSkill.member_id == viewer.id)
-    stmt = select(Exchange).where(
-        posts.in_neighbourhood(viewer, Exchange),
-        posts.listed(Exchange),
+    return posts.newest_nearby(
+        viewer,
+        Exchange,
         Exchange.kind == "request",
         Exchange.author_id != viewer.id,
         Exchange.category.in_(skills.scalar_subquery()),
+        limit=limit,
+        after=after,
     )
-    return posts.newest_first(stmt, after)
 
 
 def get_exchange_or_404(viewer: Member, exchange_id: int) -> Exchange:
@@ -65,14 +69,15 @@ def matching(exchange: Exchange, viewer: Member, limit: int = 10) -> list[Exchan
     """Offers that could answer a request (or requests an offer could answer): same
     category, opposite kind, open, in the viewer's neighbourhood, not the viewer's own."""
     other = "offer" if exchange.kind == "request" else "request"
-    stmt = select(Exchange).where(
-        posts.in_neighbourhood(viewer, Exchange),
-        posts.listed(Exchange),
+    stmt = posts.newest_nearby(
+        viewer,
+        Exchange,
         Exchange.kind == other,
         Exchange.category == exchange.category,
         Exchange.author_id != viewer.id,
+        limit=limit,
     )
-    return list(db.session.scalars(posts.newest_first(stmt, None).limit(limit)))
+    return list(db.session.scalars(stmt))
 
 
 def neighbours_who_know_how(exchange: Exchange) -> Select:

@@ -118,7 +118,12 @@ def index():
     return _list_page(
         "exchanges/index.html",
         lambda after: queries.near_me(
-            me, kind=kind or None, category=category or None, q=q or None, after=after
+            me,
+            kind=kind or None,
+            category=category or None,
+            q=q or None,
+            after=after,
+            limit=PAGE_SIZE + 1,
         ),
         kind=kind,
         category=category,
@@ -134,7 +139,7 @@ def for_you():
     me = _me()
     return _list_page(
         "exchanges/for_you.html",
-        lambda after: queries.for_you(me, after),
+        lambda after: queries.for_you(me, after, limit=PAGE_SIZE + 1),
         skills=me.skill_slugs,
         radius_m=me.radius_m,
     )

@@ -21,18 +21,18 @@ def near_me(
     q: str | None = None,
     available_only: bool = False,
     after: TimeCursor | None = None,
+    limit: int = posts.LIST_MAX,
 ) -> Select:
-    """Objects in the viewer's neighbourhood (not the viewer's own), newest first."""
-    stmt = select(Item).where(
-        posts.in_neighbourhood(viewer, Item), posts.listed(Item), Item.author_id != viewer.id
-    )
+    """At most ``limit`` objects in the viewer's neighbourhood (not the viewer's own),
+    newest first."""
+    conditions = [Item.author_id != viewer.id]
     if category:
-        stmt = stmt.where(Item.category == category)
+        conditions.append(Item.category == category)
     if q and q.strip():
-        stmt = stmt.where(text_matches(Item.title, Item.description, q))
+        conditions.append(text_matches(Item.title, Item.description, q))
     if available_only:
-        stmt = stmt.where(Item.available.is_(True))
-    return posts.newest_first(stmt, after)
+        conditions.append(Item.available.is_(True))
+    return posts.newest_nearby(viewer, Item, *conditions, limit=limit, after=after)
 
 
 def mine(lender: Member, after: TimeCursor | None = None) -> Select:

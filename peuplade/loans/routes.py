@@ -90,6 +90,7 @@ def index():
             q=q or None,
             available_only=available_only,
             after=after,
+            limit=PAGE_SIZE + 1,
         )
     )
     cards = [{"item": item, "band": posts.distance_band(me, item)} for item in page.items]

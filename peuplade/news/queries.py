@@ -16,27 +16,31 @@ from peuplade.posts import queries as posts
 ALERT_PINNED_FOR = timedelta(hours=48)
 
 
-def near_me(viewer: Member, *, kind: str | None = None, after: TimeCursor | None = None) -> Select:
-    """News that reach me by distance or are addressed to my quartier, newest first."""
-    stmt = select(NewsPost).where(
-        posts.in_neighbourhood_or_quartier(viewer, NewsPost), posts.listed(NewsPost)
+def near_me(
+    viewer: Member,
+    *,
+    kind: str | None = None,
+    after: TimeCursor | None = None,
+    limit: int = posts.LIST_MAX,
+) -> Select:
+    """At most ``limit`` news that reach me by distance or are addressed to my quartier,
+    newest first."""
+    conditions = [NewsPost.kind == kind] if kind else []
+    return posts.newest_nearby(
+        viewer, NewsPost, *conditions, limit=limit, after=after, with_quartier=True
     )
-    if kind:
-        stmt = stmt.where(NewsPost.kind == kind)
-    return posts.newest_first(stmt, after)
 
 
-def recent_alerts(viewer: Member) -> Select:
+def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Select:
     """Alerts of the last 48 hours, shown before everything else."""
     since = utcnow() - ALERT_PINNED_FOR
-    return posts.newest_first(
-        select(NewsPost).where(
-            posts.in_neighbourhood_or_quartier(viewer, NewsPost),
-            posts.listed(NewsPost),
-            NewsPost.kind == "alerte",
-            NewsPost.created_at >= since,
-        ),
-        None,
+    return posts.newest_nearby(
+        viewer,
+        NewsPost,
+        NewsPost.kind == "alerte",
+        NewsPost.created_at >= since,
+        limit=limit,
+        with_quartier=True,
     )
 
 

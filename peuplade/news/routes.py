@@ -63,8 +63,9 @@ def _after() -> tuple[TimeCursor | None, str | None]:
         return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 
-def _page(stmt):
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
+def _page(query):
+    """One page of a list: ``query(limit)`` gives the statement."""
+    rows = db.session.scalars(query(PAGE_SIZE + 1)).all()
     return page_of(rows, PAGE_SIZE, posts.cursor_after)
 
 
@@ -78,7 +79,7 @@ def _where(viewer: Member, post: Post) -> str | None:
 
 
 def _pinned_alerts(viewer: Member) -> list[NewsPost]:
-    return list(db.session.scalars(queries.recent_alerts(viewer).limit(ALERTS_SHOWN)))
+    return list(db.session.scalars(queries.recent_alerts(viewer, ALERTS_SHOWN)))
 
 
 # --- news list -----------------------------------------------------------------------
@@ -90,7 +91,7 @@ def index():
     kind = request.args.get("kind", "")
     kind = kind if kind in NEWS_KINDS else ""
     after, cursor_error = _after()
-    page = _page(queries.near_me(me, kind=kind or None, after=after))
+    page = _page(lambda limit: queries.near_me(me, kind=kind or None, after=after, limit=limit))
     alerts = _pinned_alerts(me) if after is None and kind in ("", "alerte") else []
     pinned = {a.id for a in alerts}
     # Pinned alerts are not repeated just below them (the cursor still follows the rows).
@@ -251,7 +252,7 @@ def timeline_page():
     chosen = [t for t in request.args.getlist("type") if t in TIMELINE_TYPES]
     types = chosen or list(TIMELINE_TYPES)
     after, cursor_error = _after()
-    page = _page(timelines.timeline(me, types, after))
+    page = _page(lambda limit: timelines.timeline(me, types, after, limit=limit))
     alerts = _pinned_alerts(me) if after is None and "news" in types else []
     pinned = {a.id for a in alerts}
     return (

@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from peuplade import geo, privacy
+from peuplade.extensions import db
 from peuplade.models import Block, Member, Post, utcnow
 from peuplade.pagination import TimeCursor
 
@@ -82,6 +96,89 @@ def newest_first(stmt: Select, after: TimeCursor | None) -> Select:
             )
         )
     return stmt.order_by(Post.created_at.desc(), Post.id.desc())
+
+
+# The most rows a newest-first list near a member reads by default (pages pass their
+# own size; the map passes its own limit).
+LIST_MAX = 200
+
+
+def newest_nearby(
+    viewer: Member,
+    post_cls=Post,
+    *conditions,
+    limit: int,
+    after: TimeCursor | None = None,
+    radius_m: int | None = None,
+    with_quartier: bool = False,
+    load=None,
+) -> Select:
+    """SQL: at most ``limit`` posts on the lists (``listed``) that reach the viewer
+    (``in_neighbourhood``; with ``with_quartier``, also those addressed to the viewer's
+    quartier), matching ``conditions``, newest first, after ``after``.
+
+    The same rows as filtering every post of the circle and sorting them, but read cell
+    by cell: for each feed cell that meets the circle (``geo.feed_cells_around``), the
+    newest ``limit`` matching posts of that cell, taken from the partial index on
+    (cell, created_at, id); then the newest ``limit`` of those. The cost follows the
+    number of cells and the page size, not the number of posts in the circle
+    (docs/SCALING.md). ``load``: what the rows are loaded as (e.g. a ``with_polymorphic``
+    of ``post_cls``), when it is not ``post_cls`` itself."""
+    home = geo.from_element(viewer.home)
+    radius = viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
+    level, keys = geo.feed_cells_around(home, radius)
+    cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
+    here = geo.point(home.lat, home.lon)
+    nearer_of = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
+    shared = [
+        # As written in the partial index's predicate (a bound parameter would keep
+        # PostgreSQL's generic plans and SQLite from using it).
+        post_cls.status == literal("open", literal_execute=True),
+        post_cls.hidden_at.is_(None),
+        or_(post_cls.expires_at.is_(None), post_cls.expires_at > utcnow()),
+        not_blocked_by_author(viewer, post_cls),
+        *conditions,
+    ]
+    if after is not None:
+        shared.append(
+            or_(
+                post_cls.created_at < after.created_at,
+                and_(post_cls.created_at == after.created_at, post_cls.id < after.id),
+            )
+        )
+
+    def newest(*where) -> Select:
+        return (
+            select(post_cls.id.label("id"), post_cls.created_at.label("created_at"))
+            .where(*where, *shared)
+            .order_by(post_cls.created_at.desc(), post_cls.id.desc())
+            .limit(limit)
+        )
+
+    by_distance = (
+        post_cls.quartier_id.is_(None),
+        geo.distance_m(post_cls.position, here) <= nearer_of,
+    )
+    branches = []
+    if db.engine.dialect.name == "postgresql":
+        # One sub-query planned once, run for each cell (LATERAL over the keys).
+        cells = func.unnest(literal(keys, ARRAY(BigInteger))).table_valued("key").render_derived()
+        per_cell = newest(cell == cells.c.key, *by_distance).lateral()
+        branches.append(
+            select(per_cell.c.id, per_cell.c.created_at).select_from(cells).join(per_cell, true())
+        )
+    else:
+        branches += [select(newest(cell == key, *by_distance).subquery()) for key in keys]
+    if with_quartier and viewer.quartier_id is not None:
+        branches.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
+    found = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    load = post_cls if load is None else load
+    return (
+        select(load)
+        .join(found, load.id == found.c.id)
+        .order_by(found.c.created_at.desc(), found.c.id.desc())
+        .limit(limit)
+    )
 
 
 def cursor_after(post: Post) -> str:

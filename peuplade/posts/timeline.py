@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import with_polymorphic
 
 from peuplade.models import Event, Exchange, Item, Member, NewsPost, Post
@@ -16,18 +16,26 @@ TYPES = {"exchange": Exchange, "item": Item, "news": NewsPost, "event": Event}
 
 
 def timeline(
-    viewer: Member, types: Iterable[str] | None = None, after: TimeCursor | None = None
+    viewer: Member,
+    types: Iterable[str] | None = None,
+    after: TimeCursor | None = None,
+    *,
+    limit: int = posts.LIST_MAX,
 ) -> Select:
-    """Open posts that reach me (by distance, or addressed to my quartier), of the given
-    types (all by default), newest first; rows are instances of their own subtype."""
-    every = with_polymorphic(Post, list(TYPES.values()))
-    stmt = select(every).where(
-        posts.in_neighbourhood_or_quartier(viewer, every),
-        posts.listed(every),
-        # My own posts are in "mine" lists; the timeline shows what others share.
-        every.author_id != viewer.id,
-    )
+    """At most ``limit`` open posts that reach me (by distance, or addressed to my
+    quartier), of the given types (all by default), newest first; rows are instances of
+    their own subtype."""
+    # My own posts are in "mine" lists; the timeline shows what others share.
+    conditions = [Post.author_id != viewer.id]
     chosen = [t for t in (types or ()) if t in TYPES]
     if chosen:
-        stmt = stmt.where(every.type.in_(chosen))
-    return posts.newest_first(stmt, after)
+        conditions.append(Post.type.in_(chosen))
+    return posts.newest_nearby(
+        viewer,
+        Post,
+        *conditions,
+        limit=limit,
+        after=after,
+        with_quartier=True,
+        load=with_polymorphic(Post, list(TYPES.values())),
+    )
