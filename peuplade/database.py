@@ -13,6 +13,14 @@ SPATIALITE_MISSING = (
 SQLEAN_MISSING = "The sqlean.py driver is missing: run `pip install -e .` in the project folder."
 
 
+# Set on every PostgreSQL connection of the app (docs/SCALING.md). The neighbourhood
+# lists are many small index probes whose estimated cost is high: JIT compilation would
+# add ~45 ms to a 5 ms query, and a parallel plan chosen from a bad row estimate is
+# slower than a serial one. Behind PgBouncer, set them on the app's role instead
+# (ALTER ROLE ... SET jit = off; ...).
+POSTGRES_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+
+
 class SpatialiteMissing(SystemExit):
     """Raised at start-up: one sentence, no traceback."""
 
@@ -57,6 +65,8 @@ def engine_options(url: str, base: dict | None = None) -> dict:
             raise SystemExit(SQLEAN_MISSING) from None
         options["module"] = sqlean_dbapi
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
+    else:
+        options.setdefault("connect_args", {}).setdefault("options", POSTGRES_OPTIONS)
     return options
 
 

@@ -120,25 +120,48 @@ def feed_level(metres: float) -> str:
     return "fine" if metres <= FINE_CELLS_UP_TO_M else "coarse"
 
 
-def feed_cells_around(centre: LatLon, metres: float) -> tuple[str, list[int]]:
-    """The cell size for a radius and the keys of the cells that meet the circle
-    (cells of the bounding box whose nearest point is farther are left out)."""
+@dataclass(frozen=True)
+class FeedCells:
+    """The cells of a radius query: ``central`` ones, mostly inside the circle, whose
+    newest posts are nearly all near enough; ``edge`` ones, mostly outside it, where
+    most posts are too far (read only back to the oldest post the central ones give)."""
+
+    level: str
+    central: list[int]
+    edge: list[int]
+
+
+_SAMPLES = 4  # per side of a cell, to estimate how much of it lies in the circle
+CENTRAL_SHARE = 0.5
+
+
+def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
+    """The cells that meet the circle (cells of the bounding box whose nearest point is
+    farther are left out), split by the share of each inside it."""
     level = feed_level(metres)
     step = FEED_CELL_LAT_DEG[level]
     west, south, east, north = bounding_box(centre, metres)
     reach = metres * _BOX_MARGIN
-    cos_lat = math.cos(math.radians(centre.lat))
-    keys = []
+    y_m, x_m = 110_574.0, 111_320.0 * math.cos(math.radians(centre.lat))
+    cells: list[tuple[float, int]] = []
     for row in range(math.floor(south / step), math.floor(north / step) + 1):
         width = _cell_lon_deg(level, row)
-        nearest_lat = min(max(centre.lat, row * step), (row + 1) * step)
-        dy = (nearest_lat - centre.lat) * 110_574.0
+        dy = (min(max(centre.lat, row * step), (row + 1) * step) - centre.lat) * y_m
         for col in range(math.floor(west / width), math.floor(east / width) + 1):
-            nearest_lon = min(max(centre.lon, col * width), (col + 1) * width)
-            dx = (nearest_lon - centre.lon) * 111_320.0 * cos_lat
-            if dx * dx + dy * dy <= reach * reach:
-                keys.append(_cell_key(row, col))
-    return level, keys
+            dx = (min(max(centre.lon, col * width), (col + 1) * width) - centre.lon) * x_m
+            if dx * dx + dy * dy > reach * reach:
+                continue
+            inside = sum(
+                (((col + (i + 0.5) / _SAMPLES) * width - centre.lon) * x_m) ** 2
+                + (((row + (j + 0.5) / _SAMPLES) * step - centre.lat) * y_m) ** 2
+                <= metres * metres
+                for i in range(_SAMPLES)
+                for j in range(_SAMPLES)
+            )
+            cells.append((inside / _SAMPLES**2, _cell_key(row, col)))
+    cells.sort(reverse=True)
+    central = [key for share, key in cells if share >= CENTRAL_SHARE] or [cells[0][1]]
+    return FeedCells(level, central, [key for _share, key in cells if key not in central])
 
 
 # --- SQL constructs ---------------------------------------------------------------------

@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from peuplade import geo
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime
 from peuplade.models.member import RADIUS_MAX_M, RADIUS_MIN_M, Member
 
 POST_STATUSES = ("open", "done", "cancelled")
+# The predicate of the feed-cell indexes; queries that use them repeat it as is.
+OPEN_AND_SHOWN = text("status = 'open' AND hidden_at IS NULL")
 
 
 class Post(TimestampMixin, Base):
@@ -31,6 +34,18 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_author_id", "author_id"),
         Index("ix_posts_expires_at", "expires_at"),
         Index("ix_posts_quartier_id_created_at", "quartier_id", "created_at"),
+        # Newest open posts of a feed cell (geo.feed_cells_around; docs/SCALING.md).
+        *(
+            Index(
+                f"ix_posts_open_{column}",
+                column,
+                "created_at",
+                "id",
+                postgresql_where=OPEN_AND_SHOWN,
+                sqlite_where=OPEN_AND_SHOWN,
+            )
+            for column in ("cell_fine", "cell_coarse")
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -41,6 +56,9 @@ class Post(TimestampMixin, Base):
     # PUBLIC: the author's grid cell centre, or a public place the author picked.
     position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     place_name: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # The feed cells holding ``position`` (geo.feed_cell), kept by ``_cells``.
+    cell_fine: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # How far the author wants the post to reach, in metres from its position.
     reach_m: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
@@ -56,6 +74,13 @@ class Post(TimestampMixin, Base):
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
 
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "post"}
+
+    @validates("position")
+    def _cells(self, _key, value):
+        pos = geo.from_element(value)
+        self.cell_fine = geo.feed_cell(pos, "fine")
+        self.cell_coarse = geo.feed_cell(pos, "coarse")
+        return value
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

@@ -7,7 +7,7 @@ It is never measured from the author's home.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from peuplade import geo, privacy
 from peuplade.extensions import db
 from peuplade.models import Block, Member, Post, utcnow
+from peuplade.models.base import UTCDateTime
 from peuplade.pagination import TimeCursor
 
 
@@ -117,17 +118,24 @@ def newest_nearby(
     (``in_neighbourhood``; with ``with_quartier``, also those addressed to the viewer's
     quartier), matching ``conditions``, newest first, after ``after``.
 
-    The same rows as filtering every post of the circle and sorting them, but read cell
-    by cell: for each feed cell that meets the circle (``geo.feed_cells_around``), the
-    newest ``limit`` matching posts of that cell, taken from the partial index on
-    (cell, created_at, id); then the newest ``limit`` of those. The cost follows the
-    number of cells and the page size, not the number of posts in the circle
-    (docs/SCALING.md). ``load``: what the rows are loaded as (e.g. a ``with_polymorphic``
-    of ``post_cls``), when it is not ``post_cls`` itself."""
+    The same rows as filtering every post of the circle and sorting them all, but read
+    cell by cell from the partial index on (cell, created_at, id), newest first:
+
+    1. in each central cell (mostly inside the circle, ``geo.feed_cells_around``), its
+       newest ``limit`` matching posts;
+    2. the ``limit``-th newest of those is a bound: no older post can make the page. In
+       each edge cell (mostly outside the circle, where most posts are too far), its
+       newest ``limit`` matching posts no older than that bound;
+    3. the newest ``limit`` of all.
+
+    The cost follows the number of cells and the page size, not the number of posts in
+    the circle, and a deep page (``after``) costs what the first does (docs/SCALING.md).
+    ``load``: what the rows are loaded as (e.g. a ``with_polymorphic`` of ``post_cls``),
+    when it is not ``post_cls`` itself."""
     home = geo.from_element(viewer.home)
     radius = viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
-    level, keys = geo.feed_cells_around(home, radius)
-    cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
+    cells = geo.feed_cells_around(home, radius)
+    cell = post_cls.cell_fine if cells.level == "fine" else post_cls.cell_coarse
     here = geo.point(home.lat, home.lon)
     nearer_of = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
     shared = [
@@ -146,6 +154,10 @@ def newest_nearby(
                 and_(post_cls.created_at == after.created_at, post_cls.id < after.id),
             )
         )
+    by_distance = (
+        post_cls.quartier_id.is_(None),
+        geo.distance_m(post_cls.position, here) <= nearer_of,
+    )
 
     def newest(*where) -> Select:
         return (
@@ -155,23 +167,38 @@ def newest_nearby(
             .limit(limit)
         )
 
-    by_distance = (
-        post_cls.quartier_id.is_(None),
-        geo.distance_m(post_cls.position, here) <= nearer_of,
-    )
-    branches = []
-    if db.engine.dialect.name == "postgresql":
-        # One sub-query planned once, run for each cell (LATERAL over the keys).
-        cells = func.unnest(literal(keys, ARRAY(BigInteger))).table_valued("key").render_derived()
-        per_cell = newest(cell == cells.c.key, *by_distance).lateral()
-        branches.append(
-            select(per_cell.c.id, per_cell.c.created_at).select_from(cells).join(per_cell, true())
-        )
-    else:
-        branches += [select(newest(cell == key, *by_distance).subquery()) for key in keys]
+    def per_cell(keys: list[int], *where) -> list[Select]:
+        if not keys:
+            return []
+        if db.engine.dialect.name == "postgresql":
+            # One sub-query planned once, run for each cell (LATERAL over the keys).
+            key = func.unnest(literal(keys, ARRAY(BigInteger))).table_valued("key")
+            derived = key.render_derived()
+            found = newest(cell == derived.c.key, *by_distance, *where).lateral()
+            return [select(found.c.id, found.c.created_at).select_from(derived).join(found, true())]
+        return [select(newest(cell == k, *by_distance, *where).subquery()) for k in keys]
+
+    first = per_cell(cells.central)
     if with_quartier and viewer.quartier_id is not None:
-        branches.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
-    found = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+        first.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
+    central = (union_all(*first) if len(first) > 1 else first[0]).cte("central")
+    bound = (
+        select(central.c.created_at)
+        .order_by(central.c.created_at.desc(), central.c.id.desc())
+        .offset(limit - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    no_bound = literal(datetime(1, 1, 2, tzinfo=UTC), UTCDateTime())
+    rest = per_cell(cells.edge, post_cls.created_at >= func.coalesce(bound, no_bound))
+    every = union_all(select(central), *rest).subquery() if rest else central
+    # The page's ids first: only they are joined to their rows, subtypes and authors.
+    found = (
+        select(every.c.id, every.c.created_at)
+        .order_by(every.c.created_at.desc(), every.c.id.desc())
+        .limit(limit)
+        .subquery()
+    )
     load = post_cls if load is None else load
     return (
         select(load)
