@@ -7,6 +7,7 @@ It is never measured from the author's home.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 
 from peuplade import geo, privacy
 from peuplade.extensions import db
@@ -150,8 +152,8 @@ def newest_nearby(
     if after is not None:
         shared.append(
             or_(
-                post_cls.created_at < after.created_at,
-                and_(post_cls.created_at == after.created_at, post_cls.id < after.id),
+                Post.created_at < after.created_at,
+                and_(Post.created_at == after.created_at, Post.id < after.id),
             )
         )
     by_distance = (
@@ -160,10 +162,12 @@ def newest_nearby(
     )
 
     def newest(*where) -> Select:
+        # On the posts columns, which the index holds (a subtype's own id is not).
         return (
-            select(post_cls.id.label("id"), post_cls.created_at.label("created_at"))
+            select(Post.id.label("id"), Post.created_at.label("created_at"))
+            .select_from(post_cls)
             .where(*where, *shared)
-            .order_by(post_cls.created_at.desc(), post_cls.id.desc())
+            .order_by(Post.created_at.desc(), Post.id.desc())
             .limit(limit)
         )
 
@@ -176,12 +180,26 @@ def newest_nearby(
             derived = key.render_derived()
             found = newest(cell == derived.c.key, *by_distance, *where).lateral()
             return [select(found.c.id, found.c.created_at).select_from(derived).join(found, true())]
-        return [select(newest(cell == k, *by_distance, *where).subquery()) for k in keys]
+        # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same, and
+        # keeps one statement shape whatever the number of cells (compiled once).
+        key = func.json_each(literal(json.dumps(keys))).table_valued("value")
+        row = aliased(Post)
+        ids = newest(cell == key.c.value, *by_distance, *where).with_only_columns(Post.id)
+        return [
+            select(row.id.label("id"), row.created_at.label("created_at"))
+            .select_from(key)
+            .join(row, row.id.in_(ids.correlate(key)))
+        ]
 
     first = per_cell(cells.central)
     if with_quartier and viewer.quartier_id is not None:
         first.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
-    central = (union_all(*first) if len(first) > 1 else first[0]).cte("central")
+    # Read once, used twice (SQLite would otherwise run it again for the bound).
+    central = (
+        (union_all(*first) if len(first) > 1 else first[0])
+        .cte("central")
+        .prefix_with("MATERIALIZED")
+    )
     bound = (
         select(central.c.created_at)
         .order_by(central.c.created_at.desc(), central.c.id.desc())
