@@ -33,7 +33,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install spatialite postgis chromium run test lint bench clean translations
+.PHONY: help install spatialite postgis chromium run test lint bench bench-radius clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -101,7 +101,23 @@ lint: $(INSTALLED) ## ruff check + ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install ## time the neighbours radius query with and without the spatial index
+# City-scale benchmarks (docs/SCALING.md). The databases are made once (~6 min for the
+# 1M-member city on PostGIS) and kept: drop them with `dropdb` when done.
+BENCH_DB ?= peuplade_bench_1m
+BENCH_MEMBERS ?= 1000000
+BENCH_SMALL_DB ?= peuplade_bench_100k
+BENCH_SMALL_MEMBERS ?= 100000
+BENCH_SQLITE ?= instance/bench_100k.sqlite
+BENCH_WORKERS ?= 4
+
+bench: install postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load
+	$(BIN)/python bench/queries.py --db $(BENCH_DB) --small-db $(BENCH_SMALL_DB) \
+		--generate $(BENCH_MEMBERS) $(BENCH_SMALL_MEMBERS)
+	$(BIN)/python bench/queries.py --backend spatialite --db $(BENCH_SQLITE) \
+		--generate 50000 5000 --members 200
+	$(BIN)/python bench/http_load.py --db $(BENCH_DB) --workers $(BENCH_WORKERS) --seconds 30
+
+bench-radius: install ## time the neighbours radius query with and without the spatial index
 	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)
 
 clean: ## remove the local database and caches (keeps .venv)

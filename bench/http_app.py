@@ -4,10 +4,9 @@
 ``GET /bench/ping`` answers "ok" through the same Flask app, middleware (ProxyFix, the
 access check that loads the session's member, the security headers) and gunicorn
 workers as ``/timeline``: the difference between the two is what the timeline itself
-costs. ``bench/http.py`` starts gunicorn on this module; nothing else should.
+costs. ``bench/http_load.py`` starts gunicorn on this module; nothing else should.
 
-Imported as ``bench.http_app`` (the repository root on ``sys.path``, never ``bench/``
-itself, where ``http.py`` would hide the standard library's ``http`` package).
+Imported as ``bench.http_app`` (gunicorn runs from the repository root).
 """
 
 from __future__ import annotations

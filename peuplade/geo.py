@@ -129,10 +129,16 @@ class FeedCells:
     level: str
     central: list[int]
     edge: list[int]
+    # Central cells whose four corners are well inside the circle: every post there is
+    # within the radius, so only its own reach needs a distance.
+    inside: frozenset[int] = frozenset()
 
 
 _SAMPLES = 4  # per side of a cell, to estimate how much of it lies in the circle
 CENTRAL_SHARE = 0.5
+# A cell is surely inside the circle when its farthest corner is within this share of
+# the radius by the flat approximation (far more than its error over a few km).
+_SURELY_INSIDE = 0.98
 
 
 def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
@@ -144,6 +150,7 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     reach = metres * _BOX_MARGIN
     y_m, x_m = 110_574.0, 111_320.0 * math.cos(math.radians(centre.lat))
     cells: list[tuple[float, int]] = []
+    whole: set[int] = set()
     for row in range(math.floor(south / step), math.floor(north / step) + 1):
         width = _cell_lon_deg(level, row)
         dy = (min(max(centre.lat, row * step), (row + 1) * step) - centre.lat) * y_m
@@ -158,10 +165,17 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
                 for i in range(_SAMPLES)
                 for j in range(_SAMPLES)
             )
-            cells.append((inside / _SAMPLES**2, _cell_key(row, col)))
+            key = _cell_key(row, col)
+            cells.append((inside / _SAMPLES**2, key))
+            corners = (((col + i) * width - centre.lon) * x_m for i in (0, 1) for _ in (0, 1))
+            far_x = max(abs(x) for x in corners)
+            far_y = max(abs((row + j) * step - centre.lat) * y_m for j in (0, 1))
+            if far_x * far_x + far_y * far_y <= (metres * _SURELY_INSIDE) ** 2:
+                whole.add(key)
     cells.sort(reverse=True)
     central = [key for share, key in cells if share >= CENTRAL_SHARE] or [cells[0][1]]
-    return FeedCells(level, central, [key for _share, key in cells if key not in central])
+    edge = [key for _share, key in cells if key not in central]
+    return FeedCells(level, central, edge, frozenset(whole) & frozenset(central))
 
 
 # --- SQL constructs ---------------------------------------------------------------------

@@ -140,12 +140,16 @@ def newest_nearby(
     cell = post_cls.cell_fine if cells.level == "fine" else post_cls.cell_coarse
     here = geo.point(home.lat, home.lon)
     nearer_of = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
+    never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
     shared = [
         # As written in the partial index's predicate (a bound parameter would keep
         # PostgreSQL's generic plans and SQLite from using it).
         post_cls.status == literal("open", literal_execute=True),
         post_cls.hidden_at.is_(None),
-        or_(post_cls.expires_at.is_(None), post_cls.expires_at > utcnow()),
+        # Not "expires_at IS NULL OR expires_at > now": the planner would AND a bitmap of
+        # every post not yet expired in the city with each cell's, instead of reading
+        # the cell's newest rows in index order and stopping at the page.
+        func.coalesce(post_cls.expires_at, never) > utcnow(),
         not_blocked_by_author(viewer, post_cls),
         *conditions,
     ]
@@ -160,6 +164,15 @@ def newest_nearby(
         post_cls.quartier_id.is_(None),
         geo.distance_m(post_cls.position, here) <= nearer_of,
     )
+    # In a cell wholly inside the circle, a post reaching at least the radius needs no
+    # distance at all (most of them: authors' reach is their own radius).
+    by_reach = (
+        post_cls.quartier_id.is_(None),
+        or_(
+            post_cls.reach_m >= radius,
+            geo.distance_m(post_cls.position, here) <= post_cls.reach_m,
+        ),
+    )
 
     def newest(*where) -> Select:
         # On the posts columns, which the index holds (a subtype's own id is not).
@@ -171,27 +184,28 @@ def newest_nearby(
             .limit(limit)
         )
 
-    def per_cell(keys: list[int], *where) -> list[Select]:
+    def per_cell(keys: list[int], *where, near=by_distance) -> list[Select]:
         if not keys:
             return []
         if db.engine.dialect.name == "postgresql":
             # One sub-query planned once, run for each cell (LATERAL over the keys).
             key = func.unnest(literal(keys, ARRAY(BigInteger))).table_valued("key")
             derived = key.render_derived()
-            found = newest(cell == derived.c.key, *by_distance, *where).lateral()
+            found = newest(cell == derived.c.key, *near, *where).lateral()
             return [select(found.c.id, found.c.created_at).select_from(derived).join(found, true())]
         # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same, and
         # keeps one statement shape whatever the number of cells (compiled once).
         key = func.json_each(literal(json.dumps(keys))).table_valued("value")
         row = aliased(Post)
-        ids = newest(cell == key.c.value, *by_distance, *where).with_only_columns(Post.id)
+        ids = newest(cell == key.c.value, *near, *where).with_only_columns(Post.id)
         return [
             select(row.id.label("id"), row.created_at.label("created_at"))
             .select_from(key)
             .join(row, row.id.in_(ids.correlate(key)))
         ]
 
-    first = per_cell(cells.central)
+    first = per_cell([k for k in cells.central if k not in cells.inside])
+    first += per_cell([k for k in cells.central if k in cells.inside], near=by_reach)
     if with_quartier and viewer.quartier_id is not None:
         first.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
     # Read once, used twice (SQLite would otherwise run it again for the bound).

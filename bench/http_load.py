@@ -24,8 +24,15 @@ Phases, all on the same server:
 It prints, per phase and route, requests, requests/s, p50/p95/p99 and errors (an
 exception or a status other than the expected one: a timeline answered by a redirect to
 the login page is an error); the CPU seconds spent by the client, the gunicorn
-processes, the PostgreSQL backends of the database and the whole machine (what limited
+processes, the PostgreSQL backends serving gunicorn and the whole machine (what limited
 the throughput); each worker's RSS after the load. Exit status 1 if any error happened.
+
+Workers are sync by default, as docs/deployment.md runs them (``gunicorn -w 4``).
+Measured against gthread on 2 cores (20k members, C=16): the same requests per server
+CPU second, but gthread's keep-alive pins each client connection to one worker, whose
+threads then share one GIL while other workers idle: timeline p95 1.5 s against 0.8-1 s
+with sync. Behind nginx (no upstream keep-alive by default) sync loses nothing.
+``--worker-class gthread --threads N`` measures the other choice.
 
 The client is this process: threads with ``http.client`` (standard library), which
 costs far less CPU per request than a page costs the server; its CPU time is printed.
@@ -34,67 +41,59 @@ BENCH DATA ONLY: the members are those of ``bench/generate.py`` (one shared pass
 The run writes into the database: sessions, the members' password hashes upgraded to
 the production parameters at their first login here, and the exchanges posted.
 
-    .venv/bin/python bench/http.py --db peuplade_bench_1m --workers 4 --seconds 30
+    .venv/bin/python bench/http_load.py --db peuplade_bench_1m --workers 4 --seconds 30
 """
 
 from __future__ import annotations
 
+import argparse
+import html
+import http.client
+import math
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
-# This file is named like the standard library's ``http`` package: run as a script, its
-# directory comes first on sys.path and would hide it. Look there last instead (for
-# _common and generate).
-_BENCH_DIR = Path(__file__).resolve().parent
-if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
-    sys.path.pop(0)
-sys.path.append(str(_BENCH_DIR))
+import psycopg
+from sqlalchemy.engine import make_url
 
-import argparse  # noqa: E402
-import html  # noqa: E402
-import http.client  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
+from peuplade import categories
 
-import psycopg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from peuplade import categories  # noqa: E402
-
-try:  # run as a script (bench/ last on sys.path), or imported as bench.http
-    from _common import database_url
+try:  # run as a script (bench/ on sys.path), or imported as bench.http_load
+    from _common import database_url, render
     from generate import PASSWORD, member_email
 except ImportError:
-    from bench._common import database_url
+    from bench._common import database_url, render
     from bench.generate import PASSWORD, member_email
 
-ROOT = _BENCH_DIR.parent
+ROOT = Path(__file__).resolve().parent.parent
 WSGI_APP = "bench.http_app:app"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEXT_RE = re.compile(r'rel="next" href="([^"]+)"')
-TIMELINE, MORE, POST, LOGIN, PING = (
+TIMELINE, MORE, LOGIN, PING = (
     "GET /timeline",
     "GET /timeline?cursor= (Voir plus)",
-    "POST /exchanges/new",
     "POST /login",
     "GET /bench/ping",
 )
-TIMELINE_ROUTES = (TIMELINE, MORE, POST)
+# Requests and offers apart: a request also looks for the neighbours who know how.
+POSTS = {kind: f"POST /exchanges/new ({kind})" for kind in ("request", "offer")}
+TIMELINE_ROUTES = (TIMELINE, MORE, *POSTS.values())
 
 
 # -- simulated members -----------------------------------------------------------------
@@ -275,11 +274,12 @@ def log_in(client: Client, member: Member, stats: Stats) -> bool:
 def browse(client: Client, member: Member, rng: random.Random, stats: Stats, mix: Mix) -> None:
     """One step of a logged-in member: post an exchange, see more, or open the timeline."""
     if member.csrf and rng.random() < mix.post_share:
+        kind = rng.choice(tuple(POSTS))
         form = {
             "csrf_token": member.csrf,
-            "kind": rng.choice(("request", "offer")),
+            "kind": kind,
             "title": f"Coup de main n°{rng.randrange(1_000_000)}",
-            "body": "Bench : une annonce postée par bench/http.py.",
+            "body": "Bench : une annonce postée par bench/http_load.py.",
             "category": rng.choice(categories.SLUGS),
             "starts_on": "",
             "ends_on": "",
@@ -287,7 +287,7 @@ def browse(client: Client, member: Member, rng: random.Random, stats: Stats, mix
             "reach_m": "",
             "on_behalf_of": "",
         }
-        stats.call(client, POST, member, "POST", "/exchanges/new", 302, form)
+        stats.call(client, POSTS[kind], member, "POST", "/exchanges/new", 302, form)
         return
     more = member.next_path is not None and rng.random() < mix.more_share
     route, path = (MORE, member.next_path) if more else (TIMELINE, "/timeline")
@@ -433,18 +433,20 @@ class CpuSnapshot:
 
 class CpuMeter:
     """CPU seconds of the client, gunicorn (master + workers), the PostgreSQL backends
-    serving the bench database (found in pg_stat_activity) and the whole machine."""
+    serving gunicorn (found in pg_stat_activity by their application_name: other jobs
+    may query the same database) and the whole machine."""
 
-    def __init__(self, url: str, master: int) -> None:
+    def __init__(self, url: str, master: int, application_name: str) -> None:
         self.master = master
+        self.application_name = application_name
         self.conn = psycopg.connect(_psycopg_url(url), autocommit=True)
 
     def snapshot(self) -> CpuSnapshot:
         pids = [
             r[0]
             for r in self.conn.execute(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                (self.application_name,),
             )
         ]
         server = [self.master, *children(self.master)]
@@ -501,6 +503,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def application_name() -> str:
+    """How the server's PostgreSQL connections name themselves (see CpuMeter)."""
+    return f"bench-http-{os.getpid()}"
+
+
 def server_environment(url: str, rate_limits: bool) -> dict[str, str]:
     """The environment of docs/deployment.md, on the bench database. Emails are logged
     (MAIL_BACKEND=log), addresses found offline: the bench never leaves the machine."""
@@ -508,7 +515,9 @@ def server_environment(url: str, rate_limits: bool) -> dict[str, str]:
     env.update(
         PEUPLADE_ENV="production",
         SECRET_KEY=secrets.token_hex(32),
-        DATABASE_URL=url,
+        DATABASE_URL=render(
+            make_url(url).update_query_dict({"application_name": application_name()})
+        ),
         PUBLIC_URL="https://bench.example",
         TRUSTED_PROXIES="1",
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
@@ -534,6 +543,7 @@ def gunicorn(args: argparse.Namespace, url: str, log_path: Path) -> Iterator[sub
         "--keep-alive", "75",  # longer than any pause of the load (nginx's default is 75)
         "--timeout", "120",
         "--graceful-timeout", "10",
+        "--no-control-socket",  # its default path is shared by every gunicorn of the user
         WSGI_APP,
     ]  # fmt: skip
     with open(log_path, "w") as log:
@@ -649,14 +659,18 @@ def print_cpu(phases: list[Phase], cores: int) -> None:
     print(f"\nCPU seconds per phase (the machine has {cores} cores; other jobs count in 'machine')")
     print(
         f"  {'phase':<26}{'wall':>7}{'client':>8}{'gunicorn':>10}{'postgres':>10}"
-        f"{'machine':>9}{'idle':>7}"
+        f"{'machine':>9}{'idle':>7}{'req/server CPU-s':>18}"
     )
     for p in phases:
         c = p.cpu
         idle = max(0.0, cores * c.wall - c.machine)
+        # Requests per CPU second of gunicorn + PostgreSQL: comparable between runs even
+        # when other jobs take part of the machine.
+        requests = sum(len(v) for v in p.stats.latencies.values())
         print(
             f"  {p.name:<26}{c.wall:>7.1f}{c.client:>8.1f}{c.gunicorn:>10.1f}"
             f"{c.postgres:>10.1f}{c.machine:>9.1f}{idle:>7.1f}"
+            f"{requests / max(c.gunicorn + c.postgres, 1e-9):>18.1f}"
         )
 
 
@@ -700,26 +714,31 @@ def measured(name: str, meter: CpuMeter, run: Callable[[], Stats]) -> Phase:
     return Phase(name, stats, CpuUse.between(before, meter.snapshot()))
 
 
-def run(args: argparse.Namespace) -> int:
-    url = database_url("postgis", args.db)
-    ids = eligible_members(url, args.members + math.ceil(args.login_rate * args.seconds) * 2 + 20,
-                           args.seed)  # fmt: skip
-    members = [Member(i) for i in ids[: args.members]]
-    newcomers = iter(Member(i) for i in ids[args.members :])
-    mix = Mix(args.post_share, args.more_share)
-    log_path = Path(tempfile.gettempdir()) / f"bench-http-gunicorn-{os.getpid()}.log"
+def describe(args: argparse.Namespace, url: str, log_path: Path) -> None:
+    threads = f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    limits = "ON (Redis; one proxy address per member)" if args.rate_limits else "OFF"
     print(
-        f"gunicorn: {args.workers} {args.worker_class} workers"
-        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
-        + f", PEUPLADE_ENV=production, rate limits {'ON (Redis; one proxy address per member)' if args.rate_limits else 'OFF'}"  # noqa: E501
-        + f"; log {log_path}"
+        f"gunicorn: {args.workers} {args.worker_class} workers{threads}, "
+        f"PEUPLADE_ENV=production, rate limits {limits}; log {log_path}"
     )
     print(
         f"database: {make_url(url).database}; {args.members} members, C={args.concurrency} "
         f"clients, {args.seconds:g} s per phase, {args.post_share:.0%} posts, seed {args.seed}"
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    url = database_url("postgis", args.db)
+    spare = math.ceil(args.login_rate * args.seconds) * 2 + 20  # for the login stream
+    ids = eligible_members(url, args.members + spare, args.seed)
+    members = [Member(i) for i in ids[: args.members]]
+    newcomers = iter(Member(i) for i in ids[args.members :])
+    mix = Mix(args.post_share, args.more_share)
+    log_path = Path(tempfile.gettempdir()) / f"bench-http-gunicorn-{os.getpid()}.log"
+    describe(args, url, log_path)
     with gunicorn(args, url, log_path) as server:
-        port, meter = server.port, CpuMeter(url, server.pid)  # type: ignore[attr-defined]
+        port = server.port  # type: ignore[attr-defined]
+        meter = CpuMeter(url, server.pid, application_name())
         try:
             logins = login_all(port, members, args.login_concurrency)
             members = [m for m in members if m.logged_in]
