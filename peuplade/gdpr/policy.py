@@ -338,6 +338,15 @@ TABLES: tuple[Table, ...] = (
                 sensitive=True,
             ),
             "place_name": col(_l("le nom du lieu public choisi, le cas échéant")),
+            "cell_fine": col(
+                _l(
+                    "le carré d'environ 500 m qui contient la position publique, pour "
+                    "trouver vite les annonces proches"
+                )
+            ),
+            "cell_coarse": col(
+                _l("le carré d'environ 2 km qui contient la position publique, pour la même raison")
+            ),
             "reach_m": col(_l("jusqu'où l'annonce est montrée, en mètres")),
             "status": col(_l("ouverte, réalisée ou annulée")),
             "expires_at": col(_l("date où elle quitte les listes")),
