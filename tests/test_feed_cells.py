@@ -136,3 +136,78 @@ def test_a_blocked_reader_and_a_narrowed_radius_give_the_same_rows_too(app, make
         db.session.scalars(posts.newest_nearby(viewer, Exchange, limit=500, radius_m=500))
     )
     assert [e.id for e in walked] == narrowed
+
+
+def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(app, make_member):
+    """Every type mixed, news addressed to the reader's whole quartier wherever they
+    were posted, the reader's own posts left out."""
+    from sqlalchemy.orm import with_polymorphic
+
+    from peuplade.models import NewsPost, Quartier
+    from peuplade.posts import timeline as timelines
+
+    authors = [make_member(f"Auteur {i}", at=(48.87 + i * 0.004, 2.31)) for i in range(6)]
+    _city([a.id for a in authors], 900, seed=11)
+    quartier = Quartier(
+        slug="batignolles",
+        name="Batignolles",
+        geom=geo.geometry_from_wkt(
+            "MULTIPOLYGON(((2.30 48.87, 2.34 48.87, 2.34 48.90, 2.30 48.90, 2.30 48.87)))"
+        ),
+    )
+    db.session.add(quartier)
+    db.session.flush()
+    viewer = make_member("Lectrice", at=BATIGNOLLES, radius_m=1000)
+    viewer.quartier_id = quartier.id
+    rnd = random.Random(5)
+    now = utcnow()
+    for n in range(40):  # far away, but for the whole quartier (or for another one)
+        spot = _around(rnd, 6000)
+        news = NewsPost(
+            author_id=authors[n % 6].id,
+            position=geo.to_element(spot),
+            reach_m=1000,
+            status="open",
+            quartier_id=quartier.id if n % 3 else None,
+            kind="info",
+            title=f"Info {n}",
+            body="Texte",
+        )
+        db.session.add(news)
+        db.session.flush()
+        news.created_at = now - timedelta(minutes=rnd.randint(0, 60 * 24 * 90))
+    mine = NewsPost(
+        author_id=viewer.id,
+        position=geo.to_element(CENTRE),
+        reach_m=1000,
+        status="open",
+        kind="info",
+        title="La mienne",
+        body="Texte",
+    )
+    db.session.add(mine)
+    db.session.commit()
+
+    every = with_polymorphic(Post, list(timelines.TYPES.values()))
+    obvious = list(
+        db.session.scalars(
+            posts.newest_first(
+                select(every.id).where(
+                    posts.in_neighbourhood_or_quartier(viewer, every),
+                    posts.listed(every),
+                    every.author_id != viewer.id,
+                ),
+                None,
+            )
+        )
+    )
+    assert len(obvious) > 60 and mine.id not in obvious
+    assert sum(1 for i in obvious if db.session.get(Post, i).quartier_id) >= 10
+    walked, after = [], None
+    while True:
+        rows = list(db.session.scalars(timelines.timeline(viewer, after=after, limit=12)))
+        walked += [p.id for p in rows[:11]]
+        if len(rows) <= 11:
+            break
+        after = TimeCursor.decode(posts.cursor_after(rows[10]))
+    assert walked == obvious
