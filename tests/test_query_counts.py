@@ -7,31 +7,14 @@ too (tests/test_api_exchanges.py, tests/test_api_news_events.py).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event as sa_event
-
 from peuplade.exchanges import services
 from peuplade.extensions import db
 from tests.test_exchanges_html import as_member, quick
 from tests.test_exchanges_html import street as street  # the fixture
+from tests.test_timeline_html import _statements
 
 # Login session, member, page query, counts, skills... well under this.
 SMALL = 12
-
-
-@contextmanager
-def _statements():
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _get(browser, path: str) -> list[str]:

@@ -85,6 +85,14 @@ def listed(post_cls: type[Post] = Post, now: datetime | None = None):
     )
 
 
+def older_than(after: TimeCursor):
+    """SQL: posts that come after ``after`` newest first (keyset: date, then id)."""
+    return or_(
+        Post.created_at < after.created_at,
+        and_(Post.created_at == after.created_at, Post.id < after.id),
+    )
+
+
 def newest_first(stmt: Select, after: TimeCursor | None) -> Select:
     """Order newest first and start after ``after`` (keyset, never OFFSET).
 
@@ -92,12 +100,7 @@ def newest_first(stmt: Select, after: TimeCursor | None) -> Select:
     (created_at, id) index covers.
     """
     if after is not None:
-        stmt = stmt.where(
-            or_(
-                Post.created_at < after.created_at,
-                and_(Post.created_at == after.created_at, Post.id < after.id),
-            )
-        )
+        stmt = stmt.where(older_than(after))
     return stmt.order_by(Post.created_at.desc(), Post.id.desc())
 
 
@@ -154,12 +157,7 @@ def newest_nearby(
         *conditions,
     ]
     if after is not None:
-        shared.append(
-            or_(
-                Post.created_at < after.created_at,
-                and_(Post.created_at == after.created_at, Post.id < after.id),
-            )
-        )
+        shared.append(older_than(after))
     by_distance = (
         post_cls.quartier_id.is_(None),
         geo.distance_m(post_cls.position, here) <= nearer_of,
