@@ -2,6 +2,8 @@
 
 import importlib.util
 import logging
+import os
+import re
 from logging.config import fileConfig
 from pathlib import Path
 
@@ -54,6 +56,28 @@ def configure_args(dialect_name: str) -> dict:
     }
 
 
+# A migration waiting longer than this for a lock gives up (and can be run again) rather
+# than queue every request behind its ACCESS EXCLUSIVE request (docs/operations.md).
+LOCK_TIMEOUT_VARIABLE = "PEUPLADE_MIGRATION_LOCK_TIMEOUT"
+LOCK_TIMEOUT_DEFAULT = "5s"
+
+
+def lock_timeout() -> str:
+    """The PostgreSQL ``lock_timeout`` for migrations: ``5s`` unless the variable says."""
+    value = os.environ.get(LOCK_TIMEOUT_VARIABLE, LOCK_TIMEOUT_DEFAULT).strip()
+    if not re.fullmatch(r"\d{1,7}(ms|s|min)?", value):
+        raise SystemExit(
+            f"{LOCK_TIMEOUT_VARIABLE}={value!r}: give a duration such as 5s, 500ms or 1min."
+        )
+    return value
+
+
+def _set_lock_timeout(connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET lock_timeout = '{lock_timeout()}'")
+        connection.commit()  # a session setting: it outlives this transaction
+
+
 def run_migrations_offline() -> None:
     url = target_db.engine.url.render_as_string(hide_password=False)
     context.configure(url=url, literal_binds=True, **configure_args(target_db.engine.dialect.name))
@@ -67,11 +91,20 @@ def run_migrations_online() -> None:
         "process_revision_directives", alembic_helpers.writer.chain(_skip_empty_revision)
     )
     with target_db.engine.connect() as connection:
+        _set_lock_timeout(connection)
         context.configure(
             connection=connection, **{**conf_args, **configure_args(connection.dialect.name)}
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        except BaseException:
+            connection.invalidate()  # not back to the pool with the migration's settings
+            raise
+        if connection.dialect.name == "postgresql":
+            # The pooled connection goes back to the app's own settings.
+            connection.exec_driver_sql("RESET lock_timeout")
+            connection.commit()
 
 
 if context.is_offline_mode():

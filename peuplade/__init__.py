@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
-    from peuplade import database, geocoding
+    from peuplade import database, geocoding, health, requestlog
     from peuplade.config import ConfigError, load_config
     from peuplade.errors import register_error_handlers
     from peuplade.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -60,6 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     geocoding.init_app(app)
+    health.init_app(app)  # /healthz, /readyz: answered before sessions, login and limits
+    requestlog.init_app(app)  # one JSON line per request, X-Request-Id
 
     _register_login_loader()
     _register_blueprints(app, csrf)

@@ -1132,6 +1132,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(send_notifications_command)
     app.cli.add_command(send_digests_command)
     app.cli.add_command(purge_old_data_command)
+    from peuplade import backup
+
+    backup.register(app)  # backup, restore
 
 
 @click.command("send-notifications")

@@ -50,6 +50,42 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _postgres_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; accept the common short forms.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _replica_urls(env: dict[str, str], database_url: str) -> list[str]:
+    """DATABASE_REPLICA_URLS: zero or more PostgreSQL URLs, separated by commas or
+    spaces; only with a PostgreSQL primary."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    urls = [
+        _postgres_url(u) for u in env.get("DATABASE_REPLICA_URLS", "").replace(",", " ").split()
+    ]
+    if not urls:
+        return []
+    if not database_url.startswith("postgresql"):
+        raise ConfigError(
+            "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL: SQLite/SpatiaLite has no "
+            "replicas, remove the setting."
+        )
+    for number, url in enumerate(urls, start=1):
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend != "postgresql":
+            raise ConfigError(
+                f"DATABASE_REPLICA_URLS: replica {number} is not a postgresql:// URL."
+            )
+    return urls
+
+
+POOLERS = ("none", "pgbouncer", "pgbouncer-prepared")
 GEOCODERS = ("nominatim", "ban", "photon", "offline")
 MAIL_BACKENDS = ("smtp", "log")
 
@@ -73,9 +109,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     database_url = env.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "peuplade.sqlite")
     )
-    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
-        # psycopg 3 is the driver we ship; accept the common short forms.
-        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    database_url = _postgres_url(database_url)
 
     geocoder = env.get("GEOCODER", "offline" if app_env != "production" else "nominatim")
     if geocoder not in GEOCODERS:
@@ -107,6 +141,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
             "SESSION_IDLE_MINUTES, REMEMBER_IDLE_DAYS and SESSION_MAX_DAYS must be at least 1."
         )
     cookie_kind = "production" if production else "other"
+    replica_urls = _replica_urls(env, database_url)
+    pooler = env.get("DATABASE_POOLER", "") or "none"
+    if pooler not in POOLERS:
+        raise ConfigError(f"DATABASE_POOLER must be one of {', '.join(POOLERS)}, got {pooler!r}.")
 
     return {
         "PEUPLADE_ENV": app_env,
@@ -114,6 +152,14 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Read replicas (peuplade/replicas.py, docs/SCALING.md): reads of GET pages go
+        # to one whose replay lag is at most REPLICA_MAX_LAG_S seconds.
+        "DATABASE_REPLICA_URLS": replica_urls,
+        "REPLICA_MAX_LAG_S": _float(env, "REPLICA_MAX_LAG_S", 5.0),
+        # A transaction-mode pooler (PgBouncer) between the app and PostgreSQL: no
+        # session state, no startup options, prepared statements only with
+        # "pgbouncer-prepared" (PgBouncer >= 1.21, max_prepared_statements > 0).
+        "DATABASE_POOLER": pooler,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Cookies (docs/security.md): no Domain, Path=/, HttpOnly, SameSite=Lax, and
         # Secure with the __Host- prefix in production. Dev and tests run on plain http.

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import time
+
+from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+log = logging.getLogger(__name__)
 
 SPATIALITE_MISSING = (
     "SpatiaLite is not installed: run `sudo apt-get install libsqlite3-mod-spatialite` "
@@ -16,9 +22,22 @@ SQLEAN_MISSING = "The sqlean.py driver is missing: run `pip install -e .` in the
 # Set on every PostgreSQL connection of the app (docs/SCALING.md). The neighbourhood
 # lists are many small index probes whose estimated cost is high: JIT compilation would
 # add ~45 ms to a 5 ms query, and a parallel plan chosen from a bad row estimate is
-# slower than a serial one. Behind PgBouncer, set them on the app's role instead
-# (ALTER ROLE ... SET jit = off; ...).
-POSTGRES_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+# slower than a serial one. The app's statements are planned once per connection
+# (psycopg prepares a statement run 5 times; generic plans): planning a cell walk costs
+# more than running it (12-17 ms against 1-3 ms at 1M members), and the walks name their
+# partial indexes' predicates as literals, so a generic plan still uses them. Behind
+# PgBouncer, set them on the app's role instead (ALTER ROLE ... SET jit = off; ...).
+POSTGRES_OPTIONS = (
+    "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan"
+)
+
+# Seconds to wait for a PostgreSQL connection (libpq's connect_timeout): a server that
+# is away makes a request fail fast with a 503 instead of hanging a worker.
+CONNECT_TIMEOUT_S = 3
+# A web request's statement is cancelled after this long (the 503 page); command-line
+# tasks (migrations, backups, imports) are not limited. Override with the app config
+# DATABASE_STATEMENT_TIMEOUT_MS (0: no limit). See docs/operations.md.
+WEB_STATEMENT_TIMEOUT_MS = 15_000
 
 
 class SpatialiteMissing(SystemExit):
@@ -53,9 +72,24 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
     init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
 
 
-def engine_options(url: str, base: dict | None = None) -> dict:
-    """SQLAlchemy engine options for ``url`` (sqlean.py driver for SQLite)."""
+# How the app's PostgreSQL connections name themselves (pg_stat_activity), unless the
+# URL sets application_name; replicas add their number: "peuplade-replica-1".
+APPLICATION_NAME = "peuplade"
+
+
+def engine_options(
+    url: str,
+    base: dict | None = None,
+    pooler: str = "none",
+    application_name: str = APPLICATION_NAME,
+) -> dict:
+    """SQLAlchemy engine options for ``url`` (sqlean.py driver for SQLite). ``pooler``
+    is DATABASE_POOLER: behind a transaction-mode PgBouncer no startup options are sent
+    (PgBouncer refuses them: set them on the role, docs/deployment.md) and, unless it
+    keeps prepared statements (``pgbouncer-prepared``, PgBouncer >= 1.21), psycopg
+    prepares none (its statement would be missing on the next server connection)."""
     options = dict(base or {})
+    options["connect_args"] = dict(options.get("connect_args") or {})
     # SQL errors must not log their parameters: they hold homes, emails and hashes.
     options["hide_parameters"] = True
     if is_sqlite(url):
@@ -66,14 +100,24 @@ def engine_options(url: str, base: dict | None = None) -> dict:
         options["module"] = sqlean_dbapi
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
     else:
-        options.setdefault("connect_args", {}).setdefault("options", POSTGRES_OPTIONS)
+        connect_args = options["connect_args"]
+        if pooler == "none":
+            connect_args.setdefault("options", POSTGRES_OPTIONS)
+        if pooler == "pgbouncer":
+            connect_args.setdefault("prepare_threshold", None)
+        if "application_name" not in make_url(url).query:
+            connect_args.setdefault("application_name", application_name)
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+        # A connection the server dropped (restart, failover) is replaced at checkout.
+        options.setdefault("pool_pre_ping", True)
     return options
 
 
 def init_app(app: Flask, db) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
+    pooler = app.config.get("DATABASE_POOLER", "none")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        url, app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
+        url, app.config.get("SQLALCHEMY_ENGINE_OPTIONS"), pooler
     )
     db.init_app(app)
     if is_sqlite(url):
@@ -83,6 +127,204 @@ def init_app(app: Flask, db) -> None:
             # Fail at start with one sentence if SpatiaLite cannot be loaded.
             with engine.connect():
                 pass
+    else:
+        with app.app_context():
+            limit_web_statements(app, db.engine)
+    from peuplade import replicas
+
+    replicas.init_app(app, db)
+    if not is_sqlite(url):
+        with app.app_context():
+            _note_writes(db.engine)
+    _close_sessions_quietly(app, db)
+    app.wsgi_app = RetryReads(app, app.wsgi_app)
+
+
+# A request that only read ends its transaction with COMMIT rather than ROLLBACK: the
+# two mean the same for a transaction that wrote nothing, but psycopg forgets every
+# prepared statement of a connection at a ROLLBACK, and the neighbourhood lists cost
+# more to plan than to run (docs/SCALING.md): kept prepared (psycopg prepares a
+# statement from its 5th run; generic plans, POSTGRES_OPTIONS), they are planned once
+# per connection instead of once per request. Anything that may have written still
+# ends with a ROLLBACK unless the view committed it.
+WROTE = "peuplade_wrote"
+_WRITES = ("INSERT ", "UPDATE ", "DELETE ", "MERGE ", " FOR UPDATE", " FOR SHARE", " FOR NO KEY")
+
+
+def _only_reads(statement: str) -> bool:
+    upper = statement.lstrip().upper()
+    if upper.startswith("SET LOCAL "):  # a transaction's own setting (PgBouncer mode)
+        return True
+    if not upper.startswith(("SELECT", "WITH")):
+        return False
+    return not any(word in upper for word in _WRITES)
+
+
+def _note_writes(engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def note(conn, _cursor, statement, _params, _context, _many) -> None:
+        if not conn.info.get(WROTE) and not _only_reads(statement):
+            conn.info[WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def forget(conn) -> None:
+        if not conn.invalidated:  # an invalidated connection's info is gone with it
+            conn.info.pop(WROTE, None)
+
+
+def _end_reads_with_commit(db) -> None:
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active or session.new or session.dirty:
+        return
+    if session.deleted or any(conn.info.get(WROTE) for conn in transaction.connections):
+        return
+    session.commit()
+
+
+def _close_sessions_quietly(app: Flask, db) -> None:
+    # Runs before Flask-SQLAlchemy's own teardown (registered earlier, run later).
+    @app.teardown_appcontext
+    def close_session(error) -> None:
+        try:
+            if error is None and db.engine.dialect.name == "postgresql":
+                _end_reads_with_commit(db)
+            db.session.close()
+        except DBAPIError as exc:
+            # The server went away after the answer was made (a restart): its rollback
+            # failed, the connection is now invalidated and the answer stands.
+            if unavailable(exc) is None:
+                raise
+            log.warning("database connection lost at the end of a request (%s)", LOST)
+        finally:
+            db.session.close()  # whatever happened above, the connection goes back
+
+
+def limit_web_statements(app: Flask, engine) -> None:
+    """Web requests' statements stop after DATABASE_STATEMENT_TIMEOUT_MS. Directly
+    connected, it is set once per connection; behind a transaction-mode pooler, whose
+    server connections pass from client to client, it is set per transaction instead
+    (SET LOCAL: one more statement per request, nothing left behind)."""
+    timeout = int(app.config.get("DATABASE_STATEMENT_TIMEOUT_MS", WEB_STATEMENT_TIMEOUT_MS))
+    if not timeout:
+        return
+    if app.config.get("DATABASE_POOLER", "none") == "none":
+        event.listen(engine, "connect", _web_statement_timeout(timeout))
+    else:
+        event.listen(engine, "begin", _web_transaction_timeout(timeout))
+
+
+def _web_transaction_timeout(milliseconds: int):
+    def on_begin(conn) -> None:
+        if has_request_context():
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds:d}")
+
+    return on_begin
+
+
+def _web_statement_timeout(milliseconds: int):
+    def on_connect(dbapi_conn, _record) -> None:
+        # Connections opened while serving a request only: a worker's pool is filled by
+        # requests, and the command line (migrations, backups) keeps no limit.
+        if has_request_context():
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {milliseconds:d}")
+            dbapi_conn.commit()
+
+    return on_connect
+
+
+# --- the database going away ----------------------------------------------------------
+
+LOST = "connection_lost"  # the connection died under a statement (restart, network)
+CONNECT_FAILED = "connect_failed"  # no new connection could be opened
+TIMED_OUT = "statement_timeout"  # a statement ran past the web requests' limit
+# SQLSTATEs of a server that is shutting down, starting up or crashed (class 57P) or of
+# a broken connection (class 08): the database is away, not the request wrong.
+_AWAY_STATES = ("57P01", "57P02", "57P03", "57P04", "57P05")
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why ``exc`` means the database is away (``LOST``, ``CONNECT_FAILED``,
+    ``TIMED_OUT``), or None for any other error (a bug: the 500 page)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    if exc.connection_invalidated:
+        return LOST
+    state = getattr(getattr(exc.orig, "diag", None), "sqlstate", None)
+    if state == "57014":  # query_canceled: statement_timeout
+        return TIMED_OUT
+    away = state is None or state.startswith("08") or state in _AWAY_STATES
+    if isinstance(exc, OperationalError) and away:
+        # No statement: raised while connecting (or at a commit, whose lost connection
+        # SQLAlchemy reports as connection_invalidated, above).
+        return CONNECT_FAILED if exc.statement is None else LOST
+    return None
+
+
+# A GET or HEAD whose connection was lost runs once more: errors.py puts the reason
+# under this key of the WSGI environ when it answers 503.
+RETRY_KEY = "peuplade.retry_read"
+RETRY_PATH_KEY = "peuplade.retry_path"  # the route of that read, as it may be logged
+# Before that second run: a fast restart of PostgreSQL refuses connections for about
+# half a second (docs/operations.md, "Fault test").
+RETRY_PAUSE_S = 0.5
+
+
+class RetryReads:
+    """WSGI middleware: a read (GET/HEAD without a body) that failed because the
+    database connection was lost is run once more, in a fresh app context, before its
+    503 is sent. Nothing of the first run reaches the client: its status and headers
+    are held until we know it is not retried (Flask gives them before the body)."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if not _is_read(environ):
+            return self.wsgi_app(environ, start_response)
+        held: list = []
+
+        def hold(status, headers, exc_info=None):
+            held[:] = [status, headers, exc_info]
+            return _no_write
+
+        first = dict(environ)
+        with self.app.app_context():  # a fresh g and session for each run
+            body = self.wsgi_app(first, hold)
+        if not held:
+            raise RuntimeError("RetryReads needs the status before the body")
+        if first.get(RETRY_KEY):
+            if hasattr(body, "close"):
+                body.close()
+            log.warning(
+                "database away (%s): %s %s run once more",
+                first[RETRY_KEY],
+                environ["REQUEST_METHOD"],
+                first.get(RETRY_PATH_KEY, "-"),  # the route: a token in the path stays out
+            )
+            time.sleep(RETRY_PAUSE_S)
+            with self.app.app_context():
+                return self.wsgi_app(environ, start_response)
+        start_response(*held)
+        return body
+
+
+def _no_write(_data: bytes) -> None:
+    raise RuntimeError("RetryReads holds the answer: write() is not supported")
+
+
+def _is_read(environ) -> bool:
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return False
+    # A body could not be read twice.
+    return environ.get("CONTENT_LENGTH") in (None, "", "0") and not environ.get(
+        "HTTP_TRANSFER_ENCODING"
+    )
 
 
 def _fresh_metadata():

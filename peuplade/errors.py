@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from peuplade.requestlog import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,11 @@ _HTTP_CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+
+# Seconds a client should wait before trying again while the database is away.
+RETRY_AFTER_S = 5
 
 
 def _messages() -> dict[int, str]:
@@ -105,6 +112,7 @@ def _messages() -> dict[int, str]:
         413: _("Ce que vous avez envoyé est trop volumineux."),
         429: _("Trop de tentatives. Patientez un peu avant de réessayer."),
         500: _("Une erreur est survenue de notre côté. Réessayez dans un instant."),
+        503: _("Peuplade est momentanément indisponible. Réessayez dans quelques secondes."),
     }
 
 
@@ -166,6 +174,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        from peuplade import database
+
+        reason = database.unavailable(exc)
+        if reason is not None:
+            return database_unavailable(exc, reason)
         if isinstance(exc, DBAPIError):
             # The driver's message can quote the failing row (emails, positions): log
             # where it happened and the SQLSTATE only.
@@ -175,11 +188,48 @@ def register_error_handlers(app: Flask) -> None:
                 type(exc.orig).__name__,
                 state or "-",
                 request.method,
-                request.path,
+                logged_path(),
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
         else:
-            log.exception("unhandled error on %s %s", request.method, request.path)
+            log.exception("unhandled error on %s %s", request.method, logged_path())
         if wants_json():
             return json_error(500, "internal_error", _messages()[500])
         return render_template("error.html", status=500, message=_messages()[500]), 500
+
+
+def database_unavailable(exc: DBAPIError, reason: str):
+    """The database is away (restart, failover, overload): a 503 with Retry-After, the
+    friendly page or the API's JSON error, and a warning without personal data. A read
+    whose connection was lost is marked for one more run (database.RetryReads)."""
+    from flask import make_response
+
+    from peuplade import database
+    from peuplade.extensions import db, login_manager
+
+    with contextlib.suppress(DBAPIError):  # the connection is gone: nothing to roll back
+        db.session.rollback()
+    # Nothing below may ask the database again: the member (page language, menu,
+    # cache headers) is no longer known for the rest of this request.
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user
+    g.pop("api_member", None)
+    state = getattr(getattr(exc.orig, "diag", None), "sqlstate", None)
+    log.warning(
+        "database unavailable (%s, %s %s) on %s %s",
+        reason,
+        type(exc.orig).__name__,
+        state or "-",
+        request.method,
+        logged_path(),
+    )
+    if reason in (database.LOST, database.CONNECT_FAILED):
+        request.environ[database.RETRY_KEY] = reason
+        request.environ[database.RETRY_PATH_KEY] = logged_path()
+    if wants_json():
+        response = json_error(503, "unavailable", _messages()[503])
+    else:
+        page = render_template("errors/unavailable.html", read=request.method in ("GET", "HEAD"))
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,8 +9,10 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from peuplade.models.base import Base
+from peuplade.replicas import RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+# The session sends GET requests' reads to a read replica when one is configured.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -15,13 +15,15 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from geoalchemy2 import Geometry
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from peuplade import ROOT, create_app, geo, privacy
 from peuplade.extensions import db
-from peuplade.models import Member, MemberSkill, MemberTag, Quartier
+from peuplade.models import Exchange, Member, MemberSkill, MemberTag, Post, Quartier
 
 OUR_TABLES = {"members", "member_skills", "member_tags", "home_changes", "api_tokens", "quartiers"}
 
@@ -36,6 +38,8 @@ def pytest_generate_tests(metafunc):
     if "fresh_db" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
         backends = ("spatialite", "postgis") if chosen == "both" else (chosen,)
+        if metafunc.definition.get_closest_marker("postgis_only"):
+            backends = tuple(b for b in backends if b == "postgis")
         metafunc.parametrize("fresh_db", backends, indirect=True)
 
 
@@ -234,3 +238,104 @@ def test_downgrade_with_data_then_upgrade_again(migrated_app):
     member_id = _add_member_with_data()
     assert db.session.get(Member, member_id).skill_slugs == ["bricolage"]
     assert _schema_differences() == []
+
+
+# --- every migration, down and up, on the demo neighbourhood ---------------------------
+
+
+def _revisions() -> list[tuple[str, str]]:
+    """(revision, its parent or "base"), from the head down to the first migration."""
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    return [(r.revision, r.down_revision or "base") for r in script.walk_revisions()]
+
+
+def _migrate(command, revision: str) -> None:
+    # No connection of ours may sit in a transaction: CREATE INDEX CONCURRENTLY waits
+    # for every transaction in the database to end, ours included.
+    db.session.remove()
+    command(revision=revision)
+
+
+def _count(model) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _seed_demo(app) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_every_migration_runs_down_and_up_on_the_demo_neighbourhood(migrated_app):
+    """Each migration goes down with the demo data in the database, up again on what its
+    parent left (the rows of the tables it does not create), and down again; then the
+    whole chain goes up from nothing and the demo loads into the result."""
+    _migrate(flask_migrate.upgrade, "head")
+    _seed_demo(migrated_app)
+    members, posts = _count(Member), _count(Post)
+    assert members > 10 and posts > 10  # the demo, not an empty street
+
+    for revision, parent in _revisions():
+        _migrate(flask_migrate.downgrade, parent)
+        _migrate(flask_migrate.upgrade, revision)
+        _migrate(flask_migrate.downgrade, parent)
+        if parent != "base":  # the members were there before any of it, and stay
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT COUNT(*) FROM members")).scalar_one() == members
+
+    assert _our_tables() == set()
+    _migrate(flask_migrate.upgrade, "head")
+    assert _schema_differences() == []
+    _seed_demo(migrated_app)
+    assert (_count(Member), _count(Post)) == (members, posts)
+    # The app reads the migrated database: the demo's exchanges near a demo member.
+    someone = db.session.scalar(select(Member).order_by(Member.id))
+    near = db.session.scalars(
+        select(Exchange.id).where(
+            geo.within_radius(Exchange.position, geo.from_element(someone.home), 2000)
+        )
+    ).all()
+    assert near
+
+
+def test_the_feed_cells_are_filled_again_when_their_migration_reruns(migrated_app):
+    """d7e1a4c9b2f0 back-fills the cells of posts already there."""
+    _migrate(flask_migrate.upgrade, "head")
+    _seed_demo(migrated_app)
+    with db.engine.connect() as conn:
+        before = conn.execute(
+            text("SELECT id, cell_fine, cell_coarse FROM posts ORDER BY id")
+        ).all()
+    _migrate(flask_migrate.downgrade, "c4d9f2a1b7e3")
+    _migrate(flask_migrate.upgrade, "head")
+    with db.engine.connect() as conn:
+        after = conn.execute(text("SELECT id, cell_fine, cell_coarse FROM posts ORDER BY id")).all()
+    assert after == before and all(fine and coarse for _, fine, coarse in after)
+
+
+@pytest.mark.postgis_only
+def test_a_migration_that_cannot_get_its_lock_gives_up(migrated_app, fresh_db, monkeypatch):
+    """A live site holds a lock on posts: the migration stops after lock_timeout (and
+    can simply be run again) instead of queueing every request behind its own lock."""
+    _migrate(flask_migrate.upgrade, "d7e1a4c9b2f0")
+    monkeypatch.setenv("PEUPLADE_MIGRATION_LOCK_TIMEOUT", "200ms")
+    u = make_url(fresh_db)
+    with psycopg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, dbname=u.database
+    ) as busy:
+        busy.execute("LOCK TABLE posts IN ACCESS SHARE MODE")  # a long read, say
+
+        with pytest.raises(OperationalError) as failure:
+            _migrate(flask_migrate.upgrade, "head")
+        busy.rollback()
+
+    assert failure.value.orig.sqlstate == "55P03"  # lock_not_available
+    db.session.remove()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
+            "d7e1a4c9b2f0"
+        )
+        # And the app's own connections are not left with the migration's setting.
+        assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "0"
+    monkeypatch.delenv("PEUPLADE_MIGRATION_LOCK_TIMEOUT")
+    _migrate(flask_migrate.upgrade, "head")  # once the reader is gone, it goes through

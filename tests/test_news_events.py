@@ -265,6 +265,9 @@ def test_timeline_query_reads_cell_by_cell(app, dialect, make_member):
     viewer = make_member("Lecteur")
     _bulk_exchanges(make_member("Autrice"), 3000)
     assert_reads_cell_by_cell(_plan(timeline(viewer)), dialect)
+    # One type's lists read that type's rows only (the pinned alerts: news).
+    for stmt in (news_queries.recent_alerts(viewer), event_queries.near_me(viewer)):
+        assert_reads_cell_by_cell(_plan(stmt), dialect, typed=True)
 
 
 def test_an_event_end_time_can_be_removed(app, make_member):

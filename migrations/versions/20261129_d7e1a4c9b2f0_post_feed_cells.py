@@ -58,21 +58,40 @@ def upgrade():
         # index order. Counting the cells as few (big) gives the plan that fits.
         for column in LEVELS:
             op.execute(f"ALTER TABLE posts ALTER COLUMN {column} SET (n_distinct = 20)")
-    for column in LEVELS:
-        op.create_index(
-            f'ix_posts_open_{column}',
-            'posts',
-            [column, 'created_at', 'id'],
-            postgresql_where=sa.text(OPEN_AND_SHOWN),
-            sqlite_where=sa.text(OPEN_AND_SHOWN),
-        )
     if bind.dialect.name == 'postgresql':
+        # Built without blocking writes to posts (docs/operations.md, "Upgrading a live
+        # site"); CONCURRENTLY cannot run inside the migration's transaction.
+        with op.get_context().autocommit_block():
+            for column in LEVELS:
+                op.create_index(
+                    f'ix_posts_open_{column}',
+                    'posts',
+                    [column, 'created_at', 'id'],
+                    postgresql_where=sa.text(OPEN_AND_SHOWN),
+                    postgresql_concurrently=True,
+                )
         op.execute("ANALYZE posts")
+    else:
+        for column in LEVELS:
+            op.create_index(
+                f'ix_posts_open_{column}',
+                'posts',
+                [column, 'created_at', 'id'],
+                sqlite_where=sa.text(OPEN_AND_SHOWN),
+            )
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            for column in LEVELS:
+                op.drop_index(
+                    f'ix_posts_open_{column}', table_name='posts', postgresql_concurrently=True
+                )
+    else:
+        for column in LEVELS:
+            op.drop_index(f'ix_posts_open_{column}', table_name='posts')
     for column in LEVELS:
-        op.drop_index(f'ix_posts_open_{column}', table_name='posts')
         if op.get_bind().dialect.name == 'sqlite':
             # Dropping a column copies nothing on SQLite >= 3.35 (no batch mode).
             op.execute(f"ALTER TABLE posts DROP COLUMN {column}")

@@ -103,14 +103,15 @@ def unread_messages():
         "au plus.",
         n=services.BODY_MAX,
     ),
+    idempotent=True,
 )
-def start_conversation(body: cs.StartBody):
+def start_conversation(body: cs.StartBody, idempotency_key: str | None):
     me = current_member()
     recipient = db.session.get(Member, body.member_id)
     if recipient is None:
         raise NotFound(_("Ce membre n'existe pas."))
     about = services.Subject(body.about.type, body.about.id) if body.about else None
-    conversation = services.start(me, recipient, body.message, about)
+    conversation = services.start(me, recipient, body.message, about, idempotency_key)
     commit()
     location = url_for("api.list_messages", conversation_id=conversation.id)
     return _created(_with_unread(conversation, me), location)
@@ -162,10 +163,12 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
         "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas.",
         n=services.BODY_MAX,
     ),
+    idempotent=True,
 )
-def write_message(conversation_id: int, body: cs.MessageBody):
+def write_message(conversation_id: int, body: cs.MessageBody, idempotency_key: str | None):
     me = current_member()
-    note = services.write(queries.get_conversation_or_404(me, conversation_id), me, body.message)
+    conversation = queries.get_conversation_or_404(me, conversation_id)
+    note = services.write(conversation, me, body.message, idempotency_key)
     commit()
     location = url_for("api.list_messages", conversation_id=conversation_id)
     return _created(serializers.message(note), location)

@@ -8,6 +8,7 @@ the HTML pages - commit once, and serialise. No business rule lives here.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from flask import current_app, url_for
@@ -218,6 +219,7 @@ def for_you(query: xs.ForYouQuery):
     body=xs.ExchangeBody,
     responses={201: xs.ExchangeDetailOut},
     errors={429: NEW_ACCOUNT_POSTS},
+    idempotent=True,
     description=_l(
         "`location` : `{place_id}` (un lieu public), `{lat, lon}` ou `{address, choice?}` ; "
         "omis, c'est ma position publique (floutée). `reach_m` : ma portée, par défaut mon "
@@ -226,9 +228,10 @@ def for_you(query: xs.ForYouQuery):
         "correspondent (`matches`)."
     ),
 )
-def post_exchange(body: xs.ExchangeBody):
+def post_exchange(body: xs.ExchangeBody, idempotency_key: str | None):
     me = current_member()
-    exchange = services.create_exchange(me, _input(body))
+    data = replace(_input(body), submission_key=idempotency_key)
+    exchange = services.create_exchange(me, data)
     commit()
     return _created(_detail(exchange, me), url_for("api.show_exchange", exchange_id=exchange.id))
 

@@ -8,6 +8,7 @@ here: who may do which step from which state is the services' decision.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import current_app, url_for
@@ -157,15 +158,16 @@ def my_items(query: ls.ForYouQuery):
     body=ls.ItemBody,
     responses={201: ls.ItemOut},
     errors={429: NEW_ACCOUNT_POSTS},
+    idempotent=True,
     description=_l(
         "L'objet est montré à ma position publique (floutée), aux voisins dont il est "
         "dans le rayon. `condition` : `comme_neuf`, `bon` (par défaut) ou `use`. "
         "`notes` : caution, mode d'emploi... `available` : vrai par défaut."
     ),
 )
-def post_item(body: ls.ItemBody):
+def post_item(body: ls.ItemBody, idempotency_key: str | None):
     me = current_member()
-    item = services.offer_item(me, _item_input(body))
+    item = services.offer_item(me, replace(_item_input(body), submission_key=idempotency_key))
     commit()
     return _created(_item_detail(item, me), url_for("api.show_item", item_id=item.id))
 
@@ -231,7 +233,8 @@ def delete_item(item_id: int):
     description=_l(
         "`start` et `due` : le premier et le dernier jour (AAAA-MM-JJ), à partir "
         "d'aujourd'hui, 60 jours au plus. Plusieurs demandes peuvent se chevaucher ; "
-        "le prêteur n'en accepte qu'une."
+        "le prêteur n'en accepte qu'une. La même demande envoyée deux fois (mêmes dates, "
+        "pas encore de réponse) donne la même demande."
     ),
 )
 def request_loan(item_id: int, body: ls.LoanRequestBody):

@@ -9,6 +9,7 @@ lender...) are counted once per page, so a longer page costs no more statements.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import current_app, url_for
@@ -181,15 +182,16 @@ def list_alerts():
     body=ns.NewsBody,
     responses={201: ns.NewsOut},
     errors={429: NEW_ACCOUNT_POSTS},
+    idempotent=True,
     description=_l(
         "`kind` : `info` par défaut. `scope` : `radius` (par défaut, dans mon rayon, à ma "
         "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
         "domicile soit dans un quartier connu). `link` : http(s) seulement."
     ),
 )
-def post_news(body: ns.NewsBody):
+def post_news(body: ns.NewsBody, idempotency_key: str | None):
     me = current_member()
-    item = news.post_news(me, _news_input(body))
+    item = news.post_news(me, replace(_news_input(body), submission_key=idempotency_key))
     commit()
     return _created(_news_detail(item, me), url_for("api.show_news", news_id=item.id))
 
@@ -281,10 +283,11 @@ def list_comments(news_id: int, query: ns.ForYouQuery):
     body=ns.CommentBody,
     responses={201: ns.CommentOut},
     description=_l("Quiconque peut lire l'info peut la commenter (texte simple)."),
+    idempotent=True,
 )
-def comment_news(news_id: int, body: ns.CommentBody):
+def comment_news(news_id: int, body: ns.CommentBody, idempotency_key: str | None):
     me = current_member()
-    note = news.comment(news_queries.get_news_or_404(me, news_id), me, body.body)
+    note = news.comment(news_queries.get_news_or_404(me, news_id), me, body.body, idempotency_key)
     commit()
     return _created(serializers.comment(note))
 
@@ -319,6 +322,7 @@ def list_events(query: ns.ForYouQuery):
     body=ns.EventBody,
     responses={201: ns.EventDetailOut},
     errors={429: NEW_ACCOUNT_POSTS},
+    idempotent=True,
     description=_l(
         "`starts_at` (et `ends_at`, facultatif) : ISO 8601 avec le fuseau, par exemple "
         "2030-06-01T18:30:00+02:00 ; dans l'année qui vient. `location` : un lieu public "
@@ -327,9 +331,9 @@ def list_events(query: ns.ForYouQuery):
         "défaut mon rayon."
     ),
 )
-def post_event(body: ns.EventBody):
+def post_event(body: ns.EventBody, idempotency_key: str | None):
     me = current_member()
-    event = events.create_event(me, _event_input(body))
+    event = events.create_event(me, replace(_event_input(body), submission_key=idempotency_key))
     commit()
     return _created(_event_detail(event, me), url_for("api.show_event", event_id=event.id))
 

@@ -62,6 +62,8 @@ class Operation:
     errors: dict[int, Any] = field(default_factory=dict)
     description: Any = None
     public: bool = False
+    # Takes an optional Idempotency-Key header (parsing.idempotency_key).
+    idempotent: bool = False
 
 
 def _errors(op: Operation) -> dict[int, str]:
@@ -79,6 +81,9 @@ def _errors(op: Operation) -> dict[int, str]:
             implied[400] = (
                 f"{implied[400]}; or {forged[0].lower()}{forged[1:]}" if 400 in implied else forged
             )
+    if op.idempotent:
+        implied[422] = f"{implied.get(422, 'Validation failed')}; or a malformed Idempotency-Key"
+        implied[409] = "This Idempotency-Key already created something else: send a new key"
     if not op.public:
         implied[401] = "Missing, invalid, expired or revoked token"
         implied[429] = "Too many calls with this token (API_RATE_LIMIT): wait `Retry-After` s"
@@ -94,10 +99,12 @@ def operation(
     errors: dict[int, Any] | None = None,
     description: Any = None,
     public: bool = False,
+    idempotent: bool = False,
 ) -> Callable:
     """Declare an API view: its models parse the request and document it.
-    ``public``: no token needed (``peuplade.public``)."""
-    op = Operation(summary, responses, body, query, errors or {}, description, public)
+    ``public``: no token needed (``peuplade.public``). ``idempotent``: an optional
+    ``Idempotency-Key`` header, handed to the view as ``idempotency_key``."""
+    op = Operation(summary, responses, body, query, errors or {}, description, public, idempotent)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -106,6 +113,8 @@ def operation(
                 kwargs["body"] = parsing.parse_body(op.body)
             if op.query is not None:
                 kwargs["query"] = parsing.parse_query(op.query)
+            if op.idempotent:
+                kwargs["idempotency_key"] = parsing.idempotency_key()
             return view(*args, **kwargs)
 
         # What spectree reads when nothing else is said; ``document`` puts the
@@ -183,6 +192,8 @@ def document(app: Flask) -> dict[str, Any]:
                     doc.pop("description", None)
                 if not doc.get("tags"):
                     doc.pop("tags", None)
+                if op.idempotent:
+                    doc.setdefault("parameters", []).append(parsing.IDEMPOTENCY_PARAMETER)
         if not spec.get("tags"):
             spec.pop("tags", None)
         cache[locale] = spec

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from peuplade.errors import ServiceError, ValidationFailed
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.posts.services import clean_submission_key
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,6 +29,31 @@ class UnsupportedMediaType(ServiceError):
     # 400 rather than 415: the issue asks for "a 400 with field messages" on bad input.
     status = 400
     code = "unsupported_media_type"
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "A random key of 16 to 32 characters (letters, digits, - and _) chosen "
+    "by the client for this one creation. Sent again with the same key, the call creates "
+    "nothing and answers the resource the first call created (same id). See docs/api.md.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
+}
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` (the format of the forms' tokens,
+    ``posts.services.clean_submission_key``), None without one; a 422 when malformed."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return None
+    key = clean_submission_key(raw.strip())
+    if key is None:
+        msg = _("Une clé d'idempotence fait de 16 à 32 caractères : lettres, chiffres, - et _.")
+        raise ValidationFailed(msg, {IDEMPOTENCY_HEADER: msg})
+    return key
 
 
 def _parse_int(text: str) -> int | float:

@@ -6,6 +6,8 @@ One commit per request, after the service call; a ServiceError rolls back
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +23,7 @@ from peuplade.auth import emails, security_log, sessions
 from peuplade.errors import ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
+from peuplade.models import Member
 from peuplade.neighbours import queries as neighbour_queries
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
@@ -34,14 +37,16 @@ def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services
     return services.LocationInput(lat=body.lat, lon=body.lon)
 
 
-def _commit_new_member() -> None:
+def _commit_new_member(register: Callable[[], Member]) -> Member:
     try:
+        member = register()  # may flush: the unique index can fire here already
         db.session.commit()
     except IntegrityError:
         # Two sign-ups with one email at the same instant: the unique index decides.
         db.session.rollback()
         msg = _("Un compte existe déjà avec cette adresse e-mail.")
         raise ValidationFailed(_("Vérifiez les champs signalés."), {"email": msg}) from None
+    return member
 
 
 @bp.post("/members")
@@ -60,17 +65,18 @@ def _commit_new_member() -> None:
     ),
 )
 def create_member(body: schemas.RegisterBody):
-    member = services.register_member(
-        email=body.email,
-        password=body.password,
-        display_name=body.display_name,
-        location=_location(body.location),
-        radius_m=body.radius_m,
-        skills=body.skills,
-        tags=body.tags,
-        bio=body.bio,
+    member = _commit_new_member(
+        lambda: services.register_member(
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            location=_location(body.location),
+            radius_m=body.radius_m,
+            skills=body.skills,
+            tags=body.tags,
+            bio=body.bio,
+        )
     )
-    _commit_new_member()
     response = current_app.json.response(serializers.me(member))
     response.status_code = 201
     response.headers["Location"] = url_for("api.member", member_id=member.id)

@@ -13,6 +13,7 @@ from datetime import date
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
     EmailField,
@@ -28,9 +29,12 @@ from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories, database
 from peuplade.account.services import AmbiguousLocation, LocationInput
-from peuplade.errors import ServiceError, ValidationFailed
+from peuplade.errors import Conflict, ServiceError, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
+
+# The same words as database.commit() for a unique index that fires at commit.
+_RACED = _l("Cela vient d'être fait : rechargez la page.")
 
 
 def add_error(field: Field, message: object) -> None:
@@ -86,6 +90,10 @@ def submit(
         db.session.rollback()
         general = apply_service_errors(form, exc.fields, renames)
         return Submission(ok=False, general=general or ([] if exc.fields else [str(exc.message)]))
+    except IntegrityError:
+        # The service's flush met a unique index a racing twin had just filled.
+        db.session.rollback()
+        return Submission(ok=False, general=[str(conflict or _RACED)])
     try:
         database.commit(conflict)
     except ServiceError as exc:
@@ -296,6 +304,10 @@ def run(form: FlaskForm, action: Callable[[], object]) -> Outcome:
         db.session.rollback()
         general = apply_service_errors(form, exc.fields, {"location": "location"})
         return Outcome(False, general=general or ([] if exc.fields else [str(exc.message)]))
+    except IntegrityError:
+        # The service's flush met a unique index a racing twin had just filled.
+        db.session.rollback()
+        raise Conflict(_RACED) from None
     except Exception:
         db.session.rollback()
         raise

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, HiddenField, StringField, TextAreaField
 
 from peuplade.auth.forms import FreeSelectField, add_error, typed_day
 from peuplade.events import services
 from peuplade.models import Event, Place
-from peuplade.posts.services import PostLocation, local_zone
+from peuplade.posts.services import PostLocation, local_zone, new_submission_key
 
 KEEP = "keep"  # on edit: leave the event where it is
 
@@ -75,6 +75,9 @@ class EventForm(FlaskForm):
             "inputmode": "numeric",
         },
     )
+    # New outings only: a fresh random token with each blank form (a double click
+    # announces once); the edit form ignores it.
+    submission_key = HiddenField(default=new_submission_key)
 
     def __init__(self, *args, places: list[Place] = (), current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,6 +117,8 @@ class EventForm(FlaskForm):
             data["starts_at"], data["ends_at"] = starts_at, ends_at
             # An end emptied on the form: the event no longer has one.
             data["clear_end"] = editing is not None and ends_at is None
+        if editing is None:
+            data["submission_key"] = self.submission_key.data or None
         place = (self.place.data or "").strip()
         if place != KEEP:
             data["location"] = PostLocation(place_id=place or None)

@@ -37,6 +37,8 @@ class EventInput:
     reach_m: object = None
     # On edit, None means "keep"; this says "remove the end time".
     clear_end: bool = False
+    # The announcing form's random token (posts.new_submission_key): sent twice, one outing.
+    submission_key: str | None = None
 
 
 def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
@@ -94,7 +96,12 @@ def _where(author: Member, location: posts.PostLocation | None):
 
 
 def create_event(organiser: Member, data: EventInput) -> Event:
-    """Announce an outing at a public place; it leaves the lists once over."""
+    """Announce an outing at a public place; it leaves the lists once over. The same
+    form sent twice (``data.submission_key``) gives the first outing back."""
+    key = posts.clean_submission_key(data.submission_key)
+    earlier = posts.published_with(organiser, key, Event)
+    if earlier is not None:
+        return earlier
     limits.check_new_account_posts(organiser)
     values, errors = collect(
         {
@@ -125,10 +132,9 @@ def create_event(organiser: Member, data: EventInput) -> Event:
         created_at=now,
         updated_at=now,
         expires_at=ends_at or starts_at,
+        submission_key=key,
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
+    return posts.add_once(event)[0]
 
 
 def _require_organiser(event: Event, member: Member) -> None:

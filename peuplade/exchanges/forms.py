@@ -7,7 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade import categories
 from peuplade.auth.forms import FreeSelectField, typed_day
@@ -89,6 +89,8 @@ class ExchangeForm(FlaskForm):
     behalf_consent = BooleanField(
         _l("Cette personne m'a donné son accord pour publier cette annonce en son nom."),
     )
+    # New exchanges only: the random token of this form (a double click publishes once).
+    submission_key = HiddenField()
 
     def __init__(self, *args, places: list[Place] = (), current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,6 +121,8 @@ class ExchangeForm(FlaskForm):
             "on_behalf_of": self.on_behalf_of.data or "",
             "behalf_consent": bool(self.behalf_consent.data),
         }
+        if editing is None:
+            data["submission_key"] = self.submission_key.data or None
         if editing is None or (starts_on, ends_on) != (editing.starts_on, editing.ends_on):
             data["starts_on"], data["ends_on"] = starts_on, ends_on
         place = (self.location.data or "").strip()

@@ -187,7 +187,11 @@ def new():
     if request.method == "GET":
         form = ExchangeForm(
             places=places,
-            data={"kind": request.args.get("kind", "request"), "reach_m": str(me.radius_m)},
+            data={
+                "kind": request.args.get("kind", "request"),
+                "reach_m": str(me.radius_m),
+                "submission_key": post_services.new_submission_key(),
+            },
         )
         if form.kind.data not in EXCHANGE_KINDS:
             form.kind.data = "request"

@@ -56,6 +56,8 @@ class ExchangeInput:
     # anyone), and whether the author confirms that this neighbour agreed.
     on_behalf_of: str | None = None
     behalf_consent: bool = False
+    # The publishing form's random token (posts.new_submission_key): sent twice, one post.
+    submission_key: str | None = None
 
 
 def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
@@ -109,7 +111,12 @@ def _behalf(name: str | None, consent: bool, already: str | None = None) -> str 
 
 
 def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
-    """Post a request or an offer; shown at the author's public position by default."""
+    """Post a request or an offer; shown at the author's public position by default.
+    The same form sent twice (``data.submission_key``) gives the first exchange back."""
+    key = posts.clean_submission_key(data.submission_key)
+    earlier = posts.published_with(author, key, Exchange)
+    if earlier is not None:
+        return earlier
     limits.check_new_account_posts(author)
     starts = None if data.starts_on is _UNSET else data.starts_on
     ends = None if data.ends_on is _UNSET else data.ends_on
@@ -147,10 +154,11 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
         expires_at=posts.expiry(ends_on or starts_on, now),
         on_behalf_of=values["behalf"],
         behalf_consent_at=now if values["behalf"] else None,
+        submission_key=key,
     )
-    db.session.add(exchange)
-    db.session.flush()
-    notifications.notify_matching_request(exchange)
+    exchange, created = posts.add_once(exchange)
+    if created:
+        notifications.notify_matching_request(exchange)
     return exchange
 
 

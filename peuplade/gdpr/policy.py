@@ -352,6 +352,12 @@ TABLES: tuple[Table, ...] = (
             "expires_at": col(_l("date où elle quitte les listes")),
             "quartier_id": col(_l("le quartier visé, pour une info adressée à tout un quartier")),
             "hidden_at": HIDDEN,
+            "submission_key": col(
+                _l(
+                    "un jeton aléatoire du formulaire, pour qu'un double clic ne publie pas "
+                    "deux fois"
+                )
+            ),
             "created_at": CREATED,
             "updated_at": UPDATED,
         },
@@ -471,6 +477,12 @@ TABLES: tuple[Table, ...] = (
             "body": BODY,
             "created_at": CREATED,
             "hidden_at": HIDDEN,
+            "submission_key": col(
+                _l(
+                    "un jeton aléatoire du formulaire, pour qu'un double clic ne publie pas "
+                    "deux fois"
+                )
+            ),
         },
     ),
     Table(
@@ -574,6 +586,12 @@ TABLES: tuple[Table, ...] = (
             "body": BODY,
             "created_at": col(_l("date d'envoi")),
             "hidden_at": HIDDEN,
+            "submission_key": col(
+                _l(
+                    "un jeton aléatoire du formulaire, pour qu'un double clic ne publie pas "
+                    "deux fois"
+                )
+            ),
         },
     ),
     # --- notifications -----------------------------------------------------------------

@@ -8,12 +8,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from peuplade import categories
 from peuplade.auth.forms import FreeSelectField, typed_day
 from peuplade.loans import services
 from peuplade.models import CONDITIONS, MAX_LOAN_DAYS
+from peuplade.posts.services import new_submission_key
 
 CONDITION_LABELS = {
     "comme_neuf": _l("Comme neuf"),
@@ -52,6 +53,9 @@ class ItemForm(FlaskForm):
             "plus le demander, les prêts déjà acceptés restent valables."
         ),
     )
+    # New objects only: a fresh random token with each blank form (a double click puts
+    # one object on the shelf); the edit form ignores it.
+    submission_key = HiddenField(default=new_submission_key)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +71,7 @@ class ItemForm(FlaskForm):
             condition=self.condition.data or "",
             notes=self.notes.data or "",
             available=bool(self.available.data),
+            submission_key=self.submission_key.data or None,
         )
 
 

@@ -32,6 +32,7 @@ from peuplade.models import (
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
+from peuplade.submissions import write_once
 from peuplade.validation import collect
 
 TITLE_MAX = 120
@@ -50,6 +51,8 @@ class ItemInput:
     condition: str | None = None
     notes: str | None = None
     available: bool | None = None
+    # The offering form's random token (posts.new_submission_key): sent twice, one object.
+    submission_key: str | None = None
 
 
 def _text(value: str | None, field: str, maximum: int, minimum: int = 0) -> str:
@@ -93,7 +96,12 @@ def _checks(data: ItemInput, creating: bool) -> dict:
 
 
 def offer_item(lender: Member, data: ItemInput) -> Item:
-    """Put an object on the shelf, at the lender's public position, within their radius."""
+    """Put an object on the shelf, at the lender's public position, within their radius.
+    The same form sent twice (``data.submission_key``) gives the first object back."""
+    key = posts.clean_submission_key(data.submission_key)
+    earlier = posts.published_with(lender, key, Item)
+    if earlier is not None:
+        return earlier
     limits.check_new_account_posts(lender)
     values, errors = collect(_checks(data, creating=True))
     if errors:
@@ -110,11 +118,10 @@ def offer_item(lender: Member, data: ItemInput) -> Item:
         updated_at=now,
         # Leaves the lists after a while unless the lender keeps it ("still lendable?").
         expires_at=now + notifications.ITEM_LIFETIME,
+        submission_key=key,
         **values,
     )
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return posts.add_once(item)[0]
 
 
 def _require_lender(item: Item, member: Member) -> None:
@@ -194,7 +201,8 @@ def request_loan(
     item: Item, borrower: Member, start: date | None, due: date | None, message: str | None = ""
 ) -> Loan:
     """Ask to borrow an object for a period. Requests may overlap each other; a period
-    already promised to someone else is refused at once."""
+    already promised to someone else is refused at once. Asking again for the same
+    period while the request waits (a double click) gives that request back."""
     if item.author_id == borrower.id:
         raise Forbidden(_l("C'est votre propre objet."))
     if limits.is_blocked(item.author_id, borrower.id):  # not told: as if out of reach
@@ -212,19 +220,39 @@ def request_loan(
     start, due = values["period"]
     if _overlapping_holding_loan(item, start, due):
         raise Conflict(_l("L'objet est déjà prêté pendant ces dates : choisissez-en d'autres."))
-    loan = Loan(
-        item=item,
-        lender_id=item.author_id,
-        borrower=borrower,
-        start=start,
-        due=due,
-        status="requested",
-        message=values["message"],
-    )
-    db.session.add(loan)
-    db.session.flush()
-    _tell(loan, loan.lender_id, "loan_requested", borrower)
+
+    def add() -> Loan:
+        loan = Loan(
+            item=item,
+            lender_id=item.author_id,
+            borrower=borrower,
+            start=start,
+            due=due,
+            status="requested",
+            message=values["message"],
+        )
+        db.session.add(loan)
+        db.session.flush()
+        return loan
+
+    loan, created = write_once(lambda: waiting_request(item, borrower, start, due), add)
+    if created:
+        _tell(loan, loan.lender_id, "loan_requested", borrower)
     return loan
+
+
+def waiting_request(item: Item, borrower: Member, start: date, due: date) -> Loan | None:
+    """The borrower's request for this object and period still waiting for an answer
+    (one at most: the index ix_loans_requested_once)."""
+    return db.session.scalar(
+        select(Loan).where(
+            Loan.item_id == item.id,
+            Loan.borrower_id == borrower.id,
+            Loan.start == start,
+            Loan.due == due,
+            Loan.status == "requested",
+        )
+    )
 
 
 def _tell(loan: Loan, recipient_id: int, kind: str, actor: Member) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 
 from peuplade.messages import services
+from peuplade.posts.services import new_submission_key
 
 
 class MessageForm(FlaskForm):
@@ -16,3 +17,5 @@ class MessageForm(FlaskForm):
         description=_l("Du texte simple, %(n)s caractères au plus.", n=services.BODY_MAX),
         render_kw={"rows": 5, "maxlength": services.BODY_MAX},
     )
+    # A fresh random token with each blank form: the same form sent twice sends once.
+    submission_key = HiddenField(default=new_submission_key)

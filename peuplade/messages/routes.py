@@ -122,7 +122,12 @@ def new():
     except ValidationFailed as exc:
         general = [str(m) for m in exc.fields.values()]
     if request.method == "POST" and not general and form.validate_on_submit():
-        outcome = run(form, lambda: services.start(me, recipient, form.message.data, subject))
+        outcome = run(
+            form,
+            lambda: services.start(
+                me, recipient, form.message.data, subject, form.submission_key.data
+            ),
+        )
         if outcome.ok:
             flash(_("Votre message est envoyé."), "success")
             return redirect(url_for("messages.show", conversation_id=outcome.result.id))
@@ -174,7 +179,10 @@ def write(conversation_id: int):
     conversation = queries.get_conversation_or_404(me, conversation_id)
     form = MessageForm()
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.write(conversation, me, form.message.data))
+        outcome = run(
+            form,
+            lambda: services.write(conversation, me, form.message.data, form.submission_key.data),
+        )
         if outcome.ok:
             return redirect(
                 url_for("messages.show", conversation_id=conversation.id, _anchor="dernier")

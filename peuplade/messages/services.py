@@ -26,6 +26,8 @@ from peuplade.models import (
 )
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
+from peuplade.posts import services as posts
+from peuplade.submissions import write_once
 
 BODY_MAX = 4000
 
@@ -117,15 +119,17 @@ def subject_title(subject: Subject | None, sender: Member) -> str | None:
         raise ValidationFailed(msg, {"about": msg}) from None
 
 
-def start(
-    sender: Member, recipient: Member, message: str | None, subject: Subject | None = None
-) -> Conversation:
-    """Write to someone; a conversation about the same subject between the same two
-    people goes on rather than starting over."""
-    body = _body(message)
-    if not may_write(sender, recipient):
-        raise _not_allowed()
-    title = subject_title(subject, sender)
+def sent_with(author: Member, key: str | None) -> Message | None:
+    """The message ``author`` already sent with the form token ``key``, if any."""
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(Message).where(Message.author_id == author.id, Message.submission_key == key)
+    )
+
+
+def _conversation(sender: Member, recipient: Member, subject: Subject | None, title):
+    """The conversation between the two about ``subject``, created if need be."""
     a, b = sorted((sender.id, recipient.id))
     conversation = db.session.scalar(
         select(Conversation).where(
@@ -149,25 +153,72 @@ def start(
         )
         db.session.add(conversation)
         db.session.flush()
-    write(conversation, sender, body)
     return conversation
 
 
-def write(conversation: Conversation, author: Member, message: str | None) -> Message:
-    """A new message from a participant (the conversation is read up to it for them)."""
+def start(
+    sender: Member,
+    recipient: Member,
+    message: str | None,
+    subject: Subject | None = None,
+    submission_key: str | None = None,
+) -> Conversation:
+    """Write to someone; a conversation about the same subject between the same two
+    people goes on rather than starting over. The same form sent twice
+    (``submission_key``) sends one message and gives its conversation back."""
+    key = posts.clean_submission_key(submission_key)
+    earlier = sent_with(sender, key)
+    if earlier is not None:
+        return earlier.conversation
+    body = _body(message)
+    if not may_write(sender, recipient):
+        raise _not_allowed()
+    title = subject_title(subject, sender)
+    limits.check_new_account_messages(sender)
+    note, created = write_once(
+        lambda: sent_with(sender, key),
+        lambda: _add(_conversation(sender, recipient, subject, title), sender, body, key),
+    )
+    if created:
+        notifications.notify_message(note.conversation, sender)
+    return note.conversation
+
+
+def write(
+    conversation: Conversation,
+    author: Member,
+    message: str | None,
+    submission_key: str | None = None,
+) -> Message:
+    """A new message from a participant (the conversation is read up to it for them).
+    The same form sent twice (``submission_key``) gives the first message back."""
     if author.id not in (conversation.member_a_id, conversation.member_b_id):
         raise NotFound(_l("Cette conversation n'existe pas."))
+    key = posts.clean_submission_key(submission_key)
+    earlier = sent_with(author, key)
+    if earlier is not None:
+        return earlier
     body = _body(message)
     if limits.blocked_between(author.id, conversation.other(author).id):
         raise _not_allowed()
     limits.check_new_account_messages(author)
+    note, created = write_once(
+        lambda: sent_with(author, key), lambda: _add(conversation, author, body, key)
+    )
+    if created:
+        notifications.notify_message(conversation, author)
+    return note
+
+
+def _add(conversation: Conversation, author: Member, body: str, key: str | None) -> Message:
     now = utcnow()
-    note = Message(conversation=conversation, author=author, body=body, created_at=now)
+    note = Message(
+        conversation=conversation, author=author, body=body, created_at=now, submission_key=key
+    )
     db.session.add(note)
     conversation.last_message_at = now
     _set_read(conversation, author, now)
     db.session.flush()
-    notifications.notify_message(conversation, author)
     return note
 
 

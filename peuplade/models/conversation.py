@@ -63,6 +63,8 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_conversation_id_created_at", "conversation_id", "created_at"),
+        # One message per form sent: a double click on "Envoyer" finds the first one.
+        Index("ix_messages_author_id_submission_key", "author_id", "submission_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +77,9 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The random token of the form that sent it (or the API's Idempotency-Key; NULL
+    # without one): the same form sent twice sends one message.
+    submission_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +67,18 @@ class Loan(TimestampMixin, Base):
         Index("ix_loans_item_id_start", "item_id", "start"),
         Index("ix_loans_borrower_id", "borrower_id"),
         Index("ix_loans_lender_id", "lender_id"),
+        # One waiting request per borrower, object and period: "Demander" clicked twice
+        # (or the API call sent again) finds the first request.
+        Index(
+            "ix_loans_requested_once",
+            "item_id",
+            "borrower_id",
+            "start",
+            "due",
+            unique=True,
+            postgresql_where=text("status = 'requested'"),
+            sqlite_where=text("status = 'requested'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

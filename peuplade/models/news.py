@@ -57,7 +57,13 @@ class NewsPost(Post):
 
 class NewsComment(Base):
     __tablename__ = "news_comments"
-    __table_args__ = (Index("ix_news_comments_news_id_created_at", "news_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_news_comments_news_id_created_at", "news_id", "created_at"),
+        # One comment per form sent: a double click on "Commenter" finds the first one.
+        Index(
+            "ix_news_comments_author_id_submission_key", "author_id", "submission_key", unique=True
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     news_id: Mapped[int] = mapped_column(
@@ -69,6 +75,8 @@ class NewsComment(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The random token of the form that sent it (or the API's Idempotency-Key).
+    submission_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     news: Mapped[NewsPost] = relationship(back_populates="comments")
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)

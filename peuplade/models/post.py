@@ -34,10 +34,14 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_author_id", "author_id"),
         Index("ix_posts_expires_at", "expires_at"),
         Index("ix_posts_quartier_id_created_at", "quartier_id", "created_at"),
-        # Newest open posts of a feed cell (geo.feed_cells_around; docs/SCALING.md).
+        # One post per form sent: a double click on "Publier" finds the first one.
+        Index("ix_posts_author_id_submission_key", "author_id", "submission_key", unique=True),
+        # Newest open posts of a feed cell (geo.feed_cells_around; docs/SCALING.md), and
+        # of one type in a feed cell (the exchanges, objects, news and outings lists).
         *(
             Index(
-                f"ix_posts_open_{column}",
+                f"ix_posts_open_{prefix}{column}",
+                *by_type,
                 column,
                 "created_at",
                 "id",
@@ -45,6 +49,7 @@ class Post(TimestampMixin, Base):
                 sqlite_where=OPEN_AND_SHOWN,
             )
             for column in ("cell_fine", "cell_coarse")
+            for prefix, by_type in (("", ()), ("type_", ("type",)))
         ),
     )
 
@@ -70,6 +75,9 @@ class Post(TimestampMixin, Base):
     quartier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Set by a moderator (or by a ban): out of every list and page but the author's.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The random token of the form that published the post (NULL from the API and the
+    # demo): the same form sent twice publishes once (posts.services.add_once).
+    submission_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade.models import Member
 from peuplade.news import services
+from peuplade.posts.services import new_submission_key
 
 KIND_LABELS = {
     "info": _l("Info"),
@@ -45,6 +46,9 @@ class NewsForm(FlaskForm):
         render_kw={"type": "url", "maxlength": services.LINK_MAX, "inputmode": "url"},
     )
     scope = RadioField(_l("Qui verra cette info ?"), validate_choice=False)
+    # New news only: a fresh random token with each blank form (a double click publishes
+    # once); the edit form ignores it.
+    submission_key = HiddenField(default=new_submission_key)
 
     def __init__(self, *args, author: Member, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +72,7 @@ class NewsForm(FlaskForm):
             body=self.body.data or "",
             link=self.link.data or "",
             scope=self.scope.data or "",
+            submission_key=self.submission_key.data or None,
         )
 
 
@@ -77,6 +82,7 @@ class CommentForm(FlaskForm):
         description=_l("%(n)s caractères au plus.", n=services.COMMENT_MAX),
         render_kw={"rows": 3, "maxlength": services.COMMENT_MAX},
     )
+    submission_key = HiddenField(default=new_submission_key)
 
 
 class DeleteForm(FlaskForm):

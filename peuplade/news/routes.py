@@ -218,7 +218,10 @@ def add_comment(news_id: int):
     news = queries.get_news_or_404(me, news_id)
     form = CommentForm()
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.comment(news, me, form.body.data))
+        outcome = run(
+            form,
+            lambda: services.comment(news, me, form.body.data, form.submission_key.data),
+        )
         if outcome.ok:
             flash(_("Votre commentaire est publié."), "success")
             return redirect(url_for("news.show", news_id=news.id, _anchor="commentaires"))

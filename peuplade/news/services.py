@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from peuplade.account.services import clean_text
 from peuplade.errors import Forbidden, ValidationFailed
@@ -13,6 +14,7 @@ from peuplade.extensions import db
 from peuplade.models import NEWS_KINDS, NEWS_SCOPES, Member, NewsComment, NewsPost, utcnow
 from peuplade.moderation import limits
 from peuplade.posts import services as posts
+from peuplade.submissions import write_once
 from peuplade.validation import collect
 
 TITLE_MAX = 120
@@ -30,6 +32,8 @@ class NewsInput:
     body: str | None = None
     link: str | None = None
     scope: str | None = None
+    # The publishing form's random token (posts.new_submission_key): sent twice, one news.
+    submission_key: str | None = None
 
 
 def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
@@ -83,7 +87,12 @@ def _scope(author: Member, value: str | None) -> int | None:
 
 
 def post_news(author: Member, data: NewsInput) -> NewsPost:
-    """Publish a news for my radius (default) or for my whole quartier."""
+    """Publish a news for my radius (default) or for my whole quartier. The same form
+    sent twice (``data.submission_key``) gives the first news back."""
+    key = posts.clean_submission_key(data.submission_key)
+    earlier = posts.published_with(author, key, NewsPost)
+    if earlier is not None:
+        return earlier
     limits.check_new_account_posts(author)
     values, errors = collect(
         {
@@ -105,11 +114,10 @@ def post_news(author: Member, data: NewsInput) -> NewsPost:
         created_at=now,
         updated_at=now,
         expires_at=posts.expiry(None, now),
+        submission_key=key,
         **values,
     )
-    db.session.add(news)
-    db.session.flush()
-    return news
+    return posts.add_once(news)[0]
 
 
 def _require_author(news: NewsPost, member: Member) -> None:
@@ -146,13 +154,35 @@ def delete_news(news: NewsPost, member: Member) -> None:
     db.session.flush()
 
 
-def comment(news: NewsPost, member: Member, body: str | None) -> NewsComment:
-    """Anyone who can read a news may comment on it (plain text, escaped when shown)."""
+def commented_with(member: Member, key: str | None) -> NewsComment | None:
+    """The comment ``member`` already sent with the form token ``key``, if any."""
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(NewsComment).where(
+            NewsComment.author_id == member.id, NewsComment.submission_key == key
+        )
+    )
+
+
+def comment(
+    news: NewsPost, member: Member, body: str | None, submission_key: str | None = None
+) -> NewsComment:
+    """Anyone who can read a news may comment on it (plain text, escaped when shown).
+    The same form sent twice (``submission_key``) gives the first comment back."""
+    key = posts.clean_submission_key(submission_key)
+    earlier = commented_with(member, key)
+    if earlier is not None:
+        return earlier
     text = _text(body, "body", COMMENT_MAX)
-    note = NewsComment(news=news, author=member, body=text)
-    db.session.add(note)
-    db.session.flush()
-    return note
+
+    def add() -> NewsComment:
+        note = NewsComment(news=news, author=member, body=text, submission_key=key)
+        db.session.add(note)
+        db.session.flush()
+        return note
+
+    return write_once(lambda: commented_with(member, key), add)[0]
 
 
 def delete_comment(note: NewsComment, member: Member) -> None:

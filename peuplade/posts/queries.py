@@ -156,6 +156,11 @@ def newest_nearby(
         not_blocked_by_author(viewer, post_cls),
         *conditions,
     ]
+    if post_cls is not Post:
+        identity = post_cls.__mapper__.polymorphic_identity
+        # One type's lists read that type's rows only, from the (type, cell, ...) index
+        # (a joined subtype is not filtered on ``type`` by the ORM itself).
+        shared.append(Post.type == literal(identity, literal_execute=True))
     if after is not None:
         shared.append(older_than(after))
     by_distance = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,15 +11,21 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from peuplade import geo, geocoding
 from peuplade.account.services import AmbiguousLocation
-from peuplade.errors import ValidationFailed
+from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
-from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Member, Place, utcnow
+from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Member, Place, Post, utcnow
 from peuplade.validation import parse_id
 
 DEFAULT_LIFETIME = timedelta(days=60)
+KEY_USED_ELSEWHERE = _l(
+    "Cette clé a déjà servi à publier autre chose : envoyez une nouvelle clé (ou rechargez "
+    "la page)."
+)
+_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 MAX_DAYS_AHEAD = 366
 
 
@@ -153,3 +161,59 @@ def clean_period(starts_on: date | None, ends_on: date | None) -> tuple[date | N
     if ends_on and not starts_on:
         starts_on = None  # "jusqu'au" alone is fine: the post simply ends that day
     return starts_on, ends_on
+
+
+# --- one post per form sent ----------------------------------------------------------
+
+
+def new_submission_key() -> str:
+    """A random token for a publishing form (hidden field): sent twice, it publishes once."""
+    return secrets.token_urlsafe(16)
+
+
+def clean_submission_key(value: object) -> str | None:
+    """The form's token, or None when missing or not one of ours (then no de-duplication)."""
+    return value if isinstance(value, str) and _SUBMISSION_KEY.match(value) else None
+
+
+def published_with(author: Member, key: str | None, kind: type[Post] = Post) -> Post | None:
+    """The post ``author`` already published with the form token ``key``, if any; a
+    Conflict when that token already published a post of another kind (an API caller
+    reusing an Idempotency-Key for another creation)."""
+    if key is None:
+        return None
+    with db.session.no_autoflush:
+        found = db.session.scalar(
+            select(Post).where(Post.author_id == author.id, Post.submission_key == key)
+        )
+    if found is not None and not isinstance(found, kind):
+        raise Conflict(KEY_USED_ELSEWHERE)
+    return found
+
+
+def add_once(post: Post) -> tuple[Post, bool]:
+    """Add and flush ``post``, or, when its author's form was already sent (same
+    ``submission_key``, a double click), the post that form published and False.
+
+    The unique index (author_id, submission_key) decides between two copies sent at
+    the same instant; the savepoint keeps the request's transaction usable for the loser.
+    """
+    earlier = published_with(post.author, post.submission_key, type(post))
+    if earlier is not None:
+        return earlier, False
+    if db.session.get_bind().dialect.name != "postgresql":
+        # pysqlite would commit a savepoint taken outside its deferred BEGIN; SQLite runs
+        # one writer at a time anyway, and a twin there ends as a Conflict at the index.
+        db.session.add(post)
+        db.session.flush()
+        return post, True
+    try:
+        with db.session.begin_nested():
+            db.session.add(post)
+    except IntegrityError:
+        # The twin committed first (PostgreSQL waited for it at the index): read it.
+        earlier = published_with(post.author, post.submission_key, type(post))
+        if earlier is None:
+            raise
+        return earlier, False
+    return post, True

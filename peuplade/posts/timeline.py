@@ -13,6 +13,8 @@ from peuplade.pagination import TimeCursor
 from peuplade.posts import queries as posts
 
 TYPES = {"exchange": Exchange, "item": Item, "news": NewsPost, "event": Event}
+# Built once: making a polymorphic selectable is a good part of building the statement.
+EVERY_TYPE = with_polymorphic(Post, list(TYPES.values()))
 
 
 def timeline(
@@ -37,5 +39,5 @@ def timeline(
         limit=limit,
         after=after,
         with_quartier=True,
-        load=with_polymorphic(Post, list(TYPES.values())),
+        load=EVERY_TYPE,
     )
