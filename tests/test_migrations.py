@@ -339,3 +339,35 @@ def test_a_migration_that_cannot_get_its_lock_gives_up(migrated_app, fresh_db, m
         assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "0"
     monkeypatch.delenv("PEUPLADE_MIGRATION_LOCK_TIMEOUT")
     _migrate(flask_migrate.upgrade, "head")  # once the reader is gone, it goes through
+
+
+@pytest.mark.postgis_only
+def test_a_migration_interrupted_in_its_concurrent_index_build_can_run_again(migrated_app):
+    """A CONCURRENTLY build commits what came before it (a new column) and may fail (a
+    lock timeout while old transactions end), leaving its index behind, INVALID: running
+    `flask db upgrade` again must go through (docs/operations.md)."""
+    _migrate(flask_migrate.upgrade, "head")
+    with db.engine.begin() as conn:
+        # What a failure in e2f5a8c1d3b6's index build leaves: its column and a broken
+        # index are there, the database still says d7e1a4c9b2f0 (and so on after it).
+        conn.execute(text("UPDATE alembic_version SET version_num = 'd7e1a4c9b2f0'"))
+        conn.execute(
+            text(
+                "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+                "'ix_posts_author_id_submission_key'::regclass"
+            )
+        )
+    _migrate(flask_migrate.upgrade, "head")
+    with db.engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == (_revisions()[0][0])
+        )
+        valid = conn.execute(
+            text(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                "'ix_posts_author_id_submission_key'::regclass"
+            )
+        ).scalar_one()
+    assert valid  # built again
+    assert _schema_differences() == []

@@ -36,10 +36,23 @@ CANCEL_TWINS = (
 
 
 def upgrade():
+    postgresql = op.get_bind().dialect.name == 'postgresql'
     for table in KEYED:
-        op.add_column(table, sa.Column('submission_key', sa.String(length=32), nullable=True))
+        # Run again after a failed CONCURRENTLY build below (docs/operations.md).
+        op.add_column(
+            table,
+            sa.Column('submission_key', sa.String(length=32), nullable=True),
+            if_not_exists=postgresql or None,
+        )
     if op.get_bind().dialect.name == 'postgresql':
         with op.get_context().autocommit_block():
+            # A build that failed (lock timeout) left an INVALID index behind.
+            for name, table in (
+                ('ix_messages_author_id_submission_key', 'messages'),
+                ('ix_news_comments_author_id_submission_key', 'news_comments'),
+                (LOANS_INDEX, 'loans'),
+            ):
+                op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
             op.create_index(
                 'ix_messages_author_id_submission_key',
                 'messages',

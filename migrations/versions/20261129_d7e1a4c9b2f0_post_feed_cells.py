@@ -33,6 +33,8 @@ def upgrade():
         op.add_column(
             'posts',
             sa.Column(column, sa.BigInteger(), nullable=False, server_default=sa.text('0')),
+            # Run again after a failed CONCURRENTLY build below (docs/operations.md).
+            if_not_exists=bind.dialect.name == 'postgresql' or None,
         )
     rows = bind.execute(sa.text("SELECT id, ST_Y(position), ST_X(position) FROM posts")).all()
     update = sa.text("UPDATE posts SET cell_fine = :fine, cell_coarse = :coarse WHERE id = :id")
@@ -63,6 +65,13 @@ def upgrade():
         # site"); CONCURRENTLY cannot run inside the migration's transaction.
         with op.get_context().autocommit_block():
             for column in LEVELS:
+                # A build that failed (lock timeout) left an INVALID index behind.
+                op.drop_index(
+                    f'ix_posts_open_{column}',
+                    table_name='posts',
+                    postgresql_concurrently=True,
+                    if_exists=True,
+                )
                 op.create_index(
                     f'ix_posts_open_{column}',
                     'posts',

@@ -22,9 +22,16 @@ INDEX = 'ix_posts_author_id_submission_key'
 
 
 def upgrade():
-    op.add_column('posts', sa.Column('submission_key', sa.String(length=32), nullable=True))
+    postgresql = op.get_bind().dialect.name == 'postgresql'
+    # Run again after a failed CONCURRENTLY build below (docs/operations.md).
+    op.add_column(
+        'posts',
+        sa.Column('submission_key', sa.String(length=32), nullable=True),
+        if_not_exists=postgresql or None,
+    )
     if op.get_bind().dialect.name == 'postgresql':
         with op.get_context().autocommit_block():
+            op.drop_index(INDEX, table_name='posts', postgresql_concurrently=True, if_exists=True)
             op.create_index(
                 INDEX,
                 'posts',

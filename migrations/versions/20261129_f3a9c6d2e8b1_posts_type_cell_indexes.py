@@ -27,6 +27,13 @@ def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         with op.get_context().autocommit_block():
             for column in COLUMNS:
+                # A build that failed (lock timeout) left an INVALID index behind.
+                op.drop_index(
+                    f'ix_posts_open_type_{column}',
+                    table_name='posts',
+                    postgresql_concurrently=True,
+                    if_exists=True,
+                )
                 op.create_index(
                     f'ix_posts_open_type_{column}',
                     'posts',
