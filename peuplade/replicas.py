@@ -29,6 +29,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -45,6 +46,8 @@ EXTENSION = "peuplade.replicas"
 PRIMARY_ONLY_TABLES = frozenset({"member_sessions", "api_tokens"})
 # A replica's state is asked at most this often per process (seconds).
 CHECK_EVERY_S = 2.0
+# /readyz waits this long for the replicas' answers (they are asked all at once).
+STATES_WAIT_S = 1.0
 # A replica that failed a connection or a statement is left alone this long.
 DOWN_FOR_S = 5.0
 # Key of the cookie session: when (Unix time) this browser last wrote.
@@ -169,9 +172,21 @@ class Replicas:
         usable = [replica for replica in self.replicas if replica.usable()]
         return random.choice(usable) if usable else None
 
-    def states(self) -> dict[str, str]:
-        """Each replica's state, asked now (``/readyz``)."""
-        return {replica.name: replica.check() for replica in self.replicas}
+    def states(self, wait_s: float = STATES_WAIT_S) -> dict[str, str]:
+        """Each replica's state, asked now (``/readyz``): all at once, and for at most
+        ``wait_s`` — a replica that does not answer by then (packets dropped: up to the
+        connect timeout) shows its last known state, so that a load balancer's probe of
+        this server never times out because of a replica."""
+        pool = ThreadPoolExecutor(max_workers=len(self.replicas), thread_name_prefix="readyz")
+        asked = {replica: pool.submit(replica.check) for replica in self.replicas}
+        pool.shutdown(wait=False)  # a slow check finishes in the background
+        done, _late = wait(asked.values(), timeout=wait_s)
+        return {
+            replica.name: future.result()
+            if future in done and future.exception() is None
+            else replica.state
+            for replica, future in asked.items()
+        }
 
     # --- read-your-writes ---------------------------------------------------------
 

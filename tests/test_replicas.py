@@ -319,3 +319,41 @@ def test_replica_urls_are_read_from_a_list(tmp_path):
         "postgresql+psycopg://db4/p",
     ]
     assert load_config(str(tmp_path), {})["DATABASE_REPLICA_URLS"] == []
+
+
+def test_readyz_does_not_wait_for_a_replica_that_never_answers(backend, servers):
+    """A replica whose packets are dropped would hold a probe until the connect timeout:
+    /readyz answers without it (its last known state), from the primary's checks."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_say_nothing() -> None:
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    listener = threading.Thread(target=accept_and_say_nothing, daemon=True)
+    listener.start()
+    try:
+        _primary, _replica, url, _replica_url = servers
+        port = silent.getsockname()[1]
+        config = {"DATABASE_REPLICA_URLS": [f"postgresql+psycopg://postgres@127.0.0.1:{port}/x"]}
+        app = create_app(_test_config(url, **config))
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 200
+        assert ready.get_json()["replicas"] == {"replica-1": "unchecked"}
+    finally:
+        stop.set()
+        listener.join()
+        for conn in held:
+            conn.close()
+        silent.close()
