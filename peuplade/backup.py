@@ -18,6 +18,7 @@ import click
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.cli import with_appcontext
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
 from peuplade import ROOT
@@ -128,11 +129,13 @@ def _pg_dump(url, path: Path) -> None:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password  # never on the command line, where ps shows it
-    args = [pg_dump, "-Fc", "--no-owner", "-f", str(path)]
-    for flag, value in (("-h", url.host), ("-p", url.port), ("-U", url.username)):
-        if value:
-            args += [flag, str(value)]
-    args.append(url.database)
+    # One libpq connection string: the URL's own options (?sslmode=require,
+    # ?host=/run/postgresql...) reach pg_dump as they reach the app.
+    params = {"host": url.host, "port": url.port, "user": url.username, "dbname": url.database}
+    params = {key: str(value) for key, value in params.items() if value}
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    args = [pg_dump, "-Fc", "--no-owner", "-f", str(path), "-d", make_conninfo(**params)]
     # Arguments from the app's own configuration, no shell.
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
