@@ -130,13 +130,11 @@ def init_app(app: Flask, db) -> None:
     else:
         with app.app_context():
             limit_web_statements(app, db.engine)
+            _note_writes(db.engine)
     from peuplade import replicas
 
     replicas.init_app(app, db)
-    if not is_sqlite(url):
-        with app.app_context():
-            _note_writes(db.engine)
-    _close_sessions_quietly(app, db)
+    _close_sessions_quietly(app, db, reads_end_with_commit=not is_sqlite(url))
     app.wsgi_app = RetryReads(app, app.wsgi_app)
 
 
@@ -174,23 +172,25 @@ def _note_writes(engine) -> None:
 
 
 def _end_reads_with_commit(db) -> None:
+    """COMMIT the request's transaction if it only read: nothing pending in the session
+    (a commit would flush it) and no connection of it ran anything but reads."""
     if not db.session.registry.has():
         return
     session = db.session()
     transaction = session.get_transaction()
-    if transaction is None or not transaction.is_active or session.new or session.dirty:
+    if transaction is None or not transaction.is_active:
         return
-    if session.deleted or any(conn.info.get(WROTE) for conn in transaction.connections):
-        return
-    session.commit()
+    pending = session.new or session.dirty or session.deleted
+    if not pending and not any(conn.info.get(WROTE) for conn in transaction.connections):
+        session.commit()
 
 
-def _close_sessions_quietly(app: Flask, db) -> None:
+def _close_sessions_quietly(app: Flask, db, reads_end_with_commit: bool) -> None:
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier, run later).
     @app.teardown_appcontext
     def close_session(error) -> None:
         try:
-            if error is None and db.engine.dialect.name == "postgresql":
+            if error is None and reads_end_with_commit:
                 _end_reads_with_commit(db)
             db.session.close()
         except DBAPIError as exc:

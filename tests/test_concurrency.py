@@ -48,17 +48,7 @@ from peuplade.news import services as news
 from peuplade.posts.services import PostLocation, new_submission_key
 from peuplade.posts.services import today as posts_today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
-
-EXCHANGE_FORM = {
-    "kind": "request",
-    "title": "Porter un canapé",
-    "body": "Samedi matin, deuxième étage sans ascenseur.",
-    "category": "demenagement",
-    "starts_on": "",
-    "ends_on": "",
-    "location": "",
-    "reach_m": "",
-}
+from tests.test_exchanges_html import FORM as EXCHANGE_FORM
 
 
 def registration(**overrides) -> dict:
