@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-# Slugs are part of the public API (../shared/API.md); labels are translated.
+# Slugs are part of the public API (docs/api-contract.md); labels are translated.
 CATEGORIES: dict[str, object] = {
     "bricolage": _l("Bricolage"),
     "jardinage": _l("Jardinage"),

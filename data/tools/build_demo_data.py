@@ -256,4 +256,6 @@ def build(source: Path) -> None:
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data"))
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    build(Path(sys.argv[1]))

@@ -1,4 +1,4 @@
-"""JSON API v1 (../shared/API.md): bearer tokens, JSON errors, OpenAPI document."""
+"""JSON API v1 (docs/api-contract.md): bearer tokens, JSON errors, OpenAPI document."""
 
 from flask import Blueprint, current_app
 

@@ -1,4 +1,4 @@
-"""Pydantic models of the conversation endpoints (../shared/API.md, "Conversations").
+"""Pydantic models of the conversation endpoints (docs/api-contract.md, "Conversations").
 
 Request models check types and shapes only; the message length, who may write to whom
 and whether a subject exists are judged by ``messages/services.py``, shared with the

@@ -1,4 +1,4 @@
-"""Pydantic models of the exchange endpoints (../shared/API.md, "Exchanges").
+"""Pydantic models of the exchange endpoints (docs/api-contract.md, "Exchanges").
 
 As in ``schemas.py``, request models check types and shapes only. Kinds,
 categories, lengths, dates, reach and places are checked by

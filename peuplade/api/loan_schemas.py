@@ -1,4 +1,4 @@
-"""Pydantic models of the object and loan endpoints (../shared/API.md, "Objects and loans").
+"""Pydantic models of the object and loan endpoints (docs/api-contract.md, "Objects and loans").
 
 Request models check types and shapes only. Titles, categories, conditions, lengths
 and loan periods are judged by ``loans/services.py``, shared with the HTML pages: the

@@ -1,4 +1,4 @@
-"""Pydantic models of the report and block endpoints (../shared/API.md, "Conversations,
+"""Pydantic models of the report and block endpoints (docs/api-contract.md, "Conversations,
 reports, blocks").
 
 Request models check types and shapes only; what may be reported, the reasons and the

@@ -1,4 +1,4 @@
-"""Pydantic models of the news, events and feed endpoints (../shared/API.md, "News,
+"""Pydantic models of the news, events and feed endpoints (docs/api-contract.md, "News,
 events, feed").
 
 Request models check types and shapes only. Kinds, scopes, lengths, links, times,

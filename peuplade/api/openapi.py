@@ -3,7 +3,7 @@
 Each API view is decorated with :func:`operation`: one declaration gives spectree
 its request and response models (the document), and parses the request with those
 same models (the view receives ``body=`` / ``query=``). Parsing stays ours
-(``parsing.py``): the JSON error answers of ../shared/API.md, 400 for a body that is
+(``parsing.py``): the JSON error answers of docs/api-contract.md, 400 for a body that is
 not JSON, 413, 422 naming each field. Every error an operation can answer is
 documented: those it declares, plus those its inputs and its authentication imply.
 """

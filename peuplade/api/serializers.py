@@ -85,7 +85,7 @@ def token_info(row: ApiToken, current_id: int | None) -> schemas.TokenInfoOut:
     )
 
 
-# --- exchanges (../shared/API.md, "Exchanges") ----------------------------------------
+# --- exchanges (docs/api-contract.md, "Exchanges") ----------------------------------------
 
 from peuplade.api import exchange_schemas  # noqa: E402
 from peuplade.models import Exchange, ExchangeResponse, Thanks  # noqa: E402
@@ -189,7 +189,7 @@ def exchange_detail(
     ).model_dump(mode="json")
 
 
-# --- objects and loans (../shared/API.md, "Objects and loans") -------------------------
+# --- objects and loans (docs/api-contract.md, "Objects and loans") -------------------------
 
 from datetime import date  # noqa: E402
 
@@ -279,7 +279,7 @@ def item_page(
     ).model_dump(mode="json")
 
 
-# --- news, events, feed (../shared/API.md, "News, events, feed") ------------------------
+# --- news, events, feed (docs/api-contract.md, "News, events, feed") ------------------------
 
 from dataclasses import dataclass, field  # noqa: E402
 
