@@ -37,6 +37,29 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
 
 
+# The words a boolean setting may be written with, in any case (and blank: the default).
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    """Every boolean setting is read here: ``1/0``, ``true/false``, ``yes/no``,
+    ``on/off`` in any case, surrounding spaces ignored; anything else stops start-up
+    (a deployer who writes ``RATELIMIT_ENABLED=false`` must get what they wrote)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(
+        f"{name} must be one of {', '.join(TRUE_WORDS)} (on) or {', '.join(FALSE_WORDS)} "
+        f"(off), got {raw!r}."
+    )
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -120,6 +143,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         raise ConfigError(
             f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, got {mail_backend!r}."
         )
+    mail_use_tls = _bool(env, "MAIL_USE_TLS", False)
+    mail_use_ssl = _bool(env, "MAIL_USE_SSL", False)
+    if mail_use_tls and mail_use_ssl:
+        raise ConfigError(
+            "MAIL_USE_TLS (STARTTLS, port 587) and MAIL_USE_SSL (implicit TLS, port 465) "
+            "cannot both be on: choose the one your mail server speaks."
+        )
     public_url = env.get("PUBLIC_URL", "")
     if not public_url:
         if app_env == "production":
@@ -195,7 +225,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "GAZETTEER_PATH": env.get("GAZETTEER_PATH")
         or str(Path(__file__).resolve().parent.parent / "data" / "gazetteer.json"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Every authenticated API call, per token (429 with Retry-After beyond it).
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
@@ -209,9 +239,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "MAIL_PORT": _int(env, "MAIL_PORT", 25),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
-        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USE_TLS": mail_use_tls,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Peuplade <noreply@localhost>"),
-        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USE_SSL": mail_use_ssl,
         "MAIL_TIMEOUT": _float(env, "MAIL_TIMEOUT", 10.0),
         # "smtp" sends; "log" (the default outside production) writes emails to the log.
         "MAIL_BACKEND": mail_backend,
