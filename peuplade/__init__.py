@@ -76,8 +76,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
+    """The visitor's choice (cookie), else the member's language as remembered when they
+    were authenticated (``peuplade.viewer``: never the ORM, which a failed write can
+    leave unreadable), else the browser's."""
     from flask import current_app
-    from flask_login import current_user
+
+    from peuplade import viewer
 
     if not has_request_context():  # CLI commands and services called outside a request
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -85,11 +89,7 @@ def _select_locale() -> str:
     chosen = session.get("lang")
     if chosen in supported:
         return chosen
-    if request.blueprint == "api":
-        # The API never looks at cookie sessions: the token's member, if known yet.
-        member = g.get("api_member")
-    else:
-        member = current_user if getattr(current_user, "is_authenticated", False) else None
+    member = viewer.current()
     if member is not None and member.locale in supported:
         return member.locale
     return (

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from dataclasses import dataclass
 
 from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -361,19 +363,148 @@ def drop_schema(engine) -> None:
     _fresh_metadata().drop_all(engine)
 
 
-def commit(conflict_message=None) -> None:
-    """The request's one commit. A unique constraint that fires here (two identical
-    requests racing) is a Conflict for the member, not a 500."""
-    from flask_babel import lazy_gettext as _l
-    from sqlalchemy.exc import IntegrityError
+# --- the database refusing a write ----------------------------------------------------
+#
+# Under concurrency the database is the judge: a unique index or an exclusion constraint
+# keeps a racing twin out, a foreign key finds its row deleted at the same instant,
+# PostgreSQL gives up a transaction it cannot serialise or that deadlocks, a lock is not
+# granted in time. Each of those is a normal answer for the member - 409 "someone just
+# did that", or 503 "busy, try again" - never a 500. After any of them the session is
+# unusable until it is rolled back, and every ORM object in it is expired: whatever
+# turns the refusal into an answer (``commit``, ``flush``, the forms' ``submit``, the
+# error handlers) rolls back first and builds its message from plain values only (the
+# language is ``peuplade.viewer``'s, settled at authentication).
 
+TWIN = "twin"  # 409: a racing twin wrote first (unique index, exclusion constraint)
+GONE = "gone"  # 409: the row written about was deleted at the same instant
+RETRY = "retry"  # 409: the database gave the transaction up (serialization, deadlock)
+BUSY = "busy"  # 503 + Retry-After: a lock was not granted in time
+
+# SQLSTATE -> kind (PostgreSQL).
+_REFUSED_STATES = {
+    "23505": TWIN,  # unique_violation
+    "23P01": TWIN,  # exclusion_violation (loans_no_overlap)
+    "23503": GONE,  # foreign_key_violation
+    "40001": RETRY,  # serialization_failure
+    "40P01": RETRY,  # deadlock_detected
+    "55P03": BUSY,  # lock_not_available (lock_timeout)
+}
+# SQLite says it in words: its unique indexes; the triggers that stand for PostgreSQL's
+# exclusion constraints RAISE the constraint's name; foreign keys; "locked" when
+# busy_timeout ran out (SQLite's only answer to two writers, serialization included).
+SQLITE_TRIGGER_CONSTRAINTS = ("loans_no_overlap",)
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: str  # TWIN, GONE, RETRY or BUSY
+    constraint: str | None  # what fired, when the database names it
+
+    @property
+    def status(self) -> int:
+        return 503 if self.kind == BUSY else 409
+
+
+def refusal(exc: BaseException) -> Refusal | None:
+    """The database refused a write for a reason that is the member's news, not a bug:
+    a ``Refusal``; None for anything else (a lost connection is ``unavailable``)."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return None
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:  # PostgreSQL
+        kind = _REFUSED_STATES.get(diag.sqlstate or "")
+        return Refusal(kind, diag.constraint_name) if kind else None
+    message = str(exc.orig)
+    if isinstance(exc, IntegrityError):
+        if message.startswith("UNIQUE constraint failed: "):
+            return Refusal(TWIN, message.removeprefix("UNIQUE constraint failed: "))
+        if message in SQLITE_TRIGGER_CONSTRAINTS:
+            return Refusal(TWIN, message)
+        if message == "FOREIGN KEY constraint failed":
+            return Refusal(GONE, None)
+    if isinstance(exc, OperationalError) and message in _SQLITE_BUSY:
+        return Refusal(BUSY, None)
+    return None
+
+
+def rollback_quietly() -> None:
+    """Give the request's session back in a usable state (its transaction, and every
+    savepoint in it, undone). A connection that died meanwhile has nothing to undo."""
+    from peuplade.extensions import db
+
+    with contextlib.suppress(DBAPIError):
+        db.session.rollback()
+
+
+def refusal_message(refused: Refusal, twin_message=None):
+    """What to tell the member whose write was refused (lazy: translated when shown).
+    ``twin_message`` is the caller's words for its own racing twin ("Vous avez déjà
+    répondu à cette annonce."); the other refusals have words of their own."""
+    from flask_babel import lazy_gettext as _l
+
+    if refused.kind == TWIN:
+        return twin_message or _l("Cela vient d'être fait : rechargez la page.")
+    if refused.kind == GONE:
+        return _l("Cela vient d'être supprimé : rechargez la page.")
+    if refused.kind == RETRY:
+        return _l("Quelqu'un modifiait la même chose au même instant : réessayez.")
+    return _l("Peuplade est très occupé en ce moment. Réessayez dans quelques secondes.")
+
+
+def _as_conflict(exc: DBAPIError, twin_message):
+    """``exc`` as the member's Conflict (after a rollback), or None: not a refusal, or a
+    busy database (left to the error handler's 503)."""
     from peuplade.errors import Conflict
+
+    refused = refusal(exc)
+    if refused is None or refused.kind == BUSY:
+        return None
+    rollback_quietly()
+    return Conflict(refusal_message(refused, twin_message))
+
+
+def commit(conflict_message=None) -> None:
+    """The request's one commit. The database refusing it (two identical requests
+    racing, a transaction it could not serialise) is a Conflict for the member, after
+    the session was rolled back; ``conflict_message`` says what a racing twin means."""
     from peuplade.extensions import db
 
     try:
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            conflict_message or _l("Cela vient d'être fait : rechargez la page.")
-        ) from None
+    except DBAPIError as exc:
+        conflict = _as_conflict(exc, conflict_message)
+        if conflict is None:
+            raise
+        raise conflict from None
+
+
+def flush(conflict_message=None) -> None:
+    """A service's flush where the database may keep a racing twin out (an exclusion
+    constraint, a unique index): its refusal is a Conflict, as with :func:`commit`."""
+    from peuplade.extensions import db
+
+    try:
+        db.session.flush()
+    except DBAPIError as exc:
+        conflict = _as_conflict(exc, conflict_message)
+        if conflict is None:
+            raise
+        raise conflict from None
+
+
+def lock_row(model, row_id: int) -> None:
+    """Hold ``model``'s row ``row_id`` until the end of the transaction, so that what is
+    counted next (places left at an outing, home moves) cannot change before the write.
+    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite, which has no row locks
+    and ignores FOR UPDATE, takes the database's write lock with a write that changes
+    nothing - a second request then waits here, and counts after the first committed."""
+    from sqlalchemy import select, update
+
+    from peuplade.extensions import db
+
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = model.__table__  # the model's own table (a post type's detail table)
+        db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+    else:
+        db.session.execute(select(model.id).where(model.id == row_id).with_for_update())

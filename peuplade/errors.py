@@ -7,7 +7,7 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -24,7 +24,9 @@ class ServiceError(Exception):
     code = "bad_request"
 
     def __init__(self, message: Any = "", fields: dict[str, Any] | None = None):
-        super().__init__(str(message))
+        # Kept lazy: translating here would choose a language at raise time, which may
+        # be right after a failed write (see peuplade.viewer); it is shown in the answer.
+        super().__init__(message)
         self.message = message
         self.fields = fields or {}
 
@@ -117,14 +119,13 @@ def _messages() -> dict[int, str]:
 
 
 def _caller_id() -> int | None:
-    """The member making the request, for the security log (None when anonymous)."""
-    from flask import g
-    from flask_login import current_user
+    """The member making the request, for the security log (None when anonymous): as
+    remembered at authentication, never read from the ORM (the request may have failed
+    a write, which leaves the member's row unreadable until a rollback)."""
+    from peuplade import viewer
 
-    if wants_json():
-        member = g.get("api_member")
-        return member.id if member is not None else None
-    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+    member = viewer.current()
+    return member.id if member is not None else None
 
 
 def _log_refusal(event: str, status: int) -> None:
@@ -139,11 +140,11 @@ _LOGGED_HTTP = {403: "forbidden", 429: "rate_limited"}
 
 
 def register_error_handlers(app: Flask) -> None:
+    from peuplade import database
+
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
-        from peuplade.extensions import db
-
-        db.session.rollback()  # a service said no: nothing it flushed is kept
+        database.rollback_quietly()  # a service said no: nothing it flushed is kept
         if isinstance(exc, Forbidden | NotFound):
             # Someone asked for an object that is not theirs to see or change.
             _log_refusal(exc.code, exc.status)
@@ -153,6 +154,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        database.rollback_quietly()  # nothing half-done is kept, and the page can read
         status = exc.code or 500
         from flask_wtf.csrf import CSRFError
 
@@ -174,8 +176,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        from peuplade import database
-
+        refused = database.refusal(exc)  # first: SQLite's "locked" is busy, not away
+        if refused is not None:
+            return database_refused(exc, refused)
         reason = database.unavailable(exc)
         if reason is not None:
             return database_unavailable(exc, reason)
@@ -198,12 +201,43 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=500, message=_messages()[500]), 500
 
 
+def database_refused(exc: DBAPIError, refused):
+    """The database refused a write that no guard of ours turned into a message (a
+    racing twin at a unique index, a transaction it could not serialise, a lock not
+    granted in time): 409, or 503 with Retry-After when busy, as the friendly page or
+    the API's JSON error. The session is rolled back before anything else, and the
+    answer is built from plain values (the language is ``peuplade.viewer``'s)."""
+    from peuplade import database
+
+    database.rollback_quietly()
+    state = getattr(getattr(exc.orig, "diag", None), "sqlstate", None)
+    log.warning(
+        "write refused by the database (%s, %s %s, %s) on %s %s",
+        refused.kind,
+        type(exc.orig).__name__,
+        state or "-",
+        refused.constraint or "-",
+        request.method,
+        logged_path(),
+    )
+    status = refused.status
+    message = database.refusal_message(refused)
+    if wants_json():
+        response = json_error(status, _HTTP_CODES[status], message)
+    else:
+        response = make_response(
+            render_template("error.html", status=status, message=message), status
+        )
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def database_unavailable(exc: DBAPIError, reason: str):
     """The database is away (restart, failover, overload): a 503 with Retry-After, the
     friendly page or the API's JSON error, and a warning without personal data. A read
     whose connection was lost is marked for one more run (database.RetryReads)."""
-    from flask import make_response
-
     from peuplade import database
     from peuplade.extensions import db, login_manager
 

@@ -97,6 +97,7 @@ def edit_profile():
         return render_template("account/edit_profile.html", form=form, general=[])
     form = ProfileForm()
     general: list[str] = []
+    status = 422
     old_email = member.email
     if form.validate_on_submit():
         outcome = submit(
@@ -118,9 +119,9 @@ def edit_profile():
                 _email_changed(member, old_email)
             flash(_("Votre profil est enregistré."), "success")
             return redirect(url_for("account.overview"))
-        general = outcome.general
+        general, status = outcome.general, outcome.status
         _note_reauth(form)
-    return render_template("account/edit_profile.html", form=form, general=general), 422
+    return render_template("account/edit_profile.html", form=form, general=general), status
 
 
 def _email_changed(member, old_email: str) -> None:
@@ -136,6 +137,7 @@ def change_password():
     if request.method == "GET":
         return render_template("account/password.html", form=form, general=[])
     general: list[str] = []
+    status = 422
     if form.validate_on_submit():
         end_others = bool(form.end_other_sessions.data)
         this_session = member.session_id
@@ -150,7 +152,7 @@ def change_password():
             ),
             {"password": "new_password"},
         )
-        general = outcome.general
+        general, status = outcome.general, outcome.status
         if outcome.ok:
             # New credentials, new session id for this browser too (ASVS 7.2.4).
             sessions.log_in(member, remember=sessions.is_remembered(this_session))
@@ -166,7 +168,7 @@ def change_password():
             return redirect(url_for("account.overview"))
         if form.current_password.errors:
             security_log.warning("reauth_failed", member=member.id)
-    return render_template("account/password.html", form=form, general=general), 422
+    return render_template("account/password.html", form=form, general=general), status
 
 
 @bp.route("/account/home", methods=["GET", "POST"])
@@ -191,7 +193,7 @@ def change_home():
             if outcome.ok:
                 flash(_("Votre domicile est enregistré."), "success")
                 return redirect(url_for("account.overview"))
-            general, candidates = outcome.general, outcome.candidates
+            general, candidates, status = outcome.general, outcome.candidates, outcome.status
             _note_reauth(form)
         forget_bad_point(form)
     return (

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from zxcvbn import zxcvbn
 
-from peuplade import categories, geocoding
+from peuplade import categories, database, geocoding
 from peuplade.account import blur, queries
 from peuplade.errors import Conflict, NotFound, TooManyChanges, ValidationFailed
 from peuplade.extensions import db
@@ -428,8 +428,8 @@ def home_changes_left(member: Member, now: datetime | None = None) -> int:
 def change_home(member: Member, location: LocationInput) -> Member:
     """Move the member's home. Limited per 30 days, so a home cannot be trilaterated
     by moving one's own vantage point around."""
-    # Row lock (PostgreSQL): parallel requests cannot all pass the count below.
-    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    # Parallel requests cannot all pass the count below.
+    database.lock_row(Member, member.id)
     if home_changes_left(member) <= 0:
         msg = _l(
             "Vous avez déjà changé de domicile %(n)s fois ces 30 derniers jours. "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
-from peuplade import ratelimits
+from peuplade import ratelimits, viewer
 from peuplade.account import services
 from peuplade.api import bp
 from peuplade.auth import security_log, sessions
@@ -63,4 +63,5 @@ def require_token():
         db.session.commit()
     g.api_member = member
     g.api_token_id = row.id
+    viewer.remember(member)
     return None

@@ -43,7 +43,7 @@ def _commit_new_member(register: Callable[[], Member]) -> Member:
         db.session.commit()
     except IntegrityError:
         # Two sign-ups with one email at the same instant: the unique index decides.
-        db.session.rollback()
+        database.rollback_quietly()
         msg = _("Un compte existe déjà avec cette adresse e-mail.")
         raise ValidationFailed(_("Vérifiez les champs signalés."), {"email": msg}) from None
     return member

@@ -13,7 +13,7 @@ from datetime import date
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from wtforms import (
     BooleanField,
     EmailField,
@@ -29,12 +29,9 @@ from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories, database
 from peuplade.account.services import AmbiguousLocation, LocationInput
-from peuplade.errors import Conflict, ServiceError, ValidationFailed
+from peuplade.errors import ServiceError, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
-
-# The same words as database.commit() for a unique index that fires at commit.
-_RACED = _l("Cela vient d'être fait : rechargez la page.")
 
 
 def add_error(field: Field, message: object) -> None:
@@ -69,6 +66,7 @@ class Submission:
     result: object = None
     general: list[str] = field(default_factory=list)  # messages that fit no field
     candidates: list | None = None  # places to choose from, for an ambiguous address
+    status: int = 422  # the page's status when not ok (409: the database refused)
 
 
 def submit(
@@ -90,15 +88,27 @@ def submit(
         db.session.rollback()
         general = apply_service_errors(form, exc.fields, renames)
         return Submission(ok=False, general=general or ([] if exc.fields else [str(exc.message)]))
-    except IntegrityError:
-        # The service's flush met a unique index a racing twin had just filled.
-        db.session.rollback()
-        return Submission(ok=False, general=[str(conflict or _RACED)])
+    except DBAPIError as exc:
+        return _refused(exc, conflict)
     try:
-        database.commit(conflict)
-    except ServiceError as exc:
-        return Submission(ok=False, general=[str(exc.message)])
+        db.session.commit()
+    except DBAPIError as exc:
+        return _refused(exc, conflict)
     return Submission(ok=True, result=result)
+
+
+def _refused(exc: DBAPIError, conflict: object) -> Submission:
+    """The database refused the service's flush or the commit (a racing twin, a row
+    deleted meanwhile, a transaction it gave up): said on the form, which keeps what was
+    typed - 422 when the caller's ``conflict`` words say what the twin means (an email
+    taken), else 409. A busy or lost database goes on to the 503 page."""
+    refused = database.refusal(exc)
+    if refused is None or refused.kind == database.BUSY:
+        raise exc
+    database.rollback_quietly()
+    message = database.refusal_message(refused, conflict)
+    status = 422 if refused.kind == database.TWIN and conflict is not None else 409
+    return Submission(ok=False, general=[str(message)], status=status)
 
 
 def location_input(form: FlaskForm) -> LocationInput:
@@ -304,12 +314,8 @@ def run(form: FlaskForm, action: Callable[[], object]) -> Outcome:
         db.session.rollback()
         general = apply_service_errors(form, exc.fields, {"location": "location"})
         return Outcome(False, general=general or ([] if exc.fields else [str(exc.message)]))
-    except IntegrityError:
-        # The service's flush met a unique index a racing twin had just filled.
-        db.session.rollback()
-        raise Conflict(_RACED) from None
     except Exception:
-        db.session.rollback()
+        database.rollback_quietly()  # the error pages answer (a refused write: 409/503)
         raise
     if any(f.errors for f in form):
         db.session.rollback()

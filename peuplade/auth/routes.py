@@ -145,7 +145,7 @@ def register():
                     "success",
                 )
                 return redirect(url_for("neighbours.index"))
-            general, candidates = outcome.general, outcome.candidates
+            general, candidates, status = outcome.general, outcome.candidates, outcome.status
         forget_bad_point(form)
     return (
         render_template("auth/register.html", form=form, candidates=candidates, general=general),
@@ -218,7 +218,7 @@ def reset_password(token: str):
         status = 422
         if form.validate_on_submit():
             outcome = submit(form, lambda: reset.reset_password(token, form.password.data))
-            general = outcome.general
+            general, status = outcome.general, outcome.status
             if outcome.ok:
                 return _after_reset(outcome.result)
     page = render_template("auth/reset_password.html", form=form, general=general)

@@ -19,11 +19,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from flask_babel import format_date, refresh
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 
+from peuplade import viewer
 from peuplade.account.services import secret_digest
 from peuplade.auth import security_log
 from peuplade.extensions import db
@@ -150,6 +151,7 @@ def member_for_session(session_id: object) -> Member | None:
         row.last_seen_at = now
         db.session.commit()
     member.session_id = session_id
+    viewer.remember(member)
     return member
 
 
@@ -179,10 +181,11 @@ def log_in(member: Member, remember: bool = False) -> None:
     start(member, remember)
     db.session.commit()
     login_user(member, remember=remember)
-    refresh()  # the language was picked before login: pick again for this member
+    viewer.remember(member)  # the language was picked before login: pick again for them
 
 
 def log_out() -> None:
     """Forget the login in this browser's cookies (the row is ended by :func:`end`)."""
     _fresh_cookie()
     logout_user()
+    viewer.forget()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from peuplade import geo
+from peuplade import database, geo
 from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
 from peuplade.extensions import db
@@ -205,7 +205,7 @@ def rsvp(event: Event, member: Member, going: bool) -> Rsvp:
     if not isinstance(going, bool):
         msg = _l("Répondez oui ou non.")
         raise ValidationFailed(msg, {"going": msg})
-    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    database.lock_row(Event, event.id)
     if (event.ends_at or event.starts_at) <= utcnow():
         raise Conflict(_l("Cette sortie est passée."))
     answer = db.session.scalar(

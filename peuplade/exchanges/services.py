@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from peuplade import categories, geo
+from peuplade import categories, database, geo
 from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
@@ -250,7 +250,7 @@ def respond(exchange: Exchange, member: Member, message: str | None) -> Exchange
         raise Conflict(_l("Vous avez déjà répondu à cette annonce."))
     response = ExchangeResponse(exchange=exchange, author=member, message=text)
     db.session.add(response)
-    db.session.flush()
+    database.flush(_l("Vous avez déjà répondu à cette annonce."))  # a twin at the same instant
     notifications.notify(
         exchange.author_id,
         "response",

@@ -51,7 +51,7 @@ def delete_account():
                     "success",
                 )
                 return redirect(url_for("neighbours.index"))
-            general = outcome.general
+            general, status = outcome.general, outcome.status
             if not form.password.errors:  # the refusal is about loans, not the form
                 status = 409
     return (

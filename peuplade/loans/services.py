@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 
-from peuplade import categories
+from peuplade import categories, database
 from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
@@ -279,14 +278,7 @@ def _step(loan: Loan, actor: Member, allowed: tuple[str, ...], from_states: tupl
 
 def _flush_guarded() -> None:
     """Flush; the database's overlap guard firing means someone else got these dates."""
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        if "loans_no_overlap" not in str(exc.orig):
-            raise
-        raise Conflict(
-            _l("Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet.")
-        ) from None
+    database.flush(_l("Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet."))
 
 
 def accept(loan: Loan, lender: Member) -> Loan:

@@ -142,7 +142,7 @@ def report():
             if outcome.ok:
                 flash(_("Merci, la modération va regarder."), "success")
                 return redirect(page_url(target))
-            general = outcome.general
+            general, status = outcome.general, outcome.status
     return (
         render_template(
             "moderation/report_form.html",
@@ -339,6 +339,7 @@ def act(report_id: int, action: str):
     me = _me()
     view = queries.get_report_or_404(me, report_id)
     form = (SuspendForm if action == "suspend" else ReasonForm)(prefix=action)
+    status = 422
     if form.validate_on_submit():
         outcome = submit(form, lambda: _act(me, view, action, form))
         if outcome.ok:
@@ -346,12 +347,12 @@ def act(report_id: int, action: str):
             if action == "dismiss":
                 return redirect(url_for("moderation.queue"))
             return redirect(url_for("moderation.show_report", report_id=report_id))
-        general = outcome.general
+        general, status = outcome.general, outcome.status
     else:
         general = [_("Le formulaire a expiré : rechargez la page et recommencez.")]
     # The page again, reloaded after the rollback, with this form's errors.
     return _report_page(
-        queries.get_report_or_404(me, report_id), me, (action, form, general), status=422
+        queries.get_report_or_404(me, report_id), me, (action, form, general), status=status
     )
 
 

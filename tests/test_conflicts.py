@@ -1,0 +1,451 @@
+"""Every write the database can refuse under concurrency answers 409 (or 422 where the
+refusal is a field error: an email already taken), on BOTH backends, through the pages
+and the API, and never a 500.
+
+Real threads, each with its own HTTP client and its own database connection, are
+released together at a barrier just before their first write, so every check in Python
+is behind both and only the database can keep the second copy out: an exclusion
+constraint (PostgreSQL) or a trigger (SQLite) for loans, a unique index for answers,
+sign-ups, conversations and submission keys, a row lock for the last place at an
+outing. On SQLite the second writer waits for the first to commit (busy_timeout) and
+then meets the same index.
+
+The members read the site in English, and nothing in these requests is translated
+before the conflict: the answer has to find the member's language after the failed
+write, when the ORM can no longer be read (``peuplade.viewer``). An English message
+proves it did, a 500 (PendingRollbackError) that it read the ORM.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from peuplade import geo
+from peuplade.events import services as events
+from peuplade.exchanges import services as exchanges
+from peuplade.extensions import db
+from peuplade.loans import services as loans
+from peuplade.models import (
+    Conversation,
+    ExchangeResponse,
+    Item,
+    Loan,
+    Member,
+    Message,
+    Notification,
+    Place,
+    Rsvp,
+    utcnow,
+)
+from peuplade.posts.services import PostLocation, new_submission_key
+from peuplade.posts.services import today as posts_today
+from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.test_concurrency import _bearer, at_once, count, logged_in, registration
+
+TAKEN = "These dates have just been promised to someone else for this object."
+FULL = "It is full: no places left for this outing."
+ANSWERED = "You have already replied to this post."
+DONE = "That has just been done: reload the page."
+EMAIL_TAKEN = "There is already an account with this email address."
+
+
+@contextmanager
+def held_before_flushing(parties: int, model: type) -> Iterator[None]:
+    """Each of ``parties`` threads waits, just before it first flushes a new or changed
+    ``model`` row, until all of them are there."""
+    barrier = threading.Barrier(parties, timeout=30)
+    arrived: set[int] = set()
+
+    def before_flush(session, _context, _instances) -> None:
+        me = threading.get_ident()
+        touched = list(session.new) + list(session.dirty)
+        if me not in arrived and any(isinstance(o, model) for o in touched):
+            arrived.add(me)
+            barrier.wait()
+
+    event.listen(Session, "before_flush", before_flush)
+    try:
+        yield
+    finally:
+        event.remove(Session, "before_flush", before_flush)
+
+
+@contextmanager
+def held_before_locking(parties: int, table: str, model: type) -> Iterator[None]:
+    """Each thread waits for the others just before it locks ``table``'s row (PostgreSQL:
+    SELECT ... FOR UPDATE; SQLite: the write that takes the database's lock) - or, if it
+    takes no lock, before it flushes a new ``model`` row: without the lock both would
+    count the places left, and both would take the last one."""
+    barrier = threading.Barrier(parties, timeout=30)
+    arrived: set[int] = set()
+
+    def wait_once() -> None:
+        me = threading.get_ident()
+        if me not in arrived:
+            arrived.add(me)
+            barrier.wait()
+
+    def before_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
+        postgres_lock = "FOR UPDATE" in statement and table in statement
+        if postgres_lock or statement.startswith(f"UPDATE {table} SET id="):
+            wait_once()
+
+    def before_flush(session, _context, _instances) -> None:
+        if any(isinstance(o, model) for o in session.new):
+            wait_once()
+
+    event.listen(Engine, "before_cursor_execute", before_execute)
+    event.listen(Session, "before_flush", before_flush)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", before_execute)
+        event.remove(Session, "before_flush", before_flush)
+
+
+@pytest.fixture
+def english(make_member):
+    """make_member, for members who chose English (their browsers say nothing)."""
+
+    def factory(name: str, at=CLICHY) -> Member:
+        member = make_member(name, at=at)
+        member.locale = "en"
+        db.session.commit()
+        return member
+
+    return factory
+
+
+def _api(app, member: Member) -> tuple:
+    return app.test_client(), _bearer(member)
+
+
+def _refused_in_json(answer, status: int, message: str) -> None:
+    assert answer.status_code == status, answer.get_data(as_text=True)[:500]
+    assert answer.mimetype == "application/json"
+    error = answer.get_json()["error"]
+    assert error["message"] == message
+    assert error["code"] == {409: "conflict", 422: "validation_failed"}[status]
+
+
+def _refused_in_page(answer, status: int, message: str) -> None:
+    assert answer.status_code == status, answer.get_data(as_text=True)[:500]
+    assert answer.mimetype == "text/html"
+    page = answer.get_data(as_text=True)
+    assert message.replace("'", "&#39;") in page or message in page
+    assert '<html lang="en"' in page
+
+
+# --- loans: two overlapping periods accepted at the same instant ------------------------
+
+
+@pytest.fixture
+def two_requests(english):
+    lender = english("Prêteuse", at=DAMES_LEMERCIER)
+    item = loans.offer_item(
+        lender, loans.ItemInput(title="Perceuse", description="", category="bricolage")
+    )
+    first = loans.request_loan(
+        item, english("Alix"), posts_today() + timedelta(days=1), posts_today() + timedelta(5)
+    )
+    second = loans.request_loan(
+        item, english("Bruno"), posts_today() + timedelta(days=2), posts_today() + timedelta(6)
+    )
+    db.session.commit()
+    return lender, first.id, second.id
+
+
+def _accepted(loan_ids) -> int:
+    return count(Loan, Loan.id.in_(loan_ids), Loan.status == "accepted")
+
+
+def test_api_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, two_requests):
+    lender, *loan_ids = two_requests
+    callers = [_api(app, lender) for _ in loan_ids]
+    with held_before_flushing(2, Loan):
+        answers = at_once(
+            *(
+                lambda c=c, h=h, i=i: c.post(f"/api/v1/loans/{i}/accept", headers=h)
+                for (c, h), i in zip(callers, loan_ids, strict=True)
+            )
+        )
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    _refused_in_json(next(a for a in answers if a.status_code == 409), 409, TAKEN)
+    assert _accepted(loan_ids) == 1
+
+
+def test_page_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, two_requests):
+    lender, *loan_ids = two_requests
+    browsers = [logged_in(app, lender) for _ in loan_ids]
+    with held_before_flushing(2, Loan):
+        answers = at_once(
+            *(
+                lambda b=b, i=i: b.post(f"/loans/{i}/accept", data={})
+                for b, i in zip(browsers, loan_ids, strict=True)
+            )
+        )
+
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    _refused_in_page(next(a for a in answers if a.status_code == 409), 409, TAKEN)
+    assert _accepted(loan_ids) == 1
+
+
+# --- the last place at an outing ------------------------------------------------------
+
+
+@pytest.fixture
+def last_place(english):
+    organiser = english("Organisatrice", at=DAMES_LEMERCIER)
+    place = Place(
+        name="Square des Batignolles",
+        source_ref="test:square",
+        position=geo.to_element(geo.lat_lon(48.88335, 2.31841)),
+    )
+    db.session.add(place)
+    db.session.commit()
+    outing = events.create_event(
+        organiser,
+        events.EventInput(
+            title="Visite du jardin partagé",
+            body="Une seule place.",
+            starts_at=utcnow() + timedelta(days=3),
+            location=PostLocation(place_id=place.id),
+            capacity=1,
+        ),
+    )
+    db.session.commit()
+    return outing.id, [english("Invitée A"), english("Invité B")]
+
+
+def _going(event_id: int) -> int:
+    return count(Rsvp, Rsvp.event_id == event_id, Rsvp.going.is_(True))
+
+
+def test_api_two_guests_for_the_last_place_at_once_one_gets_it(app, last_place):
+    event_id, guests = last_place
+    callers = [_api(app, guest) for guest in guests]
+    url = f"/api/v1/events/{event_id}/rsvp"
+    with held_before_locking(2, "events", Rsvp):
+        answers = at_once(
+            *(lambda c=c, h=h: c.post(url, json={"going": True}, headers=h) for c, h in callers)
+        )
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    _refused_in_json(next(a for a in answers if a.status_code == 409), 409, FULL)
+    assert _going(event_id) == 1
+
+
+def test_page_two_guests_for_the_last_place_at_once_one_gets_it(app, last_place):
+    event_id, guests = last_place
+    browsers = [logged_in(app, guest) for guest in guests]
+    url = f"/events/{event_id}/rsvp"
+    with held_before_locking(2, "events", Rsvp):
+        answers = at_once(*(lambda b=b: b.post(url, data={"going": "yes"}) for b in browsers))
+
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    _refused_in_page(next(a for a in answers if a.status_code == 409), 409, FULL)
+    assert _going(event_id) == 1
+
+
+# --- one neighbour answering twice at the same instant ----------------------------------
+
+
+@pytest.fixture
+def request_and_helper(english):
+    author = english("Autrice", at=DAMES_LEMERCIER)
+    exchange = exchanges.create_exchange(
+        author,
+        exchanges.ExchangeInput(
+            kind="request", title="Porter un canapé", body="Samedi.", category="demenagement"
+        ),
+    )
+    db.session.commit()
+    return exchange.id, english("Aide")
+
+
+def test_api_an_answer_sent_twice_at_once_is_one_answer(app, request_and_helper):
+    exchange_id, helper = request_and_helper
+    caller, headers = _api(app, helper)
+    url = f"/api/v1/exchanges/{exchange_id}/responses"
+    body = {"message": "Je peux venir samedi à 10 h."}
+    with held_before_flushing(2, ExchangeResponse):
+        answers = at_once(*(lambda: caller.post(url, json=body, headers=headers) for _ in "ab"))
+
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    _refused_in_json(next(a for a in answers if a.status_code == 409), 409, ANSWERED)
+    assert count(ExchangeResponse, ExchangeResponse.exchange_id == exchange_id) == 1
+
+
+def test_page_an_answer_sent_twice_at_once_is_one_answer(app, request_and_helper):
+    exchange_id, helper = request_and_helper
+    browser = logged_in(app, helper)
+    url = f"/exchanges/{exchange_id}/responses"
+    form = {"message": "Je peux venir samedi à 10 h."}
+    with held_before_flushing(2, ExchangeResponse):
+        answers = at_once(*(lambda: browser.post(url, data=form) for _ in "ab"))
+
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    _refused_in_page(next(a for a in answers if a.status_code == 409), 409, ANSWERED)
+    assert count(ExchangeResponse, ExchangeResponse.exchange_id == exchange_id) == 1
+
+
+# --- the same creation sent twice, with and without a key -------------------------------
+
+
+@pytest.fixture
+def lender_and_author(english):
+    return english("Autrice", at=DAMES_LEMERCIER)
+
+
+ITEM = {"title": "Échelle 3 m", "description": "Alu.", "category": "bricolage"}
+
+
+def test_api_a_creation_sent_twice_at_once_with_one_key_makes_one_row(
+    app, lender_and_author, dialect
+):
+    author = lender_and_author
+    caller, headers = _api(app, author)
+    headers["Idempotency-Key"] = new_submission_key()
+    with held_before_flushing(2, Item):
+        answers = at_once(
+            *(lambda: caller.post("/api/v1/items", json=ITEM, headers=headers) for _ in "ab")
+        )
+
+    if dialect == "postgresql":
+        # The loser waited at the index, then found its twin: the same answer twice.
+        assert [a.status_code for a in answers] == [201, 201]
+        assert answers[0].get_json()["id"] == answers[1].get_json()["id"]
+    else:
+        # SQLite has no savepoint to fall back on: the twin is told it is already done.
+        assert sorted(a.status_code for a in answers) == [201, 409]
+        _refused_in_json(next(a for a in answers if a.status_code == 409), 409, DONE)
+    assert count(Item, Item.author_id == author.id) == 1
+
+
+def test_api_a_creation_sent_twice_at_once_without_a_key_makes_two(app, lender_and_author):
+    author = lender_and_author
+    caller, headers = _api(app, author)
+    with held_before_flushing(2, Item):
+        answers = at_once(
+            *(lambda: caller.post("/api/v1/items", json=ITEM, headers=headers) for _ in "ab")
+        )
+
+    # No key, no way to tell a double tap from two ladders: both are kept.
+    assert [a.status_code for a in answers] == [201, 201]
+    assert count(Item, Item.author_id == author.id) == 2
+
+
+def test_page_a_form_clicked_twice_at_once_makes_one_row(app, lender_and_author, dialect):
+    author = lender_and_author
+    browser = logged_in(app, author)
+    page = browser.get("/objects/new").get_data(as_text=True)
+    key = page.split('name="submission_key"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    form = {**ITEM, "condition": "bon", "notes": "", "available": "y", "submission_key": key}
+    with held_before_flushing(2, Item):
+        answers = at_once(*(lambda: browser.post("/objects/new", data=form) for _ in "ab"))
+
+    if dialect == "postgresql":
+        assert [a.status_code for a in answers] == [302, 302]
+    else:
+        assert sorted(a.status_code for a in answers) == [302, 409]
+        _refused_in_page(next(a for a in answers if a.status_code == 409), 409, DONE)
+    assert count(Item, Item.author_id == author.id) == 1
+
+
+# --- one email, two sign-ups at the same instant ----------------------------------------
+
+
+def test_page_two_sign_ups_with_one_email_at_once_make_one_account(app):
+    browsers = [app.test_client(), app.test_client()]
+    english_browser = {"Accept-Language": "en"}
+    with held_before_flushing(2, Member):
+        answers = at_once(
+            *(
+                lambda b=b: b.post("/register", data=registration(), headers=english_browser)
+                for b in browsers
+            )
+        )
+
+    assert sorted(a.status_code for a in answers) == [302, 422]
+    _refused_in_page(next(a for a in answers if a.status_code == 422), 422, EMAIL_TAKEN)
+    assert count(Member, Member.email == "anne.martin@example.org") == 1
+
+
+def test_api_two_sign_ups_with_one_email_at_once_make_one_account(app):
+    body = {
+        "email": "anne.martin@example.org",
+        "password": PASSWORD,
+        "display_name": "Anne",
+        "location": {"lat": 48.88462, "lon": 2.32091},
+    }
+    clients = [app.test_client(), app.test_client()]
+    headers = {"Accept-Language": "en"}
+    with held_before_flushing(2, Member):
+        answers = at_once(
+            *(lambda c=c: c.post("/api/v1/members", json=body, headers=headers) for c in clients)
+        )
+
+    assert sorted(a.status_code for a in answers) == [201, 422]
+    refused = next(a for a in answers if a.status_code == 422).get_json()["error"]
+    assert refused["fields"]["email"] == EMAIL_TAKEN
+    assert count(Member, Member.email == "anne.martin@example.org") == 1
+
+
+# --- a conversation about one object started twice at the same instant ------------------
+
+
+def test_api_a_conversation_started_twice_at_once_without_a_key_is_one(app, english):
+    lender = english("Prêteuse", at=DAMES_LEMERCIER)
+    asker = english("Voisin")
+    item = loans.offer_item(
+        lender, loans.ItemInput(title="Perceuse", description="", category="bricolage")
+    )
+    db.session.commit()
+    caller, headers = _api(app, asker)
+    asker_id = asker.id
+    body = {
+        "member_id": lender.id,
+        "about": {"type": "item", "id": item.id},
+        "message": "La perceuse est libre samedi ?",
+    }
+    with held_before_flushing(2, Conversation):
+        answers = at_once(
+            *(
+                lambda: caller.post("/api/v1/conversations", json=body, headers=headers)
+                for _ in "ab"
+            )
+        )
+
+    # The unique (pair, subject) index keeps one conversation; the copy is told so.
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    _refused_in_json(next(a for a in answers if a.status_code == 409), 409, DONE)
+    assert count(Conversation) == 1
+    assert count(Message, Message.author_id == asker_id) == 1
+
+
+def test_the_loser_takes_nothing_of_the_winner_with_it(app, request_and_helper):
+    """The refused copy's rollback undoes its own work only: the winner's answer and the
+    one notification it sent the author are there, and nothing of the loser's."""
+    exchange_id, helper = request_and_helper
+    caller, headers = _api(app, helper)
+    helper_id = helper.id
+    url = f"/api/v1/exchanges/{exchange_id}/responses"
+    with held_before_flushing(2, ExchangeResponse):
+        at_once(*(lambda: caller.post(url, json={"message": "Oui"}, headers=headers) for _ in "ab"))
+
+    db.session.remove()
+    responses = db.session.scalars(
+        select(ExchangeResponse).where(ExchangeResponse.exchange_id == exchange_id)
+    ).all()
+    assert [r.author_id for r in responses] == [helper_id]
+    told = count(Notification, Notification.kind == "response", Notification.actor_id == helper_id)
+    assert told == 1
