@@ -17,12 +17,15 @@ from tests.conftest import _test_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOLEANS = {"RATELIMIT_ENABLED": True, "MAIL_USE_TLS": False, "MAIL_USE_SSL": False}
-# Each word as a deployer may write it: lower, upper, capitalised, with spaces.
-SPELLINGS = [
-    spelled
-    for word in TRUE_WORDS + FALSE_WORDS
-    for spelled in {word, word.upper(), word.capitalize(), f" {word} "}
-]
+# Each word as a deployer may write it: lower, upper, capitalised, with spaces (in a
+# fixed order: pytest-xdist's workers must collect the same tests).
+SPELLINGS = list(
+    dict.fromkeys(
+        spelled
+        for word in TRUE_WORDS + FALSE_WORDS
+        for spelled in (word, word.upper(), word.capitalize(), f" {word} ")
+    )
+)
 
 
 @pytest.mark.parametrize("name", list(BOOLEANS))
