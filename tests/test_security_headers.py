@@ -1,6 +1,6 @@
-"""Security headers on every answer: a Content-Security-Policy without inline scripts,
-nosniff, Referrer-Policy, no framing, HSTS over HTTPS only, and no caching of personal
-pages and API answers."""
+"""Security headers on every answer: a Content-Security-Policy without inline scripts
+or inline styles, nosniff, Referrer-Policy, no framing, HSTS over HTTPS only, and no
+caching of personal pages and API answers."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def test_public_pages_have_the_policy_and_the_other_headers(client, path):
     policy = _policy(response)
     assert policy["default-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"]  # no 'unsafe-inline', no host
+    assert policy["style-src"] == ["'self'"]  # no 'unsafe-inline', no hash, no host
     assert policy["object-src"] == ["'none'"]
     assert policy["base-uri"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
@@ -129,4 +130,58 @@ def test_templates_have_no_inline_script_or_event_handler():
             offenders.append(f"{path.name}: event handler in {handler[:60]}")
         if re.search(r"javascript:", text, re.I):
             offenders.append(f"{path.name}: javascript: URL")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("tile_url", ["/tiles/{z}/{x}/{y}.png", "https://{s}.t.example/{z}.png"])
+def test_styles_only_from_the_sites_files(tile_url):
+    """'style-src self', exactly: no style attribute, no <style> element, whatever the
+    map's tile server."""
+    policy = content_security_policy(tile_url).split("; ")
+    assert [d for d in policy if d.startswith("style-src")] == ["style-src 'self'"]
+    assert "unsafe-inline" not in "; ".join(policy)
+
+
+def test_every_page_sends_style_src_self(client, anne):
+    """Anonymous and member pages, errors and /api/docs (Swagger UI) alike."""
+    paths = ["/login", "/register", "/privacy", "/api/docs", "/no-such-page"]
+    for path in paths:
+        assert _policy(client.get(path))["style-src"] == ["'self'"], path
+    _logged_in_client(client, anne)
+    for path in ["/", "/map", "/account", "/account/home", "/board", "/no-such-page"]:
+        assert _policy(client.get(path))["style-src"] == ["'self'"], path
+
+
+def test_templates_have_no_inline_style():
+    """What makes 'style-src self' possible: every style is in a file under static/
+    (static/css/, the vendored libraries' stylesheets). A style attribute or a <style>
+    element would be refused by the browser; scripts set styles through the CSSOM
+    (``element.style.left = ...``), which the policy allows."""
+    offenders = []
+    for path in sorted(TEMPLATES.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for found in re.finditer(r"<style\b|\sstyle\s*=", text, re.I):
+            line = text.count("\n", 0, found.start()) + 1
+            offenders.append(f"{path.relative_to(TEMPLATES)}:{line}: {found.group().strip()}")
+    assert offenders == []
+
+
+def test_our_scripts_write_no_inline_style():
+    """The same for static/js: markup with a style attribute (innerHTML,
+    insertAdjacentHTML), setAttribute("style", ...) and <style> elements are refused by
+    the policy; element.style.x = ... (the CSSOM) and classList are the ways."""
+    scripts = TEMPLATES.parent / "static" / "js"
+    offenders = []
+    pattern = re.compile(
+        r"(?<![.\w])(?<!var )(?<!let )(?<!const )style\s*=\s*\\?[\"']"  # markup: style="
+        r"|<style\b|setAttribute\(\s*[\"']style[\"']|createElement\(\s*[\"']style[\"']",
+        re.I,
+    )
+    for path in sorted(scripts.glob("*.js")):
+        text = path.read_text(encoding="utf-8")
+        for found in pattern.finditer(text):
+            line = text.count("\n", 0, found.start()) + 1
+            offenders.append(f"{path.name}:{line}: {found.group()}")
     assert offenders == []
