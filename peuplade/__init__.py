@@ -157,7 +157,11 @@ def _register_access_control(app: Flask) -> None:
 
     @app.before_request
     def deny_by_default():
-        if request.endpoint is None or request.endpoint == "static":
+        if request.endpoint == "static":
+            return None
+        if request.endpoint is None:  # a 404 or 405: answered in the member's language
+            if not request.path.startswith("/api/"):
+                current_user.is_authenticated  # noqa: B018 - loads the member, once
             return None
         if request.blueprint == "api":
             return None  # the API blueprint checks its bearer tokens itself

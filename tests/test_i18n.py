@@ -181,6 +181,20 @@ def test_neighbours_page_follows_member_language(client, auth, neighbours):
     assert "Sait faire" not in text
 
 
+@pytest.mark.parametrize("path", ["/nowhere-at-all", "/exchanges/2147483647"])
+def test_an_error_page_speaks_the_member_s_language(client, auth, neighbours, path):
+    """The member is known before anything is translated, also on pages that do not
+    exist (no view, so no access check asked for them before)."""
+    services.update_profile(neighbours, locale="en")
+    db.session.commit()
+    auth.login("anne@example.org")
+    page = client.get(path, headers={"Accept-Language": "fr"})
+    assert page.status_code == 404
+    text = text_of(page.get_data(as_text=True))
+    assert "Error 404" in text and "does not exist" in text, text[:300]
+    assert_no_french(text)
+
+
 def test_language_chosen_before_login_survives_login_and_logout(client, auth, neighbours):
     client.post("/lang/en", data={"next": "/login"})
     r = auth.login("anne@example.org", follow=True)
