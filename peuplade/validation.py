@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 
 from werkzeug.routing import IntegerConverter
@@ -62,3 +63,94 @@ def _digits_up_to(n: int) -> str:
         if digit != "0"
     ]
     return "(?:" + "|".join([*shorter, *same_length, top]) + ")"
+
+
+# --- texts, as the services read them and as JSON Schema can say it ------------------
+#
+# ``account.services.clean_text`` (every text of a form or a request) removes the
+# control and format characters but tab and newline, normalises to NFC and strips the
+# spaces at both ends; the services then count what is left. The patterns below state
+# the same rules for the API's JSON Schema, built from the same Unicode tables, so that
+# a text the document allows is a text the services keep, and the other way round
+# (lengths once normalised to NFC aside: a schema cannot say it).
+
+KEPT_CONTROLS = "\t\n"
+REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# Where control and format characters and spaces live, as of every Unicode version so
+# far (tests/test_api_text_rules.py scans the whole range): the rest needs no scan.
+_SCANNED = (range(0, 0x40000), range(0xE0000, 0xE1000))
+
+
+def removed(char: str) -> bool:
+    """A character ``clean_text`` drops: a control (but tab and newline) or format one."""
+    return unicodedata.category(char) in REMOVED_CATEGORIES and char not in KEPT_CONTROLS
+
+
+def _scan() -> tuple[list[int], list[int]]:
+    gone, spaces = [], []
+    for block in _SCANNED:
+        for code in block:
+            char = chr(code)
+            if unicodedata.category(char) == "Cs":
+                continue  # never in a valid JSON text, and no regex engine can name one
+            if removed(char):
+                gone.append(code)
+            elif char.isspace():
+                spaces.append(code)
+    return gone, spaces
+
+
+def _char_class(codes: list[int]) -> str:
+    """The inside of a regex character class for ``codes``: BMP characters as \\uXXXX
+    (read alike by ECMA-262, Python and Rust), the others as themselves."""
+    parts, start = [], None
+    for i, code in enumerate(codes):
+        if start is None:
+            start = code
+        if i + 1 == len(codes) or codes[i + 1] != code + 1:
+            parts.append(_class_char(start) + ("" if code == start else "-" + _class_char(code)))
+            start = None
+    return "".join(parts)
+
+
+def _class_char(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+_REMOVED_CODES, _SPACE_CODES = _scan()
+# Dropped by clean_text; spaces (str.isspace) it keeps but strips at both ends.
+REMOVED = _char_class(_REMOVED_CODES)
+SPACES = _char_class(_SPACE_CODES)
+# Every character str.strip() takes away (for texts read without clean_text).
+ANY_SPACE = _char_class(sorted(code for code in range(0x3001) if chr(code).isspace()))
+# The same without the control characters (for query strings, which refuse them).
+FORMAT_CHARACTERS = _char_class(
+    [code for code in _REMOVED_CODES if unicodedata.category(chr(code)) == "Cf"]
+)
+SPACES_NOT_CONTROLS = _char_class(
+    [code for code in _SPACE_CODES if unicodedata.category(chr(code)) != "Cc"]
+)
+_VISIBLE = f"[^{REMOVED}{SPACES}]"
+_KEPT = f"[^{REMOVED}]"
+
+
+def text_pattern(min_chars: int) -> str:
+    """A text that keeps at least ``min_chars`` characters through ``clean_text`` (and
+    the collapsing of inner spaces: it never shortens a text below two visible ends).
+
+    One visible character (not a space, not removed) is enough for one; for more, two
+    visible ends with ``min_chars - 2`` kept characters between them."""
+    if min_chars <= 1:
+        return _VISIBLE
+    between = "" if min_chars == 2 else f"(?:[{REMOVED}]*{_KEPT}){{{min_chars - 2}}}"
+    return f"{_VISIBLE}{between}[\\s\\S]*{_VISIBLE}"
+
+
+def blank_or_text_pattern(min_chars: int) -> str:
+    """Empty once cleaned (nothing but spaces and removed characters), or ``text_pattern``."""
+    return f"^[{REMOVED}{SPACES}]*$|{text_pattern(min_chars)}"
+
+
+def not_blank_pattern() -> str:
+    """Something else than spaces, for a text only stripped (``str.strip``)."""
+    return f"[^{ANY_SPACE}]"

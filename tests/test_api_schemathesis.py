@@ -10,8 +10,32 @@ and id fields of bodies are mostly real ones of that world, ``password``/``email
 mostly the owner's (or a fresh address), loan days and event times mostly to come:
 so that the happy paths are reached too, not only 404 and 422.
 
-Checks: no 5xx, every status code documented for its operation, the documented
-Content-Type, and the body valid against the documented schema (errors included).
+Checks: every check Schemathesis ships (``load_all_checks()``, none excluded), with the
+settings of ``schemathesis.toml`` at the root of the repository, the same file a run
+against a deployed server uses (docs/operations.md):
+
+- no 5xx; status codes, Content-Type, headers and bodies as documented (errors too);
+- ``negative_data_rejection``: what the document refuses, the server refuses;
+- ``positive_data_acceptance``: what the document allows, the server accepts. A 404, 403
+  or 409 is the server's to answer (an id of nobody, not yours, a state), and so are the
+  400 and 422 of the rules no schema can state, which each operation's description names
+  (``openapi.Rule``): ``schemathesis.toml`` adds those two statuses to the operations
+  that have such rules, and :func:`refused_for_a_documented_rule` holds each such answer
+  to them: the fields its ``error.fields`` names must be those of a declared rule;
+- ``ignored_auth``: cases sent with a real token are marked as explicitly authenticated,
+  so Schemathesis sends each of them again without it and with a wrong one (401);
+- ``missing_required_header``, ``unsupported_method``: coverage phase only
+  (``SCHEMATHESIS_COVERAGE=1``, and the run against a deployed server);
+- ``use_after_free``, ``ensure_resource_availability``: they follow a resource from the
+  request that created it (a DELETE, then a GET; a POST, then its GET) through
+  Schemathesis's stateful phase, which one test per operation cannot have: they are
+  enabled and never fire here; ``test_api_stateful_workflows`` runs them, on links
+  Schemathesis infers from the document (``Location`` headers and ids);
+- ``object_level_authorization``: it compares one identity's GET with another's, among
+  the identities of a ``[auth.wfc]`` section; the run against a deployed server gives it
+  two demo members (docs/operations.md); here, where the tokens of each world are new,
+  the neighbour's and the owner's reads are checked by tests/test_privacy.py and
+  tests/test_security_sweeps.py instead. Enabled, it stays silent without identities.
 
 Bounds: ``SCHEMATHESIS_EXAMPLES`` examples per operation in the fuzzing phase (default
 20, valid and invalid data); derandomized with a fixed seed (``SCHEMATHESIS_SEED=<n>``
@@ -22,19 +46,22 @@ coverage phase. About a minute and a half for both backends on 2 cores (``-n 2``
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import load_all_checks, not_a_server_error
-from schemathesis.specs.openapi import checks as oas_checks
+from schemathesis.checks import load_all_checks
+from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import select
 
 from peuplade import create_app
 from peuplade.account import services as account
+from peuplade.api.openapi import Operation, rules_of
 from peuplade.extensions import db
 from tests.conftest import PASSWORD, _empty_tables, _test_config
 from tests.test_fuzz import _fuzz_world
@@ -44,14 +71,13 @@ SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261129"))
 # SCHEMATHESIS_COVERAGE=1 adds Schemathesis's coverage phase (every boundary value the
 # document allows: about as long again as the rest).
 COVERAGE = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
+CONFIG_FILE = Path(__file__).parent.parent / "schemathesis.toml"
+# What positive_data_acceptance expects by default (schemathesis/config/_checks.py).
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# The statuses a rule no schema can state adds to them: the rest are there already.
+RULE_STATUSES = (400, 422)
 
 load_all_checks()
-CHECKS = [
-    not_a_server_error,
-    oas_checks.status_code_conformance,
-    oas_checks.content_type_conformance,
-    oas_checks.response_schema_conformance,
-]
 
 
 def _spec_app():
@@ -59,10 +85,50 @@ def _spec_app():
     return create_app(_test_config("sqlite://"))
 
 
-schema = schemathesis.openapi.from_wsgi(
-    "/api/v1/openapi.json",
-    _spec_app(),
-    config=schemathesis.Config.from_dict(
+def _operations(app) -> dict[str, Operation]:
+    """The @operation declarations by operationId."""
+    return {
+        view.operation_id: view.api_operation
+        for view in app.view_functions.values()
+        if hasattr(view, "api_operation")
+    }
+
+
+SPEC_APP = _spec_app()
+OPERATIONS = _operations(SPEC_APP)
+
+
+def schemathesis_toml(operations: dict[str, Operation]) -> str:
+    """The text ``schemathesis.toml`` must have: for each operation with rules no schema
+    states, the statuses they add to what positive_data_acceptance accepts."""
+    lines = [
+        "# Schemathesis settings for the API against its own document: the in-process test",
+        "# (tests/test_api_schemathesis.py) and a run against a deployed server",
+        "# (docs/operations.md). Written from the rules of each operation's declaration",
+        "# (peuplade/api/openapi.py, Rule): that test fails with the text to write here when",
+        "# they change.",
+        "#",
+        "# Data the document allows must be accepted, but for the rules no schema can state",
+        "# (a password too easy to guess, a date already past, a cursor we did not sign...),",
+        "# each named with its status in the operation's description.",
+    ]
+    for operation_id, op in sorted(operations.items()):
+        extra = sorted({r.status for r in rules_of(op)} & set(RULE_STATUSES))
+        if not extra:
+            continue
+        statuses = ", ".join(f'"{s}"' for s in [*ACCEPTED, *map(str, extra)])
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            f"checks.positive_data_acceptance.expected-statuses = [{statuses}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _config() -> schemathesis.Config:
+    data = tomllib.loads(CONFIG_FILE.read_text())
+    data.update(
         {
             "seed": SEED,
             "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
@@ -73,8 +139,36 @@ schema = schemathesis.openapi.from_wsgi(
                 "stateful": {"enabled": False},
             },
         }
-    ),
-)
+    )
+    return schemathesis.Config.from_dict(data)
+
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", SPEC_APP, config=_config())
+
+
+def refused_for_a_documented_rule(ctx, response, case) -> None:
+    """Data the document allows, answered 400 or 422, only for a declared rule: the
+    fields the error names (or none) must be those of one of the operation's rules."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    if response.status_code not in RULE_STATUSES:
+        return
+    op = OPERATIONS[case.operation.definition.raw["operationId"]]
+    error = response.json()["error"]
+    named = set(error.get("fields") or ())
+    rules = [r for r in rules_of(op) if r.status == response.status_code]
+    declared = {name for rule in rules for name in rule.fields}
+    if named and named <= declared:
+        return
+    if not named and any(not rule.fields for rule in rules):
+        return
+    raise AssertionError(
+        f"{response.status_code} for data the document allows, and no rule of "
+        f"{case.operation.label} names {sorted(named) or 'an answer without fields'}: "
+        f"{error}"
+    )
+
 
 # What the current test's world holds; read by the hooks while cases are drawn.
 WORLD: dict[str, Any] = {}
@@ -127,7 +221,9 @@ def _likely(key: str, value: Any) -> st.SearchStrategy[Any] | None:
         days = _soon(1, 10) if key == "start" else _soon(11, 20)
         return days.map(lambda d: d.date().isoformat())
     if key in ("starts_at", "ends_at"):
-        return (_soon(1, 10) if key == "starts_at" else _soon(11, 20)).map(datetime.isoformat)
+        return (_soon(1, 10) if key == "starts_at" else _soon(11, 20)).map(
+            lambda d: d.isoformat(timespec="seconds")
+        )
     if isinstance(value, dict):
         return _realistic(value)
     return None
@@ -152,9 +248,37 @@ def flatmap_body(context, body):
     return _realistic(body)
 
 
+def _judged_as_sent(case) -> None:
+    """The ids and fields the hooks put in are judged again (valid or not), on what is
+    sent rather than on what Schemathesis first drew, before the checks read the case:
+    an invalid id the hook replaced by a real one no longer counts as sent."""
+    meta = case._meta
+    if meta is None:
+        return
+    replaced = (ParameterLocation.PATH, ParameterLocation.BODY)
+    for location in replaced:
+        if location in meta.components:
+            meta.raw_containers.pop(location, None)
+            meta.mark_dirty(location)
+    meta = case.meta  # judged again here
+    valid = {
+        location
+        for location in replaced
+        if location in meta.components and meta.components[location].mode.is_positive
+    }
+    data = meta.phase.data
+    if valid and getattr(data, "mutations", None):
+        data.mutations = tuple(m for m in data.mutations if m.parameter_location not in valid)
+        if data.parameter_location in valid:
+            data.parameter_location = None
+
+
 def _as(case, token: str | None):
+    _judged_as_sent(case)
     if token is not None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+        # Ours, not Schemathesis's: ignored_auth sends it again without, and wrong.
+        case._has_explicit_auth = True
     return case
 
 
@@ -211,4 +335,12 @@ def world(module_app):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_conforms_to_its_own_document(case, world):
-    case.call_and_validate(app=world, checks=CHECKS)
+    # No ``checks=``: every check Schemathesis has, as the configuration enables them.
+    case.call_and_validate(app=world, additional_checks=[refused_for_a_documented_rule])
+
+
+def test_schemathesis_toml_lists_the_declared_rules():
+    """``schemathesis.toml`` is written from the declarations: a rule added or removed
+    changes what positive_data_acceptance accepts, here and against a deployed server."""
+    expected = schemathesis_toml(OPERATIONS)
+    assert CONFIG_FILE.read_text() == expected, f"write this to {CONFIG_FILE}:\n{expected}"

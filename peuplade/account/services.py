@@ -40,7 +40,7 @@ from peuplade.models import (
     MemberTag,
     utcnow,
 )
-from peuplade.validation import collect
+from peuplade.validation import collect, removed
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
@@ -147,8 +147,10 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
 
 
 def clean_text(value: str | None) -> str:
+    """NFC, without control and format characters (but tab and newline), stripped.
+    Private-use and unassigned characters stay (an emoji newer than Python's tables)."""
     value = unicodedata.normalize("NFC", value or "")
-    return "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    return "".join(c for c in value if not removed(c)).strip()
 
 
 def clean_display_name(name: str | None) -> str:

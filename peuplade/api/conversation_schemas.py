@@ -1,26 +1,30 @@
 """Pydantic models of the conversation endpoints (docs/api-contract.md, "Conversations").
 
-Request models check types and shapes only; the message length, who may write to whom
-and whether a subject exists are judged by ``messages/services.py``, shared with the
-HTML pages (one rule, one message).
+Request models hold to all that the document says (lengths and patterns of texts,
+ranges); who may write to whom and whether a subject exists are judged by
+``messages/services.py``, shared with the HTML pages, and named in the operations'
+descriptions.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-
-from peuplade.api.exchange_schemas import MAX_ID, ForYouQuery, MemberRefOut
-from peuplade.api.schemas import Body, Timestamp
+from peuplade.api.exchange_schemas import MAX_ID, ForYouQuery, MemberRefOut  # noqa: F401 (conversations.py)
+from peuplade.api.schemas import (  # noqa: F401 (Rule, described: for conversations.py)
+    Body,
+    Id,
+    Rule,
+    Timestamp,
+    described,
+    one_of,
+    text,
+)
 from peuplade.messages.services import BODY_MAX
 from peuplade.models.conversation import SUBJECT_TYPES
 
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-MessageText = Annotated[
-    StrictStr,
-    Field(description="plain text", json_schema_extra={"minLength": 1, "maxLength": BODY_MAX}),
-]
+MessageText = text(BODY_MAX, 1, description="plain text")
 
 
 # --- requests --------------------------------------------------------------------------
@@ -30,7 +34,7 @@ class AboutBody(Body):
     """What the conversation is about: a post (``exchange``, ``item``, ``event``: its id)
     or a ``loan`` (the loan's id). It must be visible to the sender."""
 
-    type: Annotated[StrictStr, Field(json_schema_extra={"enum": list(SUBJECT_TYPES)})]
+    type: one_of(SUBJECT_TYPES, _l("Sujet inconnu."))
     id: Id
 
 

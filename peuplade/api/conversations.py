@@ -94,14 +94,25 @@ def unread_messages():
         404: "No such member",
         429: NEW_ACCOUNT_MESSAGES,
     },
-    description=_l(
-        "On peut écrire à ses voisins (le rayon de l'un couvre l'autre) ou à quelqu'un "
-        "avec qui on a un échange ou un prêt. `about` (facultatif) : `{type, id}`, où "
-        "`type` vaut `exchange`, `item` ou `event` (l'id de la publication) ou `loan` "
-        "(l'id du prêt), que je dois pouvoir voir. Entre deux mêmes personnes et sur le "
-        "même sujet, la conversation existante continue. Texte simple, %(n)s caractères "
-        "au plus.",
-        n=services.BODY_MAX,
+    description=cs.described(
+        _l(
+            "On peut écrire à ses voisins (le rayon de l'un couvre l'autre) ou à quelqu'un "
+            "avec qui on a un échange ou un prêt. `about` (facultatif) : `{type, id}`, où "
+            "`type` vaut `exchange`, `item` ou `event` (l'id de la publication) ou `loan` "
+            "(l'id du prêt), que je dois pouvoir voir. Entre deux mêmes personnes et sur le "
+            "même sujet, la conversation existante continue. Texte simple, %(n)s caractères "
+            "au plus.",
+            n=services.BODY_MAX,
+        ),
+        cs.Rule(_l("`member_id` : un membre qui existe"), 404),
+        cs.Rule(
+            _l(
+                "Un voisin (le rayon de l'un couvre l'autre) ou quelqu'un d'un même échange ou "
+                "prêt ; pas moi-même, et personne qui m'a bloqué ou que j'ai bloqué"
+            ),
+            403,
+        ),
+        cs.Rule(_l("`about` : une publication ou un prêt que je peux voir"), fields=("about",)),
     ),
     idempotent=True,
 )
@@ -159,9 +170,12 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
     body=cs.MessageBody,
     responses={201: cs.MessageOut},
     errors={403: "One of the two has blocked the other", 429: NEW_ACCOUNT_MESSAGES},
-    description=_l(
-        "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas.",
-        n=services.BODY_MAX,
+    description=cs.described(
+        _l(
+            "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas.",
+            n=services.BODY_MAX,
+        ),
+        cs.Rule(_l("Pas si l'un des deux a bloqué l'autre"), 403),
     ),
     idempotent=True,
 )

@@ -1,9 +1,9 @@
 """Pydantic models of the exchange endpoints (docs/api-contract.md, "Exchanges").
 
-As in ``schemas.py``, request models check types and shapes only. Kinds,
-categories, lengths, dates, reach and places are checked by
-``exchanges/services.py``, shared with the HTML forms, so the limits below are
-documented here but enforced there (one rule, one message).
+As in ``schemas.py``, request models hold to all that the document says (lengths and
+patterns of texts, ranges, formats); kinds and categories are checked by
+``exchanges/services.py`` (one rule, one message), and what no schema can state (dates
+to come, a place near home, consent) is named in the operations' descriptions.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+from flask_babel import lazy_gettext as _l
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -18,7 +19,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
-    StrictInt,
     StrictStr,
     Tag,
     ValidationInfo,
@@ -29,47 +29,56 @@ from pydantic import (
 from peuplade import categories
 from peuplade.api.schemas import (
     LIMIT_DEFAULT,
-    LIMIT_MAX,
     NO_CONTROL_CHARACTERS,
     AbsentNotNull,
     AddressLocation,
     Body,
+    Cursor,
+    Id,
+    Limit,
     PointLocation,
     PositionOut,
     Timestamp,
+    integer,
+    one_of,
+    text,
+    text_pattern,
 )
 from peuplade.exchanges.services import BEHALF_MAX, BODY_MAX, MESSAGE_MAX, THANKS_MAX, TITLE_MAX
 from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES, RADIUS_MAX_M, RADIUS_MIN_M
 from peuplade.search import MAX_QUERY_LENGTH
 
 MAX_ID = 2**31 - 1
-DAY_FORMAT = {"type": "string", "format": "date", "description": "YYYY-MM-DD"}
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DAY_FORMAT = {
+    "type": "string",
+    "format": "date",
+    "pattern": DAY_PATTERN,
+    "description": "YYYY-MM-DD",
+}
 
-Kind = Annotated[StrictStr, Field(json_schema_extra={"enum": list(EXCHANGE_KINDS)})]
-Category = Annotated[StrictStr, Field(json_schema_extra={"enum": list(categories.SLUGS)})]
-Title = Annotated[StrictStr, Field(json_schema_extra={"minLength": 3, "maxLength": TITLE_MAX})]
-Description = Annotated[StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": BODY_MAX})]
-# Parsed by the view, which names the field and the expected format when it is wrong.
-Day = Annotated[StrictStr, WithJsonSchema(DAY_FORMAT)]
-Reach = Annotated[
-    StrictInt,
-    Field(
-        description="mètres, depuis la position de l'annonce",
-        json_schema_extra={"minimum": RADIUS_MIN_M, "maximum": RADIUS_MAX_M},
+Kind = one_of(EXCHANGE_KINDS, _l("Choisissez « request » (demande) ou « offer » (offre)."))
+Category = one_of(categories.SLUGS, _l("Choisissez une catégorie de la liste."))
+Title = text(TITLE_MAX, 3)
+Description = text(BODY_MAX, 1)
+# The form of a day is checked here; whether it is a day of the calendar, by the view,
+# which names the field and the expected format when it is not.
+Day = Annotated[StrictStr, Field(pattern=DAY_PATTERN), WithJsonSchema(DAY_FORMAT)]
+Reach = integer(
+    ge=RADIUS_MIN_M, le=RADIUS_MAX_M, description="mètres, depuis la position de l'annonce"
+)
+
+
+BehalfName = text(
+    BEHALF_MAX,
+    2,
+    blank=True,
+    description=(
+        "the name of a neighbour without internet this exchange is posted for "
+        "(answers reach the author, who passes them on); needs behalf_consent; "
+        "empty: the author's own"
     ),
-]
-
-
-BehalfName = Annotated[
-    StrictStr,
-    Field(
-        description=(
-            "the name of a neighbour without internet this exchange is posted for "
-            "(answers reach the author, who passes them on); needs behalf_consent"
-        ),
-        json_schema_extra={"maxLength": BEHALF_MAX},
-    ),
-]
+)
 BehalfConsent = Annotated[
     StrictBool,
     Field(description="true: the author confirms that this neighbour agreed to be named"),
@@ -79,7 +88,7 @@ BehalfConsent = Annotated[
 class PlaceLocation(Body):
     """One of the named public places (squares, street corners) near the author."""
 
-    place_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+    place_id: Id
 
 
 def _post_location_kind(value: Any) -> str | None:
@@ -124,7 +133,13 @@ class ExchangeBody(Body):
 ClearableDay = Annotated[Day | None, WithJsonSchema({**DAY_FORMAT, "type": ["string", "null"]})]
 ClearableBehalf = Annotated[
     BehalfName | None,
-    WithJsonSchema({"type": ["string", "null"], "maxLength": BEHALF_MAX}),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "maxLength": BEHALF_MAX,
+            "pattern": text_pattern(2, blank=True),
+        }
+    ),
 ]
 CLEARABLE = frozenset({"starts_on", "ends_on", "on_behalf_of"})
 
@@ -155,20 +170,20 @@ class ExchangePatch(Body):
 class ResponseBody(Body):
     """POST /exchanges/{id}/responses."""
 
-    message: Annotated[StrictStr, Field(json_schema_extra={"maxLength": MESSAGE_MAX})]
+    message: text(MESSAGE_MAX, 1)
 
 
 class CloseBody(Body):
     """POST /exchanges/{id}/close. ``helper_id``: one of the members who answered."""
 
-    outcome: Annotated[StrictStr, Field(json_schema_extra={"enum": list(OUTCOMES)})]
-    helper_id: Annotated[StrictInt, Field(ge=1)] | None = None
+    outcome: one_of(OUTCOMES, _l("Choisissez « done » (fait) ou « cancelled » (annulé)."))
+    helper_id: Id | None = None
 
 
 class ThanksBody(Body):
     """POST /exchanges/{id}/thanks."""
 
-    message: Annotated[StrictStr, Field(json_schema_extra={"maxLength": THANKS_MAX})]
+    message: text(THANKS_MAX, 1)
 
 
 class ForYouQuery(AbsentNotNull):
@@ -176,19 +191,15 @@ class ForYouQuery(AbsentNotNull):
 
     model_config = ConfigDict(extra="ignore")
 
-    cursor: (
-        Annotated[str, Field(max_length=500, description="next_cursor of the previous page")] | None
-    ) = None
-    limit: Annotated[int, Field(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT
+    cursor: Cursor | None = None
+    limit: Limit = LIMIT_DEFAULT
 
 
 class ExchangesQuery(ForYouQuery):
-    """GET /exchanges query string (unknown kinds and categories are refused by the view)."""
+    """GET /exchanges query string."""
 
-    kind: Annotated[str, Field(json_schema_extra={"enum": list(EXCHANGE_KINDS)})] | None = None
-    category: Annotated[str, Field(json_schema_extra={"enum": list(categories.SLUGS)})] | None = (
-        None
-    )
+    kind: one_of(EXCHANGE_KINDS) | None = None
+    category: one_of(categories.SLUGS) | None = None
     q: (
         Annotated[
             str,

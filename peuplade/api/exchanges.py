@@ -22,7 +22,7 @@ from peuplade.api import bp, serializers
 from peuplade.api import exchange_schemas as xs
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import AddressLocation
+from peuplade.api.schemas import AddressLocation, Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.exchanges import queries, services
@@ -220,12 +220,32 @@ def for_you(query: xs.ForYouQuery):
     responses={201: xs.ExchangeDetailOut},
     errors={429: NEW_ACCOUNT_POSTS},
     idempotent=True,
-    description=_l(
-        "`location` : `{place_id}` (un lieu public), `{lat, lon}` ou `{address, choice?}` ; "
-        "omis, c'est ma position publique (floutée). `reach_m` : ma portée, par défaut mon "
-        "rayon. Dates au format AAAA-MM-JJ. La réponse indique combien de voisins savent "
-        "faire ça (`neighbours_who_know_how`, pour une demande) et les annonces qui "
-        "correspondent (`matches`)."
+    description=described(
+        _l(
+            "`location` : `{place_id}` (un lieu public), `{lat, lon}` ou `{address, choice?}` ; "
+            "omis, c'est ma position publique (floutée). `reach_m` : ma portée, par défaut mon "
+            "rayon. Dates au format AAAA-MM-JJ. La réponse indique combien de voisins savent "
+            "faire ça (`neighbours_who_know_how`, pour une demande) et les annonces qui "
+            "correspondent (`matches`)."
+        ),
+        Rule(
+            _l(
+                "`starts_on` et `ends_on` : aujourd'hui ou plus tard, dans l'année qui "
+                "vient ; la fin après le début"
+            ),
+            fields=("starts_on", "ends_on"),
+        ),
+        Rule(
+            _l(
+                "`location` : un lieu public qui existe, un point, ou une adresse que le "
+                "géocodeur trouve, à 5 km au plus de mon domicile"
+            ),
+            fields=("location",),
+        ),
+        Rule(
+            _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
+            fields=("behalf_consent",),
+        ),
     ),
 )
 def post_exchange(body: xs.ExchangeBody, idempotency_key: str | None):
@@ -256,9 +276,31 @@ def show_exchange(exchange_id: int):
     body=xs.ExchangePatch,
     responses={200: xs.ExchangeDetailOut},
     errors={403: "Not the author", 409: "The exchange is closed"},
-    description=_l(
-        "Tous les champs de la publication, au choix ; `null` efface une date. Tout ou "
-        "rien : si un champ est refusé, rien n'est modifié."
+    description=described(
+        _l(
+            "Tous les champs de la publication, au choix ; `null` efface une date. Tout ou "
+            "rien : si un champ est refusé, rien n'est modifié."
+        ),
+        Rule(_l("Seul l'auteur modifie son annonce"), 403),
+        Rule(_l("Une annonce close ne se modifie plus"), 409),
+        Rule(
+            _l(
+                "`starts_on` et `ends_on` : aujourd'hui ou plus tard, dans l'année qui "
+                "vient ; la fin après le début"
+            ),
+            fields=("starts_on", "ends_on"),
+        ),
+        Rule(
+            _l(
+                "`location` : un lieu public qui existe, un point, ou une adresse que le "
+                "géocodeur trouve, à 5 km au plus de mon domicile"
+            ),
+            fields=("location",),
+        ),
+        Rule(
+            _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
+            fields=("behalf_consent",),
+        ),
     ),
 )
 def edit_exchange(exchange_id: int, body: xs.ExchangePatch):
@@ -275,7 +317,10 @@ def edit_exchange(exchange_id: int, body: xs.ExchangePatch):
     _l("Supprimer mon annonce"),
     responses={204: None},
     errors={403: "Not the author"},
-    description=_l("Avec ses réponses et ses remerciements."),
+    description=described(
+        _l("Avec ses réponses et ses remerciements."),
+        Rule(_l("Seul l'auteur supprime son annonce"), 403),
+    ),
 )
 def delete_exchange(exchange_id: int):
     me = current_member()
@@ -296,7 +341,11 @@ def delete_exchange(exchange_id: int):
         403: "Your own exchange",
         409: "Already answered, or the exchange is closed",
     },
-    description=_l("« Je peux vous aider » (ou « ça m'intéresse » pour une offre), une fois."),
+    description=described(
+        _l("« Je peux vous aider » (ou « ça m'intéresse » pour une offre), une fois."),
+        Rule(_l("Pas sur ma propre annonce"), 403),
+        Rule(_l("Une fois par annonce, tant qu'elle est ouverte"), 409),
+    ),
 )
 def respond_to_exchange(exchange_id: int, body: xs.ResponseBody):
     me = current_member()
@@ -312,9 +361,17 @@ def respond_to_exchange(exchange_id: int, body: xs.ResponseBody):
     body=xs.CloseBody,
     responses={200: xs.ExchangeDetailOut},
     errors={403: "Not the author", 409: "Already closed"},
-    description=_l(
-        "`outcome` : `done` (fait) ou `cancelled` (annulé). Pour `done`, `helper_id` "
-        "désigne, si on veut, la personne qui a aidé : l'une de celles qui ont répondu."
+    description=described(
+        _l(
+            "`outcome` : `done` (fait) ou `cancelled` (annulé). Pour `done`, `helper_id` "
+            "désigne, si on veut, la personne qui a aidé : l'une de celles qui ont répondu."
+        ),
+        Rule(_l("Seul l'auteur clôt son annonce"), 403),
+        Rule(_l("Une annonce se clôt une fois"), 409),
+        Rule(
+            _l("`helper_id` : l'une des personnes qui ont répondu, et pour `done` seulement"),
+            fields=("helper_id",),
+        ),
     ),
 )
 def close_exchange(exchange_id: int, body: xs.CloseBody):
@@ -331,9 +388,13 @@ def close_exchange(exchange_id: int, body: xs.CloseBody):
     body=xs.ThanksBody,
     responses={201: xs.ThanksOut},
     errors={403: NOT_YOURS, 409: "Not done with a helper yet, or already thanked"},
-    description=_l(
-        "L'auteur remercie la personne qui a aidé, et inversement, une fois chacun. "
-        "Pas d'étoiles : des mots."
+    description=described(
+        _l(
+            "L'auteur remercie la personne qui a aidé, et inversement, une fois chacun. "
+            "Pas d'étoiles : des mots."
+        ),
+        Rule(_l("Seuls l'auteur et la personne qui a aidé se remercient"), 403),
+        Rule(_l("Une fois l'échange fait, avec quelqu'un qui a aidé ; une fois chacun"), 409),
     ),
 )
 def thank_for_exchange(exchange_id: int, body: xs.ThanksBody):

@@ -16,6 +16,7 @@ from peuplade.api import bp
 from peuplade.api import gdpr_schemas as gs
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import operation
+from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import limiter
@@ -68,12 +69,16 @@ def export_me():
         422: "Password missing or wrong (`fields.password`)",
         429: "Too many attempts",
     },
-    description=_l(
-        'Corps : `{"password": "..."}` (le mot de passe du compte, obligatoire). Efface '
-        "le compte et tout ce que j'ai écrit (annonces, réponses, commentaires, messages, "
-        "prêts terminés…) ; les demandes de prêt en attente sont annulées. Refusé (409) "
-        "tant qu'un prêt est en cours. L'adresse e-mail est aussitôt libérée ; le jeton "
-        "ne fonctionne plus."
+    description=described(
+        _l(
+            'Corps : `{"password": "..."}` (le mot de passe du compte, obligatoire). Efface '
+            "le compte et tout ce que j'ai écrit (annonces, réponses, commentaires, messages, "
+            "prêts terminés…) ; les demandes de prêt en attente sont annulées. Refusé (409) "
+            "tant qu'un prêt est en cours. L'adresse e-mail est aussitôt libérée ; le jeton "
+            "ne fonctionne plus."
+        ),
+        Rule(_l("`password` : le mot de passe du compte"), fields=("password",)),
+        Rule(_l("Pas tant qu'un prêt est accepté, ou prêté et pas rendu"), 409),
     ),
 )
 def delete_me(body: gs.DeleteMeBody):

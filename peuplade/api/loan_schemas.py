@@ -1,37 +1,47 @@
 """Pydantic models of the object and loan endpoints (docs/api-contract.md, "Objects and loans").
 
-Request models check types and shapes only. Titles, categories, conditions, lengths
-and loan periods are judged by ``loans/services.py``, shared with the HTML pages: the
-limits below are documented here and enforced there (one rule, one message).
+Request models hold to all that the document says (lengths and patterns of texts,
+formats); categories and conditions are checked by ``loans/services.py`` (one rule, one
+message), and loan periods (from today, 60 days at most) are named in the operations'
+descriptions: no schema can state them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool, StrictStr
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, Field, StrictBool
 
 from peuplade import categories
-from peuplade.api.exchange_schemas import Category, Day, DayOut, ForYouQuery, MemberRefOut
-from peuplade.api.schemas import NO_CONTROL_CHARACTERS, Body, PositionOut, Timestamp
+from peuplade.api.exchange_schemas import (
+    Category,
+    Day,
+    DayOut,
+    ForYouQuery,
+    MemberRefOut,
+    one_of,
+)
+from peuplade.api.schemas import (
+    NO_CONTROL_CHARACTERS,
+    Body,
+    PositionOut,
+    QueryBool,
+    Timestamp,
+    text,
+)
 from peuplade.loans.services import DESCRIPTION_MAX, MESSAGE_MAX, NOTES_MAX, TITLE_MAX
 from peuplade.models import CONDITIONS, LOAN_STATUSES
 from peuplade.search import MAX_QUERY_LENGTH
 
 ROLES = ("lender", "borrower")
 
-Title = Annotated[StrictStr, Field(json_schema_extra={"minLength": 3, "maxLength": TITLE_MAX})]
-Description = Annotated[StrictStr, Field(json_schema_extra={"maxLength": DESCRIPTION_MAX})]
+Title = text(TITLE_MAX, 3)
+Description = text(DESCRIPTION_MAX)
 # An empty condition would silently become the default: say so instead.
-Condition = Annotated[StrictStr, Field(min_length=1, json_schema_extra={"enum": list(CONDITIONS)})]
-Notes = Annotated[
-    StrictStr,
-    Field(
-        description="caution demandée, mode d'emploi, où le récupérer...",
-        json_schema_extra={"maxLength": NOTES_MAX},
-    ),
-]
-Message = Annotated[StrictStr, Field(json_schema_extra={"maxLength": MESSAGE_MAX})]
+Condition = one_of(CONDITIONS, _l("Choisissez un état de la liste : comme_neuf, bon ou use."))
+Notes = text(NOTES_MAX, description="caution demandée, mode d'emploi, où le récupérer...")
+Message = text(MESSAGE_MAX)
 
 
 class ItemBody(Body):
@@ -66,11 +76,9 @@ class LoanRequestBody(Body):
 
 
 class ItemsQuery(ForYouQuery):
-    """GET /items query string (unknown categories are refused by the view)."""
+    """GET /items query string."""
 
-    category: Annotated[str, Field(json_schema_extra={"enum": list(categories.SLUGS)})] | None = (
-        None
-    )
+    category: one_of(categories.SLUGS) | None = None
     q: (
         Annotated[
             str,
@@ -82,13 +90,15 @@ class ItemsQuery(ForYouQuery):
         ]
         | None
     ) = None
-    available: Annotated[bool, Field(description="true: only objects lendable now")] | None = None
+    available: Annotated[QueryBool, Field(description="true: only objects lendable now")] | None = (
+        None
+    )
 
 
 class LoansQuery(ForYouQuery):
     """GET /loans query string. No ``role``: both sides."""
 
-    role: Annotated[str, Field(json_schema_extra={"enum": list(ROLES)})] | None = None
+    role: one_of(ROLES) | None = None
 
 
 # --- responses -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _day
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
+from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
@@ -192,9 +193,12 @@ def show_item(item_id: int):
     body=ls.ItemPatch,
     responses={200: ls.ItemOut},
     errors={403: "Not the lender"},
-    description=_l(
-        "Les champs de la création, au choix ; `available: false` le retire des "
-        "emprunts. Tout ou rien : si un champ est refusé, rien n'est modifié."
+    description=described(
+        _l(
+            "Les champs de la création, au choix ; `available: false` le retire des "
+            "emprunts. Tout ou rien : si un champ est refusé, rien n'est modifié."
+        ),
+        Rule(_l("Seul le prêteur modifie son objet"), 403),
     ),
 )
 def edit_item(item_id: int, body: ls.ItemPatch):
@@ -209,7 +213,11 @@ def edit_item(item_id: int, body: ls.ItemPatch):
     _l("Retirer mon objet"),
     responses={204: None},
     errors={403: "Not the lender", 409: "A loan of it is accepted or under way"},
-    description=_l("Refusé tant qu'un prêt est accepté ou en cours ; les demandes partent avec."),
+    description=described(
+        _l("Refusé tant qu'un prêt est accepté ou en cours ; les demandes partent avec."),
+        Rule(_l("Seul le prêteur retire son objet"), 403),
+        Rule(_l("Pas tant qu'un prêt en est accepté ou en cours"), 409),
+    ),
 )
 def delete_item(item_id: int):
     me = current_member()
@@ -230,11 +238,22 @@ def delete_item(item_id: int):
         403: "Your own object",
         409: "Not available, or already promised for these dates",
     },
-    description=_l(
-        "`start` et `due` : le premier et le dernier jour (AAAA-MM-JJ), à partir "
-        "d'aujourd'hui, 60 jours au plus. Plusieurs demandes peuvent se chevaucher ; "
-        "le prêteur n'en accepte qu'une. La même demande envoyée deux fois (mêmes dates, "
-        "pas encore de réponse) donne la même demande."
+    description=described(
+        _l(
+            "`start` et `due` : le premier et le dernier jour (AAAA-MM-JJ), à partir "
+            "d'aujourd'hui, 60 jours au plus. Plusieurs demandes peuvent se chevaucher ; "
+            "le prêteur n'en accepte qu'une. La même demande envoyée deux fois (mêmes dates, "
+            "pas encore de réponse) donne la même demande."
+        ),
+        Rule(
+            _l(
+                "`start` : aujourd'hui ou plus tard, dans l'année qui vient ; `due` : pas avant "
+                "`start`, 60 jours au plus en tout"
+            ),
+            fields=("start", "due"),
+        ),
+        Rule(_l("Pas mon propre objet"), 403),
+        Rule(_l("Un objet disponible, pas déjà promis pour ces dates"), 409),
     ),
 )
 def request_loan(item_id: int, body: ls.LoanRequestBody):
@@ -293,27 +312,46 @@ def show_loan(loan_id: int):
 STEP_DOCS = {
     "accept": (
         _l("Accepter une demande d'emprunt"),
-        _l("Le prêteur, depuis « demandé ». 409 si les dates sont déjà promises."),
+        described(
+            _l("Le prêteur, depuis « demandé ». 409 si les dates sont déjà promises."),
+            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            Rule(_l("Depuis « demandé », sans chevaucher un prêt accepté"), 409),
+        ),
         {403: "Not the lender", 409: "Not requested, or overlapping an accepted loan"},
     ),
     "decline": (
         _l("Refuser une demande d'emprunt"),
-        _l("Le prêteur, depuis « demandé »."),
+        described(
+            _l("Le prêteur, depuis « demandé »."),
+            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            Rule(_l("Depuis « demandé »"), 409),
+        ),
         {403: "Not the lender", 409: "Not requested"},
     ),
     "handover": (
         _l("Remettre l'objet : le prêt commence"),
-        _l("Le prêteur, depuis « accepté »."),
+        described(
+            _l("Le prêteur, depuis « accepté »."),
+            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            Rule(_l("Depuis « accepté »"), 409),
+        ),
         {403: "Not the lender", 409: "Not accepted"},
     ),
     "return": (
         _l("Confirmer le retour de l'objet"),
-        _l("Le prêteur, depuis « prêté »."),
+        described(
+            _l("Le prêteur, depuis « prêté »."),
+            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            Rule(_l("Depuis « prêté »"), 409),
+        ),
         {403: "Not the lender", 409: "Not lent"},
     ),
     "cancel": (
         _l("Annuler un prêt avant la remise"),
-        _l("Le prêteur ou l'emprunteur, depuis « demandé » ou « accepté »."),
+        described(
+            _l("Le prêteur ou l'emprunteur, depuis « demandé » ou « accepté »."),
+            Rule(_l("Depuis « demandé » ou « accepté »"), 409),
+        ),
         {409: "Already handed over, or ended"},
     ),
 }

@@ -15,6 +15,7 @@ from peuplade.api import moderation_schemas as ms
 from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID, MemberRefOut
 from peuplade.api.openapi import operation
+from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
 from peuplade.extensions import db
 from peuplade.models import Block, Member
@@ -48,13 +49,18 @@ def _block(block: Block, member: Member) -> ms.BlockOut:
         404: "No such thing, or not visible to you",
         409: "You already reported it",
     },
-    description=_l(
-        "Une annonce, un objet, une info, une sortie, un commentaire, un message d'une de "
-        "mes conversations ou un membre, que je peux voir (sinon 404). Il va aux "
-        "modérateurs de son quartier ; la personne signalée ne sait pas qui l'a signalée. "
-        "Une fois par personne et par chose (409 ensuite). `details` : %(n)s caractères "
-        "au plus.",
-        n=services.DETAILS_MAX,
+    description=described(
+        _l(
+            "Une annonce, un objet, une info, une sortie, un commentaire, un message d'une de "
+            "mes conversations ou un membre, que je peux voir (sinon 404). Il va aux "
+            "modérateurs de son quartier ; la personne signalée ne sait pas qui l'a signalée. "
+            "Une fois par personne et par chose (409 ensuite). `details` : %(n)s caractères "
+            "au plus.",
+            n=services.DETAILS_MAX,
+        ),
+        Rule(_l("`type` et `id` : quelque chose que je peux voir"), 404),
+        Rule(_l("Pas ce que j'ai écrit moi-même"), 403),
+        Rule(_l("Une fois par personne et par chose"), 409),
     ),
 )
 def create_report(body: ms.ReportBody):
@@ -94,11 +100,14 @@ def list_blocks(query: ms.BlocksQuery):
     _l("Bloquer un membre"),
     responses={201: ms.BlockOut, 200: ms.BlockOut},
     errors={422: "That is you"},
-    description=_l(
-        "Il ne peut plus m'écrire (ni moi lui), répondre à mes annonces, emprunter mes "
-        "objets ni voir ce que je publie. Il n'en est pas prévenu. 201 quand le blocage "
-        "est nouveau, 200 (le même blocage, inchangé) s'il existait déjà. 404 pour un "
-        "membre que je ne peux pas voir."
+    description=described(
+        _l(
+            "Il ne peut plus m'écrire (ni moi lui), répondre à mes annonces, emprunter mes "
+            "objets ni voir ce que je publie. Il n'en est pas prévenu. 201 quand le blocage "
+            "est nouveau, 200 (le même blocage, inchangé) s'il existait déjà. 404 pour un "
+            "membre que je ne peux pas voir."
+        ),
+        Rule(_l("Pas moi-même"), 422),
     ),
 )
 def block_member(member_id: int):

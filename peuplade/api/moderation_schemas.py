@@ -1,19 +1,19 @@
 """Pydantic models of the report and block endpoints (docs/api-contract.md, "Conversations,
 reports, blocks").
 
-Request models check types and shapes only; what may be reported, the reasons and the
-length of the details are judged by ``moderation/services.py``, shared with the HTML
-pages (one rule, one message).
+Request models hold to all that the document says; what may be reported and the
+reasons are judged by ``moderation/services.py``, shared with the HTML pages (one rule,
+one message), and what no schema can state (a thing I can see, not my own) is named in
+the operations' descriptions.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, Field
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr
-
-from peuplade.api.exchange_schemas import MAX_ID, ForYouQuery, MemberRefOut
-from peuplade.api.schemas import Body, Timestamp
+from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
+from peuplade.api.schemas import Body, Id, Timestamp, one_of, text
 from peuplade.models import REPORT_REASONS, REPORT_TARGETS
 from peuplade.moderation.services import DETAILS_MAX
 
@@ -26,27 +26,16 @@ class ReportBody(Body):
     ``type`` and ``id`` name it: a post (``exchange``, ``item``, ``news``, ``event``), a
     news ``comment``, a ``message`` of one of my conversations, or a ``member``."""
 
-    type: Annotated[StrictStr, Field(json_schema_extra={"enum": list(REPORT_TARGETS)})]
-    id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-    reason: Annotated[
-        StrictStr,
-        Field(
-            description="spam: advertising or scam; abuse: insults, harassment, hate; "
-            "danger: threat, violence, someone in danger; privacy: someone's address, "
-            "photo or personal information; other: say what in `details`",
-            json_schema_extra={"enum": list(REPORT_REASONS)},
-        ),
-    ]
-    details: (
-        Annotated[
-            StrictStr,
-            Field(
-                description="what is wrong, for the moderators only",
-                json_schema_extra={"maxLength": DETAILS_MAX},
-            ),
-        ]
-        | None
-    ) = None
+    type: one_of(REPORT_TARGETS, _l("Choisissez ce que vous signalez."))
+    id: Id
+    reason: one_of(
+        REPORT_REASONS,
+        _l("Choisissez une raison."),
+        description="spam: advertising or scam; abuse: insults, harassment, hate; "
+        "danger: threat, violence, someone in danger; privacy: someone's address, "
+        "photo or personal information; other: say what in `details`",
+    )
+    details: text(DETAILS_MAX, description="what is wrong, for the moderators only") | None = None
 
 
 class BlocksQuery(ForYouQuery):

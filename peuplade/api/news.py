@@ -24,6 +24,7 @@ from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _location
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
+from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.events import queries as event_queries
@@ -183,10 +184,16 @@ def list_alerts():
     responses={201: ns.NewsOut},
     errors={429: NEW_ACCOUNT_POSTS},
     idempotent=True,
-    description=_l(
-        "`kind` : `info` par défaut. `scope` : `radius` (par défaut, dans mon rayon, à ma "
-        "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
-        "domicile soit dans un quartier connu). `link` : http(s) seulement."
+    description=described(
+        _l(
+            "`kind` : `info` par défaut. `scope` : `radius` (par défaut, dans mon rayon, à ma "
+            "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
+            "domicile soit dans un quartier connu). `link` : http(s) seulement."
+        ),
+        Rule(
+            _l("`scope: quartier` demande un domicile dans un quartier connu"),
+            fields=("scope",),
+        ),
     ),
 )
 def post_news(body: ns.NewsBody, idempotency_key: str | None):
@@ -213,9 +220,16 @@ def show_news(news_id: int):
     body=ns.NewsPatch,
     responses={200: ns.NewsOut},
     errors={403: "Not the author"},
-    description=_l(
-        "Les champs de la publication, au choix ; un `link` vide retire le lien. Tout ou "
-        "rien : si un champ est refusé, rien n'est modifié."
+    description=described(
+        _l(
+            "Les champs de la publication, au choix ; un `link` vide retire le lien. Tout ou "
+            "rien : si un champ est refusé, rien n'est modifié."
+        ),
+        Rule(_l("Seul l'auteur modifie son info"), 403),
+        Rule(
+            _l("`scope: quartier` demande un domicile dans un quartier connu"),
+            fields=("scope",),
+        ),
     ),
 )
 def edit_news(news_id: int, body: ns.NewsPatch):
@@ -230,7 +244,9 @@ def edit_news(news_id: int, body: ns.NewsPatch):
     _l("Supprimer mon info"),
     responses={204: None},
     errors={403: "Not the author"},
-    description=_l("Avec ses commentaires."),
+    description=described(
+        _l("Avec ses commentaires."), Rule(_l("Seul l'auteur supprime son info"), 403)
+    ),
 )
 def delete_news(news_id: int):
     me = current_member()
@@ -323,12 +339,28 @@ def list_events(query: ns.ForYouQuery):
     responses={201: ns.EventDetailOut},
     errors={429: NEW_ACCOUNT_POSTS},
     idempotent=True,
-    description=_l(
-        "`starts_at` (et `ends_at`, facultatif) : ISO 8601 avec le fuseau, par exemple "
-        "2030-06-01T18:30:00+02:00 ; dans l'année qui vient. `location` : un lieu public "
-        "`{place_id}` (son nom devient `place_name`), `{lat, lon}` ou `{address}`. "
-        "`capacity` : nombre de places (sans limite si omis). `reach_m` : ma portée, par "
-        "défaut mon rayon."
+    description=described(
+        _l(
+            "`starts_at` (et `ends_at`, facultatif) : ISO 8601 avec le fuseau, par exemple "
+            "2030-06-01T18:30:00+02:00 ; dans l'année qui vient. `location` : un lieu public "
+            "`{place_id}` (son nom devient `place_name`), `{lat, lon}` ou `{address}`. "
+            "`capacity` : nombre de places (sans limite si omis). `reach_m` : ma portée, par "
+            "défaut mon rayon."
+        ),
+        Rule(
+            _l(
+                "`starts_at` : à venir, dans l'année qui vient ; `ends_at` : pas avant "
+                "`starts_at`, deux semaines au plus après"
+            ),
+            fields=("starts_at", "ends_at"),
+        ),
+        Rule(
+            _l(
+                "`location` : un lieu public qui existe, un point, ou une adresse que le "
+                "géocodeur trouve, à 5 km au plus de mon domicile"
+            ),
+            fields=("location",),
+        ),
     ),
 )
 def post_event(body: ns.EventBody, idempotency_key: str | None):
@@ -358,9 +390,30 @@ def show_event(event_id: int):
     body=ns.EventPatch,
     responses={200: ns.EventDetailOut},
     errors={403: "Not the organiser"},
-    description=_l(
-        "Les champs de l'annonce, au choix. Le nombre de places ne peut pas descendre sous "
-        "le nombre de personnes qui viennent. Tout ou rien."
+    description=described(
+        _l(
+            "Les champs de l'annonce, au choix. Le nombre de places ne peut pas descendre sous "
+            "le nombre de personnes qui viennent. Tout ou rien."
+        ),
+        Rule(_l("Seule la personne qui organise modifie sa sortie"), 403),
+        Rule(
+            _l(
+                "`starts_at` : à venir, dans l'année qui vient ; `ends_at` : pas avant "
+                "`starts_at`, deux semaines au plus après"
+            ),
+            fields=("starts_at", "ends_at"),
+        ),
+        Rule(
+            _l(
+                "`location` : un lieu public qui existe, un point, ou une adresse que le "
+                "géocodeur trouve, à 5 km au plus de mon domicile"
+            ),
+            fields=("location",),
+        ),
+        Rule(
+            _l("`capacity` : pas moins que le nombre de personnes qui viennent"),
+            fields=("capacity",),
+        ),
     ),
 )
 def edit_event(event_id: int, body: ns.EventPatch):
@@ -376,7 +429,10 @@ def edit_event(event_id: int, body: ns.EventPatch):
     _l("Annuler ma sortie"),
     responses={204: None},
     errors={403: "Not the organiser"},
-    description=_l("La sortie et les réponses disparaissent."),
+    description=described(
+        _l("La sortie et les réponses disparaissent."),
+        Rule(_l("Seule la personne qui organise annule sa sortie"), 403),
+    ),
 )
 def delete_event(event_id: int):
     me = current_member()
@@ -391,9 +447,12 @@ def delete_event(event_id: int):
     body=ns.RsvpBody,
     responses={200: ns.RsvpOut},
     errors={409: "Full (for a new `going: true`), or the event is over"},
-    description=_l(
-        "`going: true` prend une place (409 si c'est complet), `going: false` la libère. "
-        "409 aussi une fois la sortie passée."
+    description=described(
+        _l(
+            "`going: true` prend une place (409 si c'est complet), `going: false` la libère. "
+            "409 aussi une fois la sortie passée."
+        ),
+        Rule(_l("Une sortie à venir, avec une place libre pour un nouveau `going: true`"), 409),
     ),
 )
 def rsvp_event(event_id: int, body: ns.RsvpBody):

@@ -1,77 +1,146 @@
 """Pydantic models of the news, events and feed endpoints (docs/api-contract.md, "News,
 events, feed").
 
-Request models check types and shapes only. Kinds, scopes, lengths, links, times,
-places and capacities are judged by ``news/services.py`` and ``events/services.py``,
-shared with the HTML pages: the limits below are documented here and enforced there
-(one rule, one message). Times are ISO 8601 texts parsed by the view, which names the
-field and asks for the offset when it is missing.
+Request models hold to all that the document says (lengths and patterns of texts, links,
+times, ranges); kinds and scopes are checked by ``news/services.py`` (one rule, one
+message), and what no schema can state (a time to come, a quartier for ``scope``, a
+place near home) is named in the operations' descriptions. Times are RFC 3339 texts
+(``date-time``), read by the view.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, StrictBool, StrictInt, StrictStr, Tag
+from flask_babel import lazy_gettext as _l
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictStr,
+    Tag,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
+from peuplade.api import parsing
 from peuplade.api.exchange_schemas import (
     ExchangeOut,
     ForYouQuery,
     MemberRefOut,
     PostLocation,
     Reach,
+    one_of,
 )
 from peuplade.api.loan_schemas import ItemOut
-from peuplade.api.schemas import NO_CONTROL_CHARACTERS, Body, PositionOut, QuartierOut, Timestamp
+from peuplade.api.schemas import (
+    Body,
+    PositionOut,
+    QuartierOut,
+    Timestamp,
+    integer,
+    text,
+)
 from peuplade.events import services as events
 from peuplade.models import NEWS_KINDS, NEWS_SCOPES
 from peuplade.news import services as news
+from peuplade.validation import ANY_SPACE
 
 FEED_TYPES = ("exchange", "item", "news", "event")
+# RFC 3339 (JSON Schema's date-time) as Python reads it: "T" and "Z" in capitals, no leap
+# second; whether the day exists, the format says.
+TIME_PATTERN = parsing.pattern_message(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$",
+    _l(
+        "Date et heure invalides : écrivez-les au format ISO 8601, secondes et fuseau "
+        "compris, par exemple 2030-06-01T18:30:00+01:00."
+    ),
+)
 TIME_FORMAT = {
     "type": "string",
     "format": "date-time",
-    "description": "ISO 8601 with a UTC offset, e.g. 2030-06-01T18:30:00+02:00",
+    "maxLength": 64,
+    "pattern": TIME_PATTERN,
+    "description": "RFC 3339 with a UTC offset, e.g. 2030-06-01T18:30:00+02:00",
 }
 
-NewsKind = Annotated[StrictStr, Field(json_schema_extra={"enum": list(NEWS_KINDS)})]
-Scope = Annotated[
-    StrictStr,
-    Field(
-        description="radius: within my radius; quartier: my whole quartier",
-        json_schema_extra={"enum": list(NEWS_SCOPES)},
+NewsKind = one_of(NEWS_KINDS, _l("Choisissez un type d'info de la liste."))
+Scope = one_of(
+    NEWS_SCOPES,
+    _l("Choisissez : dans mon rayon, ou tout mon quartier."),
+    description="radius: within my radius; quartier: my whole quartier",
+)
+NewsTitle = text(news.TITLE_MAX, 3)
+NewsText = text(news.BODY_MAX, 1)
+# An http(s) URI of RFC 3986 in ASCII (what JSON Schema's "uri" format accepts, with a
+# host), or "" for no link.
+_URI_CHAR = "A-Za-z0-9._~!$&'()*+,;="
+_PCT = "%[0-9A-Fa-f]{2}"
+LINK_PATTERN = parsing.pattern_message(
+    f"^[hH][tT][tT][pP][sS]?://(?:(?:[{_URI_CHAR}:-]|{_PCT})*@)?(?:[{_URI_CHAR}-]|{_PCT})+"
+    f"(?::[0-9]*)?(?:/(?:[{_URI_CHAR}:@-]|{_PCT})*)*(?:\\?(?:[{_URI_CHAR}:@/?-]|{_PCT})*)?"
+    f"(?:#(?:[{_URI_CHAR}:@/?-]|{_PCT})*)?$",
+    _l(
+        "Un lien commence par https:// (ou http://), sans espaces ni accents "
+        "(encodés en %%XX), et fait %(n)s caractères au plus.",
+        n=news.LINK_MAX,
     ),
-]
-NewsTitle = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 3, "maxLength": news.TITLE_MAX})
-]
-NewsText = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": news.BODY_MAX})
-]
+)
+_LINK_RE = re.compile(LINK_PATTERN)
+
+
+def _link(value: str) -> str:
+    if value and not (len(value) <= news.LINK_MAX and _LINK_RE.fullmatch(value)):
+        raise PydanticCustomError("out_of_range", str(parsing.PATTERN_MESSAGES[LINK_PATTERN]))
+    return value
+
+
 Link = Annotated[
     StrictStr,
-    Field(
-        description="http(s) only; empty: no link",
-        json_schema_extra={"format": "uri", "maxLength": news.LINK_MAX},
+    AfterValidator(_link),
+    WithJsonSchema(
+        {
+            "description": "http(s) only; empty: no link (on edit: remove it)",
+            "anyOf": [
+                {"type": "string", "const": ""},
+                {
+                    "type": "string",
+                    "format": "uri",
+                    "maxLength": news.LINK_MAX,
+                    "pattern": LINK_PATTERN,
+                },
+            ],
+        }
     ),
 ]
-CommentText = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": news.COMMENT_MAX})
+CommentText = text(news.COMMENT_MAX, 1)
+EventTitle = text(events.TITLE_MAX, 3)
+EventText = text(events.BODY_MAX, 1)
+
+
+def _readable_time(value: str) -> str:
+    """A time Python can place on the UTC line (not year 1 at +05:00, say)."""
+    try:
+        datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise PydanticCustomError(
+            "out_of_range", str(_l("Choisissez une date dans l'année qui vient."))
+        ) from None
+    return value
+
+
+Time = Annotated[
+    StrictStr,
+    Field(max_length=64, pattern=TIME_PATTERN),
+    AfterValidator(_readable_time),
+    WithJsonSchema(TIME_FORMAT),
 ]
-EventTitle = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 3, "maxLength": events.TITLE_MAX})
-]
-EventText = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": events.BODY_MAX})
-]
-Time = Annotated[StrictStr, Field(max_length=64, json_schema_extra=TIME_FORMAT)]
-Capacity = Annotated[
-    StrictInt,
-    Field(
-        description="places; omitted: no limit",
-        json_schema_extra={"minimum": 1, "maximum": events.CAPACITY_MAX},
-    ),
-]
+Capacity = integer(ge=1, le=events.CAPACITY_MAX, description="places; omitted: no limit")
 PlaceLabel = Annotated[
     StrictStr,
     Field(
@@ -144,9 +213,17 @@ class RsvpBody(Body):
 
 
 class NewsQuery(ForYouQuery):
-    """GET /news query string (unknown kinds are refused by the view)."""
+    """GET /news query string."""
 
-    kind: Annotated[str, Field(json_schema_extra={"enum": list(NEWS_KINDS)})] | None = None
+    kind: one_of(NEWS_KINDS) | None = None
+
+
+# Comma-separated types, each with spaces around it or none (empty items are skipped).
+_TYPE = f"[{ANY_SPACE}]*(?:(?:{'|'.join(FEED_TYPES)})[{ANY_SPACE}]*)?"
+TYPES_PATTERN = parsing.pattern_message(
+    f"^{_TYPE}(?:,{_TYPE})*$",
+    _l("Choisissez parmi exchange, item, news, event, séparés par des virgules."),
+)
 
 
 class FeedQuery(ForYouQuery):
@@ -157,7 +234,7 @@ class FeedQuery(ForYouQuery):
             str,
             Field(
                 max_length=100,
-                pattern=NO_CONTROL_CHARACTERS,
+                pattern=TYPES_PATTERN,
                 description="comma-separated: exchange,item,news,event (all by default)",
                 examples=["news,event"],
             ),

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field
 
-from peuplade.api.exchange_schemas import MAX_ID, ForYouQuery, MemberRefOut
-from peuplade.api.schemas import LIMIT_MAX, Body, Timestamp
+from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
+from peuplade.api.schemas import LIMIT_MAX, Body, Id, Timestamp
 from peuplade.models.notification import EMAIL_MODES, NOTIFICATION_SUBJECTS
 from peuplade.notifications.kinds import NAMES
 
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 # kind -> mode, as documented; the service refuses unknown kinds and modes by name.
 SETTINGS_SCHEMA = {
     "propertyNames": {"enum": list(NAMES)},

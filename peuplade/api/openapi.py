@@ -18,10 +18,12 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
 
 from peuplade.api import parsing, schemas
+from peuplade.api.schemas import Described, Rule
 
 # Error statuses shared by several operations (moderation/limits.py).
 NEW_ACCOUNT_POSTS = "New account: too many posts today (NEW_ACCOUNT_POSTS_PER_DAY)"
@@ -50,6 +52,47 @@ api_spec = SpecTree(
     security_schemes=[SecurityScheme(name="bearer", data={"type": "http", "scheme": "bearer"})],
     security={"bearer": []},
 )
+
+
+CURSOR_RULE = Rule(
+    _l("Un `cursor` qui n'est pas un `next_cursor` de cette liste (nous signons les nôtres)"),
+    400,
+    ("cursor",),
+)
+RULES_HEADING = _l("Règles que le schéma ne peut pas exprimer, vérifiées par le serveur :")
+# Rules of every text of every request body.
+TEXT_RULES = _l(
+    "Les textes sont lus comme les formulaires les lisent : les caractères de contrôle et "
+    "de format sont retirés, les espaces autour ne comptent pas (les motifs des schémas le "
+    "disent) ; les longueurs se comptent une fois le texte normalisé en Unicode NFC (ce "
+    "qu'aucun schéma ne peut dire)."
+)
+
+
+def rules_of(op: Operation) -> tuple[Rule, ...]:
+    """The rules the server checks beyond the operation's schemas, implied ones included."""
+    rules = op.description.rules if isinstance(op.description, Described) else ()
+    if op.query is not None and "cursor" in op.query.model_fields:
+        rules = (*rules, CURSOR_RULE)
+    return rules
+
+
+NOT_FOUND_RULE = Rule(
+    _l("Un id (dans le chemin) qui n'existe pas, ou hors de mon voisinage (la même réponse)"),
+    404,
+)
+
+
+def _description(op: Operation, ids: bool) -> str:
+    """The operation's text, then its rules (the 404 of ids in the path too)."""
+    text = str(op.description) if op.description else ""
+    rules = rules_of(op)
+    if ids and not any(rule.status == 404 for rule in rules):
+        rules = (*rules, NOT_FOUND_RULE)
+    if rules:
+        listed = "\n".join(str(rule) for rule in rules)
+        text = f"{text}\n\n{RULES_HEADING}\n\n{listed}".strip()
+    return text
 
 
 @dataclass(frozen=True)
@@ -186,8 +229,9 @@ def document(app: Flask) -> dict[str, Any]:
             for doc in operations.values():
                 op = declared[doc["operationId"]]
                 doc["summary"] = str(op.summary)
-                if op.description:
-                    doc["description"] = str(op.description)
+                ids = any(p["in"] == "path" for p in doc.get("parameters", ()))
+                if description := _description(op, ids):
+                    doc["description"] = description
                 else:
                     doc.pop("description", None)
                 if not doc.get("tags"):
@@ -196,5 +240,6 @@ def document(app: Flask) -> dict[str, Any]:
                     doc.setdefault("parameters", []).append(parsing.IDEMPOTENCY_PARAMETER)
         if not spec.get("tags"):
             spec.pop("tags", None)
+        spec["info"]["description"] = f"{spec['info'].get('description', '')} {TEXT_RULES}"
         cache[locale] = spec
     return cache[locale]

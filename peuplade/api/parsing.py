@@ -10,7 +10,7 @@ from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
-from peuplade.errors import ServiceError, ValidationFailed
+from peuplade.errors import BadCursor, ServiceError, ValidationFailed
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
 from peuplade.posts.services import clean_submission_key
 
@@ -43,13 +43,23 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# What a pattern of the document means, for the 422 of a value that does not match it.
+PATTERN_MESSAGES: dict[str, Any] = {}
+
+
+def pattern_message(pattern: str, message: Any) -> str:
+    """``pattern``, with the message a value that does not match it gets."""
+    PATTERN_MESSAGES[pattern] = message
+    return pattern
+
+
 def idempotency_key() -> str | None:
     """The request's ``Idempotency-Key`` (the format of the forms' tokens,
     ``posts.services.clean_submission_key``), None without one; a 422 when malformed."""
     raw = request.headers.get(IDEMPOTENCY_HEADER)
     if raw is None:
         return None
-    key = clean_submission_key(raw.strip())
+    key = clean_submission_key(raw.strip(" \t"))  # what HTTP itself ignores, nothing more
     if key is None:
         msg = _("Une clé d'idempotence fait de 16 à 32 caractères : lettres, chiffres, - et _.")
         raise ValidationFailed(msg, {IDEMPOTENCY_HEADER: msg})
@@ -88,8 +98,20 @@ def parse_body(model: type[M]) -> M:
 
 
 def parse_query(model: type[M]) -> M:
-    """The query string validated by ``model`` (first value of each parameter)."""
-    return validate(model, request.args.to_dict())
+    """The query string validated by ``model``; a parameter of the model given twice is
+    a 422 (the document declares single values, and the first one is not the client's
+    choice to make for it)."""
+    twice = [name for name in model.model_fields if len(request.args.getlist(name)) > 1]
+    if twice:
+        msg = _("Donnez ce paramètre une seule fois.")
+        raise ValidationFailed(_("Vérifiez les champs signalés."), dict.fromkeys(twice, msg))
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        fields = field_errors(exc)
+        if set(fields) == {"cursor"} and exc.errors()[0]["type"] == "string_pattern_mismatch":
+            raise BadCursor(fields["cursor"], fields) from None  # not ours, as a forged one
+        raise ValidationFailed(_("Vérifiez les champs signalés."), fields) from None
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:
@@ -132,10 +154,18 @@ def _message(name: str, error: dict[str, Any]) -> str:
         )
     if name == "limit":
         return _("limit doit être un nombre entier entre 1 et %(max)s.", max=ctx.get("le", 100))
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return str(PATTERN_MESSAGES[ctx["pattern"]])
+    if kind in _OWN_MESSAGES:
+        return str(error["msg"])
     prefix = ""
     if len(loc) > 1 and loc[1].isdigit():
         prefix = _("Élément n°%(n)s : ", n=int(loc[1]) + 1)
     return prefix + _type_message(kind, ctx)
+
+
+# Errors raised by the models' own validators, whose message is meant for the member.
+_OWN_MESSAGES = frozenset({"unfoldable", "out_of_range"})
 
 
 def _location_message(loc: list[str], kind: str) -> str:
@@ -165,6 +195,8 @@ def _type_message(kind: str, ctx: dict[str, Any]) -> str:
         return _("Ne peut pas être vide.")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return _("Doit être un nombre entier.")
+    if kind in ("bool_type", "bool_parsing"):
+        return _("Doit être true ou false.")
     if kind in ("float_type", "float_parsing"):
         return _("Doit être un nombre.")
     if kind == "finite_number":

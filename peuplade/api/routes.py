@@ -57,11 +57,34 @@ def _commit_new_member(register: Callable[[], Member]) -> Member:
     body=schemas.RegisterBody,
     responses={201: schemas.MeOut},
     errors={429: "Too many sign-ups from this address"},
-    description=_l(
-        "`location` : un point {lat, lon} ou une adresse {address, choice?}. Une adresse "
-        "ambiguë donne 422 avec `fields.location` et `candidates` ; renvoyez-la avec "
-        "`choice`. Une adresse e-mail déjà utilisée (quelle que soit la casse) donne 422 "
-        "avec `fields.email`."
+    description=schemas.described(
+        _l(
+            "`location` : un point {lat, lon} ou une adresse {address, choice?}. Une adresse "
+            "ambiguë donne 422 avec `fields.location` et `candidates` ; renvoyez-la avec "
+            "`choice`. Une adresse e-mail déjà utilisée (quelle que soit la casse) donne 422 "
+            "avec `fields.email`."
+        ),
+        schemas.Rule(
+            _l(
+                "Le mot de passe compte 12 caractères au moins une fois normalisé (NFKC), et "
+                "n'est ni trop facile à deviner ni fait de l'adresse e-mail ou du nom"
+            ),
+            fields=("password",),
+        ),
+        schemas.Rule(
+            _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
+        ),
+        schemas.Rule(
+            _l(
+                "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
+                "avec `candidates` et se renvoie avec `choice`"
+            ),
+            fields=("location",),
+        ),
+        schemas.Rule(
+            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
+            fields=("tags",),
+        ),
     ),
 )
 def create_member(body: schemas.RegisterBody):
@@ -99,9 +122,22 @@ def create_member(body: schemas.RegisterBody):
         409: "Already the maximum number of live tokens: revoke one first",
         429: "Too many attempts",
     },
-    description=_l(
-        "Le jeton n'est montré qu'ici : seule son empreinte est gardée. Donnez-lui un "
-        "nom (`name`) pour le reconnaître dans la liste de vos jetons."
+    description=schemas.described(
+        _l(
+            "Le jeton n'est montré qu'ici : seule son empreinte est gardée. Donnez-lui un "
+            "nom (`name`) pour le reconnaître dans la liste de vos jetons."
+        ),
+        schemas.Rule(
+            _l("L'adresse e-mail et le mot de passe d'un compte"),
+            401,
+            codes=("invalid_credentials",),
+        ),
+        schemas.Rule(
+            _l("Un compte suspendu ou fermé"),
+            403,
+            codes=("account_suspended", "account_closed"),
+        ),
+        schemas.Rule(_l("50 jetons en service au plus : révoquez-en un d'abord"), 409),
     ),
 )
 def create_token(body: schemas.TokenBody):
@@ -150,6 +186,10 @@ def list_tokens():
     _l("Renommer un de mes jetons"),
     body=schemas.TokenPatch,
     responses={200: schemas.TokenInfoOut},
+    description=schemas.described(
+        _l("Un `name` vide retire le nom."),
+        schemas.Rule(_l("Un de mes jetons encore en service"), 404),
+    ),
 )
 def rename_token(token_id: int, body: schemas.TokenPatch):
     row = services.rename_token(current_member(), token_id, body.name)
@@ -162,8 +202,9 @@ def rename_token(token_id: int, body: schemas.TokenPatch):
 @operation(
     _l("Révoquer un de mes jetons"),
     responses={204: None},
-    description=_l(
-        "Le jeton cesse de fonctionner aussitôt, y compris si c'est celui de cette requête."
+    description=schemas.described(
+        _l("Le jeton cesse de fonctionner aussitôt, y compris si c'est celui de cette requête."),
+        schemas.Rule(_l("Un de mes jetons encore en service"), 404),
     ),
 )
 def revoke_token(token_id: int):
@@ -209,11 +250,39 @@ def me():
     body=schemas.ProfilePatch,
     responses={200: schemas.MeOut},
     errors={429: "Home changed too often in the last 30 days, or too many wrong passwords"},
-    description=_l(
-        "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
-        "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
-        "`fields.current_password`). Changer de domicile est limité (quelques fois par "
-        "30 jours)."
+    description=schemas.described(
+        _l(
+            "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
+            "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
+            "`fields.current_password`). Changer de domicile est limité (quelques fois par "
+            "30 jours)."
+        ),
+        schemas.Rule(
+            _l(
+                "Une nouvelle adresse e-mail ou un nouveau domicile demandent `current_password`, "
+                "le mot de passe du compte"
+            ),
+            fields=("current_password",),
+        ),
+        schemas.Rule(
+            _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
+        ),
+        schemas.Rule(
+            _l(
+                "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
+                "avec `candidates` et se renvoie avec `choice`"
+            ),
+            fields=("location",),
+        ),
+        schemas.Rule(
+            _l("Quelques changements de domicile par 30 jours (HOME_CHANGES_PER_30_DAYS)"),
+            429,
+            ("location",),
+        ),
+        schemas.Rule(
+            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
+            fields=("tags",),
+        ),
     ),
 )
 def update_me(body: schemas.ProfilePatch):
@@ -243,7 +312,14 @@ def update_me(body: schemas.ProfilePatch):
 
 
 @bp.get(f"/members/<int(max={MAX_ID}):member_id>")
-@operation(_l("Profil public d'un voisin"), responses={200: schemas.MemberOut})
+@operation(
+    _l("Profil public d'un voisin"),
+    responses={200: schemas.MemberOut},
+    description=schemas.described(
+        None,
+        schemas.Rule(_l("Un membre de mon voisinage (les autres ne sont pas trouvés)"), 404),
+    ),
+)
 def member(member_id: int):
     found = account_queries.get_member_or_404(current_member(), member_id)
     return serializers.member_public(found, exchange_queries.thanks_count(found.id))
@@ -254,9 +330,15 @@ def member(member_id: int):
     _l("Mes voisins, par bande de distance"),
     query=schemas.NeighboursQuery,
     responses={200: schemas.NeighbourPage},
-    description=_l(
-        "Les voisins dans mon rayon, éventuellement ayant un savoir-faire ou un mot-clé "
-        "(`skill`), les plus proches d'abord. Jamais de position : une bande de distance."
+    description=schemas.described(
+        _l(
+            "Les voisins dans mon rayon, éventuellement ayant un savoir-faire ou un mot-clé "
+            "(`skill`), les plus proches d'abord. Jamais de position : une bande de distance."
+        ),
+        schemas.Rule(
+            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
+            fields=("skill",),
+        ),
     ),
 )
 def neighbours(query: schemas.NeighboursQuery):
