@@ -1,5 +1,5 @@
-"""WSGI module of the HTTP bench (``gunicorn bench.http_app:app``): the real app, as
-``wsgi.py`` builds it from the environment, plus one trivial page.
+"""WSGI module of the HTTP bench (``gunicorn -c gunicorn.conf.py bench.http_app:app``):
+the real app, as ``wsgi.py`` builds it from the environment, plus one trivial page.
 
 ``GET /bench/ping`` answers "ok" through the same Flask app, middleware (ProxyFix, the
 access check that loads the session's member, the security headers) and gunicorn

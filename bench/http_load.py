@@ -2,8 +2,10 @@
 
 Query benchmarks time SQL; this one times what a member waits for: gunicorn workers,
 the Flask app with its middleware, the session lookup, the timeline query, the Jinja
-page, the argon2 login. It starts gunicorn (``bench.http_app:app``: the real app plus a
-trivial ``/bench/ping`` page) on a free loopback port with the production settings
+page, the argon2 login. It starts gunicorn with the project's settings
+(``-c gunicorn.conf.py``; the bench's own on the command line win: workers, worker
+class, threads, port, keep-alive, timeouts) on ``bench.http_app:app`` (the real app plus
+a trivial ``/bench/ping`` page), on a free loopback port with the production settings
 (``PEUPLADE_ENV=production``, the strong argon2 parameters, CSRF, Secure ``__Host-``
 cookies, rate limits in Redis) and plays the reverse proxy of docs/deployment.md
 itself: ``X-Forwarded-Proto: https`` and one ``X-Forwarded-For`` address per member
@@ -27,7 +29,7 @@ the login page is an error); the CPU seconds spent by the client, the gunicorn
 processes, the PostgreSQL backends serving gunicorn and the whole machine (what limited
 the throughput); each worker's RSS after the load. Exit status 1 if any error happened.
 
-Workers are sync by default, as docs/deployment.md runs them (``gunicorn -w 4``).
+Workers are sync by default, as gunicorn.conf.py has them (4, docs/deployment.md).
 Measured against gthread on 2 cores (20k members, C=16): the same requests per server
 CPU second, but gthread's keep-alive pins each client connection to one worker, whose
 threads then share one GIL while other workers idle: timeline p95 1.5 s against 0.8-1 s
@@ -536,6 +538,7 @@ def gunicorn(args: argparse.Namespace, url: str, log_path: Path) -> Iterator[sub
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn",
+        "--config", str(ROOT / "gunicorn.conf.py"),
         "--workers", str(args.workers),
         "--worker-class", args.worker_class,
         "--threads", str(args.threads),

@@ -29,6 +29,20 @@ from peuplade.api.schemas import Described, Rule
 NEW_ACCOUNT_POSTS = "New account: too many posts today (NEW_ACCOUNT_POSTS_PER_DAY)"
 NEW_ACCOUNT_MESSAGES = "New account: too many messages this hour (NEW_ACCOUNT_MESSAGES_PER_HOUR)"
 NOT_FOUND = "Absent, or outside your neighbourhood"
+# gunicorn.conf.py's request limits (tests/test_gunicorn_conf.py checks they agree):
+# gunicorn refuses what goes past them before the app reads the request, in the JSON
+# error shape of every other error.
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 100
+LIMIT_REQUEST_FIELD_SIZE = 8190
+SERVER_LIMITS = {
+    400: "A request line or header field gunicorn cannot read (`malformed`)",
+    414: f"Request line longer than {LIMIT_REQUEST_LINE} bytes (`uri_too_long`), refused by "
+    "gunicorn (gunicorn.conf.py) before the app",
+    431: f"More than {LIMIT_REQUEST_FIELDS} header fields, or one longer than "
+    f"{LIMIT_REQUEST_FIELD_SIZE} bytes (`headers_too_large`), refused by gunicorn "
+    "(gunicorn.conf.py) before the app",
+}
 _SPEC_CACHE = "peuplade_openapi"
 
 
@@ -130,6 +144,13 @@ def _errors(op: Operation) -> dict[int, str]:
     if not op.public:
         implied[401] = "Missing, invalid, expired or revoked token"
         implied[429] = "Too many calls with this token (API_RATE_LIMIT): wait `Retry-After` s"
+    implied[400] = (
+        f"{implied[400]}; or {SERVER_LIMITS[400][0].lower()}{SERVER_LIMITS[400][1:]}"
+        if 400 in implied
+        else SERVER_LIMITS[400]
+    )
+    implied[414] = SERVER_LIMITS[414]
+    implied[431] = SERVER_LIMITS[431]
     return {status: str(text) for status, text in sorted({**implied, **op.errors}.items())}
 
 

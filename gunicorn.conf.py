@@ -1,0 +1,88 @@
+"""gunicorn settings of Peuplade: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Read by docs/deployment.md's command and systemd unit, and by bench/http_load.py; a
+setting given on the command line wins over this file (``--workers 8``...).
+
+- ``GUNICORN_BIND`` (default ``127.0.0.1:8000``, behind the reverse proxy), and
+  ``GUNICORN_WORKERS`` (default 4 sync workers; one PostgreSQL connection pool each,
+  see docs/operations.md, "Monitoring").
+- ``timeout`` 30 s: a worker silent that long is killed and replaced (the database's
+  ``statement_timeout`` ends queries before that). ``keepalive`` 5 s between requests
+  of one connection (nginx's upstream ``keepalive`` reuses them).
+- Request limits: gunicorn refuses, before the app ever sees it, a request line longer
+  than ``limit_request_line``, more header fields than ``limit_request_fields`` or one
+  longer than ``limit_request_field_size``. The longest request line the API's document
+  allows is about 3.5 KB (a 200-character search in 4-byte UTF-8, percent-encoded, a
+  500-character cursor, the other filters), so 8190 (gunicorn's most, nginx's default
+  buffer) refuses no valid call.
+
+What those refusals answer: gunicorn writes them itself, and by default as an HTML page
+(``414 URI Too Long``, ``431 Request Header Fields Too Large``, ``400 Bad Request``).
+Here they are written in the API's error shape instead, ``{"error": {"code",
+"message"}}`` in JSON, and documented as such on every operation of the OpenAPI
+document (``peuplade.api.openapi``): the request was never read, so gunicorn cannot
+tell an API call from a page, and a browser that sends an 8 KB address gets the same
+JSON - a rarer case than an API client's, which must be able to read the answer with
+the parser it reads every other error with. ``tests/test_gunicorn_conf.py`` starts
+gunicorn with this file and checks it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from gunicorn import util
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Reloads and stops go by signal to the master (``kill -HUP``, docs/operations.md); the
+# control socket's default path is shared by every gunicorn of the user.
+control_socket_disable = True
+
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# The errors gunicorn answers itself, in the API's shape (peuplade/errors.py).
+ERROR_CODES = {
+    400: "malformed",
+    403: "forbidden",
+    414: "uri_too_long",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+ERROR_MESSAGES = {
+    400: "Requête mal formée : le serveur ne peut pas la lire.",
+    414: f"Adresse trop longue : {limit_request_line} caractères au plus pour la ligne de requête.",
+    431: f"En-têtes trop nombreux ou trop longs : {limit_request_fields} au plus, de "
+    f"{limit_request_field_size} caractères chacun.",
+}
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, answering JSON in the API's error shape."""
+    code = ERROR_CODES.get(status_int, "bad_request" if status_int < 500 else "internal_error")
+    message = ERROR_MESSAGES.get(status_int, reason)
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        "Cache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# Read by the workers (gunicorn.workers.base.Worker.handle_error) when they refuse a
+# request; set here, in the master, before they are forked.
+util.write_error = write_json_error
