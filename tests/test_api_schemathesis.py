@@ -27,10 +27,10 @@ against a deployed server uses (docs/operations.md):
 - ``missing_required_header``, ``unsupported_method``: coverage phase only
   (``SCHEMATHESIS_COVERAGE=1``, and the run against a deployed server);
 - ``use_after_free``, ``ensure_resource_availability``: they follow a resource from the
-  request that created it (a DELETE, then a GET; a POST, then its GET) through
-  Schemathesis's stateful phase, which one test per operation cannot have: they are
-  enabled and never fire here; ``test_api_stateful_workflows`` runs them, on links
-  Schemathesis infers from the document (``Location`` headers and ids);
+  request that made it (a DELETE, then a GET; a POST, then its GET), which one test per
+  operation cannot do: enabled there, they never fire; ``test_api_stateful_workflows``
+  runs them on sequences of calls linked by what they answer (links Schemathesis infers
+  from the document: ids in answers, ``Location`` headers), a fresh world each;
 - ``object_level_authorization``: it compares one identity's GET with another's, among
   the identities of a ``[auth.wfc]`` section; the run against a deployed server gives it
   two demo members (docs/operations.md); here, where the tokens of each world are new,
@@ -40,7 +40,8 @@ against a deployed server uses (docs/operations.md):
 Bounds: ``SCHEMATHESIS_EXAMPLES`` examples per operation in the fuzzing phase (default
 20, valid and invalid data); derandomized with a fixed seed (``SCHEMATHESIS_SEED=<n>``
 explores other examples, still reproducibly); ``SCHEMATHESIS_COVERAGE=1`` adds the
-coverage phase. About a minute and a half for both backends on 2 cores (``-n 2``).
+coverage phase; ``SCHEMATHESIS_STATEFUL_EXAMPLES`` sequences of up to 6 calls (default
+10). About a minute for both backends on 2 cores (``-n 2``).
 """
 
 from __future__ import annotations
@@ -304,10 +305,8 @@ def module_app(backend):
         db.engine.dispose()
 
 
-@pytest.fixture
-def world(module_app):
-    """A fresh world for each operation: a destructive one only breaks its own."""
-    app = module_app
+def _new_world(app) -> None:
+    """Empty tables, then tests/test_fuzz.py's world and tokens, in ``WORLD``."""
     with app.app_context():
         _empty_tables()
         members = _fuzz_world()
@@ -321,8 +320,14 @@ def world(module_app):
         WORLD["email"] = members["owner"].email
         db.session.commit()
         db.session.remove()
+
+
+@pytest.fixture
+def world(module_app):
+    """A fresh world for each operation: a destructive one only breaks its own."""
+    _new_world(module_app)
     # No app context is held while the cases run: each request pushes its own.
-    yield app
+    yield module_app
     WORLD.clear()
 
 
@@ -344,3 +349,61 @@ def test_schemathesis_toml_lists_the_declared_rules():
     changes what positive_data_acceptance accepts, here and against a deployed server."""
     expected = schemathesis_toml(OPERATIONS)
     assert CONFIG_FILE.read_text() == expected, f"write this to {CONFIG_FILE}:\n{expected}"
+
+
+# --- stateful: resources followed from the request that made them -----------------------
+
+STATEFUL_EXAMPLES = int(os.environ.get("SCHEMATHESIS_STATEFUL_EXAMPLES", "10"))
+
+
+def _stateful_config() -> schemathesis.Config:
+    data = tomllib.loads(CONFIG_FILE.read_text())
+    data.update(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "deterministic": True},
+            # Links inferred from the document (ids in answers, Location headers).
+            "phases": {"stateful": {"enabled": True}},
+        }
+    )
+    return schemathesis.Config.from_dict(data)
+
+
+stateful_schema = schemathesis.openapi.from_wsgi(
+    "/api/v1/openapi.json", SPEC_APP, config=_stateful_config()
+)
+# Fields and tokens as above; ids come from the links (what an earlier step answered).
+stateful_schema.hook(flatmap_body)
+stateful_schema.hook(flatmap_case)
+
+
+def test_api_stateful_workflows(module_app):
+    """Sequences of calls linked by what they answer (an exchange created, then read,
+    answered, closed, deleted, then read again...), in a fresh world each, with every
+    check: ``use_after_free`` and ``ensure_resource_availability`` among them."""
+
+    class Workflow(stateful_schema.as_state_machine()):
+        def setup(self) -> None:
+            _new_world(module_app)
+
+        def teardown(self) -> None:
+            WORLD.clear()
+
+        def get_call_kwargs(self, case):
+            return {"app": module_app}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            super().validate_response(
+                response, case, additional_checks=[refused_for_a_documented_rule], **kwargs
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
