@@ -493,18 +493,32 @@ def flush(conflict_message=None) -> None:
         raise conflict from None
 
 
+def twin_on(refused: Refusal | None, table: str, column: str) -> bool:
+    """The refusal is a racing twin at ``table``'s unique ``column`` (PostgreSQL names
+    the constraint ``uq_<table>_<column>``, SQLite says ``<table>.<column>``)."""
+    return (
+        refused is not None
+        and refused.kind == TWIN
+        and refused.constraint in (f"uq_{table}_{column}", f"{table}.{column}")
+    )
+
+
 def lock_row(model, row_id: int) -> None:
     """Hold ``model``'s row ``row_id`` until the end of the transaction, so that what is
     counted next (places left at an outing, home moves) cannot change before the write.
-    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite, which has no row locks
-    and ignores FOR UPDATE, takes the database's write lock with a write that changes
-    nothing - a second request then waits here, and counts after the first committed."""
-    from sqlalchemy import select, update
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks and
+    ignores FOR UPDATE: the transaction takes the database's write lock at once (BEGIN
+    IMMEDIATE, unless a write of this transaction already holds it), so a second
+    request waits here (busy_timeout) and counts only after the first committed."""
+    from sqlalchemy import select
 
     from peuplade.extensions import db
 
-    if db.session.get_bind().dialect.name == "sqlite":
-        table = model.__table__  # the model's own table (a post type's detail table)
-        db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # The driver begins a transaction only before its first write: until then,
+        # nothing holds the lock and the reads so far saw committed rows only.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         db.session.execute(select(model.id).where(model.id == row_id).with_for_update())

@@ -155,6 +155,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         database.rollback_quietly()  # nothing half-done is kept, and the page can read
+        if not wants_json():
+            # Refused before the access check loaded the member (CSRF, rate limits, a
+            # body too large): load them now, for the log and the page's language.
+            from flask_login import current_user
+
+            current_user.is_authenticated  # noqa: B018
         status = exc.code or 500
         from flask_wtf.csrf import CSRFError
 
@@ -176,6 +182,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        # Whatever failed, the session may hold a failed transaction: give it back usable
+        # before the page (its menu asks the database) or anything else reads it.
+        database.rollback_quietly()
         refused = database.refusal(exc)  # first: SQLite's "locked" is busy, not away
         if refused is not None:
             return database_refused(exc, refused)

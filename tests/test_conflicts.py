@@ -81,7 +81,7 @@ def held_before_flushing(parties: int, model: type) -> Iterator[None]:
 @contextmanager
 def held_before_locking(parties: int, table: str, model: type) -> Iterator[None]:
     """Each thread waits for the others just before it locks ``table``'s row (PostgreSQL:
-    SELECT ... FOR UPDATE; SQLite: the write that takes the database's lock) - or, if it
+    SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE, the database's write lock) - or, if it
     takes no lock, before it flushes a new ``model`` row: without the lock both would
     count the places left, and both would take the last one."""
     barrier = threading.Barrier(parties, timeout=30)
@@ -95,7 +95,7 @@ def held_before_locking(parties: int, table: str, model: type) -> Iterator[None]
 
     def before_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
         postgres_lock = "FOR UPDATE" in statement and table in statement
-        if postgres_lock or statement.startswith(f"UPDATE {table} SET id="):
+        if postgres_lock or statement == "BEGIN IMMEDIATE":
             wait_once()
 
     def before_flush(session, _context, _instances) -> None:

@@ -76,6 +76,35 @@ def test_user_input_in_a_path_cannot_forge_a_line(make_app, security):
     assert 'path="/lang/fr\\nlogin member=1"' in line
 
 
+def test_a_csrf_failure_names_the_member_and_answers_in_their_language(
+    make_app, make_member, security
+):
+    """Refused before the access check loads the member: the error page loads them, so
+    the log line has their id and the whole page speaks their language."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    anne = make_member("Anne", email="anne@example.org")
+    anne.locale = "en"
+    from peuplade.extensions import db
+
+    db.session.commit()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    logged = client.post(
+        "/login", data={"email": anne.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert logged.status_code == 302
+
+    refused = client.post("/exchanges/new", data={"title": "sans jeton"})
+
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert '<html lang="en"' in text
+    assert "La demande est mal formée" not in text
+    [line] = [line for line in security() if line.startswith("csrf_failed ")]
+    assert f"member={anne.id}" in line
+
+
 def test_the_life_of_an_account_is_logged_with_ids_only(client, api, make_member, security):
     anne = make_member("Anne", email="anne@example.org", at=CLICHY)
     far = make_member("Loin", email="loin@example.org", at=FAR_AWAY)

@@ -113,6 +113,7 @@ def edit_profile():
                 current_password=form.current_password.data,
             ),
             conflict=_("Un compte existe déjà avec cette adresse e-mail."),
+            unique=("members", "email"),
         )
         if outcome.ok:
             if member.email != old_email:

@@ -41,8 +41,11 @@ def _commit_new_member(register: Callable[[], Member]) -> Member:
     try:
         member = register()  # may flush: the unique index can fire here already
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         # Two sign-ups with one email at the same instant: the unique index decides.
+        # Any other refusal goes on to the error handler (409/503).
+        if not database.twin_on(database.refusal(exc), "members", "email"):
+            raise
         database.rollback_quietly()
         msg = _("Un compte existe déjà avec cette adresse e-mail.")
         raise ValidationFailed(_("Vérifiez les champs signalés."), {"email": msg}) from None

@@ -74,10 +74,14 @@ def submit(
     action: Callable[[], object],
     renames: Mapping[str, str] | None = None,
     conflict: object = None,
+    unique: tuple[str, str] | None = None,
 ) -> Submission:
     """Run ``action`` (a service call) and commit; on a ServiceError roll back and put its
-    messages on the form. The one commit of the request happens here; a unique constraint
-    firing at commit (a double submit, a race) becomes the ``conflict`` message."""
+    messages on the form. The one commit of the request happens here. The database
+    refusing the write (a racing twin, a row deleted meanwhile, a transaction it gave
+    up) is said on the form too: ``conflict`` is what a racing twin means, and when the
+    twin is at the unique ``(table, column)`` named by ``unique`` (an email already
+    taken) it is that field's error and a 422; any other refusal is a 409."""
     try:
         result = action()
     except AmbiguousLocation as exc:
@@ -89,26 +93,29 @@ def submit(
         general = apply_service_errors(form, exc.fields, renames)
         return Submission(ok=False, general=general or ([] if exc.fields else [str(exc.message)]))
     except DBAPIError as exc:
-        return _refused(exc, conflict)
+        return _refused(form, exc, conflict, unique)
     try:
         db.session.commit()
     except DBAPIError as exc:
-        return _refused(exc, conflict)
+        return _refused(form, exc, conflict, unique)
     return Submission(ok=True, result=result)
 
 
-def _refused(exc: DBAPIError, conflict: object) -> Submission:
-    """The database refused the service's flush or the commit (a racing twin, a row
-    deleted meanwhile, a transaction it gave up): said on the form, which keeps what was
-    typed - 422 when the caller's ``conflict`` words say what the twin means (an email
-    taken), else 409. A busy or lost database goes on to the 503 page."""
+def _refused(
+    form: FlaskForm, exc: DBAPIError, conflict: object, unique: tuple[str, str] | None
+) -> Submission:
+    """The database refused the service's flush or the commit: said on the form, which
+    keeps what was typed. A busy or lost database, or any other error, goes on to the
+    error pages (after a rollback)."""
+    database.rollback_quietly()
     refused = database.refusal(exc)
     if refused is None or refused.kind == database.BUSY:
         raise exc
-    database.rollback_quietly()
     message = database.refusal_message(refused, conflict)
-    status = 422 if refused.kind == database.TWIN and conflict is not None else 409
-    return Submission(ok=False, general=[str(message)], status=status)
+    if unique is not None and database.twin_on(refused, *unique):
+        add_error(getattr(form, unique[1]), message)
+        return Submission(ok=False, status=422)
+    return Submission(ok=False, general=[str(message)], status=409)
 
 
 def location_input(form: FlaskForm) -> LocationInput:

@@ -133,6 +133,7 @@ def register():
                     locale=str(get_locale()),
                 ),
                 conflict=_("Un compte existe déjà avec cette adresse e-mail."),
+                unique=("members", "email"),
             )
             if outcome.ok:
                 member = outcome.result

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from peuplade import public, ratelimits
+from peuplade.auth import sessions
 from peuplade.auth.forms import submit
 from peuplade.extensions import limiter
 from peuplade.gdpr import bp, policy, services
@@ -41,11 +42,7 @@ def delete_account():
         if form.validate_on_submit():
             outcome = submit(form, lambda: services.delete_account(member, form.password.data))
             if outcome.ok:
-                lang = session.get("lang")
-                logout_user()
-                session.clear()
-                if lang:
-                    session["lang"] = lang
+                sessions.log_out()  # keeps only the language chosen on this browser
                 flash(
                     _("Votre compte est supprimé. Merci d'avoir fait partie du voisinage."),
                     "success",
