@@ -503,7 +503,7 @@ class Rule:
     def __str__(self) -> str:
         codes = ", ".join(f"`{code}`" for code in self.codes or (ERROR_CODES[self.status],))
         named = "".join(f", `fields.{name}`" for name in self.fields)
-        return f"- {self.text} : {self.status} {codes}{named}"
+        return f"- {self.text} — {self.status} {codes}{named}"
 
 
 class Described:
