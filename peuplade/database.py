@@ -452,16 +452,20 @@ def refusal_message(refused: Refusal, twin_message=None):
     return _l("Peuplade est très occupé en ce moment. Réessayez dans quelques secondes.")
 
 
-def _as_conflict(exc: DBAPIError, twin_message):
-    """``exc`` as the member's Conflict (after a rollback), or None: not a refusal, or a
-    busy database (left to the error handler's 503)."""
+@contextlib.contextmanager
+def _refusal_as_conflict(twin_message):
+    """The database refusing the write inside is a Conflict for the member, raised after
+    a rollback; a busy database, or any other error, goes on to the error handlers."""
     from peuplade.errors import Conflict
 
-    refused = refusal(exc)
-    if refused is None or refused.kind == BUSY:
-        return None
-    rollback_quietly()
-    return Conflict(refusal_message(refused, twin_message))
+    try:
+        yield
+    except DBAPIError as exc:
+        refused = refusal(exc)
+        if refused is None or refused.kind == BUSY:
+            raise
+        rollback_quietly()
+        raise Conflict(refusal_message(refused, twin_message)) from None
 
 
 def commit(conflict_message=None) -> None:
@@ -470,13 +474,8 @@ def commit(conflict_message=None) -> None:
     the session was rolled back; ``conflict_message`` says what a racing twin means."""
     from peuplade.extensions import db
 
-    try:
+    with _refusal_as_conflict(conflict_message):
         db.session.commit()
-    except DBAPIError as exc:
-        conflict = _as_conflict(exc, conflict_message)
-        if conflict is None:
-            raise
-        raise conflict from None
 
 
 def flush(conflict_message=None) -> None:
@@ -484,13 +483,8 @@ def flush(conflict_message=None) -> None:
     constraint, a unique index): its refusal is a Conflict, as with :func:`commit`."""
     from peuplade.extensions import db
 
-    try:
+    with _refusal_as_conflict(conflict_message):
         db.session.flush()
-    except DBAPIError as exc:
-        conflict = _as_conflict(exc, conflict_message)
-        if conflict is None:
-            raise
-        raise conflict from None
 
 
 def twin_on(refused: Refusal | None, table: str, column: str) -> bool:

@@ -22,7 +22,7 @@ from peuplade.api import bp, serializers
 from peuplade.api import exchange_schemas as xs
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import AddressLocation, Rule, described
+from peuplade.api.schemas import PLACE_NEAR_HOME, AddressLocation, Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.exchanges import queries, services
@@ -33,6 +33,19 @@ from peuplade.posts import queries as posts
 from peuplade.posts.services import PostLocation
 
 EXCHANGE_ID = f"<int(max={xs.MAX_ID}):exchange_id>"
+
+# Rules of both posting and editing an exchange (services.create_exchange/update_exchange).
+EXCHANGE_DAYS = Rule(
+    _l(
+        "`starts_on` et `ends_on` : aujourd'hui ou plus tard, dans l'année qui "
+        "vient ; la fin après le début"
+    ),
+    fields=("starts_on", "ends_on"),
+)
+BEHALF_CONSENT = Rule(
+    _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
+    fields=("behalf_consent",),
+)
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 NOT_YOURS = "Not the author (or, for thanks, neither the author nor the helper)"
@@ -228,24 +241,9 @@ def for_you(query: xs.ForYouQuery):
             "faire ça (`neighbours_who_know_how`, pour une demande) et les annonces qui "
             "correspondent (`matches`)."
         ),
-        Rule(
-            _l(
-                "`starts_on` et `ends_on` : aujourd'hui ou plus tard, dans l'année qui "
-                "vient ; la fin après le début"
-            ),
-            fields=("starts_on", "ends_on"),
-        ),
-        Rule(
-            _l(
-                "`location` : un lieu public qui existe, un point, ou une adresse que le "
-                "géocodeur trouve, à 5 km au plus de mon domicile"
-            ),
-            fields=("location",),
-        ),
-        Rule(
-            _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
-            fields=("behalf_consent",),
-        ),
+        EXCHANGE_DAYS,
+        PLACE_NEAR_HOME,
+        BEHALF_CONSENT,
     ),
 )
 def post_exchange(body: xs.ExchangeBody, idempotency_key: str | None):
@@ -283,24 +281,9 @@ def show_exchange(exchange_id: int):
         ),
         Rule(_l("Seul l'auteur modifie son annonce"), 403),
         Rule(_l("Une annonce close ne se modifie plus"), 409),
-        Rule(
-            _l(
-                "`starts_on` et `ends_on` : aujourd'hui ou plus tard, dans l'année qui "
-                "vient ; la fin après le début"
-            ),
-            fields=("starts_on", "ends_on"),
-        ),
-        Rule(
-            _l(
-                "`location` : un lieu public qui existe, un point, ou une adresse que le "
-                "géocodeur trouve, à 5 km au plus de mon domicile"
-            ),
-            fields=("location",),
-        ),
-        Rule(
-            _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
-            fields=("behalf_consent",),
-        ),
+        EXCHANGE_DAYS,
+        PLACE_NEAR_HOME,
+        BEHALF_CONSENT,
     ),
 )
 def edit_exchange(exchange_id: int, body: xs.ExchangePatch):

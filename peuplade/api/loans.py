@@ -36,6 +36,7 @@ from peuplade.posts.services import today
 
 ITEM_ID = f"<int(max={MAX_ID}):item_id>"
 LOAN_ID = f"<int(max={MAX_ID}):loan_id>"
+LENDER_ONLY = Rule(_l("Seul le prêteur fait cette étape"), 403)
 LOAN_CURSOR = "loan"
 
 
@@ -314,7 +315,7 @@ STEP_DOCS = {
         _l("Accepter une demande d'emprunt"),
         described(
             _l("Le prêteur, depuis « demandé ». 409 si les dates sont déjà promises."),
-            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            LENDER_ONLY,
             Rule(_l("Depuis « demandé », sans chevaucher un prêt accepté"), 409),
         ),
         {403: "Not the lender", 409: "Not requested, or overlapping an accepted loan"},
@@ -323,7 +324,7 @@ STEP_DOCS = {
         _l("Refuser une demande d'emprunt"),
         described(
             _l("Le prêteur, depuis « demandé »."),
-            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            LENDER_ONLY,
             Rule(_l("Depuis « demandé »"), 409),
         ),
         {403: "Not the lender", 409: "Not requested"},
@@ -332,7 +333,7 @@ STEP_DOCS = {
         _l("Remettre l'objet : le prêt commence"),
         described(
             _l("Le prêteur, depuis « accepté »."),
-            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            LENDER_ONLY,
             Rule(_l("Depuis « accepté »"), 409),
         ),
         {403: "Not the lender", 409: "Not accepted"},
@@ -341,7 +342,7 @@ STEP_DOCS = {
         _l("Confirmer le retour de l'objet"),
         described(
             _l("Le prêteur, depuis « prêté »."),
-            Rule(_l("Seul le prêteur fait cette étape"), 403),
+            LENDER_ONLY,
             Rule(_l("Depuis « prêté »"), 409),
         ),
         {403: "Not the lender", 409: "Not lent"},

@@ -24,7 +24,7 @@ from peuplade.api.auth import current_member
 from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _location
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import Rule, described
+from peuplade.api.schemas import PLACE_NEAR_HOME, Rule, described
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.events import queries as event_queries
@@ -42,6 +42,18 @@ from peuplade.posts.timeline import timeline
 
 NEWS_ID = f"<int(max={MAX_ID}):news_id>"
 EVENT_ID = f"<int(max={MAX_ID}):event_id>"
+
+# Rules of both posting and editing (news.services, events.services).
+QUARTIER_SCOPE = Rule(
+    _l("`scope: quartier` demande un domicile dans un quartier connu"), fields=("scope",)
+)
+EVENT_TIMES = Rule(
+    _l(
+        "`starts_at` : à venir, dans l'année qui vient ; `ends_at` : pas avant "
+        "`starts_at`, deux semaines au plus après"
+    ),
+    fields=("starts_at", "ends_at"),
+)
 COMMENT_CURSOR = "comment"
 ALERTS_SHOWN = 100
 
@@ -190,10 +202,7 @@ def list_alerts():
             "position publique floutée) ou `quartier` (tout mon quartier ; il faut que mon "
             "domicile soit dans un quartier connu). `link` : http(s) seulement."
         ),
-        Rule(
-            _l("`scope: quartier` demande un domicile dans un quartier connu"),
-            fields=("scope",),
-        ),
+        QUARTIER_SCOPE,
     ),
 )
 def post_news(body: ns.NewsBody, idempotency_key: str | None):
@@ -226,10 +235,7 @@ def show_news(news_id: int):
             "rien : si un champ est refusé, rien n'est modifié."
         ),
         Rule(_l("Seul l'auteur modifie son info"), 403),
-        Rule(
-            _l("`scope: quartier` demande un domicile dans un quartier connu"),
-            fields=("scope",),
-        ),
+        QUARTIER_SCOPE,
     ),
 )
 def edit_news(news_id: int, body: ns.NewsPatch):
@@ -347,20 +353,8 @@ def list_events(query: ns.ForYouQuery):
             "`capacity` : nombre de places (sans limite si omis). `reach_m` : ma portée, par "
             "défaut mon rayon."
         ),
-        Rule(
-            _l(
-                "`starts_at` : à venir, dans l'année qui vient ; `ends_at` : pas avant "
-                "`starts_at`, deux semaines au plus après"
-            ),
-            fields=("starts_at", "ends_at"),
-        ),
-        Rule(
-            _l(
-                "`location` : un lieu public qui existe, un point, ou une adresse que le "
-                "géocodeur trouve, à 5 km au plus de mon domicile"
-            ),
-            fields=("location",),
-        ),
+        EVENT_TIMES,
+        PLACE_NEAR_HOME,
     ),
 )
 def post_event(body: ns.EventBody, idempotency_key: str | None):
@@ -396,20 +390,8 @@ def show_event(event_id: int):
             "le nombre de personnes qui viennent. Tout ou rien."
         ),
         Rule(_l("Seule la personne qui organise modifie sa sortie"), 403),
-        Rule(
-            _l(
-                "`starts_at` : à venir, dans l'année qui vient ; `ends_at` : pas avant "
-                "`starts_at`, deux semaines au plus après"
-            ),
-            fields=("starts_at", "ends_at"),
-        ),
-        Rule(
-            _l(
-                "`location` : un lieu public qui existe, un point, ou une adresse que le "
-                "géocodeur trouve, à 5 km au plus de mon domicile"
-            ),
-            fields=("location",),
-        ),
+        EVENT_TIMES,
+        PLACE_NEAR_HOME,
         Rule(
             _l("`capacity` : pas moins que le nombre de personnes qui viennent"),
             fields=("capacity",),

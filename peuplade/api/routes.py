@@ -7,6 +7,7 @@ One commit per request, after the service call; a ServiceError rolls back
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
@@ -29,6 +30,23 @@ from peuplade.neighbours import queries as neighbour_queries
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
 # Postgres integers stop here; a larger id in a URL is simply not found.
 MAX_ID = 2**31 - 1
+
+# Rules that sign-up, the profile and the neighbour search share (account.services).
+EMAIL_TAKEN = schemas.Rule(
+    _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
+)
+ADDRESS_FOUND = schemas.Rule(
+    _l(
+        "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
+        "avec `candidates` et se renvoie avec `choice`"
+    ),
+    fields=("location",),
+)
+TAG_LENGTH = schemas.Rule(
+    _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
+    fields=("tags",),
+)
+LIVE_TOKEN = schemas.Rule(_l("Un de mes jetons encore en service"), 404)
 
 
 def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services.LocationInput:
@@ -74,20 +92,9 @@ def _commit_new_member(register: Callable[[], Member]) -> Member:
             ),
             fields=("password",),
         ),
-        schemas.Rule(
-            _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
-        ),
-        schemas.Rule(
-            _l(
-                "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
-                "avec `candidates` et se renvoie avec `choice`"
-            ),
-            fields=("location",),
-        ),
-        schemas.Rule(
-            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
-            fields=("tags",),
-        ),
+        EMAIL_TAKEN,
+        ADDRESS_FOUND,
+        TAG_LENGTH,
     ),
 )
 def create_member(body: schemas.RegisterBody):
@@ -191,7 +198,7 @@ def list_tokens():
     responses={200: schemas.TokenInfoOut},
     description=schemas.described(
         _l("Un `name` vide retire le nom."),
-        schemas.Rule(_l("Un de mes jetons encore en service"), 404),
+        LIVE_TOKEN,
     ),
 )
 def rename_token(token_id: int, body: schemas.TokenPatch):
@@ -207,7 +214,7 @@ def rename_token(token_id: int, body: schemas.TokenPatch):
     responses={204: None},
     description=schemas.described(
         _l("Le jeton cesse de fonctionner aussitôt, y compris si c'est celui de cette requête."),
-        schemas.Rule(_l("Un de mes jetons encore en service"), 404),
+        LIVE_TOKEN,
     ),
 )
 def revoke_token(token_id: int):
@@ -267,25 +274,14 @@ def me():
             ),
             fields=("current_password",),
         ),
-        schemas.Rule(
-            _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
-        ),
-        schemas.Rule(
-            _l(
-                "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
-                "avec `candidates` et se renvoie avec `choice`"
-            ),
-            fields=("location",),
-        ),
+        EMAIL_TAKEN,
+        ADDRESS_FOUND,
         schemas.Rule(
             _l("Quelques changements de domicile par 30 jours (HOME_CHANGES_PER_30_DAYS)"),
             429,
             ("location",),
         ),
-        schemas.Rule(
-            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
-            fields=("tags",),
-        ),
+        TAG_LENGTH,
     ),
 )
 def update_me(body: schemas.ProfilePatch):
@@ -338,10 +334,7 @@ def member(member_id: int):
             "Les voisins dans mon rayon, éventuellement ayant un savoir-faire ou un mot-clé "
             "(`skill`), les plus proches d'abord. Jamais de position : une bande de distance."
         ),
-        schemas.Rule(
-            _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
-            fields=("skill",),
-        ),
+        replace(TAG_LENGTH, fields=("skill",)),
     ),
 )
 def neighbours(query: schemas.NeighboursQuery):

@@ -522,6 +522,16 @@ def described(text: Any, *rules: Rule) -> Described:
     return Described(text, *rules)
 
 
+# Where a post may be (exchanges, outings: posts.services.resolve_position).
+PLACE_NEAR_HOME = Rule(
+    _l(
+        "`location` : un lieu public qui existe, un point, ou une adresse que le "
+        "géocodeur trouve, à 5 km au plus de mon domicile"
+    ),
+    fields=("location",),
+)
+
+
 # --- responses -----------------------------------------------------------------------
 
 # ISO 8601 with an explicit offset ("+00:00"), as the contract says.
