@@ -68,15 +68,17 @@ def registration(**overrides) -> dict:
 
 
 @contextmanager
-def held_before_writing(parties: int, model: type) -> Iterator[None]:
+def held_before_writing(parties: int, model: type, changed: bool = False) -> Iterator[None]:
     """Each of ``parties`` threads waits, just before it first flushes a new ``model``
-    row, until all of them are there: every check before the write is behind them."""
+    row (or, with ``changed``, a new or changed one), until all of them are there: every
+    check before the write is behind them."""
     barrier = threading.Barrier(parties, timeout=30)
     arrived: set[int] = set()
 
     def before_flush(session, _context, _instances) -> None:
         me = threading.get_ident()
-        if me not in arrived and any(isinstance(o, model) for o in session.new):
+        written = list(session.new) + (list(session.dirty) if changed else [])
+        if me not in arrived and any(isinstance(o, model) for o in written):
             arrived.add(me)
             barrier.wait()
 
@@ -88,23 +90,36 @@ def held_before_writing(parties: int, model: type) -> Iterator[None]:
 
 
 @contextmanager
-def held_before_locking(parties: int, table: str) -> Iterator[None]:
-    """Each of ``parties`` threads waits, just before it locks a row of ``table``
-    (SELECT ... FOR UPDATE), until all of them are there."""
+def held_before_locking(parties: int, table: str, model: type) -> Iterator[None]:
+    """Each thread waits for the others just before it locks ``table``'s row (PostgreSQL:
+    SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE, the database's write lock) - or, if it
+    takes no lock, before it flushes a new ``model`` row: without the lock both would
+    count what is left (places at an outing), and both would take the last one."""
     barrier = threading.Barrier(parties, timeout=30)
     arrived: set[int] = set()
 
-    def before_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
+    def wait_once() -> None:
         me = threading.get_ident()
-        if me not in arrived and "FOR UPDATE" in statement and f"FROM {table}" in statement:
+        if me not in arrived:
             arrived.add(me)
             barrier.wait()
 
+    def before_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
+        postgres_lock = "FOR UPDATE" in statement and table in statement
+        if postgres_lock or statement == "BEGIN IMMEDIATE":
+            wait_once()
+
+    def before_flush(session, _context, _instances) -> None:
+        if any(isinstance(o, model) for o in session.new):
+            wait_once()
+
     event.listen(Engine, "before_cursor_execute", before_execute)
+    event.listen(Session, "before_flush", before_flush)
     try:
         yield
     finally:
         event.remove(Engine, "before_cursor_execute", before_execute)
+        event.remove(Session, "before_flush", before_flush)
 
 
 def at_once(*calls: Callable[[], object]) -> list:
@@ -277,7 +292,7 @@ def test_j_y_vais_sent_twice_at_the_same_instant_is_one_answer(app, make_member)
     db.session.commit()
     browser = logged_in(app, guest)
     url = f"/events/{outing.id}/rsvp"
-    with held_before_locking(2, "events"):
+    with held_before_locking(2, "events", Rsvp):
         answers = at_once(*(lambda: browser.post(url, data={"going": "yes"}) for _ in "ab"))
 
     assert all(r.status_code in (302, 409) for r in answers)

@@ -18,15 +18,10 @@ proves it did, a 500 (PendingRollbackError) that it read the ORM.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from peuplade import geo
 from peuplade.events import services as events
@@ -48,67 +43,21 @@ from peuplade.models import (
 from peuplade.posts.services import PostLocation, new_submission_key
 from peuplade.posts.services import today as posts_today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
-from tests.test_concurrency import _bearer, at_once, count, logged_in, registration
+from tests.test_concurrency import (
+    _bearer,
+    at_once,
+    count,
+    held_before_locking,
+    held_before_writing,
+    logged_in,
+    registration,
+)
 
 TAKEN = "These dates have just been promised to someone else for this object."
 FULL = "It is full: no places left for this outing."
 ANSWERED = "You have already replied to this post."
 DONE = "That has just been done: reload the page."
 EMAIL_TAKEN = "There is already an account with this email address."
-
-
-@contextmanager
-def held_before_flushing(parties: int, model: type) -> Iterator[None]:
-    """Each of ``parties`` threads waits, just before it first flushes a new or changed
-    ``model`` row, until all of them are there."""
-    barrier = threading.Barrier(parties, timeout=30)
-    arrived: set[int] = set()
-
-    def before_flush(session, _context, _instances) -> None:
-        me = threading.get_ident()
-        touched = list(session.new) + list(session.dirty)
-        if me not in arrived and any(isinstance(o, model) for o in touched):
-            arrived.add(me)
-            barrier.wait()
-
-    event.listen(Session, "before_flush", before_flush)
-    try:
-        yield
-    finally:
-        event.remove(Session, "before_flush", before_flush)
-
-
-@contextmanager
-def held_before_locking(parties: int, table: str, model: type) -> Iterator[None]:
-    """Each thread waits for the others just before it locks ``table``'s row (PostgreSQL:
-    SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE, the database's write lock) - or, if it
-    takes no lock, before it flushes a new ``model`` row: without the lock both would
-    count the places left, and both would take the last one."""
-    barrier = threading.Barrier(parties, timeout=30)
-    arrived: set[int] = set()
-
-    def wait_once() -> None:
-        me = threading.get_ident()
-        if me not in arrived:
-            arrived.add(me)
-            barrier.wait()
-
-    def before_execute(_conn, _cursor, statement, _params, _context, _many) -> None:
-        postgres_lock = "FOR UPDATE" in statement and table in statement
-        if postgres_lock or statement == "BEGIN IMMEDIATE":
-            wait_once()
-
-    def before_flush(session, _context, _instances) -> None:
-        if any(isinstance(o, model) for o in session.new):
-            wait_once()
-
-    event.listen(Engine, "before_cursor_execute", before_execute)
-    event.listen(Session, "before_flush", before_flush)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "before_cursor_execute", before_execute)
-        event.remove(Session, "before_flush", before_flush)
 
 
 @pytest.fixture
@@ -170,7 +119,7 @@ def _accepted(loan_ids) -> int:
 def test_api_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, two_requests):
     lender, *loan_ids = two_requests
     callers = [_api(app, lender) for _ in loan_ids]
-    with held_before_flushing(2, Loan):
+    with held_before_writing(2, Loan, changed=True):
         answers = at_once(
             *(
                 lambda c=c, h=h, i=i: c.post(f"/api/v1/loans/{i}/accept", headers=h)
@@ -186,7 +135,7 @@ def test_api_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, tw
 def test_page_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, two_requests):
     lender, *loan_ids = two_requests
     browsers = [logged_in(app, lender) for _ in loan_ids]
-    with held_before_flushing(2, Loan):
+    with held_before_writing(2, Loan, changed=True):
         answers = at_once(
             *(
                 lambda b=b, i=i: b.post(f"/loans/{i}/accept", data={})
@@ -277,7 +226,7 @@ def test_api_an_answer_sent_twice_at_once_is_one_answer(app, request_and_helper)
     caller, headers = _api(app, helper)
     url = f"/api/v1/exchanges/{exchange_id}/responses"
     body = {"message": "Je peux venir samedi à 10 h."}
-    with held_before_flushing(2, ExchangeResponse):
+    with held_before_writing(2, ExchangeResponse):
         answers = at_once(*(lambda: caller.post(url, json=body, headers=headers) for _ in "ab"))
 
     assert sorted(a.status_code for a in answers) == [201, 409]
@@ -290,7 +239,7 @@ def test_page_an_answer_sent_twice_at_once_is_one_answer(app, request_and_helper
     browser = logged_in(app, helper)
     url = f"/exchanges/{exchange_id}/responses"
     form = {"message": "Je peux venir samedi à 10 h."}
-    with held_before_flushing(2, ExchangeResponse):
+    with held_before_writing(2, ExchangeResponse):
         answers = at_once(*(lambda: browser.post(url, data=form) for _ in "ab"))
 
     assert sorted(a.status_code for a in answers) == [302, 409]
@@ -315,7 +264,7 @@ def test_api_a_creation_sent_twice_at_once_with_one_key_makes_one_row(
     author = lender_and_author
     caller, headers = _api(app, author)
     headers["Idempotency-Key"] = new_submission_key()
-    with held_before_flushing(2, Item):
+    with held_before_writing(2, Item):
         answers = at_once(
             *(lambda: caller.post("/api/v1/items", json=ITEM, headers=headers) for _ in "ab")
         )
@@ -334,7 +283,7 @@ def test_api_a_creation_sent_twice_at_once_with_one_key_makes_one_row(
 def test_api_a_creation_sent_twice_at_once_without_a_key_makes_two(app, lender_and_author):
     author = lender_and_author
     caller, headers = _api(app, author)
-    with held_before_flushing(2, Item):
+    with held_before_writing(2, Item):
         answers = at_once(
             *(lambda: caller.post("/api/v1/items", json=ITEM, headers=headers) for _ in "ab")
         )
@@ -350,7 +299,7 @@ def test_page_a_form_clicked_twice_at_once_makes_one_row(app, lender_and_author,
     page = browser.get("/objects/new").get_data(as_text=True)
     key = page.split('name="submission_key"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     form = {**ITEM, "condition": "bon", "notes": "", "available": "y", "submission_key": key}
-    with held_before_flushing(2, Item):
+    with held_before_writing(2, Item):
         answers = at_once(*(lambda: browser.post("/objects/new", data=form) for _ in "ab"))
 
     if dialect == "postgresql":
@@ -367,7 +316,7 @@ def test_page_a_form_clicked_twice_at_once_makes_one_row(app, lender_and_author,
 def test_page_two_sign_ups_with_one_email_at_once_make_one_account(app):
     browsers = [app.test_client(), app.test_client()]
     english_browser = {"Accept-Language": "en"}
-    with held_before_flushing(2, Member):
+    with held_before_writing(2, Member):
         answers = at_once(
             *(
                 lambda b=b: b.post("/register", data=registration(), headers=english_browser)
@@ -389,7 +338,7 @@ def test_api_two_sign_ups_with_one_email_at_once_make_one_account(app):
     }
     clients = [app.test_client(), app.test_client()]
     headers = {"Accept-Language": "en"}
-    with held_before_flushing(2, Member):
+    with held_before_writing(2, Member):
         answers = at_once(
             *(lambda c=c: c.post("/api/v1/members", json=body, headers=headers) for c in clients)
         )
@@ -417,7 +366,7 @@ def test_api_a_conversation_started_twice_at_once_without_a_key_is_one(app, engl
         "about": {"type": "item", "id": item.id},
         "message": "La perceuse est libre samedi ?",
     }
-    with held_before_flushing(2, Conversation):
+    with held_before_writing(2, Conversation):
         answers = at_once(
             *(
                 lambda: caller.post("/api/v1/conversations", json=body, headers=headers)
@@ -439,7 +388,7 @@ def test_the_loser_takes_nothing_of_the_winner_with_it(app, request_and_helper):
     caller, headers = _api(app, helper)
     helper_id = helper.id
     url = f"/api/v1/exchanges/{exchange_id}/responses"
-    with held_before_flushing(2, ExchangeResponse):
+    with held_before_writing(2, ExchangeResponse):
         at_once(*(lambda: caller.post(url, json={"message": "Oui"}, headers=headers) for _ in "ab"))
 
     db.session.remove()

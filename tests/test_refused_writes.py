@@ -49,6 +49,7 @@ from peuplade.news import services as news
 from peuplade.posts.services import PostLocation
 from peuplade.posts.services import today as posts_today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.test_concurrency import registration
 
 # fault -> (the statement the server receives instead, the statuses it may answer)
 POSTGRES_FAULTS = {
@@ -387,18 +388,7 @@ PAGES = {
         None,
         "POST",
         lambda i: "/register",
-        lambda i: {
-            "email": "nouvelle@example.org",
-            "display_name": "Nouvelle",
-            "password": PASSWORD,
-            "password_confirm": PASSWORD,
-            "address": "",
-            "lat": "48.88462",
-            "lon": "2.32091",
-            "radius_m": "1000",
-            "tags": "",
-            "bio": "",
-        },
+        lambda i: registration(email="nouvelle@example.org", display_name="Nouvelle"),
         "members",
     ),
     "edit my profile": Write(

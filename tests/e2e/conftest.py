@@ -98,6 +98,16 @@ def dead_tile_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"
 
 
+@pytest.fixture(scope="module")
+def fake_tiles():
+    """Map tiles drawn locally from data/ (tests/fake_tiles.py), for the modules whose
+    ``tile_url`` shows a real map (screenshots, axe, the CSP scan)."""
+    from tests.fake_tiles import FakeTiles
+
+    with FakeTiles() as tiles:
+        yield tiles
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log line per request: a failing test's output stays readable."""
 

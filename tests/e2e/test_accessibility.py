@@ -10,8 +10,6 @@ their real policy, without ``bypass_csp``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Page
 
@@ -24,15 +22,8 @@ from tests.e2e.conftest import (
     artifacts_dir,
     log_in,
 )
-from tests.fake_tiles import FakeTiles
 
 AXE_SOURCE = AXE_JS.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def fake_tiles() -> Iterator[FakeTiles]:
-    with FakeTiles() as tiles:
-        yield tiles
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ PEUPLADE_E2E_ARTIFACTS, so a change of stylesheet can be looked at."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -28,7 +28,6 @@ from tests.e2e.conftest import (
     artifacts_dir,
     log_in,
 )
-from tests.fake_tiles import FakeTiles
 
 LISTEN = """
 (() => {
@@ -46,12 +45,6 @@ LISTEN = """
 # Read once the page has settled: violation events are queued as tasks.
 COLLECTED = """() => new Promise((resolve) =>
   setTimeout(() => resolve(window.__cspViolations || ["(the listener is missing)"]), 150))"""
-
-
-@pytest.fixture(scope="module")
-def fake_tiles() -> Iterator[FakeTiles]:
-    with FakeTiles() as tiles:
-        yield tiles
 
 
 @pytest.fixture
