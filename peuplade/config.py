@@ -259,6 +259,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         # Crowd-blurring: a member is shown in the finest privacy cell where at least
         # this many members live (docs/privacy.md). 1 turns it off.
         "PRIVACY_CROWD_MIN": _int(env, "PRIVACY_CROWD_MIN", 3),
+        # Only established members make a crowd: e-mail confirmed, account this old (in
+        # days), not suspended, banned or reported.
+        "PRIVACY_ESTABLISHED_DAYS": _int(env, "PRIVACY_ESTABLISHED_DAYS", 30),
+        # A crowd must have held this many days before `flask privacy-refresh` shows its
+        # members in a finer cell (coarsening is immediate).
+        "PRIVACY_STABLE_DAYS": _int(env, "PRIVACY_STABLE_DAYS", 7),
+        # This many sign-ups within a day whose homes lie in one ~444 m cell put a signal
+        # in the moderators' queue.
+        "SIGNUP_SIGNAL_COUNT": _int(env, "SIGNUP_SIGNAL_COUNT", 6),
         # Who answers questions about personal data (shown on /privacy; GDPR art. 13).
         "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT") or None,
         # New accounts (younger than NEW_ACCOUNT_DAYS) publish and write a little at most.

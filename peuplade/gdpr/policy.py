@@ -27,6 +27,8 @@ RETENTION = {
     "password_resets": timedelta(days=1),
     # Home changes: only the last 30 days are counted (account.services.home_changes_left).
     "home_changes": timedelta(days=30),
+    # A deleted account's home changes, under a keyed hash of its e-mail: the same window.
+    "departed_home_changes": timedelta(days=30),
     # Reports, counted from when a moderator handled them.
     "reports": timedelta(days=365),
     # The moderation log; kept longer while the measure it records still applies.
@@ -197,6 +199,20 @@ TABLES: tuple[Table, ...] = (
             "status": col(_l("actif, suspendu ou exclu par la modération")),
             "suspended_until": col(_l("fin d'une suspension, le cas échéant")),
             "is_admin": col(_l("administrateur ou non")),
+            "email_confirmed_at": col(
+                _l(
+                    "date où vous avez suivi le lien envoyé à votre adresse e-mail : seuls "
+                    "les comptes confirmés comptent pour flouter la position des voisins"
+                ),
+                "you",
+            ),
+            "privacy_floor": col(
+                _l(
+                    "la position la plus précise que vous acceptez de montrer (~200 m, "
+                    "~450 m, ~900 m ou votre quartier seulement)"
+                ),
+                "you",
+            ),
             "created_at": col(_l("date d'inscription")),
             "updated_at": UPDATED,
         },
@@ -239,6 +255,57 @@ TABLES: tuple[Table, ...] = (
         ),
         "nobody",
         {"id": ID, "member_id": MEMBER, "changed_at": col(_l("date du changement"))},
+    ),
+    Table(
+        "departed_home_changes",
+        "account",
+        _l("Changements de domicile d'un compte supprimé"),
+        _l(
+            "Quand un compte est supprimé : la date de ses changements de domicile des 30 "
+            "derniers jours, rangée sous une empreinte de son adresse e-mail (calculée "
+            "avec une clé secrète du site ; l'adresse elle-même n'est pas gardée)."
+        ),
+        _l(
+            "Que supprimer son compte puis se réinscrire avec la même adresse ne remette "
+            "pas à zéro la limite de changements de domicile : sans cela, un compte "
+            "pourrait être promené dans la ville pour deviner où habitent les autres."
+        ),
+        "legitimate_interest",
+        _l(
+            "%(days)s jours après chaque changement, puis effacés par la purge quotidienne.",
+            days=RETENTION["departed_home_changes"].days,
+        ),
+        "nobody",
+        {
+            "id": ID,
+            "email_key": col(
+                _l("empreinte HMAC-SHA256 de l'adresse e-mail (jamais l'adresse)"),
+                "nobody",
+                sensitive=True,
+            ),
+            "changed_at": col(_l("date du changement")),
+        },
+    ),
+    Table(
+        "privacy_cells",
+        "account",
+        _l("Carrés de la grille assez peuplés"),
+        _l(
+            "Les carrés de la grille de confidentialité où vivent assez de membres établis "
+            "pour y montrer une position plus précise, et depuis quand. Aucun membre n'y "
+            "est nommé."
+        ),
+        _l(
+            "Ne rendre une position plus précise qu'une fois le voisinage stable, pour que "
+            "des comptes créés exprès ne puissent pas la préciser."
+        ),
+        "legitimate_interest",
+        _l("Tant que le carré reste assez peuplé ; effacé dès qu'il ne l'est plus."),
+        "nobody",
+        {
+            "key": col(_l("le carré de la grille")),
+            "crowded_since": col(_l("depuis quand il compte assez de membres établis")),
+        },
     ),
     # --- sign-in and account security --------------------------------------------------
     Table(

@@ -5,16 +5,19 @@ from peuplade.models.conversation import SUBJECT_TYPES, Conversation, Message
 from peuplade.models.exchange import EXCHANGE_KINDS, OUTCOMES, Exchange, ExchangeResponse, Thanks
 from peuplade.models.loan import CONDITIONS, HOLDING, LOAN_STATUSES, MAX_LOAN_DAYS, Item, Loan
 from peuplade.models.member import (
+    PRIVACY_FLOORS,
     RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
     RADIUS_MIN_M,
     ApiToken,
+    DepartedHomeChange,
     HomeChange,
     Member,
     MemberSession,
     MemberSkill,
     MemberTag,
     PasswordReset,
+    PrivacyCell,
 )
 from peuplade.models.moderation import (
     MODERATION_ACTIONS,
@@ -52,6 +55,7 @@ __all__ = [
     "NOTIFICATION_SUBJECTS",
     "OUTCOMES",
     "POST_STATUSES",
+    "PRIVACY_FLOORS",
     "RADIUS_DEFAULT_M",
     "RADIUS_MAX_M",
     "RADIUS_MIN_M",
@@ -66,6 +70,7 @@ __all__ = [
     "Event",
     "Exchange",
     "ExchangeResponse",
+    "DepartedHomeChange",
     "HomeChange",
     "Item",
     "Loan",
@@ -81,6 +86,7 @@ __all__ = [
     "Notification",
     "NotificationSetting",
     "PasswordReset",
+    "PrivacyCell",
     "Place",
     "Post",
     "Quartier",

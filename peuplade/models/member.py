@@ -22,6 +22,9 @@ def sort_key(name: str) -> str:
 RADIUS_MIN_M = 200
 RADIUS_MAX_M = 5000
 RADIUS_DEFAULT_M = 1000
+# The member's own floor for their public position: 0 = the ~222 m cell at best, 1 = the
+# ~444 m cell, 2 = the ~890 m cell, 3 = their quartier only (account/blur.py).
+PRIVACY_FLOORS = 4
 
 
 class Member(UserMixin, TimestampMixin, Base):
@@ -31,6 +34,10 @@ class Member(UserMixin, TimestampMixin, Base):
             f"radius_m >= {RADIUS_MIN_M} AND radius_m <= {RADIUS_MAX_M}", name="radius_range"
         ),
         CheckConstraint("status IN ('active', 'suspended', 'banned')", name="status_known"),
+        CheckConstraint(
+            f"privacy_floor >= 0 AND privacy_floor <= {PRIVACY_FLOORS - 1}",
+            name="privacy_floor_range",
+        ),
         # Crowd-blurring counts the members living in each cell (privacy.py).
         Index("ix_members_cell_0", "cell_0"),
         Index("ix_members_cell_1", "cell_1"),
@@ -69,6 +76,13 @@ class Member(UserMixin, TimestampMixin, Base):
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     is_admin: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
+    )
+    # When the member followed the link sent to their address; None until then. Only
+    # confirmed (and older, not flagged) members count toward a privacy crowd.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The finest public position the member accepts (PRIVACY_FLOORS).
+    privacy_floor: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
     )
 
     quartier = relationship("Quartier", lazy="joined")
@@ -150,6 +164,33 @@ class HomeChange(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_home_changes_member_id_changed_at", "member_id", "changed_at"),)
+
+
+class DepartedHomeChange(Base):
+    """A home change of a deleted account, kept under a keyed hash of its e-mail for the
+    limit's window only: the home-change limit binds a person, not an account (deleting
+    and registering again does not reset it). Purged by ``flask privacy-refresh``."""
+
+    __tablename__ = "departed_home_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # HMAC-SHA256 of the case-folded e-mail, keyed with the app's secret: never the address.
+    email_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (Index("ix_departed_home_changes_email_key", "email_key", "changed_at"),)
+
+
+class PrivacyCell(Base):
+    """A privacy cell (``privacy.cells`` key, levels 0 and 1) whose ESTABLISHED members
+    have numbered at least ``PRIVACY_CROWD_MIN`` since ``crowded_since``, as last seen by
+    ``flask privacy-refresh`` (or dropped at once when the crowd shrinks). Members are
+    shown in such a cell only once it has held for ``PRIVACY_STABLE_DAYS``."""
+
+    __tablename__ = "privacy_cells"
+
+    key: Mapped[str] = mapped_column(String(24), primary_key=True)
+    crowded_since: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
 class ApiToken(Base):

@@ -1,0 +1,84 @@
+"""Location privacy that fake accounts cannot steer (issue 19).
+
+- ``members.email_confirmed_at``: only confirmed members count toward a privacy crowd.
+  Members who registered before confirmation existed are taken as confirmed at their
+  sign-up date, so today's crowds stay as they are.
+- ``members.privacy_floor``: the finest public position a member accepts.
+- ``privacy_cells``: the cells whose established crowd has held, and since when
+  (``flask privacy-refresh``). Filled by the first run of that command; until then
+  every position is kept as it is (events only ever coarsen).
+- ``departed_home_changes``: home changes of deleted accounts under a keyed hash of
+  their e-mail, for the home-change limit's window.
+- ``reports.reason`` gains ``signups`` (raised by the app itself).
+
+Revision ID: 5b2e9d7c4a13
+Revises: a8d3f1c7e5b2
+Create Date: 2026-12-06 02:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '5b2e9d7c4a13'
+down_revision = 'a8d3f1c7e5b2'
+branch_labels = None
+depends_on = None
+
+OLD_REASONS = "reason IN ('spam', 'abuse', 'danger', 'privacy', 'other')"
+NEW_REASONS = "reason IN ('spam', 'abuse', 'danger', 'privacy', 'other', 'signups')"
+FLOOR_RANGE = "privacy_floor >= 0 AND privacy_floor <= 3"
+
+
+def upgrade():
+    op.create_table(
+        'privacy_cells',
+        sa.Column('key', sa.String(length=24), nullable=False),
+        sa.Column('crowded_since', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('key', name=op.f('pk_privacy_cells')),
+    )
+    op.create_table(
+        'departed_home_changes',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('email_key', sa.String(length=64), nullable=False),
+        sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_departed_home_changes')),
+    )
+    op.create_index(
+        'ix_departed_home_changes_email_key',
+        'departed_home_changes',
+        ['email_key', 'changed_at'],
+        unique=False,
+    )
+    # Plain ALTERs (no batch copy of members: SpatiaLite's geometry registration would
+    # not survive it). A column with a constant default is instant on PostgreSQL 11+.
+    op.add_column('members', sa.Column('email_confirmed_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        'members', sa.Column('privacy_floor', sa.Integer(), server_default='0', nullable=False)
+    )
+    op.execute("UPDATE members SET email_confirmed_at = created_at")
+    if op.get_bind().dialect.name == "postgresql":  # SQLite cannot add one in place
+        op.create_check_constraint(op.f('ck_members_privacy_floor_range'), 'members', FLOOR_RANGE)
+        op.drop_constraint(op.f('ck_reports_reason_known'), 'reports', type_='check')
+        op.create_check_constraint(op.f('ck_reports_reason_known'), 'reports', NEW_REASONS)
+    else:
+        with op.batch_alter_table('reports', schema=None) as batch_op:
+            batch_op.drop_constraint(op.f('ck_reports_reason_known'), type_='check')
+            batch_op.create_check_constraint(op.f('ck_reports_reason_known'), NEW_REASONS)
+
+
+def downgrade():
+    op.execute("DELETE FROM reports WHERE reason = 'signups'")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint(op.f('ck_reports_reason_known'), 'reports', type_='check')
+        op.create_check_constraint(op.f('ck_reports_reason_known'), 'reports', OLD_REASONS)
+        op.drop_constraint(op.f('ck_members_privacy_floor_range'), 'members', type_='check')
+    else:
+        with op.batch_alter_table('reports', schema=None) as batch_op:
+            batch_op.drop_constraint(op.f('ck_reports_reason_known'), type_='check')
+            batch_op.create_check_constraint(op.f('ck_reports_reason_known'), OLD_REASONS)
+    for column in ('privacy_floor', 'email_confirmed_at'):
+        op.execute(f"ALTER TABLE members DROP COLUMN {column}")
+    op.drop_index('ix_departed_home_changes_email_key', table_name='departed_home_changes')
+    op.drop_table('departed_home_changes')
+    op.drop_table('privacy_cells')
