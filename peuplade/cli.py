@@ -1132,6 +1132,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(send_notifications_command)
     app.cli.add_command(send_digests_command)
     app.cli.add_command(purge_old_data_command)
+    app.cli.add_command(privacy_refresh_command)
     from peuplade import backup
 
     backup.register(app)  # backup, restore
@@ -1183,3 +1184,21 @@ def purge_old_data_command() -> None:
     counts = services.purge_old_data()
     db.session.commit()
     click.echo("Lignes effacées : " + ", ".join(f"{table} {n}" for table, n in counts.items()))
+
+
+@click.command("privacy-refresh")
+@with_appcontext
+def privacy_refresh_command() -> None:
+    """Note which privacy cells hold enough established members (and since when), and
+    show members in a finer cell once its crowd has held for PRIVACY_STABLE_DAYS: the
+    only way a public position becomes finer (docs/privacy.md). Run by cron once a day."""
+    from peuplade.account import blur
+    from peuplade.extensions import db
+
+    summary = blur.refresh_all()
+    db.session.commit()
+    click.echo(
+        f"{summary.crowded} carrés assez peuplés ({summary.newly_crowded} nouveaux), "
+        f"{summary.qualified} stables ; {summary.finer} membres montrés plus précisément, "
+        f"{summary.coarser} plus largement."
+    )

@@ -19,6 +19,7 @@ from peuplade.loans import services as loans
 from peuplade.models import Base, Loan, Member, Notification, Post
 from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, PASSWORD
+from tests.crowds import settle
 from tests.test_gdpr_export import OTHER_EMAIL, populate
 
 ME = "anne.export@example.org"
@@ -164,6 +165,7 @@ def test_neighbours_blurred_positions_are_worked_out_again(make_app):
             )
             db.session.commit()
             people.append(member)
+        settle()  # an established crowd that has held: shown in the fine cell
         me, *others = people
         assert len({m.cell_0 for m in people}) == 1
         for member in others:

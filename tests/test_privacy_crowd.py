@@ -1,7 +1,10 @@
 """Crowd-blurred positions and what an observer can learn about where someone lives.
 
 Run with the production rule (PRIVACY_CROWD_MIN=3): a member is shown at the centre of
-the finest cell (222 m, 444 m, 890 m) where at least 3 members live.
+the finest cell (222 m, 444 m, 890 m) where at least 3 established members have lived for
+the stable period (``_settle`` makes everyone established and runs the daily job twice,
+a stable period apart). What planted accounts can and cannot do is in
+tests/test_privacy_steering.py.
 
 (a) Two members living at different points of the same public cell look the same to
     every other member: positions, distance bands, which lists they and their items
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -27,8 +31,9 @@ from peuplade.account import blur
 from peuplade.account import services as account
 from peuplade.extensions import db
 from peuplade.loans import services as loans
-from peuplade.models import Member, Post
+from peuplade.models import Member, Post, utcnow
 from tests.conftest import PASSWORD
+from tests.crowds import establish, settle
 
 CENTRE = geo.lat_lon(48.8850, 2.3200)  # rue des Dames
 
@@ -38,6 +43,13 @@ def crowd_app(make_app):
     app = make_app(PRIVACY_CROWD_MIN=3)
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def client(crowd_app):
+    """This app's client (the ``client`` of conftest serves an app of its own, with
+    crowd-blurring off)."""
+    return crowd_app.test_client()
 
 
 def _offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
@@ -80,29 +92,42 @@ def test_cells_are_nested_and_coarser_cells_hold_finer_ones():
     assert privacy.level_for([1, 2]) == 2
 
 
-def test_a_lone_home_is_shown_coarsely_until_neighbours_arrive(crowd_app):
+def test_a_lone_home_is_shown_coarsely_until_an_established_crowd_has_held(crowd_app):
     home = _offset(CENTRE, 10, 10)
     fine, middle, coarse = privacy.cells(home)
     alone = _member("Alone", home)
     item = loans.offer_item(alone, loans.ItemInput(title="Escabeau", category="bricolage"))
     db.session.commit()
     assert _shown(alone) == privacy.centre(coarse)
-    # Two neighbours in the same fine cell: all three are now shown in it.
     second = _member("Second", _offset(home, 20, -15))
+    settle()
     assert _shown(alone) == privacy.centre(coarse)  # two are not enough
+    # A third neighbour in the same fine cell: nothing moves until they are established
+    # and the crowd of three has held for the stable period.
     third = _member("Third", _offset(home, -25, 20))
+    assert _shown(alone) == privacy.centre(coarse)
+    assert _shown(third) == privacy.centre(coarse)
+    establish(ids=[third.id])
+    blur.refresh_all()
+    db.session.commit()
+    assert _shown(alone) == privacy.centre(coarse)  # crowded since today only
+    blur.refresh_all(now=utcnow() + timedelta(days=8))
+    db.session.commit()
     for member in (alone, second, third):
         assert _shown(member) == privacy.centre(fine)
-    # The object shown at her position moved with it.
+    # The object shown at her position moved with it, feed cells included.
     db.session.refresh(item)
     assert geo.from_element(item.position) == privacy.centre(fine)
-    # One leaves: the two others go back to a coarser cell.
+    assert item.cell_fine == geo.feed_cell(privacy.centre(fine), "fine")
+    # One leaves: the two others go back to a coarser cell at once.
     cells = blur.forget_home(third)
     db.session.execute(delete(Member).where(Member.id == third.id))
     db.session.flush()
-    blur.refresh({cells[1]}, {cells[0]})
+    blur.after_leaving([cells[1]], [cells[0]])
     db.session.commit()
     assert _shown(alone) == _shown(second) == privacy.centre(coarse)
+    db.session.refresh(item)
+    assert item.cell_fine == geo.feed_cell(privacy.centre(coarse), "fine")
     assert middle  # (the middle level is used when the 444 m cell holds 3)
 
 
@@ -124,7 +149,6 @@ def test_two_homes_in_one_public_cell_look_the_same_to_everyone(crowd_app, clien
     for member in (first, second):
         loans.offer_item(member, loans.ItemInput(title="Perceuse", category="bricolage"))
     db.session.commit()
-    assert _shown(first) == _shown(second)
     # Observers all around, with various radii; some see the victims, some do not.
     rng = random.Random(11)
     observers = []
@@ -134,6 +158,10 @@ def test_two_homes_in_one_public_cell_look_the_same_to_everyone(crowd_app, clien
         observer = _member(f"Observateur {n}", at, radius_m=rng.choice([400, 700, 1000, 1500]))
         observers.append((observer, account.issue_token(observer)))
     db.session.commit()
+    settle()
+    assert _shown(first) == _shown(second)
+    if crowded:
+        assert _shown(first) == privacy.centre(privacy.cells(CENTRE)[0])
     seen_any = False
     for observer, token in observers:
         headers = {"Authorization": f"Bearer {token}"}
@@ -235,6 +263,7 @@ def test_an_attacker_with_many_accounts_learns_nothing_finer_than_the_cell(crowd
         loans.offer_item(victim, loans.ItemInput(title=f"Objet {n}", category="bricolage"))
         victim_ids.append(victim.id)
     db.session.commit()
+    settle()
     attackers = []
     for index, vantage in enumerate(VANTAGES):
         attacker = _member(f"Sonde {index}", vantage, radius_m=200)

@@ -603,7 +603,7 @@ def delete_account(member: Member, password: str | None) -> None:
     cell_0, cell_1 = blur.forget_home(member)
     db.session.delete(member)
     db.session.flush()
-    blur.refresh({c for c in (cell_1,) if c}, {c for c in (cell_0,) if c})
+    blur.after_leaving([cell_1], [cell_0])
     security_log.event("account_deleted", member=member_id)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from peuplade.account import blur
 from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
@@ -166,6 +167,9 @@ def report(
     db.session.add(row)
     db.session.flush()
     log.info("report %s by member %s on %s %s", row.id, reporter.id, target.type, target.id)
+    author = db.session.get(Member, target.author_id) if target.author_id else None
+    if author is not None:  # reported: no longer counted in a privacy crowd
+        blur.standing_changed(author)
     return row
 
 
@@ -365,6 +369,8 @@ def suspend(
     member.status = "suspended"
     member.suspended_until = until
     _end_sessions(member)
+    db.session.flush()
+    blur.standing_changed(member)  # no longer counted in a privacy crowd
     return _record(moderator, "suspend", target, text, report, until=until)
 
 
@@ -384,6 +390,8 @@ def ban(moderator: Member, member: Member, reason: str | None, report=None) -> M
         .where(Post.author_id == member.id, Post.hidden_at.is_(None))
         .values(hidden_at=now)
     )
+    db.session.flush()
+    blur.standing_changed(member)  # no longer counted in a privacy crowd
     return _record(moderator, "ban", target, text, report, at=now)
 
 
