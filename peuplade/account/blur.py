@@ -41,9 +41,9 @@ from peuplade.models import PRIVACY_FLOORS, Member, Post, PrivacyCell, Quartier,
 # The floor a member may choose, by level: what the settings page and the API show.
 QUARTIER_LEVEL = privacy.LEVELS  # 3: the member's quartier, not a cell
 FLOOR_CHOICES: tuple[tuple[int, str, object], ...] = (
-    (0, "200m", _l("~200 m : mon pâté de maisons")),
-    (1, "450m", _l("~450 m")),
-    (2, "900m", _l("~900 m")),
+    (0, "200m", _l("à environ 200 m près (le plus précis)")),
+    (1, "450m", _l("à environ 450 m près")),
+    (2, "900m", _l("à environ 900 m près")),
     (QUARTIER_LEVEL, "quartier", _l("mon quartier seulement")),
 )
 FLOOR_NAMES = {name: level for level, name, _label in FLOOR_CHOICES}

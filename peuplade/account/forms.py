@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories
+from peuplade.account import blur
 from peuplade.auth.forms import (
     PASSWORD_HINT,
     TAGS_HINT,
@@ -98,4 +107,14 @@ class HomeForm(FlaskForm):
     lon = HiddenField()
     current_password = current_password_field(
         _l("Pour que personne d'autre ne puisse déplacer votre domicile.")
+    )
+
+
+class PositionForm(FlaskForm):
+    """The finest public position the member accepts (account/blur.py)."""
+
+    floor = RadioField(
+        _l("Me situer au mieux"),
+        choices=[(name, label) for _level, name, label in blur.FLOOR_CHOICES],
+        validate_choice=True,
     )

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, database, geo, ratelimits
-from peuplade.account import bp, queries, services
-from peuplade.account.forms import HomeForm, PasswordForm, ProfileForm
+from peuplade.account import blur, bp, queries, services
+from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, ProfileForm
 from peuplade.auth import emails, security_log, sessions
 from peuplade.auth.forms import forget_bad_point, location_input, submit
 from peuplade.extensions import limiter
@@ -206,6 +206,43 @@ def change_home():
             changes_left=services.home_changes_left(member),
             # The member's own point, for their own map only.
             current=geo.from_element(member.home),
+        ),
+        status,
+    )
+
+
+def where_shown(level: int) -> str:
+    """Where the member's neighbours see them, in words."""
+    if level >= blur.QUARTIER_LEVEL:
+        return _("Vos voisins savent seulement dans quel quartier vous habitez.")
+    size = ("200 m", "450 m", "900 m")[level]
+    return _("Vos voisins vous situent à environ %(size)s près.", size=size)
+
+
+@bp.route("/account/position", methods=["GET", "POST"])
+def position():
+    """How precisely my neighbours see where I live: my floor, and where I am shown."""
+    member = _me()
+    form = PositionForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            outcome = submit(form, lambda: blur.set_floor(member, form.floor.data))
+            if outcome.ok:
+                flash(_("C'est noté.") + " " + where_shown(blur.shown_level(member)), "success")
+                return redirect(url_for("account.overview"))
+            status = outcome.status
+    else:
+        form.floor.data = blur.FLOOR_CHOICES[member.privacy_floor][1]
+    level = blur.shown_level(member)
+    return (
+        render_template(
+            "account/position.html",
+            form=form,
+            where=where_shown(level),
+            # Shown more coarsely than the member's own choice: too few neighbours yet.
+            coarser_than_chosen=level > member.privacy_floor,
         ),
         status,
     )
