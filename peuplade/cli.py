@@ -461,7 +461,30 @@ def seed_demo(password: str, members_path: Path) -> tuple[int, int, str]:
                 skipped += 1
     finally:
         config["ARGON2_PARAMETERS"] = saved
+    _settle_demo_crowds([services.normalise_email(p["email"]) for p in people])
     return created, skipped, services.normalise_email(people[0]["email"]) if people else ""
+
+
+def _settle_demo_crowds(emails: list[str]) -> None:
+    """The demo neighbours joined two months ago and confirmed their e-mail: they are
+    established, and their crowds have held (as the daily ``privacy-refresh`` would
+    find them), so they are shown in the cells a real street of theirs would have."""
+    from sqlalchemy import update
+
+    from peuplade.account import blur
+    from peuplade.extensions import db
+    from peuplade.models import Member, utcnow
+
+    now = utcnow()
+    joined = now - timedelta(days=60)
+    db.session.execute(
+        update(Member)
+        .where(Member.email.in_(emails), Member.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=joined, created_at=joined)
+    )
+    stable = timedelta(days=current_app.config["PRIVACY_STABLE_DAYS"] + 1)
+    blur.refresh_all(now=now - stable)
+    blur.refresh_all(now=now)
 
 
 def _seed_one(person: dict[str, Any], password: str, gazetteer: Any) -> bool:

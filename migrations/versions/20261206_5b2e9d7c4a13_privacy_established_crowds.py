@@ -5,8 +5,10 @@
   sign-up date, so today's crowds stay as they are.
 - ``members.privacy_floor``: the finest public position a member accepts.
 - ``privacy_cells``: the cells whose established crowd has held, and since when
-  (``flask privacy-refresh``). Filled by the first run of that command; until then
-  every position is kept as it is (events only ever coarsen).
+  (``flask privacy-refresh``). Seeded with the cells where, by the rule so far, at
+  least 3 members older than 30 days live, as crowded for the default stable period
+  already: members shown finely there today stay so, until the daily job sees
+  otherwise.
 - ``departed_home_changes``: home changes of deleted accounts under a keyed hash of
   their e-mail, for the home-change limit's window.
 - ``reports.reason`` gains ``signups`` (raised by the app itself).
@@ -16,6 +18,8 @@ Revises: a8d3f1c7e5b2
 Create Date: 2026-12-06 02:30:00
 
 """
+from datetime import datetime, timedelta, timezone
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -57,14 +61,41 @@ def upgrade():
         'members', sa.Column('privacy_floor', sa.Integer(), server_default='0', nullable=False)
     )
     op.execute("UPDATE members SET email_confirmed_at = created_at")
+    _seed_privacy_cells()
     if op.get_bind().dialect.name == "postgresql":  # SQLite cannot add one in place
-        op.create_check_constraint(op.f('ck_members_privacy_floor_range'), 'members', FLOOR_RANGE)
+        # NOT VALID, then VALIDATE: the check of existing rows does not block writes.
+        op.execute(
+            f"ALTER TABLE members ADD CONSTRAINT ck_members_privacy_floor_range "
+            f"CHECK ({FLOOR_RANGE}) NOT VALID"
+        )
+        op.execute("ALTER TABLE members VALIDATE CONSTRAINT ck_members_privacy_floor_range")
         op.drop_constraint(op.f('ck_reports_reason_known'), 'reports', type_='check')
         op.create_check_constraint(op.f('ck_reports_reason_known'), 'reports', NEW_REASONS)
     else:
         with op.batch_alter_table('reports', schema=None) as batch_op:
             batch_op.drop_constraint(op.f('ck_reports_reason_known'), type_='check')
             batch_op.create_check_constraint(op.f('ck_reports_reason_known'), NEW_REASONS)
+
+
+def _seed_privacy_cells():
+    now = datetime.now(timezone.utc)
+    old_enough = now - timedelta(days=30)  # PRIVACY_ESTABLISHED_DAYS's default
+    held_since = now - timedelta(days=7)  # PRIVACY_STABLE_DAYS's default
+    bind = op.get_bind()
+    for column in ('cell_0', 'cell_1'):
+        keys = bind.execute(
+            sa.text(
+                f"SELECT {column} FROM members WHERE {column} IS NOT NULL "
+                f"AND status = 'active' AND created_at <= :old_enough "
+                f"GROUP BY {column} HAVING count(*) >= 3"
+            ),
+            {'old_enough': old_enough},
+        ).scalars().all()
+        if keys:
+            bind.execute(
+                sa.text("INSERT INTO privacy_cells (key, crowded_since) VALUES (:key, :since)"),
+                [{'key': key, 'since': held_since} for key in keys],
+            )
 
 
 def downgrade():
