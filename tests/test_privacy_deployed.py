@@ -1,0 +1,188 @@
+"""Six fresh accounts next to an isolated member, against a server started as deployed.
+
+gunicorn with the project's gunicorn.conf.py, ``PEUPLADE_ENV=production`` (rate limits
+on, the production crowd rule of 3 established members), an SQLite database migrated
+with the project's migrations in a temporary folder; stopped by its PID at the end.
+The attacker only has the public API; the daily job runs as cron runs it
+(``flask privacy-refresh``). The victim's published position - where their object is
+shown to a neighbour - does not move, neither at once nor after the job.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from peuplade import ROOT, create_app, geo, privacy
+from peuplade.account import services as accounts
+from peuplade.extensions import db
+from peuplade.loans import services as loans
+from tests.conftest import PASSWORD, _free_port, _test_config
+from tests.crowds import settle
+
+# The centre of a ~222 m cell, far from the demo streets: nobody else lives near.
+VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
+
+
+def _offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
+    lat = origin.lat + north_m / 111_320
+    lon = origin.lon + east_m / (111_320 * math.cos(math.radians(origin.lat)))
+    return geo.lat_lon(round(lat, 7), round(lon, 7))
+
+
+def _prepare(url: str) -> int:
+    """Migrate; an isolated, established victim with an object and an established
+    observer 1.5 km away. Returns the victim's id."""
+    import flask_migrate
+
+    app = create_app(_test_config(url, PRIVACY_CROWD_MIN=3))
+    with app.app_context():
+        flask_migrate.upgrade()
+        victim = accounts.register_member(
+            email="victime@example.org",
+            password=PASSWORD,
+            display_name="Victime",
+            location=accounts.LocationInput(lat=VICTIM_HOME.lat, lon=VICTIM_HOME.lon),
+        )
+        accounts.register_member(
+            email="observatrice@example.org",
+            password=PASSWORD,
+            display_name="Observatrice",
+            location=accounts.LocationInput(
+                lat=_offset(VICTIM_HOME, 1500, 0).lat, lon=_offset(VICTIM_HOME, 1500, 0).lon
+            ),
+            radius_m=3000,
+        )
+        loans.offer_item(victim, loans.ItemInput(title="Escabeau", category="bricolage"))
+        db.session.commit()
+        settle()
+        victim_id = victim.id
+        db.engine.dispose()
+    return victim_id
+
+
+def _env(url: str, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PEUPLADE_", "FLASK_"))}
+    env.update(
+        PEUPLADE_ENV="production",
+        SECRET_KEY="privacy-deployed-test-" + "x" * 40,
+        PUBLIC_URL="https://peuplade.example",
+        DATABASE_URL=url,
+        GEOCODER="offline",
+        MAIL_BACKEND="log",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _send(port: int, method: str, path: str, body=None, token: str | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, json.dumps(body) if body is not None else None, headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def deployed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'peuplade.sqlite'}"
+    victim_id = _prepare(url)
+    port = _free_port()
+    env = _env(url, port)
+    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}")
+            try:
+                if _send(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("gunicorn did not answer within 60 s")
+            time.sleep(0.2)
+        yield port, env, victim_id
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+def test_six_fresh_accounts_within_60_m_leave_the_published_position_unchanged(deployed):
+    port, env, victim_id = deployed
+    status, body = _send(
+        port,
+        "POST",
+        "/api/v1/tokens",
+        {"email": "observatrice@example.org", "password": PASSWORD},
+    )
+    assert status == 201, body
+    token = json.loads(body)["token"]
+
+    def published() -> tuple[float, float]:
+        status, body = _send(port, "GET", "/api/v1/items?limit=100", token=token)
+        assert status == 200, body
+        mine = [i for i in json.loads(body)["items"] if i["lender"]["id"] == victim_id]
+        assert len(mine) == 1
+        return mine[0]["position"]["lat"], mine[0]["position"]["lon"]
+
+    coarse = privacy.centre(privacy.cells(VICTIM_HOME)[2])
+    before = published()
+    assert before == (coarse.lat, coarse.lon)  # alone: the ~890 m cell's centre
+    for n in range(6):
+        angle = n * math.pi / 3
+        at = _offset(VICTIM_HOME, 55 * math.sin(angle), 55 * math.cos(angle))
+        assert geo.geodesic_distance_m(at, VICTIM_HOME) < 60
+        status, body = _send(
+            port,
+            "POST",
+            "/api/v1/members",
+            {
+                "email": f"faux{n}@example.org",
+                "password": f"{PASSWORD}-{n}",
+                "display_name": f"Faux {n}",
+                "location": {"lat": at.lat, "lon": at.lon},
+            },
+        )
+        assert status < 300, body
+        assert published() == before  # immediately, after every sign-up
+    job = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "privacy-refresh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert job.returncode == 0, job.stderr[-2000:]
+    assert "0 membres montrés plus précisément" in job.stdout
+    assert published() == before  # after the daily job
