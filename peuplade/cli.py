@@ -1199,8 +1199,8 @@ def send_digests_command() -> None:
 def purge_old_data_command() -> None:
     """Delete what the privacy policy (/privacy) says is kept no longer: notifications
     after a year, expired password resets, ended sessions, expired or revoked API
-    tokens, old home changes, handled reports and the moderation log after a year. Run
-    by cron once a day."""
+    tokens, old home changes (of deleted accounts too), handled reports and the
+    moderation log after a year. Run by cron once a day."""
     from peuplade.extensions import db
     from peuplade.gdpr import services
 

@@ -44,8 +44,9 @@ def quartier_atom(quartier_slug: str) -> Response:
 
 
 def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
-    """Atom XML of these news: title, text, dates, kind, link and the author's display name
-    only (no email, no position, no place)."""
+    """Atom XML of these news: title, text, dates, kind and link. Public, so it names
+    nobody: the author is "Voisins de <quartier>" (no member's name, email, position or
+    place: blocks cannot apply to an anonymous reader, and a name is not needed)."""
     self_url = url_for("feeds.quartier_atom", quartier_slug=quartier.slug, _external=True)
     feed = FeedGenerator()
     feed.id(self_url)
@@ -53,6 +54,9 @@ def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
     feed.subtitle(_("Les infos publiées pour tout le quartier par ses habitants, sur Peuplade."))
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     feed.link(href=url_for("neighbours.index", _external=True), rel="alternate")
+    # TRANSLATORS: the author of the public feed of a quartier: its neighbours, unnamed.
+    voices = {"name": _("Voisins de %(name)s", name=quartier.name)}
+    feed.author(voices)
     feed.language("fr")
     feed.generator("Peuplade")
     feed.updated(max((n.updated_at for n in news), default=_feed_epoch()))
@@ -64,7 +68,7 @@ def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
         entry.link(href=page, rel="alternate")
         entry.published(item.created_at)
         entry.updated(item.updated_at)
-        entry.author({"name": item.author.display_name})
+        entry.author(voices)
         entry.category(term=item.kind)
         # feedgen 1.0 drops the rel of entry links, so a second link would pose as the page:
         # the author's link (checked http(s) when posted) goes at the end of the text.

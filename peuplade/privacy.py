@@ -32,6 +32,14 @@ CROWD_MIN = 3
 FACTOR = 2
 LEVELS = 3
 
+# A public position is never farther than this from the home it stands for: the
+# coarsest cell's half-diagonal is ~630 m, and a "quartier only" position is used only
+# when its point lies within QUARTIER_POINT_MAX_M of that cell's centre
+# (account/blur.py). Queries about whom a post reaches pre-filter on public positions
+# with this margin, then test homes exactly (posts/audience.py).
+PUBLIC_OFFSET_MAX_M = 1600
+QUARTIER_POINT_MAX_M = 900
+
 # (upper bound in metres, label): the first bound above the distance wins.
 BANDS: tuple[tuple[float, str], ...] = (
     (250, "< 250 m"),

@@ -13,6 +13,12 @@ PER_CLIENT = "10 per minute"
 PER_ACCOUNT_FAILURES = "20 per hour"
 # Per member: the current password asked again (a stolen session must not guess it).
 PASSWORD_CHANGES = "10 per hour"  # noqa: S105 - a rate, not a password
+# Per client address, the page and the API together: each account is a vantage point
+# (the privacy crowd) and an argon2 hash.
+SIGN_UPS = PER_CLIENT
+SIGN_UP_SCOPE = "sign-up"
+# Per member: "send me the confirmation link again" (each one is an e-mail).
+CONFIRMATION_LINKS = "5 per hour"
 
 
 def account_key() -> str:
@@ -51,3 +57,12 @@ def token_key() -> str:
 def without_token() -> bool:
     """Calls without a token (sign-up, getting a token, the spec) have limits of their own."""
     return bearer_token() is None
+
+
+def sign_up_limit():
+    """The decorator of every sign-up view (``/register``, ``POST /api/v1/members``): one
+    bucket per client address for all of them, so switching from the form to the API
+    gives no fresh allowance."""
+    from peuplade.extensions import limiter
+
+    return limiter.shared_limit(SIGN_UPS, scope=SIGN_UP_SCOPE, methods=["POST"])

@@ -51,37 +51,48 @@ def _keys(value) -> set[str]:
 # --- POST /members --------------------------------------------------------------------
 
 
-def test_register_with_a_point_returns_my_account(api):
+def _pending(r) -> dict:
+    """The answer to a sign-up: the same for an address with or without an account."""
+    assert r.status_code == 202, r.get_json()
+    assert "Location" not in r.headers
+    data = r.get_json()
+    assert set(data) == {"status", "message"}
+    assert data["status"] == "pending"
+    return data
+
+
+def test_register_with_a_point_then_get_a_token(api):
     r = api.post(
         "/members",
         json=_register_body(
             radius_m=1500, skills=["bricolage", "cuisine"], tags=["Vélo"], bio="Salut"
         ),
     )
-    assert r.status_code == 201, r.get_json()
-    data = r.get_json()
-    assert data["email"] == "nadia@example.org"  # stored case-folded
-    assert data["display_name"] == "Nadia"
-    assert data["radius_m"] == 1500
-    assert data["skills"] == ["bricolage", "cuisine"]
-    assert data["tags"] == ["vélo"]
-    assert data["bio"] == "Salut"
-    assert data["home"] == {"lat": DAMES_LEMERCIER[0], "lon": DAMES_LEMERCIER[1]}
-    assert data["quartier"] is None
-    created = datetime.fromisoformat(data["created_at"])
-    assert created.utcoffset() == timedelta(0)
-    assert r.headers["Location"].endswith(f"/api/v1/members/{data['id']}")
+    data = _pending(r)
+    assert "nadia@example.org" in data["message"]  # case-folded, as stored
     assert "password" not in r.get_data(as_text=True)
-    # And the account works: the password gives a token for this member.
+    # The account works at once: the password gives a token for this member.
     api.login("NADIA@example.org")
-    assert api.get("/me").get_json()["id"] == data["id"]
+    me = api.get("/me").get_json()
+    assert me["email"] == "nadia@example.org"
+    assert me["email_confirmed"] is False
+    assert me["display_name"] == "Nadia"
+    assert me["radius_m"] == 1500
+    assert me["skills"] == ["bricolage", "cuisine"]
+    assert me["tags"] == ["vélo"]
+    assert me["bio"] == "Salut"
+    assert me["home"] == {"lat": DAMES_LEMERCIER[0], "lon": DAMES_LEMERCIER[1]}
+    assert me["quartier"] is None
+    created = datetime.fromisoformat(me["created_at"])
+    assert created.utcoffset() == timedelta(0)
 
 
 def test_register_defaults_radius_to_1000(api):
-    r = api.post("/members", json=_register_body())
-    assert r.status_code == 201
-    assert r.get_json()["radius_m"] == 1000
-    assert r.get_json()["skills"] == [] and r.get_json()["tags"] == []
+    _pending(api.post("/members", json=_register_body()))
+    api.login("nadia@example.org")
+    me = api.get("/me").get_json()
+    assert me["radius_m"] == 1000
+    assert me["skills"] == [] and me["tags"] == []
 
 
 @pytest.fixture
@@ -109,8 +120,9 @@ def test_register_with_an_address_is_geocoded(gazetteer_client):
     r = gazetteer_client.post(
         "/api/v1/members", json=_register_body(location={"address": "12 rue des Dames"})
     )
-    assert r.status_code == 201, r.get_json()
-    assert r.get_json()["home"] == {"lat": 48.88462, "lon": 2.32091}
+    _pending(r)
+    home = geo.from_element(db.session.scalar(select(Member)).home)
+    assert (home.lat, home.lon) == (48.88462, 2.32091)
 
 
 def test_ambiguous_address_lists_candidates_then_choice_picks_one(gazetteer_client):
@@ -126,9 +138,9 @@ def test_ambiguous_address_lists_candidates_then_choice_picks_one(gazetteer_clie
     assert _count(Member) == 0
     pick = error["candidates"].index("Rue Truffaut, 75017 Paris (sud)")
     body["location"]["choice"] = pick
-    r = gazetteer_client.post("/api/v1/members", json=body)
-    assert r.status_code == 201, r.get_json()
-    assert r.get_json()["home"] == {"lat": 48.8830, "lon": 2.3230}
+    _pending(gazetteer_client.post("/api/v1/members", json=body))
+    home = geo.from_element(db.session.scalar(select(Member)).home)
+    assert (home.lat, home.lon) == (48.8830, 2.3230)
 
 
 def test_unknown_address_is_a_422_on_location(gazetteer_client):

@@ -88,6 +88,7 @@ def test_public_operations_are_exactly_the_public_views(app, spec):
     assert public == {
         ("/api/v1/members", "post"),
         ("/api/v1/tokens", "post"),
+        ("/api/v1/confirmations", "post"),  # the e-mailed link is the credential
         ("/api/v1/openapi.json", "get"),
     }
 
@@ -116,7 +117,7 @@ def test_request_bodies_are_the_models_the_views_parse(app, spec):
     # POST/PATCH events, POST event rsvp; POST conversations, POST conversation messages;
     # POST notifications/read, PATCH me/notification-settings; POST reports; DELETE me
     # (the current password)
-    assert seen == 24
+    assert seen == 25
     assert components["RegisterBody"]["required"] == [
         "email",
         "password",
@@ -176,16 +177,19 @@ def test_real_answers_match_their_documented_models(api, make_member, spec):
         },
     )
     assert (
-        _model_of(spec["paths"]["/api/v1/members"]["post"]["responses"]["201"]["content"])
-        == "MeOut"
+        _model_of(spec["paths"]["/api/v1/members"]["post"]["responses"]["202"]["content"])
+        == "SignUpOut"
     )
-    _assert_matches(r.get_json(), schemas.MeOut)
+    _assert_matches(r.get_json(), schemas.SignUpOut)
     r = api.post(
         "/tokens", json={"email": "nadia@example.org", "password": "lampe tempête 42 cerises"}
     )
     _assert_matches(r.get_json(), schemas.TokenOut)
     api.token = r.get_json()["token"]
     _assert_matches(api.get("/me").get_json(), schemas.MeOut)
+    _assert_matches(api.post("/me/confirmation").get_json(), schemas.ConfirmationSentOut)
+    error = api.post("/confirmations", json={"token": "pas.un.lien"}).get_json()
+    _assert_matches(error, schemas.ErrorOut)
     other = make_member("Bruno", at=CLICHY)
     _assert_matches(api.get(f"/members/{other.id}").get_json(), schemas.MemberOut)
     page = api.get("/neighbours").get_json()

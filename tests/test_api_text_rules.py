@@ -219,7 +219,9 @@ def test_a_whole_float_is_an_integer(api):
         "location": {"lat": 48.88462, "lon": 2.32091},
         "radius_m": 1000.0,
     }
-    assert _status(api.post("/members", json=body), 201)["radius_m"] == 1000
+    _status(api.post("/members", json=body), 202)
+    api.login("nadia@example.org")
+    assert api.get("/me").get_json()["radius_m"] == 1000
 
 
 @pytest.mark.parametrize("limit", ["1.0", "+5", " 5", "5_0", "05", "-1", "0", "1e1", "٣"])

@@ -501,7 +501,7 @@ def _check_demo_exchanges() -> None:
     for exchange in done:
         assert exchange.helper_id in {r.author_id for r in exchange.responses}
         assert max(r.created_at for r in exchange.responses) < exchange.closed_at < now
-        notes = {(t.from_member_id, t.to_member_id) for t in thanks_on(exchange)}
+        notes = {(t.from_member_id, t.to_member_id) for t in thanks_on(exchange, exchange.author)}
         assert notes == {
             (exchange.author_id, exchange.helper_id),
             (exchange.helper_id, exchange.author_id),

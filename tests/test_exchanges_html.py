@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import render_template_string
 from sqlalchemy import func, select
 
 from peuplade import geo
@@ -417,11 +416,8 @@ def test_close_as_done_naming_a_helper_then_thank_each_other_once(app, street):
     assert "Remercier Autrice" not in page
     assert db.session.scalar(select(func.count()).select_from(Thanks)) == 2
 
-    # The include the public profile shows.
-    with app.test_request_context():
-        shown = text_of(
-            render_template_string('{% include "exchanges/_thanks.html" %}', member=street["alice"])
-        )
+    # What the public profile shows.
+    shown = text_of(bruno.get(f"/profile/{street['alice'].id}").get_data(as_text=True))
     assert "1 remerciement" in shown and "Merci Alice, super." in shown and "Autrice" in shown
 
 

@@ -18,6 +18,7 @@ from peuplade.exchanges import queries
 from peuplade.extensions import db
 from peuplade.models import Exchange, Post, utcnow
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 from tests.conftest import BATIGNOLLES
 
@@ -77,7 +78,7 @@ def _city(author_ids: list[int], n: int, seed: int) -> None:
 
 def _obvious(viewer, *conditions) -> list[int]:
     stmt = select(Exchange.id).where(
-        posts.in_neighbourhood(viewer, Exchange), posts.listed(Exchange), *conditions
+        audience.reaches(viewer, Exchange), posts.listed(Exchange), *conditions
     )
     return list(db.session.scalars(posts.newest_first(stmt, None)))
 
@@ -115,18 +116,20 @@ def test_a_blocked_reader_and_a_narrowed_radius_give_the_same_rows_too(app, make
     authors = [make_member(f"Auteur {i}", at=(48.87 + i * 0.004, 2.31)) for i in range(6)]
     _city([a.id for a in authors], 800, seed=7)
     viewer = make_member("Lectrice", at=BATIGNOLLES, radius_m=2000)
-    moderation.block(authors[0], viewer.id)
+    moderation.block(authors[0], viewer.id)  # blocks apply both ways
+    moderation.block(viewer, authors[1].id)
     db.session.commit()
     expected = _obvious(viewer)
+    blocked = (authors[0].id, authors[1].id)
     assert expected and not set(expected) & {
-        p.id for p in db.session.scalars(select(Post).where(Post.author_id == authors[0].id))
+        p.id for p in db.session.scalars(select(Post).where(Post.author_id.in_(blocked)))
     }
     assert _walked(viewer, page=9) == expected
     narrowed = list(
         db.session.scalars(
             posts.newest_first(
                 select(Exchange.id).where(
-                    posts.in_neighbourhood(viewer, Exchange, radius_m=500), posts.listed(Exchange)
+                    audience.reaches(viewer, Exchange, radius_m=500), posts.listed(Exchange)
                 ),
                 None,
             )
@@ -193,7 +196,7 @@ def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(app
         db.session.scalars(
             posts.newest_first(
                 select(every.id).where(
-                    posts.in_neighbourhood_or_quartier(viewer, every),
+                    audience.reaches_or_quartier(viewer, every),
                     posts.listed(every),
                     every.author_id != viewer.id,
                 ),

@@ -277,9 +277,12 @@ def test_an_email_change_notifies_the_old_address(app, smtp, anne):
         },
     )
     assert response.status_code == 302
-    [notice] = smtp.messages
+    [notice] = smtp.to("anne@example.org")
     assert notice["To"] == "Anne <anne@example.org>"
     assert "adresse e-mail de votre compte" in _body(notice)
+    # The new address gets a link to confirm it (tests/test_email_confirmation.py).
+    [link] = smtp.to("anne.neuve@example.org")
+    assert "/email/confirm/" in _body(link)
     assert "anne.neuve" not in _body(notice)  # the new address is not told to the old one
     member = db.session.scalar(select(Member).where(Member.id == anne.id))
     db.session.refresh(member)

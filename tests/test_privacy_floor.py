@@ -29,3 +29,29 @@ def test_my_floor_from_my_settings_page(app, client, make_member, auth):
     assert refused.status_code == 422
     db.session.expire_all()
     assert db.session.get(Member, me.id).privacy_floor == 2
+
+
+def test_my_floor_through_the_api(app, make_member, api):
+    me = make_member("Claire", email="claire@example.org")
+    api.token = _token(me)
+    mine = api.get("/me").get_json()
+    assert mine["privacy_floor"] == "200m" and mine["shown_at"] == "200m"
+    answer = api.patch("/me", json={"privacy_floor": "450m"})
+    assert answer.status_code == 200
+    assert answer.get_json()["privacy_floor"] == "450m"
+    assert answer.get_json()["shown_at"] == "450m"
+    db.session.expire_all()
+    member = db.session.get(Member, me.id)
+    assert geo.from_element(member.public_position) == privacy.centre(member.cell_1)
+    refused = api.patch("/me", json={"privacy_floor": "10m"})
+    assert refused.status_code == 422
+    assert "privacy_floor" in refused.get_json()["error"]["fields"]
+    assert api.get("/me").get_json()["privacy_floor"] == "450m"
+
+
+def _token(member) -> str:
+    from peuplade.account import services
+
+    token = services.issue_token(member)
+    db.session.commit()
+    return token

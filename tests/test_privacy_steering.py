@@ -293,3 +293,23 @@ def test_my_floor_is_never_crossed(crowd_app, client):
     assert scene.published() == geo.lat_lon(round(point.y, 6), round(point.x, 6))
     with pytest.raises(account.ValidationFailed):
         blur.set_floor(scene.victim, "10m")
+
+
+def test_a_quartier_too_large_shows_the_coarsest_cell_instead(crowd_app, client):
+    """A "quartier only" position stays within privacy.PUBLIC_OFFSET_MAX_M of the home
+    (whom a post reaches is pre-filtered with that margin): in a quartier whose point
+    lies far from the member's cell, the coarsest cell is shown instead."""
+    scene = Scene(client)
+    coarse = privacy.centre(scene.cells[2])
+    # 400 m south of the cell, 6 km north: its inner point is kilometres away.
+    south, north = coarse.lat - 0.0036, coarse.lat + 0.054
+    west, east = coarse.lon - 0.004, coarse.lon + 0.004
+    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    wkt = "MULTIPOLYGON(((" + ", ".join(f"{x} {y}" for x, y in ring) + ")))"
+    db.session.add(Quartier(slug="immense", name="Immense", geom=geo.geometry_from_wkt(wkt)))
+    db.session.commit()
+    assert blur.set_floor(scene.victim, "quartier") == blur.QUARTIER_LEVEL
+    db.session.commit()
+    assert scene.published() == coarse
+    home = geo.from_element(db.session.get(Member, scene.victim.id).home)
+    assert geo.geodesic_distance_m(scene.published(), home) < privacy.PUBLIC_OFFSET_MAX_M

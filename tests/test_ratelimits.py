@@ -14,14 +14,51 @@ def _signup(n: int) -> dict:
     }
 
 
+def _form(n: int) -> dict:
+    return {
+        "email": f"nouveau{n}@example.org",
+        "display_name": f"Nouveau {n}",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "lat": "48.8851",
+        "lon": "2.3209",
+        "radius_m": "1000",
+    }
+
+
 def test_api_sign_ups_are_limited_per_address(make_app):
     client = make_app(RATELIMIT_ENABLED=True).test_client()
     statuses = [client.post("/api/v1/members", json=_signup(n)).status_code for n in range(11)]
-    assert statuses[:10] == [201] * 10
+    assert statuses[:10] == [202] * 10
     assert statuses[10] == 429
     assert client.post("/api/v1/members", json=_signup(99)).get_json()["error"]["code"] == (
         "rate_limited"
     )
+
+
+def test_the_form_and_the_api_share_one_sign_up_bucket_per_address(make_app):
+    client = make_app(RATELIMIT_ENABLED=True).test_client()
+    here = {"REMOTE_ADDR": "198.51.100.7"}
+    pages = [client.post("/register", data=_form(n), environ_base=here) for n in range(10)]
+    assert [r.status_code for r in pages] == [200] * 10
+    # The form used this address's allowance: the API has none left for it either...
+    refused = client.post("/api/v1/members", json=_signup(10), environ_base=here)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    # ...nor the form; another address still has its own.
+    assert client.post("/register", data=_form(11), environ_base=here).status_code == 429
+    elsewhere = {"REMOTE_ADDR": "198.51.100.8"}
+    assert client.post("/api/v1/members", json=_signup(12), environ_base=elsewhere).status_code == (
+        202
+    )
+
+
+def test_the_api_uses_up_the_form_s_sign_up_bucket_too(make_app):
+    client = make_app(RATELIMIT_ENABLED=True).test_client()
+    statuses = [client.post("/api/v1/members", json=_signup(n)).status_code for n in range(10)]
+    assert statuses == [202] * 10
+    assert client.post("/register", data=_form(10)).status_code == 429
+    assert client.get("/register").status_code == 200  # reading the form is not counted
 
 
 def test_failed_logins_are_limited_per_account_across_addresses(make_app, make_member):

@@ -137,14 +137,19 @@ class _Places:
 def _quartier_point(near: LatLon) -> LatLon:
     """A fixed point inside the quartier holding ``near`` (the centre of the member's
     coarsest cell): everyone of that quartier who chose "my quartier only" is shown
-    there. Outside every known quartier, the coarsest cell's centre."""
+    there. Outside every known quartier, or when that point lies too far from the cell
+    (``privacy.QUARTIER_POINT_MAX_M``: a public position stays within
+    ``PUBLIC_OFFSET_MAX_M`` of the home), the coarsest cell's centre."""
     from peuplade.account.queries import quartier_at
 
     quartier: Quartier | None = quartier_at(near)
     if quartier is None:
         return near
-    point = to_shape(quartier.geom).representative_point()
-    return geo.lat_lon(round(point.y, 6), round(point.x, 6))
+    shape = to_shape(quartier.geom).representative_point()
+    point = geo.lat_lon(round(shape.y, 6), round(shape.x, 6))
+    if geo.geodesic_distance_m(point, near) > privacy.QUARTIER_POINT_MAX_M:
+        return near
+    return point
 
 
 def place_home(member: Member, home: LatLon, now: datetime | None = None) -> None:

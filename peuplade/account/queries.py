@@ -30,17 +30,18 @@ def quartier_at(pos: LatLon) -> Quartier | None:
 def visible_members(viewer: Member) -> Select:
     """Members whose profile the viewer may open: in the viewer's neighbourhood, or having
     the viewer in theirs (both on public positions), or met through an exchange: the
-    author of a post the viewer can see, or someone who answered the viewer's exchange."""
+    author of a post the viewer can see, or someone who answered the viewer's exchange.
+    Never a member who blocked the viewer (to them, they are not in the neighbourhood);
+    the blocker still opens the profile of the member they blocked (to unblock them)."""
     from peuplade.models import ExchangeResponse, Post
-    from peuplade.neighbours.queries import in_my_neighbourhood
-    from peuplade.posts.queries import in_neighbourhood
+    from peuplade.posts import audience
 
     viewer_public = geo.from_element(viewer.public_position)
     theirs = (
         geo.distance_m(Member.public_position, geo.point(viewer_public.lat, viewer_public.lon))
         <= Member.radius_m
     )
-    authored_near_me = exists().where(Post.author_id == Member.id, in_neighbourhood(viewer))
+    authored_near_me = exists().where(Post.author_id == Member.id, audience.reaches(viewer))
     answered_me = exists().where(
         ExchangeResponse.author_id == Member.id,
         ExchangeResponse.exchange_id.in_(select(Post.id).where(Post.author_id == viewer.id)),
@@ -48,9 +49,10 @@ def visible_members(viewer: Member) -> Select:
     return select(Member).where(
         # A banned member's profile is gone for everyone else.
         or_(Member.id == viewer.id, Member.status != "banned"),
+        ~audience.has_blocked(Member.id, viewer.id),
         or_(
             Member.id == viewer.id,
-            in_my_neighbourhood(viewer),
+            audience.near(viewer),
             theirs,
             authored_near_me,
             answered_me,

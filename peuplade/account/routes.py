@@ -128,6 +128,7 @@ def edit_profile():
 def _email_changed(member, old_email: str) -> None:
     security_log.event("email_changed", member=member.id)
     emails.send_notice(member, "email", old_email)
+    emails.send_confirmation(member, emails.CONFIRM_CHANGED)  # the new one is unconfirmed
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

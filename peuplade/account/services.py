@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from zxcvbn import zxcvbn
 
 from peuplade import categories, database, geocoding
-from peuplade.account import blur, queries
+from peuplade.account import blur, person, queries
 from peuplade.errors import Conflict, NotFound, TooManyChanges, ValidationFailed
 from peuplade.extensions import db
 from peuplade.geo import LatLon, lat_lon
@@ -246,7 +246,21 @@ def resolve_location(location: LocationInput) -> LatLon:
         raise ValidationFailed(exc.message, {"location": exc.message}) from None
 
 
-def register_member(
+@dataclass(frozen=True)
+class NewMember:
+    """A sign-up whose every field was checked (and whose home was found): what
+    :func:`create_member` writes. The password is not in it."""
+
+    email: str
+    display_name: str
+    radius_m: int
+    skills: list[str]
+    tags: list[str]
+    bio: str
+    home: LatLon
+
+
+def check_new_member(
     *,
     email: str,
     password: str,
@@ -256,9 +270,14 @@ def register_member(
     skills: Iterable[str] | None = None,
     tags: Iterable[str] | str | None = None,
     bio: str | None = None,
-    locale: str | None = None,
-) -> Member:
-    """Create a member. Every field is checked before anything is written."""
+    email_taken_is_an_error: bool = True,
+) -> NewMember:
+    """Check every field of a sign-up and find the home (geocoded last: it may call a
+    remote service); raise ValidationFailed (or AmbiguousLocation) with every problem
+    at once. Nothing is written.
+
+    Without ``email_taken_is_an_error`` an address that already has an account is no
+    error here: the sign-up pages answer the same either way (``auth.signup``)."""
     values, errors = collect(
         {
             "email": lambda: normalise_email(email),
@@ -269,7 +288,11 @@ def register_member(
             "bio": lambda: clean_bio(bio),
         }
     )
-    if "email" in values and queries.member_by_email(str(values["email"])) is not None:
+    if (
+        email_taken_is_an_error
+        and "email" in values
+        and queries.member_by_email(str(values["email"])) is not None
+    ):
         errors["email"] = _l("Un compte existe déjà avec cette adresse e-mail.")
     try:
         check_password_strength(password, [email, display_name])
@@ -283,20 +306,63 @@ def register_member(
         home = resolve_location(location)
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
-
-    member = Member(
+    return NewMember(
         email=values["email"],
         display_name=values["display_name"],
-        password_hash=hash_password(password),
-        bio=values["bio"],
         radius_m=values["radius_m"],
-        locale=locale,
+        skills=values["skills"],
+        tags=values["tags"],
+        bio=values["bio"],
+        home=home,
     )
-    member.skills = [MemberSkill(skill=s) for s in values["skills"]]
-    member.tags = [MemberTag(tag=t) for t in values["tags"]]
+
+
+def create_member(new: NewMember, password: str, locale: str | None = None) -> Member:
+    """Write the checked sign-up ``new`` (flushed: the unique index on the email may
+    refuse it here already). The e-mail address is not confirmed yet."""
+    member = Member(
+        email=new.email,
+        display_name=new.display_name,
+        password_hash=hash_password(password),
+        bio=new.bio,
+        radius_m=new.radius_m,
+        locale=locale,
+        email_confirmed_at=None,
+    )
+    member.skills = [MemberSkill(skill=s) for s in new.skills]
+    member.tags = [MemberTag(tag=t) for t in new.tags]
     db.session.add(member)
-    blur.place_home(member, home)
+    blur.place_home(member, new.home)
     return member
+
+
+def register_member(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    location: LocationInput,
+    radius_m: object = None,
+    skills: Iterable[str] | None = None,
+    tags: Iterable[str] | str | None = None,
+    bio: str | None = None,
+    locale: str | None = None,
+) -> Member:
+    """Create a member (for service-level callers: the demo, tests). Every field is
+    checked before anything is written; an address that has an account already is a
+    field error here. The sign-up pages use ``auth.signup.sign_up``, which does not
+    tell."""
+    new = check_new_member(
+        email=email,
+        password=password,
+        display_name=display_name,
+        location=location,
+        radius_m=radius_m,
+        skills=skills,
+        tags=tags,
+        bio=bio,
+    )
+    return create_member(new, password, locale)
 
 
 _DUMMY_HASH: str | None = None
@@ -418,18 +484,16 @@ def update_profile(
 
 
 def home_changes_left(member: Member, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(HomeChange)
-        .where(HomeChange.member_id == member.id, HomeChange.changed_at > now - timedelta(days=30))
-    )
-    return max(current_app.config["HOME_CHANGES_PER_30_DAYS"] - (used or 0), 0)
+    """Moves left in the last 30 days. The limit binds a person, not an account: the
+    moves of the accounts deleted with the same e-mail count too (``person``)."""
+    used = person.moves_in_window(member, now)
+    return max(current_app.config["HOME_CHANGES_PER_30_DAYS"] - used, 0)
 
 
 def change_home(member: Member, location: LocationInput) -> Member:
     """Move the member's home. Limited per 30 days, so a home cannot be trilaterated
-    by moving one's own vantage point around."""
+    by moving one's own vantage point around (the moves of the accounts the same
+    person deleted count too: ``home_changes_left``)."""
     # Parallel requests cannot all pass the count below.
     database.lock_row(Member, member.id)
     if home_changes_left(member) <= 0:
@@ -561,7 +625,8 @@ def update_account(
 
     A new email or home needs ``current_password`` (re-authentication, ASVS 7.5.1): a
     session left open, or a stolen token, cannot take over the account or move it around
-    the city. An email equal to the current one is no change and needs nothing."""
+    the city. An email equal to the current one is no change and needs nothing; a new
+    one is unconfirmed until the link sent to it is followed."""
     errors: dict[str, object] = {}
     ambiguous: AmbiguousLocation | None = None
     new_email = None
@@ -589,7 +654,12 @@ def update_account(
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if new_email is not None and not errors:
+        # The moves of accounts deleted under the old address stay this person's.
+        person.follow_address(member.email, new_email)
         member.email = new_email
+        # The new address is not confirmed yet: the caller sends it a link
+        # (auth.emails.send_confirmation).
+        member.email_confirmed_at = None
     if location is not None:
         try:
             change_home(member, location)

@@ -144,7 +144,7 @@ def _detail(exchange: Exchange, viewer: Member) -> dict:
     is open the neighbours who know how and the matching exchanges."""
     extra: dict = {}
     if exchange.author_id == viewer.id:
-        responses = list(exchange.responses)
+        responses = queries.responses_shown(exchange, viewer)
         extra["responses"] = responses
         count = len(responses)
         if exchange.status == "open":
@@ -157,7 +157,7 @@ def _detail(exchange: Exchange, viewer: Member) -> dict:
         extra["my_response"] = queries.responded(exchange, viewer)
         count = queries.responses_count([exchange.id]).get(exchange.id, 0)
     return serializers.exchange_detail(
-        exchange, viewer, responses_count=count, thanks=queries.thanks_on(exchange), **extra
+        exchange, viewer, responses_count=count, thanks=queries.thanks_on(exchange, viewer), **extra
     )
 
 

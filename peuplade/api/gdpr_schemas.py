@@ -39,6 +39,9 @@ class _Out(BaseModel):
 class ExportAccountOut(_Out):
     id: int
     email: str
+    email_confirmed_at: Timestamp | None = Field(
+        description="when you followed the link sent to this address; null: not yet"
+    )
     display_name: str
     bio: str
     radius_m: int

@@ -1,5 +1,5 @@
 """JSON API v1, trust and safety: reporting something, blocking and unblocking members,
-the list of members I blocked.
+the list of members I blocked, and the moderators' queue of open reports.
 
 Views parse (``@operation``), call ``moderation.services`` - the same calls as the HTML
 pages - commit once, and serialise. No business rule lives here.
@@ -17,9 +17,11 @@ from peuplade.api.exchange_schemas import MAX_ID, MemberRefOut
 from peuplade.api.openapi import operation
 from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
+from peuplade.errors import NotFound
 from peuplade.extensions import db
-from peuplade.models import Block, Member
+from peuplade.models import Block, Member, Report
 from peuplade.moderation import limits, queries, services
+from peuplade.moderation.forms import REASON_SHORT, reported_by
 from peuplade.pagination import TimeCursor, page_of
 
 MEMBER_ID = f"<int(max={MAX_ID}):member_id>"
@@ -129,3 +131,56 @@ def unblock_member(member_id: int):
     services.unblock(current_member(), member_id)
     commit()
     return "", 204
+
+
+def _ref(member: Member | None) -> MemberRefOut | None:
+    return None if member is None else MemberRefOut(id=member.id, display_name=member.display_name)
+
+
+def _queued(row: Report, titles: dict[tuple[str, int], str]) -> ms.QueuedReportOut:
+    return ms.QueuedReportOut(
+        id=row.id,
+        type=row.target_type,
+        target_id=row.target_id,
+        target_title=titles.get((row.target_type, row.target_id)),
+        target_member=_ref(row.target_member),
+        reason=row.reason,
+        reason_label=str(REASON_SHORT.get(row.reason, row.reason)),
+        by_peuplade=services.by_peuplade(row),
+        reporter=_ref(row.reporter),
+        reported_by=reported_by(row),
+        details=row.details,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+@bp.get("/moderation/reports")
+@operation(
+    _l("Les signalements à traiter (modération)"),
+    query=ms.QueueQuery,
+    responses={200: ms.QueuePage},
+    errors={404: "Not a moderator"},
+    description=described(
+        _l(
+            "Pour les modératrices et modérateurs : les signalements ouverts des quartiers "
+            "que je modère (de tous les quartiers pour un administrateur), les plus récents "
+            "d'abord. Certains viennent de Peuplade elle-même (`by_peuplade`, sans "
+            "`reporter`) : le motif `signups` dit que beaucoup de comptes se sont inscrits "
+            "en un jour avec leur domicile dans un même carré d'environ 450 m. On les "
+            "traite sur les pages de modération, comme les autres."
+        ),
+        Rule(_l("Être modérateur ou administrateur (sinon 404)"), 404),
+    ),
+)
+def moderation_queue(query: ms.QueueQuery):
+    me = current_member()
+    if not services.is_moderator(me):
+        raise NotFound(_l("Cette page n'existe pas, ou n'est pas dans votre voisinage."))
+    after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
+    rows = db.session.scalars(queries.queue(me, after).limit(query.limit + 1)).all()
+    page = page_of(rows, query.limit, queries.report_cursor)
+    titles = queries.target_titles(page.items)
+    return ms.QueuePage(
+        items=[_queued(row, titles) for row in page.items], next_cursor=page.next_cursor
+    ).model_dump(mode="json")

@@ -1,5 +1,5 @@
 """Pydantic models of the report and block endpoints (docs/api-contract.md, "Conversations,
-reports, blocks").
+reports, blocks"), and of the moderators' queue.
 
 Request models hold to all that the document says; what may be reported and the
 reasons are judged by ``moderation/services.py``, shared with the HTML pages (one rule,
@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
 from peuplade.api.schemas import Body, Id, Timestamp, one_of, text
-from peuplade.models import REPORT_REASONS, REPORT_TARGETS
-from peuplade.moderation.services import DETAILS_MAX
+from peuplade.models import REPORT_REASONS, REPORT_STATUSES, REPORT_TARGETS
+from peuplade.moderation.services import DETAILS_MAX, MEMBER_REASONS
 
 # --- requests --------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ class ReportBody(Body):
     type: one_of(REPORT_TARGETS, _l("Choisissez ce que vous signalez."))
     id: Id
     reason: one_of(
-        REPORT_REASONS,
+        MEMBER_REASONS,  # not "signups": only Peuplade itself reports that
         _l("Choisissez une raison."),
         description="spam: advertising or scam; abuse: insults, harassment, hate; "
         "danger: threat, violence, someone in danger; privacy: someone's address, "
@@ -42,6 +42,10 @@ class BlocksQuery(ForYouQuery):
     """GET /blocks query string."""
 
 
+class QueueQuery(ForYouQuery):
+    """GET /moderation/reports query string."""
+
+
 # --- responses -------------------------------------------------------------------------
 
 
@@ -51,7 +55,7 @@ class ReportOut(BaseModel):
     id: int
     type: str = Field(json_schema_extra={"enum": list(REPORT_TARGETS)})
     target_id: int
-    reason: str = Field(json_schema_extra={"enum": list(REPORT_REASONS)})
+    reason: str = Field(json_schema_extra={"enum": list(MEMBER_REASONS)})
     status: str = Field(json_schema_extra={"enum": ["open", "resolved", "dismissed"]})
     created_at: Timestamp
 
@@ -67,4 +71,36 @@ class BlockPage(BaseModel):
     """Most recent block first."""
 
     items: list[BlockOut]
+    next_cursor: str | None
+
+
+class QueuedReportOut(BaseModel):
+    """An open report, as a moderator reads it in the queue.
+
+    ``by_peuplade``: raised by Peuplade itself, not by a member (``reason`` ``signups``:
+    many accounts signed up within a day with their homes in one ~450 m square; the
+    report is about the newest, ``details`` names the others by number, never a
+    position). ``reporter`` is then null, as it is once a reporter deleted their
+    account. ``reason_label`` and ``reported_by`` are the labels to show, in the
+    language of the request. ``target_title``: null once the thing is deleted."""
+
+    id: int
+    type: str = Field(json_schema_extra={"enum": list(REPORT_TARGETS)})
+    target_id: int
+    target_title: str | None
+    target_member: MemberRefOut | None
+    reason: str = Field(json_schema_extra={"enum": list(REPORT_REASONS)})
+    reason_label: str
+    by_peuplade: bool
+    reporter: MemberRefOut | None
+    reported_by: str
+    details: str
+    status: str = Field(json_schema_extra={"enum": list(REPORT_STATUSES)})
+    created_at: Timestamp
+
+
+class QueuePage(BaseModel):
+    """Newest first."""
+
+    items: list[QueuedReportOut]
     next_cursor: str | None

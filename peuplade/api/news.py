@@ -122,7 +122,7 @@ def _counts(rows: list[Post], viewer: Member) -> serializers.PageCounts:
     return serializers.PageCounts(
         responses=exchange_queries.responses_count(exchanges),
         times_lent=loan_queries.times_lent_by(lenders),
-        comments=news_queries.comments_count([n.id for n in news_rows]),
+        comments=news_queries.comments_count([n.id for n in news_rows], viewer),
         quartiers=news_queries.quartiers_by_id(quartier_ids),
         going=event_queries.going_counts(event_ids),
         answers=event_queries.answers_of(viewer, event_ids),
@@ -134,7 +134,7 @@ def _news_detail(item: NewsPost, viewer: Member) -> dict:
 
 
 def _event_detail(event: Event, viewer: Member) -> dict:
-    going = list(db.session.scalars(event_queries.going(event)))
+    going = list(db.session.scalars(event_queries.going(event, viewer)))
     return serializers.event_detail(event, viewer, _counts([event], viewer), going)
 
 
@@ -281,7 +281,7 @@ def list_comments(news_id: int, query: ns.ForYouQuery):
     except (TypeError, ValueError):
         raise pagination.bad_cursor() from None
     _refuse(errors)
-    stmt = news_queries.comments(item)
+    stmt = news_queries.comments(item, me)
     if after is not None:
         stamp, ident = after
         stmt = stmt.where(

@@ -6,25 +6,22 @@ One commit per request, after the service call; a ServiceError rolls back
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from peuplade import database, ratelimits
+from peuplade.account import blur, services
 from peuplade.account import queries as account_queries
-from peuplade.account import services
 from peuplade.api import bp, schemas, serializers
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import document, operation
-from peuplade.auth import emails, security_log, sessions
+from peuplade.auth import confirm, emails, security_log, sessions, signup
 from peuplade.errors import ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
-from peuplade.models import Member
 from peuplade.neighbours import queries as neighbour_queries
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
@@ -55,35 +52,23 @@ def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services
     return services.LocationInput(lat=body.lat, lon=body.lon)
 
 
-def _commit_new_member(register: Callable[[], Member]) -> Member:
-    try:
-        member = register()  # may flush: the unique index can fire here already
-        db.session.commit()
-    except IntegrityError as exc:
-        # Two sign-ups with one email at the same instant: the unique index decides.
-        # Any other refusal goes on to the error handler (409/503).
-        if not database.twin_on(database.refusal(exc), "members", "email"):
-            raise
-        database.rollback_quietly()
-        msg = _("Un compte existe déjà avec cette adresse e-mail.")
-        raise ValidationFailed(_("Vérifiez les champs signalés."), {"email": msg}) from None
-    return member
-
-
 @bp.post("/members")
-@limiter.limit(SIGN_IN_LIMIT)  # each account is a vantage point and an argon2 hash
+@ratelimits.sign_up_limit()  # one bucket per client address with the /register page
 @operation(
     _l("Créer un compte"),
     public=True,
     body=schemas.RegisterBody,
-    responses={201: schemas.MeOut},
-    errors={429: "Too many sign-ups from this address"},
+    responses={202: schemas.SignUpOut},
+    errors={429: "Too many sign-ups from this address (the /register page counts too)"},
     description=schemas.described(
         _l(
-            "`location` : un point {lat, lon} ou une adresse {address, choice?}. Une adresse "
-            "ambiguë donne 422 avec `fields.location` et `candidates` ; renvoyez-la avec "
-            "`choice`. Une adresse e-mail déjà utilisée (quelle que soit la casse) donne 422 "
-            "avec `fields.email`."
+            "La réponse est la même, que l'adresse e-mail ait déjà un compte ou non : 202 "
+            "`{status: pending, message}`, sans id. Un e-mail part vers l'adresse : un lien "
+            "pour la confirmer (nouveau compte), ou, si elle a déjà un compte, comment se "
+            "connecter. Le nouveau compte fonctionne aussitôt : demandez un jeton avec "
+            "`POST /tokens`. `location` : un point {lat, lon} ou une adresse {address, "
+            "choice?}. Une adresse ambiguë donne 422 avec `fields.location` et "
+            "`candidates` ; renvoyez-la avec `choice`."
         ),
         schemas.Rule(
             _l(
@@ -92,28 +77,33 @@ def _commit_new_member(register: Callable[[], Member]) -> Member:
             ),
             fields=("password",),
         ),
-        EMAIL_TAKEN,
         ADDRESS_FOUND,
         TAG_LENGTH,
     ),
 )
 def create_member(body: schemas.RegisterBody):
-    member = _commit_new_member(
-        lambda: services.register_member(
-            email=body.email,
-            password=body.password,
-            display_name=body.display_name,
-            location=_location(body.location),
-            radius_m=body.radius_m,
-            skills=body.skills,
-            tags=body.tags,
-            bio=body.bio,
-        )
+    result = signup.sign_up(
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        location=_location(body.location),
+        radius_m=body.radius_m,
+        skills=body.skills,
+        tags=body.tags,
+        bio=body.bio,
     )
-    response = current_app.json.response(serializers.me(member))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.member", member_id=member.id)
-    return response
+    # The same answer whether the address had an account or not: no id, no Location.
+    return schemas.SignUpOut(status="pending", message=sign_up_message(result.email)).model_dump(
+        mode="json"
+    ), 202
+
+
+def sign_up_message(email: str) -> str:
+    return _(
+        "Vérifiez votre boîte mail : nous avons envoyé un lien à %(email)s. Ouvrez ce message "
+        "et suivez ce qu’il indique.",
+        email=email,
+    )
 
 
 @bp.post("/tokens")
@@ -265,7 +255,8 @@ def me():
             "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
             "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
             "`fields.current_password`). Changer de domicile est limité (quelques fois par "
-            "30 jours)."
+            "30 jours). `privacy_floor` : la position la plus précise que mes voisins "
+            "voient (`shown_at` dans la réponse dit où ils me voient aujourd'hui)."
         ),
         schemas.Rule(
             _l(
@@ -299,6 +290,8 @@ def update_me(body: schemas.ProfilePatch):
             email=body.email,
             current_password=body.current_password,
         )
+        if body.privacy_floor is not None:
+            blur.set_floor(member, body.privacy_floor)
     except ValidationFailed as exc:
         if "current_password" in exc.fields:
             security_log.warning("reauth_failed", member=member.id)
@@ -307,7 +300,65 @@ def update_me(body: schemas.ProfilePatch):
     if member.email != old_email:
         security_log.event("email_changed", member=member.id)
         emails.send_notice(member, "email", old_email)
+        emails.send_confirmation(member, emails.CONFIRM_CHANGED)
     return serializers.me(member)
+
+
+@bp.post("/me/confirmation")
+@limiter.limit(
+    ratelimits.CONFIRMATION_LINKS,
+    key_func=_api_member_key,
+    override_defaults=False,  # the per-token limit of every call applies too
+)
+@operation(
+    _l("Recevoir un nouveau lien pour confirmer mon adresse e-mail"),
+    responses={202: schemas.ConfirmationSentOut, 200: schemas.ConfirmationSentOut},
+    errors={429: "Too many links asked for (CONFIRMATION_LINKS), or too many calls"},
+    description=_l(
+        "202 `{status: sent}` : un nouveau lien part vers l'adresse du compte (les anciens "
+        "marchent encore jusqu'à leur expiration). 200 `{status: confirmed}` : l'adresse "
+        "est déjà confirmée, rien n'est envoyé."
+    ),
+)
+def resend_confirmation():
+    member = current_member()
+    if member.email_confirmed_at is not None:
+        return schemas.ConfirmationSentOut(status="confirmed").model_dump(mode="json"), 200
+    emails.send_confirmation(member, emails.CONFIRM_AGAIN)
+    security_log.event("email_confirmation_sent", member=member.id)
+    return schemas.ConfirmationSentOut(status="sent").model_dump(mode="json"), 202
+
+
+@bp.post("/confirmations")
+@limiter.limit(SIGN_IN_LIMIT)
+@operation(
+    _l("Confirmer une adresse e-mail"),
+    public=True,
+    body=schemas.ConfirmationBody,
+    responses={200: schemas.ConfirmationOut},
+    errors={429: "Too many attempts from this address"},
+    description=schemas.described(
+        _l(
+            "`token` : la fin du lien envoyé par e-mail (…/email/confirm/<token>). Sans jeton "
+            "d'accès : le lien suffit. Confirmer deux fois ne change rien (`first_time` : "
+            "false)."
+        ),
+        schemas.Rule(
+            _l(
+                "Un lien que nous avons envoyé, il y a %(days)s jours au plus, à l'adresse "
+                "que le compte a toujours",
+                days=confirm.LINK_DAYS,
+            ),
+            fields=("token",),
+        ),
+    ),
+)
+def confirm_address(body: schemas.ConfirmationBody):
+    member, first = confirm.confirm(body.token)
+    db.session.commit()
+    if first:
+        security_log.event("email_confirmed", member=member.id)
+    return schemas.ConfirmationOut(status="confirmed", first_time=first).model_dump(mode="json")
 
 
 @bp.get(f"/members/<int(max={MAX_ID}):member_id>")

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
@@ -39,6 +39,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
 from peuplade import categories, validation
+from peuplade.account import blur
 from peuplade.account.services import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
@@ -380,6 +381,25 @@ class RegisterBody(Body):
     bio: Bio | None = None
 
 
+# The secret of a confirmation link (/email/confirm/<token>): itsdangerous's signed
+# payload, base64url pieces joined by dots. Whether we signed it, no pattern can say.
+ConfirmationToken = Annotated[
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=300,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="the end of the link e-mailed to confirm the address: …/email/confirm/<token>",
+    ),
+]
+
+
+class ConfirmationBody(Body):
+    """POST /confirmations."""
+
+    token: ConfirmationToken
+
+
 TokenName = text(
     TOKEN_NAME_MAX,
     description="a label to tell your tokens apart, e.g. « Téléphone de Marc »; empty: no label",
@@ -400,6 +420,16 @@ class TokenPatch(Body):
     name: TokenName
 
 
+# The finest position a member lets neighbours see (account/blur.py).
+PrivacyFloor = Annotated[
+    Literal[tuple(blur.FLOOR_NAMES)],  # "200m", "450m", "900m", "quartier"
+    Field(
+        description="the finest public position: about 200 m, 450 m or 900 m around the "
+        "home, or `quartier` (a fixed point of the member's quartier)"
+    ),
+]
+
+
 class ProfilePatch(Body):
     """PATCH /me: any of these fields; absent ones are left as they are. A new `email` or
     `location` needs `current_password` (re-authentication)."""
@@ -411,6 +441,7 @@ class ProfilePatch(Body):
     location: Location | None = None
     bio: Bio | None = None
     email: Email | None = None
+    privacy_floor: PrivacyFloor | None = None
     current_password: (
         Annotated[
             Password,
@@ -565,6 +596,34 @@ class MeOut(BaseModel):
     quartier: QuartierOut | None
     home: PositionOut
     created_at: Timestamp
+    email_confirmed: bool = Field(
+        description="the link e-mailed to this address was followed (POST /me/confirmation "
+        "sends a new one)"
+    )
+    privacy_floor: PrivacyFloor
+    shown_at: PrivacyFloor = Field(
+        description="how finely neighbours see me today: never finer than `privacy_floor`, "
+        "coarser while too few established members have lived near me for long enough"
+    )
+
+
+class SignUpOut(BaseModel):
+    """The answer to a sign-up, the same whether the address had an account or not."""
+
+    status: Literal["pending"]
+    message: str = Field(description="what to do next: check the mailbox of the address")
+
+
+class ConfirmationSentOut(BaseModel):
+    status: Literal["sent", "confirmed"] = Field(
+        description="`sent`: a new link is on its way; `confirmed`: the address was "
+        "confirmed already, nothing sent"
+    )
+
+
+class ConfirmationOut(BaseModel):
+    status: Literal["confirmed"]
+    first_time: bool = Field(description="false when the address was confirmed already")
 
 
 class MemberOut(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from peuplade import geo
+from peuplade.account import blur
 from peuplade.api import schemas
 from peuplade.models import ApiToken, Member, Quartier
 
@@ -32,6 +33,9 @@ def me(member: Member) -> dict[str, Any]:
         quartier=quartier(member.quartier),
         home=schemas.PositionOut(lat=home.lat, lon=home.lon),
         created_at=member.created_at,
+        email_confirmed=member.email_confirmed_at is not None,
+        privacy_floor=blur.FLOOR_CHOICES[member.privacy_floor][1],
+        shown_at=blur.FLOOR_CHOICES[blur.shown_level(member)][1],
     ).model_dump(mode="json")
 
 

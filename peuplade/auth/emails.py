@@ -1,17 +1,20 @@
-"""Emails about the account itself: the password reset link, and the notices that a
-password or an email address was changed (ASVS 6.3.7). In the member's language, built
-and sent once the response is out (after the request's commit), so the time a request
-takes does not tell whether an account exists; a failure is logged without the address."""
+"""Emails about the account itself: the password reset link, the link that confirms an
+address, the notices that a password or an email address was changed (ASVS 6.3.7), and
+what a sign-up with an address that has an account already (or may not have one yet)
+tells its owner. In the member's language, built and sent once the response is out
+(after the request's commit), so the time a request takes does not tell whether an
+account exists; a failure is logged without the address."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 
 from flask import Flask, after_this_request, current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from peuplade.extensions import db
@@ -83,6 +86,75 @@ def notice_email(member: Member, what: str, to_address: str | None = None) -> Em
     return _message(member.display_name, to_address or member.email, subject, body, locale)
 
 
+# Why a confirmation link is sent: the words that open the e-mail.
+CONFIRM_NEW = "new"  # just signed up
+CONFIRM_CHANGED = "changed"  # a new address in the account settings
+CONFIRM_AGAIN = "again"  # asked for a new link
+
+
+def confirmation_email(member: Member, token: str, why: str = CONFIRM_NEW) -> EmailMessage:
+    """The link that confirms the member's address (``/email/confirm/<token>``)."""
+    from peuplade.auth.confirm import LINK_DAYS
+    from peuplade.notifications import links
+
+    locale = _locale(member)
+    with force_locale(locale):
+        intros = {
+            CONFIRM_NEW: _(
+                "Bienvenue sur Peuplade ! Il reste une petite chose à faire : confirmer votre "
+                "adresse e-mail."
+            ),
+            CONFIRM_CHANGED: _(
+                "Vous avez choisi cette nouvelle adresse e-mail pour votre compte Peuplade. "
+                "Il reste à la confirmer."
+            ),
+            CONFIRM_AGAIN: _("Voici un nouveau lien pour confirmer votre adresse e-mail."),
+        }
+        body = render_template(
+            "auth/email/confirm_email.txt",
+            member=member,
+            intro=intros[why],
+            link=links.external_url("auth.confirm_email", token=token),
+            days=LINK_DAYS,
+        )
+        subject = _("Peuplade : confirmez votre adresse e-mail")
+    return _message(member.display_name, member.email, subject, body, locale)
+
+
+def sign_up_attempt_email(member: Member) -> EmailMessage:
+    """To the owner of an address someone tried to sign up with: they have an account,
+    how to log in, how to choose a new password."""
+    from peuplade.notifications import links
+
+    locale = _locale(member)
+    with force_locale(locale):
+        body = render_template(
+            "auth/email/sign_up_attempt.txt",
+            member=member,
+            login_url=links.external_url("auth.login"),
+            forgot_url=links.external_url("auth.forgot_password"),
+        )
+        subject = _("Peuplade : vous avez déjà un compte")
+    return _message(member.display_name, member.email, subject, body, locale)
+
+
+def sign_up_blocked_email(address: str, until: datetime, locale: str) -> EmailMessage:
+    """To an address whose closed account used up its home moves: when it may sign up
+    again."""
+    from peuplade.notifications import links
+    from peuplade.posts.services import local_zone
+
+    with force_locale(locale):
+        day = format_date(until.astimezone(local_zone()), "long", rebase=False)
+        body = render_template(
+            "auth/email/sign_up_blocked.txt",
+            day=day,
+            home_url=links.external_url("neighbours.index"),
+        )
+        subject = _("Peuplade : votre inscription")
+    return _message("", address, subject, body, locale)
+
+
 def _send(app: Flask, build: Callable[[], list[EmailMessage]], purpose: str) -> None:
     # Imported here: the notifications package imports the pages that import this module.
     from peuplade.notifications import mail
@@ -127,3 +199,30 @@ def send_notice(member: Member, what: str, to_address: str | None = None) -> Non
         lambda: [notice_email(db.session.get(Member, member_id), what, to_address)],
         f"{what} notice",
     )
+
+
+def send_confirmation(member: Member, why: str = CONFIRM_NEW) -> None:
+    """A link to confirm the member's address, made once the response is out (for the
+    address the member has then); nothing when it is confirmed by then."""
+    member_id = member.id
+
+    def build() -> list[EmailMessage]:
+        from peuplade.auth import confirm
+
+        current = db.session.get(Member, member_id)
+        if current is None or current.email_confirmed_at is not None:
+            return []
+        return [confirmation_email(current, confirm.make_token(current), why)]
+
+    _after_response(build, "email confirmation")
+
+
+def send_sign_up_attempt(member: Member) -> None:
+    member_id = member.id
+    _after_response(
+        lambda: [sign_up_attempt_email(db.session.get(Member, member_id))], "sign-up attempt"
+    )
+
+
+def send_sign_up_blocked(address: str, until: datetime, locale: str) -> None:
+    _after_response(lambda: [sign_up_blocked_email(address, until, locale)], "sign-up blocked")

@@ -26,6 +26,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import EqualTo, InputRequired
+from wtforms.widgets import PasswordInput
 
 from peuplade import categories, database
 from peuplade.account.services import AmbiguousLocation, LocationInput
@@ -244,9 +245,12 @@ class RegisterForm(FlaskForm):
         validators=[InputRequired(message=_l("Indiquez un nom (un prénom suffit)."))],
         render_kw={"autocomplete": "given-name", "maxlength": 60},
     )
+    # Shown back when another field is refused (an address not found must not cost the
+    # member both passwords); the page clears them when a password itself is refused.
     password = PasswordField(
         _l("Mot de passe"),
         validators=[InputRequired(message=_l("Choisissez un mot de passe."))],
+        widget=PasswordInput(hide_value=False),
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
@@ -255,6 +259,7 @@ class RegisterForm(FlaskForm):
             InputRequired(message=_l("Tapez le mot de passe une deuxième fois.")),
             EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
+        widget=PasswordInput(hide_value=False),
         render_kw={"autocomplete": "new-password"},
     )
     address = address_field()

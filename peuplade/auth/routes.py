@@ -1,4 +1,4 @@
-"""Register, log in, log out, forgotten password (HTML)."""
+"""Register, confirm the e-mail address, log in, log out, forgotten password (HTML)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from peuplade import public, ratelimits
 from peuplade.account import queries, services
-from peuplade.auth import bp, emails, reset, security_log, sessions
+from peuplade.auth import bp, confirm, emails, reset, security_log, sessions, signup
 from peuplade.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -31,6 +31,7 @@ from peuplade.auth.forms import (
 )
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db, limiter
+from peuplade.ratelimits import member_key
 
 LOGIN_LIMIT = ratelimits.PER_CLIENT
 # Reset emails asked for one address: enough to retry, too few to flood a mailbox.
@@ -108,7 +109,7 @@ def login():
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@ratelimits.sign_up_limit()  # one bucket with POST /api/v1/members
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("neighbours.index"))
@@ -121,7 +122,7 @@ def register():
         if form.validate_on_submit():
             outcome = submit(
                 form,
-                lambda: services.register_member(
+                lambda: signup.sign_up(
                     email=form.email.data,
                     password=form.password.data,
                     display_name=form.display_name.data,
@@ -132,26 +133,108 @@ def register():
                     bio=form.bio.data,
                     locale=str(get_locale()),
                 ),
-                conflict=_("Un compte existe déjà avec cette adresse e-mail."),
-                unique=("members", "email"),
             )
             if outcome.ok:
-                member = outcome.result
-                sessions.log_in(member)
-                flash(
-                    _(
-                        "Bienvenue %(name)s ! Voici les voisins qui habitent près de chez vous.",
-                        name=member.display_name,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("neighbours.index"))
+                # The same page whether the address had an account or not.
+                page = render_template("auth/register_sent.html", email=outcome.result.email)
+                return _private(make_response(page, 200))
             general, candidates, status = outcome.general, outcome.candidates, outcome.status
         forget_bad_point(form)
-    return (
-        render_template("auth/register.html", form=form, candidates=candidates, general=general),
-        status,
+        if form.password.errors or form.password_confirm.errors:
+            # A refused password is typed again; any other error keeps it (the form
+            # shows it back, so this page is never stored: see _private).
+            form.password.data = form.password_confirm.data = ""
+    page = render_template("auth/register.html", form=form, candidates=candidates, general=general)
+    return _private(make_response(page, status))
+
+
+# --- confirming the e-mail address ---------------------------------------------------
+
+
+def _confirm_page(state: str, status: int = 200, **values):
+    page = render_template("auth/confirm_email.html", state=state, **values)
+    return _private(make_response(page, status))
+
+
+def _link_refused(link: confirm.Link, token: str):
+    """A link that does not work (404): what happened, and how to get a new one (a
+    button right here when the link is ours but too old)."""
+    again = link.state == confirm.EXPIRED  # ours, only too old: its member is unconfirmed
+    return _confirm_page(
+        "refused", 404, message=confirm.no_longer_valid(link), again=again, token=token
     )
+
+
+@bp.route("/email/confirm/<token>", methods=["GET"])
+@public
+def confirm_email(token: str):
+    """The link of the e-mail: a page with a button (mail scanners follow links; a GET
+    changes nothing)."""
+    link = confirm.read(token)
+    if link.member is not None and link.member.email_confirmed_at is not None:
+        return _confirm_page("already")  # an expired link too: nothing left to do
+    if link.state != confirm.VALID:
+        return _link_refused(link, token)
+    return _confirm_page("ask")
+
+
+@bp.route("/email/confirm/<token>", methods=["POST"])
+@public
+@limiter.limit(ratelimits.PER_CLIENT)
+def confirm_email_post(token: str):
+    try:
+        member, first = confirm.confirm(token)
+    except ValidationFailed:
+        db.session.rollback()
+        return _link_refused(confirm.read(token), token)
+    db.session.commit()
+    if first:
+        security_log.event("email_confirmed", member=member.id)
+    return _confirm_page("confirmed" if first else "already")
+
+
+def _link_key() -> str:
+    """Rate-limit key of "a new link, please" from an old link: that link (a digest)."""
+    return "confirm-link:" + services.secret_digest(request.view_args.get("token", ""))[:32]
+
+
+@bp.route("/email/confirm/<token>/again", methods=["POST"])
+@public
+@limiter.limit(ratelimits.PER_CLIENT)
+@limiter.limit(ratelimits.CONFIRMATION_LINKS, key_func=_link_key)
+def confirmation_again(token: str):
+    """A new link, asked from an expired one (which only we could have signed): it goes
+    to the member's own address, never elsewhere."""
+    link = confirm.read(token)
+    if link.member is None or link.state not in (confirm.VALID, confirm.EXPIRED):
+        return _link_refused(link, token)
+    if link.member.email_confirmed_at is not None:
+        return _confirm_page("already")
+    emails.send_confirmation(link.member, emails.CONFIRM_AGAIN)
+    security_log.event("email_confirmation_sent", member=link.member.id)
+    return _confirm_page("sent")
+
+
+@bp.route("/email/confirmation", methods=["POST"])
+@limiter.limit(ratelimits.CONFIRMATION_LINKS, key_func=member_key)
+def send_confirmation():
+    """The banner's button: a new link to the logged-in member's address."""
+    member = current_user
+    target = safe_next(request.form.get("next")) or url_for("neighbours.index")
+    if member.email_confirmed_at is not None:
+        flash(_("Votre adresse e-mail est déjà confirmée."), "success")
+        return redirect(target)
+    emails.send_confirmation(member, emails.CONFIRM_AGAIN)
+    security_log.event("email_confirmation_sent", member=member.id)
+    flash(
+        _(
+            "C'est envoyé : un nouveau lien part vers %(email)s. Il peut mettre quelques "
+            "minutes à arriver.",
+            email=member.email,
+        ),
+        "success",
+    )
+    return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -168,7 +251,9 @@ def logout():
 
 
 def _private(response):
-    """Pages of the reset flow: the link's token stays out of caches and Referer headers."""
+    """Pages of the reset and confirmation flows, and the sign-up form (which shows the
+    typed passwords back): kept out of caches, and their link's token out of Referer
+    headers."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from peuplade.extensions import db
 from peuplade.models import Event, Exchange, Member
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
 # One A4 page at a size older readers can read from a metre away.
@@ -26,7 +27,7 @@ def upcoming_events(viewer: Member, around_m: int, limit: int = EVENTS_MAX) -> l
     stmt = (
         select(Event)
         .where(
-            posts.in_neighbourhood(viewer, Event, radius_m=around_m),
+            audience.reaches(viewer, Event, radius_m=around_m),
             posts.listed(Event),
         )
         .order_by(Event.starts_at, Event.id)

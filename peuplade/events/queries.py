@@ -9,6 +9,7 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Event, Member, Rsvp
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
 
@@ -24,7 +25,7 @@ def upcoming(viewer: Member, limit: int = 200) -> Select:
     """Events in my neighbourhood that are not over, soonest first (calendar, .ics)."""
     return (
         select(Event)
-        .where(posts.in_neighbourhood(viewer, Event), posts.listed(Event))
+        .where(audience.reaches(viewer, Event), posts.listed(Event))
         .order_by(Event.starts_at, Event.id)
         .limit(limit)
     )
@@ -32,19 +33,20 @@ def upcoming(viewer: Member, limit: int = 200) -> Select:
 
 def get_event_or_404(viewer: Member, event_id: int) -> Event:
     event = db.session.scalar(
-        select(Event).where(Event.id == event_id, posts.visible_to(viewer, Event))
+        select(Event).where(Event.id == event_id, audience.visible_to(viewer, Event))
     )
     if event is None:
         raise NotFound(_l("Cette sortie n'existe pas, ou n'est pas dans votre voisinage."))
     return event
 
 
-def going(event: Event) -> Select:
-    """Who is going (display names are shown to those who can see the event)."""
+def going(event: Event, viewer: Member) -> Select:
+    """Who is going, as ``viewer`` is shown it: no one with a block either way with the
+    viewer (the count of places, ``going_counts``, still counts everyone)."""
     return (
         select(Member)
         .join(Rsvp, Rsvp.member_id == Member.id)
-        .where(Rsvp.event_id == event.id, Rsvp.going)
+        .where(Rsvp.event_id == event.id, Rsvp.going, audience.no_block(viewer.id, Member.id))
         .order_by(Member.sort_name, Member.id)
     )
 

@@ -134,8 +134,9 @@ def delete(event_id: int):
 
 def _show(event: Event, *, status: int = 200, problem: str | None = None):
     me = _me()
-    going = db.session.scalars(queries.going(event)).all()
-    left = None if event.capacity is None else max(event.capacity - len(going), 0)
+    going = db.session.scalars(queries.going(event, me)).all()
+    taken = queries.going_counts([event.id]).get(event.id, 0)
+    left = None if event.capacity is None else max(event.capacity - taken, 0)
     return (
         render_template(
             "events/show.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
@@ -11,6 +11,7 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Exchange, ExchangeResponse, Member, MemberSkill, Thanks
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 from peuplade.search import text_matches
 
@@ -58,7 +59,7 @@ def for_you(
 
 def get_exchange_or_404(viewer: Member, exchange_id: int) -> Exchange:
     """The exchange if the viewer may see it (theirs, or in their neighbourhood)."""
-    stmt = select(Exchange).where(Exchange.id == exchange_id, posts.visible_to(viewer, Exchange))
+    stmt = select(Exchange).where(Exchange.id == exchange_id, audience.visible_to(viewer, Exchange))
     exchange = db.session.scalar(stmt)
     if exchange is None:
         raise NotFound(_l("Cette annonce n'existe pas, ou n'est pas dans votre voisinage."))
@@ -81,29 +82,23 @@ def matching(exchange: Exchange, viewer: Member, limit: int = 10) -> list[Exchan
 
 
 def neighbours_who_know_how(exchange: Exchange) -> Select:
-    """Members who know the exchange's category and whom it reaches.
-
-    Shown to the author, so it is measured on the members' PUBLIC positions (never
-    their homes): an author moving posts around learns nothing finer than the grid.
-    Rows are ``(Member, band_rank)``, nearest band first.
-    """
+    """Members who know the exchange's category and whom it reaches, as its author may
+    be told (``audience.reached_by_public``: on the members' PUBLIC positions, never
+    their homes, so that an author moving posts around learns nothing finer than the
+    grid). Rows are ``(Member, band_rank)``, nearest band first."""
     pos = geo.from_element(exchange.position)
-    here = geo.point(pos.lat, pos.lon)
-    distance = geo.distance_m(Member.public_position, here)
+    distance = geo.distance_m(Member.public_position, geo.point(pos.lat, pos.lon))
     rank = privacy.band_rank(distance).label("band_rank")
     return (
         select(Member, rank)
-        .where(
-            geo.within_radius(Member.public_position, pos, exchange.reach_m),
-            distance <= Member.radius_m,
-            Member.id != exchange.author_id,
-            Member.status != "banned",
-            exists().where(
-                MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
-            ),
-        )
+        .where(audience.reached_by_public(exchange), knows(exchange.category))
         .order_by(rank, func.lower(Member.display_name), Member.id)
     )
+
+
+def knows(category: str):
+    """SQL: the member has ``category`` among their skills."""
+    return exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == category)
 
 
 def know_how_count(exchange: Exchange) -> int:
@@ -157,17 +152,46 @@ def thanked(exchange: Exchange, member: Member) -> bool:
     )
 
 
-def thanks_on(exchange: Exchange) -> list[Thanks]:
-    """The thank-you notes left on one exchange, oldest first."""
+def thanks_shown_to(viewer: Member):
+    """SQL: a thank-you note ``viewer`` is shown: no block either way between the viewer
+    and either of the two members it names."""
+    return and_(
+        audience.no_block(viewer.id, Thanks.from_member_id),
+        audience.no_block(viewer.id, Thanks.to_member_id),
+    )
+
+
+def thanks_on(exchange: Exchange, viewer: Member) -> list[Thanks]:
+    """The thank-you notes left on one exchange that ``viewer`` is shown, oldest first."""
     stmt = (
         select(Thanks)
-        .where(Thanks.exchange_id == exchange.id)
+        .where(Thanks.exchange_id == exchange.id, thanks_shown_to(viewer))
         .order_by(Thanks.created_at, Thanks.id)
     )
     return list(db.session.scalars(stmt))
 
 
-def recent_thanks(member: Member, limit: int = 5) -> list[Thanks]:
-    """The last thank-you notes a member received, with who wrote them (one query)."""
-    stmt = thanks_received(member).options(joinedload(Thanks.from_member)).limit(limit)
+def recent_thanks(member: Member, viewer: Member, limit: int = 5) -> list[Thanks]:
+    """The last thank-you notes a member received that ``viewer`` is shown, with who
+    wrote them (one query)."""
+    stmt = (
+        thanks_received(member)
+        .where(thanks_shown_to(viewer))
+        .options(joinedload(Thanks.from_member))
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def responses_shown(exchange: Exchange, viewer: Member) -> list[ExchangeResponse]:
+    """The responses to an exchange (for its author) but those of members with whom
+    there is a block either way, oldest first."""
+    stmt = (
+        select(ExchangeResponse)
+        .where(
+            ExchangeResponse.exchange_id == exchange.id,
+            audience.no_block(viewer.id, ExchangeResponse.author_id),
+        )
+        .order_by(ExchangeResponse.created_at, ExchangeResponse.id)
+    )
     return list(db.session.scalars(stmt))

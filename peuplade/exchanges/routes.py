@@ -55,7 +55,7 @@ def thanks_helpers():
     def thanks_summary(member: Member) -> dict:
         return {
             "count": queries.thanks_count(member.id),
-            "recent": queries.recent_thanks(member),
+            "recent": queries.recent_thanks(member, _me()),
         }
 
     return {"thanks_summary": thanks_summary}
@@ -298,7 +298,8 @@ def _show(
         "is_author": is_author,
         "band": None if is_author else posts.distance_band(me, exchange),
         "problem": problem,
-        "thanks": queries.thanks_on(exchange),
+        "thanks": queries.thanks_on(exchange, me),
+        "responses": [],
         "thanks_form": None,
         "response_form": None,
         "close_form": None,
@@ -308,9 +309,10 @@ def _show(
         "matches": [],
     }
     if is_author:
+        context["responses"] = queries.responses_shown(exchange, me)
         if is_open:
             context["close_form"] = close_form or CloseForm(
-                responders=[r.author for r in exchange.responses]
+                responders=[r.author for r in context["responses"]]
             )
             context["matches"] = queries.matching(exchange, me)
             if exchange.kind == "request":
@@ -377,7 +379,7 @@ def close(exchange_id: int):
     exchange = queries.get_exchange_or_404(me, exchange_id)
     if exchange.author_id != me.id:  # before building the form from its responders
         raise Forbidden(_("Seul l'auteur peut clore son annonce."))
-    form = CloseForm(responders=[r.author for r in exchange.responses])
+    form = CloseForm(responders=[r.author for r in queries.responses_shown(exchange, me)])
     return _action(
         exchange,
         form,

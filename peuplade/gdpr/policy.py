@@ -262,8 +262,10 @@ TABLES: tuple[Table, ...] = (
         _l("Changements de domicile d'un compte supprimé"),
         _l(
             "Quand un compte est supprimé : la date de ses changements de domicile des 30 "
-            "derniers jours, rangée sous une empreinte de son adresse e-mail (calculée "
-            "avec une clé secrète du site ; l'adresse elle-même n'est pas gardée)."
+            "derniers jours, et celle de la suppression, rangées sous une empreinte de son "
+            "adresse e-mail (calculée avec une clé secrète du site ; l'adresse elle-même "
+            "n'est pas gardée). Ces lignes ne sont rattachées à aucun compte : aucun export "
+            "ne les contient."
         ),
         _l(
             "Que supprimer son compte puis se réinscrire avec la même adresse ne remette "
@@ -747,7 +749,12 @@ TABLES: tuple[Table, ...] = (
             "target_type": TARGET_TYPE,
             "target_id": TARGET_ID,
             "target_member_id": col(_l("qui a écrit ce qui est signalé")),
-            "reason": col(_l("motif (indésirable, abus, danger, vie privée, autre)")),
+            "reason": col(
+                _l(
+                    "motif (indésirable, abus, danger, vie privée, autre ; ou inscriptions "
+                    "groupées, signalées par Peuplade elle-même, sans personne qui signale)"
+                )
+            ),
             "details": col(_l("précisions de la personne qui signale")),
             "quartier_id": col(_l("le quartier dont la modération s'en occupe")),
             "status": col(_l("ouvert, traité ou classé")),

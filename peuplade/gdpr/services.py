@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, or_, select
 
 from peuplade import geo
-from peuplade.account import blur
+from peuplade.account import blur, person
 from peuplade.account import services as accounts
 from peuplade.auth import security_log
 from peuplade.errors import Conflict, ValidationFailed
@@ -35,6 +35,7 @@ from peuplade.models import (
     ApiToken,
     Block,
     Conversation,
+    DepartedHomeChange,
     Event,
     Exchange,
     ExchangeResponse,
@@ -120,6 +121,7 @@ def _account(member: Member) -> dict[str, Any]:
     return {
         "id": member.id,
         "email": member.email,
+        "email_confirmed_at": _when(member.email_confirmed_at),
         "display_name": member.display_name,
         "bio": member.bio,
         "radius_m": member.radius_m,
@@ -575,7 +577,11 @@ def delete_account(member: Member, password: str | None) -> None:
     comments, thanks, messages, conversations, loans, tokens, sessions...); columns that
     only point at them from other people's rows (a moderation log entry, a helper
     named on someone else's exchange) are set to NULL. Finally the crowd-blurred
-    positions of the neighbours who counted them are worked out again."""
+    positions of the neighbours who counted them are worked out again.
+
+    What stays: the dates of the member's home moves of the last 30 days, and of the
+    departure, under a keyed hash of the e-mail (``account.person.record_departure``),
+    so that registering again does not reset the home-move limit; purged after 30 days."""
     _check_password(member, password)
     if loans_in_progress(member):
         raise Conflict(
@@ -600,6 +606,8 @@ def delete_account(member: Member, password: str | None) -> None:
     pending = db.session.scalars(select(Loan).where(involved, Loan.status == "requested")).all()
     for loan in pending:
         loans.cancel(loan, member)
+    # The home-move limit binds the person: their recent moves outlive the account.
+    person.record_departure(member)
     cell_0, cell_1 = blur.forget_home(member)
     db.session.delete(member)
     db.session.flush()
@@ -647,6 +655,9 @@ def purge_old_data(now: datetime | None = None) -> dict[str, int]:
         ),
         "home_changes": delete(HomeChange).where(
             HomeChange.changed_at < now - RETENTION["home_changes"]
+        ),
+        "departed_home_changes": delete(DepartedHomeChange).where(
+            DepartedHomeChange.changed_at < now - RETENTION["departed_home_changes"]
         ),
         "moderation_actions": delete(ModerationAction).where(
             ModerationAction.created_at < now - RETENTION["moderation_actions"],

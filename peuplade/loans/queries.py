@@ -9,6 +9,7 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import HOLDING, Item, Loan, Member
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.search import text_matches
@@ -41,7 +42,9 @@ def mine(lender: Member, after: TimeCursor | None = None) -> Select:
 
 def get_item_or_404(viewer: Member, item_id: int) -> Item:
     """The object if the viewer may see it (theirs, or within their radius)."""
-    item = db.session.scalar(select(Item).where(Item.id == item_id, posts.visible_to(viewer, Item)))
+    item = db.session.scalar(
+        select(Item).where(Item.id == item_id, audience.visible_to(viewer, Item))
+    )
     if item is None:
         raise NotFound(_l("Cet objet n'existe pas, ou n'est pas dans votre voisinage."))
     return item

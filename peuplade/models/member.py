@@ -169,7 +169,8 @@ class HomeChange(Base):
 class DepartedHomeChange(Base):
     """A home change of a deleted account, kept under a keyed hash of its e-mail for the
     limit's window only: the home-change limit binds a person, not an account (deleting
-    and registering again does not reset it). Purged by ``flask privacy-refresh``."""
+    and registering again does not reset it; account/person.py). Purged by
+    ``flask purge-old-data``."""
 
     __tablename__ = "departed_home_changes"
 

@@ -13,7 +13,7 @@ from peuplade.models.member import Member
 # What can be reported (and hidden): posts by type, comments, messages, members.
 REPORT_TARGETS = ("exchange", "item", "news", "event", "comment", "message", "member")
 # "signups": raised by the app itself (no reporter) when many accounts sign up in the
-# same few privacy cells within a day (account/signals.py).
+# same ~444 m privacy cell within a day (account/person.py); members cannot pick it.
 REPORT_REASONS = ("spam", "abuse", "danger", "privacy", "other", "signups")
 REPORT_STATUSES = ("open", "resolved", "dismissed")
 MODERATION_ACTIONS = ("hide", "restore", "warn", "suspend", "ban", "unban", "dismiss")

@@ -4,13 +4,15 @@ moderation.services; these forms carry what was typed and show the services' err
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade.moderation import services
 
-# Said plainly: the person reporting picks the one that fits best.
+# Said plainly: the person reporting picks the one that fits best. Only the reasons a
+# member may give (services.MEMBER_REASONS): not "signups", which only Peuplade reports.
 REASON_LABELS = {
     "spam": _l("Publicité ou arnaque : vente, démarchage, message envoyé à tout le monde"),
     "abuse": _l("Insultes, harcèlement ou propos haineux"),
@@ -26,7 +28,19 @@ REASON_SHORT = {
     "danger": _l("Danger"),
     "privacy": _l("Vie privée"),
     "other": _l("Autre"),
+    "signups": _l("Inscriptions groupées"),
 }
+
+
+def reported_by(report) -> str:
+    """Who filed a report, for moderators: a member's name, Peuplade itself (a report
+    with no reporter and a reason only the app gives), or a reporter gone since."""
+    if services.by_peuplade(report):
+        return _("signalé par Peuplade")
+    if report.reporter is not None:
+        return _("signalé par %(name)s", name=report.reporter.display_name)
+    return _("signalé par un compte supprimé depuis")
+
 
 TARGET_LABELS = {
     "exchange": _l("une annonce"),

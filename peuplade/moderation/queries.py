@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, false, or_, select
-from sqlalchemy.orm import with_polymorphic
+from sqlalchemy.orm import selectinload, with_polymorphic
 
 from peuplade.errors import Forbidden, NotFound
 from peuplade.extensions import db
@@ -50,9 +50,14 @@ def _quartier_in(column, scope: list[int]):
 
 def queue(moderator: Member, after: TimeCursor | None = None) -> Select:
     """Open reports in the quartiers I moderate (all of them for an admin), newest first.
-    The caller adds ``.limit(n + 1)`` (see ``pagination.page_of``)."""
+    The caller adds ``.limit(n + 1)`` (see ``pagination.page_of``). Reports Peuplade
+    raised itself (no reporter, reason "signups") are among them."""
     scope = services.moderated_quartiers(moderator)
-    stmt = select(Report).where(Report.status == "open")
+    stmt = (
+        select(Report)
+        .where(Report.status == "open")
+        .options(selectinload(Report.reporter), selectinload(Report.target_member))
+    )
     if scope is not None:
         stmt = stmt.where(_quartier_in(Report.quartier_id, scope))
     return _newest_first(stmt, Report.created_at, Report.id, after)

@@ -24,6 +24,7 @@ from peuplade.moderation.forms import (
     ReasonForm,
     ReportForm,
     SuspendForm,
+    reported_by,
 )
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 
@@ -49,7 +50,8 @@ def _is_moderator() -> bool:
 @bp.app_context_processor
 def moderation_helpers():
     """``report_url(type, id)`` for the "Signaler" links, ``is_moderator()`` for the nav,
-    ``has_blocked(member)`` for the profile's block button, and the labels."""
+    ``has_blocked(member)`` for the profile's block button, and the labels (a report
+    Peuplade itself raised, with no reporter, says so: ``report_by_peuplade``)."""
 
     def report_url(target_type: str, target_id: int) -> str:
         return url_for("moderation.report", type=target_type, id=target_id)
@@ -62,6 +64,8 @@ def moderation_helpers():
         "is_moderator": _is_moderator,
         "has_blocked": has_blocked,
         "report_reason_label": lambda r: REASON_SHORT.get(r, r),
+        "report_by_peuplade": services.by_peuplade,
+        "report_reported_by": reported_by,
         "report_target_label": lambda t: TARGET_LABELS.get(t, t),
         "moderation_action_label": lambda a: ACTION_LABELS.get(a, a),
     }

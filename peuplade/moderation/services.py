@@ -41,6 +41,15 @@ DETAILS_MAX = 1000
 REASON_MAX = 1000
 SUSPEND_DAYS_MAX = 365
 POST_TYPES = {"exchange", "item", "news", "event"}
+# Reasons only Peuplade itself gives (a report with no reporter, account/person.py):
+# a member cannot pick them.
+SYSTEM_REASONS = ("signups",)
+MEMBER_REASONS = tuple(r for r in REPORT_REASONS if r not in SYSTEM_REASONS)
+
+
+def by_peuplade(report: Report) -> bool:
+    """Raised by Peuplade itself: no reporter, and a reason only the app gives."""
+    return report.reporter_id is None and report.reason in SYSTEM_REASONS
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,7 @@ def report(
     target = find_target(reporter, target_type, target_id)
     if target.author_id == reporter.id:
         raise Forbidden(_l("Vous ne pouvez pas signaler ce que vous avez écrit vous-même."))
-    if reason not in REPORT_REASONS:
+    if reason not in MEMBER_REASONS:
         msg = _l("Choisissez une raison.")
         raise ValidationFailed(msg, {"reason": msg})
     text = clean_text(details)

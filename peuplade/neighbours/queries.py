@@ -1,4 +1,5 @@
-"""Neighbours within my radius who share a skill: the first radius query."""
+"""Neighbours within my radius who share a skill: the first radius query. Who appears
+to whom is ``posts.audience.seen_by``."""
 
 from __future__ import annotations
 
@@ -13,14 +14,9 @@ from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, MemberSkill, MemberTag
 from peuplade.pagination import Page, bad_cursor, decode, encode, page_of
+from peuplade.posts import audience
 
 PAGE_SIZE = 20
-
-
-def in_my_neighbourhood(viewer: Member):
-    """SQL: members whose PUBLIC position lies within the viewer's radius of the viewer's
-    own home (the one rule for "my neighbours"; spatial index used)."""
-    return geo.within_radius(Member.public_position, geo.from_element(viewer.home), viewer.radius_m)
 
 
 @dataclass(frozen=True)
@@ -77,8 +73,9 @@ def clean_skill(text: str | None) -> str | None:
 def neighbours(
     viewer: Member, skill: str | None = None, after: NeighbourCursor | None = None
 ) -> Select:
-    """Members whose public position lies within the viewer's radius of the viewer's home,
-    optionally having ``skill`` (a category slug or a cleaned free tag), nearest band first.
+    """The members the viewer sees (``audience.seen_by``: public position within the
+    viewer's radius of the viewer's home, not banned, no block either way), optionally
+    having ``skill`` (a category slug or a cleaned free tag), nearest band first.
 
     Rows are ``(Member, band_rank)``; the band is measured between public positions, so
     the order reveals nothing finer than the bands.
@@ -87,9 +84,7 @@ def neighbours(
     rank = privacy.band_rank(
         geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
     ).label("band_rank")
-    stmt = select(Member, rank).where(
-        in_my_neighbourhood(viewer), Member.id != viewer.id, Member.status != "banned"
-    )
+    stmt = select(Member, rank).where(audience.seen_by(viewer))
     if skill:
         stmt = stmt.where(
             or_(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Member, NewsComment, NewsPost, Quartier, utcnow
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
 ALERT_PINNED_FOR = timedelta(hours=48)
@@ -46,24 +47,38 @@ def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Select:
 
 def get_news_or_404(viewer: Member, news_id: int) -> NewsPost:
     news = db.session.scalar(
-        select(NewsPost).where(NewsPost.id == news_id, posts.visible_to(viewer, NewsPost))
+        select(NewsPost).where(NewsPost.id == news_id, audience.visible_to(viewer, NewsPost))
     )
     if news is None:
         raise NotFound(_l("Cette info n'existe pas, ou n'est pas dans votre voisinage."))
     return news
 
 
-def comments(news: NewsPost) -> Select:
+def comment_shown_to(viewer: Member):
+    """SQL: a comment the viewer is shown: not hidden by the moderation, and no block
+    either way between its author and the viewer (who is not told)."""
+    return and_(
+        NewsComment.hidden_at.is_(None), audience.no_block(viewer.id, NewsComment.author_id)
+    )
+
+
+def comments(news: NewsPost, viewer: Member) -> Select:
+    """The comments of a news that ``viewer`` is shown, oldest first."""
     return (
         select(NewsComment)
-        .where(NewsComment.news_id == news.id, NewsComment.hidden_at.is_(None))
+        .where(NewsComment.news_id == news.id, comment_shown_to(viewer))
         .order_by(NewsComment.created_at, NewsComment.id)
     )
 
 
 def get_comment_or_404(viewer: Member, comment_id: int) -> NewsComment:
-    note = db.session.get(NewsComment, comment_id)
-    if note is None or (note.hidden_at is not None and note.author_id != viewer.id):
+    note = db.session.scalar(
+        select(NewsComment).where(
+            NewsComment.id == comment_id,
+            or_(NewsComment.author_id == viewer.id, comment_shown_to(viewer)),
+        )
+    )
+    if note is None:
         raise NotFound(_l("Ce commentaire n'existe pas."))
     get_news_or_404(viewer, note.news_id)  # only readers of the news reach its comments
     return note
@@ -82,13 +97,13 @@ def quartier_public_news(quartier: Quartier, limit: int = 50) -> Select:
     return posts.newest_first(stmt, None).limit(limit)
 
 
-def comments_count(news_ids: list[int]) -> dict[int, int]:
-    """Number of comments per news, in one query (lists and the timeline)."""
+def comments_count(news_ids: list[int], viewer: Member) -> dict[int, int]:
+    """Number of comments ``viewer`` is shown per news, in one query (lists)."""
     if not news_ids:
         return {}
     rows = db.session.execute(
         select(NewsComment.news_id, func.count())
-        .where(NewsComment.news_id.in_(news_ids), NewsComment.hidden_at.is_(None))
+        .where(NewsComment.news_id.in_(news_ids), comment_shown_to(viewer))
         .group_by(NewsComment.news_id)
     )
     return dict(rows.all())

@@ -199,7 +199,7 @@ def _show(news: NewsPost, *, status: int = 200, comment_form: CommentForm | None
             is_author=news.author_id == me.id,
             band=None if news.author_id == me.id else posts.distance_band(me, news),
             quartier=quartier,
-            comments=db.session.scalars(queries.comments(news)).all(),
+            comments=db.session.scalars(queries.comments(news, me)).all(),
             comment_form=comment_form or CommentForm(formdata=None),
             delete_form=DeleteForm(formdata=None),
         ),

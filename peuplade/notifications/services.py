@@ -14,19 +14,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, select, update
 
-from peuplade import geo
 from peuplade.errors import Conflict, ValidationFailed
+from peuplade.exchanges.queries import knows
 from peuplade.extensions import db
 from peuplade.models import (
-    RADIUS_MAX_M,
-    Block,
     Conversation,
     Exchange,
     Item,
     Member,
-    MemberSkill,
     Notification,
     NotificationSetting,
     Post,
@@ -34,14 +31,11 @@ from peuplade.models import (
 )
 from peuplade.moderation.limits import blocked_between
 from peuplade.notifications.kinds import KINDS
+from peuplade.posts import audience
 
 # Ids of notifications whose email waits for the commit (see mail.init_app).
 PENDING_KEY = "peuplade.notifications.to_mail"
 TITLE_MAX = 160
-# A public position lies within this distance of the home it stands for (the
-# coarsest privacy cell's half-diagonal, ~1.4 km, with margin): the index pre-filter
-# on public positions then the exact test on homes finds every member in range.
-PUBLIC_SLACK_M = 1600
 # Lifetimes given back by "still needed?": as long as a new post gets.
 ITEM_LIFETIME = timedelta(days=90)
 
@@ -162,36 +156,16 @@ def notify_message(conversation: Conversation, author: Member) -> Notification |
 
 def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int:
     """A new request: tell the neighbours who know its category and whom it reaches
-    (the post in their radius, they in its reach; measured from their homes, on the
-    server only). The nearest ``NOTIFY_MATCHING_MAX`` at most. Returns how many."""
+    (``audience.reached_by``: from their homes, on the server only; blocks both ways).
+    The nearest ``NOTIFY_MATCHING_MAX`` at most. Returns how many."""
     if exchange.kind != "request":
         return 0
     limit = limit or current_app.config["NOTIFY_MATCHING_MAX"]
-    pos = geo.from_element(exchange.position)
-    here = geo.point(pos.lat, pos.lon)
-    to_home = geo.distance_m(Member.home, here)
-    reach = min(exchange.reach_m, RADIUS_MAX_M)
     member_ids = list(
         db.session.scalars(
             select(Member.id)
-            .where(
-                geo.within_radius(Member.public_position, pos, reach + PUBLIC_SLACK_M),
-                to_home <= Member.radius_m,
-                to_home <= exchange.reach_m,
-                Member.id != exchange.author_id,
-                Member.status == "active",
-                # Nobody who blocked the author, or whom the author blocked.
-                ~exists().where(
-                    or_(
-                        and_(Block.blocker_id == Member.id, Block.blocked_id == exchange.author_id),
-                        and_(Block.blocker_id == exchange.author_id, Block.blocked_id == Member.id),
-                    )
-                ),
-                exists().where(
-                    MemberSkill.member_id == Member.id, MemberSkill.skill == exchange.category
-                ),
-            )
-            .order_by(to_home, Member.id)
+            .where(audience.reached_by(exchange), knows(exchange.category))
+            .order_by(audience.home_distance(exchange), Member.id)
             .limit(limit)
         )
     )

@@ -1,8 +1,8 @@
-"""Who sees a post: the one radius rule, written once for every post type.
+"""Lists of posts, written once for every post type: still listed, newest first, and the
+posts that reach a member read cell by cell (``newest_nearby``).
 
-A member sees a post when the distance from the post's public position to the
-member's own home is within the member's radius AND within the author's reach.
-It is never measured from the author's home.
+Who sees a post is decided in ``posts.audience`` (the one rule); this module only reads
+it efficiently.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Select,
     and_,
-    case,
-    exists,
     func,
     literal,
     or_,
@@ -28,51 +26,10 @@ from sqlalchemy.orm import aliased
 
 from peuplade import geo, privacy
 from peuplade.extensions import db
-from peuplade.models import Block, Member, Post, utcnow
+from peuplade.models import Member, Post, utcnow
 from peuplade.models.base import UTCDateTime
 from peuplade.pagination import TimeCursor
-
-
-def not_blocked_by_author(viewer: Member, post_cls: type[Post] = Post):
-    """SQL: the author has not blocked the viewer (who is not told: to them the post is
-    simply not in their neighbourhood)."""
-    return ~exists().where(Block.blocker_id == post_cls.author_id, Block.blocked_id == viewer.id)
-
-
-def in_neighbourhood(viewer: Member, post_cls: type[Post] = Post, radius_m: int | None = None):
-    """SQL: the post lies in the viewer's neighbourhood and the author's reach covers
-    the viewer (radius query on the spatial index); not hidden by the moderation, and
-    the author has not blocked the viewer. ``radius_m`` narrows the neighbourhood (never
-    widens it beyond the viewer's own radius)."""
-    home = geo.from_element(viewer.home)
-    radius = viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
-    return and_(
-        geo.within_radius(post_cls.position, home, radius),
-        geo.distance_m(post_cls.position, geo.point(home.lat, home.lon)) <= post_cls.reach_m,
-        post_cls.hidden_at.is_(None),
-        not_blocked_by_author(viewer, post_cls),
-    )
-
-
-def in_neighbourhood_or_quartier(viewer: Member, post_cls: type[Post] = Post):
-    """SQL: posts that reach the viewer by distance (the rule above), or that are
-    addressed to the viewer's whole quartier (news), with the same moderation and
-    blocking rules."""
-    by_distance = and_(post_cls.quartier_id.is_(None), in_neighbourhood(viewer, post_cls))
-    if viewer.quartier_id is None:
-        return by_distance
-    by_quartier = and_(
-        post_cls.quartier_id == viewer.quartier_id,
-        post_cls.hidden_at.is_(None),
-        not_blocked_by_author(viewer, post_cls),
-    )
-    return or_(by_distance, by_quartier)
-
-
-def visible_to(viewer: Member, post_cls: type[Post] = Post):
-    """SQL: the viewer may open the post (their own, even hidden by the moderation; or
-    in their neighbourhood, or addressed to their quartier)."""
-    return or_(post_cls.author_id == viewer.id, in_neighbourhood_or_quartier(viewer, post_cls))
+from peuplade.posts import audience
 
 
 def listed(post_cls: type[Post] = Post, now: datetime | None = None):
@@ -120,8 +77,8 @@ def newest_nearby(
     load=None,
 ) -> Select:
     """SQL: at most ``limit`` posts on the lists (``listed``) that reach the viewer
-    (``in_neighbourhood``; with ``with_quartier``, also those addressed to the viewer's
-    quartier), matching ``conditions``, newest first, after ``after``.
+    (``audience.reaches``; with ``with_quartier``, also ``audience.addressed_to`` the
+    viewer's quartier), matching ``conditions``, newest first, after ``after``.
 
     The same rows as filtering every post of the circle and sorting them all, but read
     cell by cell from the partial index on (cell, created_at, id), newest first:
@@ -138,11 +95,10 @@ def newest_nearby(
     ``load``: what the rows are loaded as (e.g. a ``with_polymorphic`` of ``post_cls``),
     when it is not ``post_cls`` itself."""
     home = geo.from_element(viewer.home)
-    radius = viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
+    radius = audience.radius_of(viewer, radius_m)
     cells = geo.feed_cells_around(home, radius)
     cell = post_cls.cell_fine if cells.level == "fine" else post_cls.cell_coarse
     here = geo.point(home.lat, home.lon)
-    nearer_of = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
     never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
     shared = [
         # As written in the partial index's predicate (a bound parameter would keep
@@ -153,7 +109,8 @@ def newest_nearby(
         # every post not yet expired in the city with each cell's, instead of reading
         # the cell's newest rows in index order and stopping at the page.
         func.coalesce(post_cls.expires_at, never) > utcnow(),
-        not_blocked_by_author(viewer, post_cls),
+        # The rest of audience.shown_with (hidden_at is above, as the index has it).
+        audience.no_block(viewer.id, post_cls.author_id),
         *conditions,
     ]
     if post_cls is not Post:
@@ -163,10 +120,7 @@ def newest_nearby(
         shared.append(Post.type == literal(identity, literal_execute=True))
     if after is not None:
         shared.append(older_than(after))
-    by_distance = (
-        post_cls.quartier_id.is_(None),
-        geo.distance_m(post_cls.position, here) <= nearer_of,
-    )
+    by_distance = (post_cls.quartier_id.is_(None), audience.within_reach(viewer, post_cls, radius))
     # In a cell wholly inside the circle, a post reaching at least the radius needs no
     # distance at all (most of them: authors' reach is their own radius).
     by_reach = (

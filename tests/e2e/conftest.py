@@ -163,13 +163,20 @@ def tile_attribution() -> str:
 
 
 @pytest.fixture
-def live_server(backend, tile_url, tile_attribution) -> Iterator[LiveServer]:
+def live_server_config() -> dict:
+    """More settings of the live server (a module sends its e-mails to ``smtp``...)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(backend, tile_url, tile_attribution, live_server_config) -> Iterator[LiveServer]:
     app = create_app(
         _test_config(
             backend,
             WTF_CSRF_ENABLED=True,  # the real forms, tokens and all
             MAP_TILE_URL=tile_url,
             MAP_TILE_ATTRIBUTION=tile_attribution,
+            **live_server_config,
         )
     )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

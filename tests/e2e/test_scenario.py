@@ -1,19 +1,59 @@
 """Two neighbours in a real browser, in French and in English: they register through the
-registration page (one by address, one by clicking their home on the map), A asks for a
-hand, B finds the request on the map and on the timeline and answers, A closes it naming
-B as the helper. Map tiles are unreachable throughout: markers and list must still work."""
+registration page (one by address, one by clicking their home on the map); A confirms
+her address with the link e-mailed to her (a real SMTP server on loopback) and logs in,
+B logs in at once (his account works unconfirmed: a banner asks him, gently); A asks
+for a hand, B finds the request on the map and on the timeline and answers, A closes it
+naming B as the helper. Map tiles are unreachable throughout: markers and list must
+still work."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, tr
+from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, log_in, tr
+from tests.smtp_server import SMTPInbox
 
 ADDRESS_A = "3 rue des Dames, 75017 Paris"  # in the offline gazetteer (data/gazetteer.json)
+
+
+@pytest.fixture
+def live_server_config(smtp) -> dict:
+    return {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT": 5.0,
+        "PUBLIC_URL": "https://peuplade.example",
+    }
+
+
+def link_in_mail(smtp: SMTPInbox, email: str) -> str:
+    """The path of the confirmation link e-mailed to ``email`` (sent after the response:
+    waited for)."""
+    deadline = time.monotonic() + 15
+    while not smtp.to(email):
+        assert time.monotonic() < deadline, f"no e-mail to {email}"
+        time.sleep(0.1)
+    body = smtp.to(email)[-1].get_body(("plain",)).get_content()
+    found = re.search(r"https://peuplade\.example(/email/confirm/\S+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def confirm_address(page: Page, server: LiveServer, smtp: SMTPInbox, lang: str, email: str):
+    page.goto(server.url + link_in_mail(smtp, email))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        tr(lang, "Confirmer mon adresse e-mail")
+    )
+    page.get_by_role("button", name=tr(lang, "Confirmer mon adresse")).click()
+    expect(page.get_by_role("main")).to_contain_text(
+        tr(lang, "Merci ! Votre adresse e-mail est confirmée.")
+    )
 
 
 def register(page: Page, server: LiveServer, lang: str, name: str, email: str, address=None):
@@ -39,24 +79,37 @@ def register(page: Page, server: LiveServer, lang: str, name: str, email: str, a
         assert page.locator("#home-lat").input_value()
     page.get_by_label(tr(lang, "Bricolage")).check()
     page.get_by_role("button", name=tr(lang, "Créer mon compte")).click()
-    expect(page.locator(".flash--success")).to_have_text(
-        tr(
-            lang,
-            "Bienvenue %(name)s ! Voici les voisins qui habitent près de chez vous.",
-            name=name,
-        )
-    )
+    # Not logged in: the same answer whether the address had an account or not.
+    expect(page.get_by_role("heading", level=1)).to_have_text(tr(lang, "Vérifiez votre boîte mail"))
+    expect(page.get_by_role("main")).to_contain_text(email)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_two_neighbours_help_each_other(live_server, new_context, lang):
+def test_two_neighbours_help_each_other(live_server, new_context, smtp, lang):
     server = live_server
     title = {"fr": "Porter un canapé samedi", "en": "Carry a sofa on Saturday"}[lang]
     a = new_context(lang).new_page()
     b = new_context(lang).new_page()
 
-    register(a, server, lang, "Alice", f"alice-{lang}@example.org", address=ADDRESS_A)
-    register(b, server, lang, "Bruno", f"bruno-{lang}@example.org")
+    alice, bruno = f"alice-{lang}@example.org", f"bruno-{lang}@example.org"
+    register(a, server, lang, "Alice", alice, address=ADDRESS_A)
+    register(b, server, lang, "Bruno", bruno)
+    # Alice confirms her address with the e-mailed link, then logs in: no banner.
+    confirm_address(a, server, smtp, lang, alice)
+    log_in(a, server, lang, alice)
+    expect(a.locator("#confirm-email-banner")).to_have_count(0)
+    # Bruno logs in without confirming: everything works, a banner asks him gently.
+    log_in(b, server, lang, bruno)
+    banner = b.locator("#confirm-email-banner")
+    expect(banner).to_contain_text(
+        tr(
+            lang,
+            "Confirmez votre adresse e-mail : ouvrez le lien que nous avons envoyé à "
+            "%(email)s. Rien ne presse, votre compte fonctionne déjà.",
+            email=bruno,
+        )
+    )
+    expect(banner.get_by_role("button", name=tr(lang, "Renvoyer le lien"))).to_be_visible()
 
     # A asks for a hand, from the "Publier" button of the header.
     a.get_by_role("navigation").get_by_role("link", name=tr(lang, "Publier"), exact=True).click()
