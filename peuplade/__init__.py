@@ -11,6 +11,12 @@ from flask import Flask, g, has_request_context, redirect, request, session, url
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _login_message():
+    from flask_babel import lazy_gettext as _l
+
+    return _l("Connectez-vous pour ouvrir cette page.")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
     from peuplade import database, geocoding, health, requestlog
@@ -50,6 +56,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own "Please log in to access this page." would be English on every
+    # French page: ours, translated when it is flashed.
+    login_manager.login_message = _login_message()
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str
     # Off: a changed IP (mobile networks) must not log people out, and sessions are
     # revoked server-side (auth/sessions.py). Flask-Login's "basic" mode would only
     # write a "_fresh" flag we never read into every visitor's cookie, and that write,

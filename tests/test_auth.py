@@ -441,3 +441,13 @@ def test_a_huge_form_is_refused_with_a_clear_page_and_writes_nothing(client):
     assert r.status_code == 413
     assert "trop volumineux" in r.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+def test_a_page_behind_the_login_says_so_in_the_visitors_language(client):
+    """Flask-Login's own message is English: ours is translated."""
+    answer = client.get("/account/position", follow_redirects=True)
+    assert "Connectez-vous pour ouvrir cette page." in answer.get_data(as_text=True)
+    assert "Please log in to access this page" not in answer.get_data(as_text=True)
+    client.post("/lang/en")
+    answer = client.get("/account/position", follow_redirects=True)
+    assert "Please log in to open this page." in answer.get_data(as_text=True)

@@ -4,6 +4,7 @@
   Members who registered before confirmation existed are taken as confirmed at their
   sign-up date, so today's crowds stay as they are.
 - ``members.privacy_floor``: the finest public position a member accepts.
+- ``members.pending_email``: a new address, applied once its link is followed.
 - ``privacy_cells``: the cells whose established crowd has held, and since when
   (``flask privacy-refresh``). Seeded with the cells where, by the rule so far, at
   least 3 members older than 30 days live, as crowded for the default stable period
@@ -60,6 +61,7 @@ def upgrade():
     op.add_column(
         'members', sa.Column('privacy_floor', sa.Integer(), server_default='0', nullable=False)
     )
+    op.add_column('members', sa.Column('pending_email', sa.String(length=254), nullable=True))
     op.execute("UPDATE members SET email_confirmed_at = created_at")
     _seed_privacy_cells()
     if op.get_bind().dialect.name == "postgresql":  # SQLite cannot add one in place
@@ -108,7 +110,7 @@ def downgrade():
         with op.batch_alter_table('reports', schema=None) as batch_op:
             batch_op.drop_constraint(op.f('ck_reports_reason_known'), type_='check')
             batch_op.create_check_constraint(op.f('ck_reports_reason_known'), OLD_REASONS)
-    for column in ('privacy_floor', 'email_confirmed_at'):
+    for column in ('pending_email', 'privacy_floor', 'email_confirmed_at'):
         op.execute(f"ALTER TABLE members DROP COLUMN {column}")
     op.drop_index('ix_departed_home_changes_email_key', table_name='departed_home_changes')
     op.drop_table('departed_home_changes')

@@ -206,6 +206,14 @@ TABLES: tuple[Table, ...] = (
                 ),
                 "you",
             ),
+            "pending_email": col(
+                _l(
+                    "la nouvelle adresse e-mail que vous avez demandée, tant que vous n'avez "
+                    "pas suivi le lien qui lui a été envoyé"
+                ),
+                "you",
+                sensitive=True,
+            ),
             "privacy_floor": col(
                 _l(
                     "la position la plus précise que vous acceptez de montrer (~200 m, "

@@ -80,6 +80,9 @@ class Member(UserMixin, TimestampMixin, Base):
     # When the member followed the link sent to their address; None until then. Only
     # confirmed (and older, not flagged) members count toward a privacy crowd.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A new address the member asked for: it replaces ``email`` only once the link sent
+    # to it is followed (and if no account has taken it meanwhile).
+    pending_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # The finest public position the member accepts (PRIVACY_FLOORS).
     privacy_floor: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
