@@ -18,13 +18,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from peuplade import ROOT, create_app, geo, privacy
 from peuplade.account import services as accounts
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.models import Member, PrivacyCell
 from tests.conftest import PASSWORD, _free_port, _test_config
 from tests.crowds import settle
 
@@ -175,6 +178,15 @@ def test_six_fresh_accounts_within_60_m_leave_the_published_position_unchanged(d
         )
         assert status < 300, body
         assert published() == before  # immediately, after every sign-up
+    assert "0 membres montrés plus précisément" in _job(env)
+    assert published() == before  # after the daily job
+    _days_pass(env["DATABASE_URL"], 8)  # a stable period
+    assert "0 membres montrés plus précisément" in _job(env)
+    assert published() == before  # and after the next one, a stable period later
+
+
+def _job(env: dict[str, str]) -> str:
+    """``flask privacy-refresh`` as cron runs it; its report."""
     job = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "privacy-refresh"],
         cwd=ROOT,
@@ -184,5 +196,17 @@ def test_six_fresh_accounts_within_60_m_leave_the_published_position_unchanged(d
         timeout=120,
     )
     assert job.returncode == 0, job.stderr[-2000:]
-    assert "0 membres montrés plus précisément" in job.stdout
-    assert published() == before  # after the daily job
+    return job.stdout
+
+
+def _days_pass(url: str, days: int) -> None:
+    """Move every date the crowd rule reads ``days`` into the past."""
+    app = create_app(_test_config(url))
+    with app.app_context():
+        back = timedelta(days=days)
+        for member in db.session.scalars(select(Member)):
+            member.created_at -= back
+        for cell in db.session.scalars(select(PrivacyCell)):
+            cell.crowded_since -= back
+        db.session.commit()
+        db.engine.dispose()

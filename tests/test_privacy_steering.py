@@ -222,7 +222,7 @@ def test_an_established_neighbour_moving_in_refines_nobody_before_the_job(crowd_
     assert privacy.cells(geo.from_element(near.home))[0] == scene.cells[0]
 
 
-@pytest.mark.parametrize("leaves", ["moves", "deleted", "banned", "suspended", "reported"])
+@pytest.mark.parametrize("leaves", ["moves", "deleted", "banned", "suspended", "floor raised"])
 def test_a_shrinking_crowd_coarsens_at_once(crowd_app, client, leaves):
     scene = Scene(client)
     others = [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
@@ -240,13 +240,53 @@ def test_a_shrinking_crowd_coarsens_at_once(crowd_app, client, leaves):
         moderation.ban(moderator, one, "Faux compte")
     elif leaves == "suspended":
         moderation.suspend(moderator, one, 3, "Comportement")
-    else:
-        moderation.report(scene.victim, "member", one.id, "spam")
+    else:  # no longer willing to be shown that finely: no longer part of that crowd
+        blur.set_floor(one, "900m")
     db.session.commit()
     # The 444 m cell still holds only these members: the coarsest cell, at once.
     assert scene.published() == privacy.centre(scene.cells[2])
     item = db.session.scalar(select(Item).where(Item.author_id == scene.victim.id))
     assert item.cell_fine == geo.feed_cell(privacy.centre(scene.cells[2]), "fine")
+
+
+def test_a_report_filed_by_a_member_moves_nobody(crowd_app, client):
+    """Reports are free to file: were a reported member no longer counted, anyone could
+    coarsen a cell at will and watch who moves."""
+    scene = Scene(client)
+    others = [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    settle()
+    assert scene.published() == privacy.centre(scene.cells[0])
+    moderation.report(scene.victim, "member", others[0].id, "spam")
+    db.session.commit()
+    assert scene.published() == privacy.centre(scene.cells[0])
+    _refresh()
+    assert scene.published() == privacy.centre(scene.cells[0])
+
+
+def test_a_crowd_held_for_less_than_the_stable_period_refines_nothing(crowd_app, client):
+    scene = Scene(client)
+    [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    establish()
+    _refresh(now=utcnow() - timedelta(days=6))
+    _refresh()
+    assert scene.published() == privacy.centre(scene.cells[2])  # 6 days: not yet
+    _refresh(now=utcnow() + timedelta(days=2))
+    assert scene.published() == privacy.centre(scene.cells[0])  # 8 days
+
+
+def test_a_neighbour_with_a_coarser_floor_makes_no_finer_crowd(crowd_app, client):
+    """Three established members in one ~222 m cell, one of whom wants to be shown at
+    ~900 m only: the cell is no crowd (counting them would tell where they live)."""
+    scene = Scene(client)
+    shy, other = (_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2))
+    blur.set_floor(shy, "900m")
+    db.session.commit()
+    settle()
+    assert scene.published() == privacy.centre(scene.cells[2])
+    assert geo.from_element(db.session.get(Member, shy.id).public_position) == privacy.centre(
+        scene.cells[2]
+    )
+    assert other
 
 
 def test_my_floor_is_never_crossed(crowd_app, client):
@@ -257,12 +297,18 @@ def test_my_floor_is_never_crossed(crowd_app, client):
     assert blur.set_floor(scene.victim, "900m") == 2
     db.session.commit()
     assert scene.published() == privacy.centre(scene.cells[2])
+    # No longer counted in the finer crowds: the two others are too few there, at once.
+    for other in db.session.scalars(select(Member).where(Member.display_name.like("Voisin%"))):
+        assert geo.from_element(other.public_position) == privacy.centre(scene.cells[2])
     _refresh(now=utcnow() + timedelta(days=30))
     assert scene.published() == privacy.centre(scene.cells[2])  # the job respects it
-    assert blur.set_floor(scene.victim, "450m") == 1
+    # Back to ~450 m: the crowds the victim rejoins refine as any crowd does, slowly.
+    assert blur.set_floor(scene.victim, "450m") == 2
     db.session.commit()
-    # The 444 m cell holds the same three: its crowd has held as long.
+    _refresh()
+    _refresh(now=utcnow() + timedelta(days=8))
     assert scene.published() == privacy.centre(scene.cells[1])
+    assert blur.shown_level(db.session.get(Member, scene.victim.id)) == 1
 
     # "My quartier only": a fixed point inside the quartier, the same for everyone there.
     box = privacy.centre(scene.cells[2])

@@ -62,16 +62,30 @@ def blurring_on() -> bool:
 
 def established(now: datetime | None = None):
     """SQL: the member counts toward a crowd: e-mail confirmed, account older than
-    ``PRIVACY_ESTABLISHED_DAYS``, active (not suspended or banned), and not the subject
-    of an open report (flagged)."""
+    ``PRIVACY_ESTABLISHED_DAYS``, active (not suspended or banned), and not flagged by
+    the sign-up signal (an open "signups" report, account/person.py).
+
+    A report filed by a member does not count: anyone could otherwise make a cell lose
+    its crowd at will (and, by watching who moves, learn who lives there)."""
     now = now or utcnow()
     days = current_app.config["PRIVACY_ESTABLISHED_DAYS"]
     return and_(
         Member.email_confirmed_at.is_not(None),
         Member.created_at <= now - timedelta(days=days),
         Member.status == "active",
-        ~exists().where(Report.target_member_id == Member.id, Report.status == "open"),
+        ~exists().where(
+            Report.target_member_id == Member.id,
+            Report.reason == "signups",
+            Report.status == "open",
+        ),
     )
+
+
+def _counted(level: int, now: datetime):
+    """SQL: the member counts toward the crowd of their level-``level`` cell: established,
+    and accepting to be shown that finely (a member whose floor is coarser makes no
+    finer crowd: counting them would tell that they live in the finer cell)."""
+    return and_(established(now), Member.privacy_floor <= level)
 
 
 def _qualified(keys: Iterable[str], now: datetime) -> set[str]:
@@ -192,12 +206,12 @@ def after_leaving(
         return 0
     crowd_min = _crowd_min()
     counts = {}
-    for column, keys in ((Member.cell_0, level0), (Member.cell_1, level1)):
+    for level, column, keys in ((0, Member.cell_0, level0), (1, Member.cell_1, level1)):
         if keys:
             counts |= dict(
                 db.session.execute(
                     select(column, func.count())
-                    .where(column.in_(keys), established(now))
+                    .where(column.in_(keys), _counted(level, now))
                     .group_by(column)
                 ).all()
             )
@@ -232,10 +246,14 @@ def set_floor(member: Member, choice: object, now: datetime | None = None) -> in
     if level is None:
         msg = _l("Choisissez une des précisions proposées.")
         raise ValidationFailed(msg, {"privacy_floor": msg})
+    now = now or utcnow()
+    coarser = level > (member.privacy_floor or 0)
     member.privacy_floor = level
-    shown = _allowed_level(member, _qualified(_cells_of(member), now or utcnow()))
+    shown = _allowed_level(member, _qualified(_cells_of(member), now))
     _show_at(member, _Places().position(member, shown))
     db.session.flush()
+    if coarser:  # no longer counted in the finer crowds they leave
+        after_leaving([member.cell_1], [member.cell_0], now=now)
     return shown
 
 
@@ -265,11 +283,11 @@ def refresh_all(now: datetime | None = None, batch: int = 2000) -> Summary:
     if blurring_on():
         crowd_min = _crowd_min()
         crowded: set[str] = set()
-        for column in (Member.cell_0, Member.cell_1):
+        for level, column in enumerate((Member.cell_0, Member.cell_1)):
             crowded |= set(
                 db.session.scalars(
                     select(column)
-                    .where(column.is_not(None), established(now))
+                    .where(column.is_not(None), _counted(level, now))
                     .group_by(column)
                     .having(func.count() >= crowd_min)
                 )
@@ -306,8 +324,11 @@ def refresh_all(now: datetime | None = None, batch: int = 2000) -> Summary:
         if not rows:
             break
         last_id = rows[-1].id
+        # Read again per batch: a cell that lost its crowd meanwhile (a ban, a departure
+        # committed while the job runs) is no longer qualified.
+        still = _qualified({k for row in rows for k in _cells_of(row)} & qualified, now)
         for row in rows:
-            level = _allowed_level(row, qualified)
+            level = _allowed_level(row, still)
             now_at = places.current_level(row)
             if level == now_at:
                 continue

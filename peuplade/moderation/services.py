@@ -176,9 +176,6 @@ def report(
     db.session.add(row)
     db.session.flush()
     log.info("report %s by member %s on %s %s", row.id, reporter.id, target.type, target.id)
-    author = db.session.get(Member, target.author_id) if target.author_id else None
-    if author is not None:  # reported: no longer counted in a privacy crowd
-        blur.standing_changed(author)
     return row
 
 
