@@ -1218,7 +1218,7 @@ def privacy_refresh_command() -> None:
     from peuplade.account import blur
     from peuplade.extensions import db
 
-    summary = blur.refresh_all()
+    summary = blur.refresh_all(commit_batches=True)
     db.session.commit()
     click.echo(
         f"{summary.crowded} carrés assez peuplés ({summary.newly_crowded} nouveaux), "

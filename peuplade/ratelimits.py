@@ -17,6 +17,9 @@ PASSWORD_CHANGES = "10 per hour"  # noqa: S105 - a rate, not a password
 # (the privacy crowd) and an argon2 hash.
 SIGN_UPS = PER_CLIENT
 SIGN_UP_SCOPE = "sign-up"
+# Per address: the e-mails a sign-up sends to an address that has an account (or must
+# wait); beyond, the sign-up answers the same and sends nothing.
+SIGN_UP_MAILS = "3 per day"
 # Per member: "send me the confirmation link again" (each one is an e-mail).
 CONFIRMATION_LINKS = "5 per hour"
 

@@ -245,3 +245,33 @@ def test_api_field_errors_are_the_same_whether_the_address_is_taken_or_not(
     assert "email" not in taken.get_json()["error"]["fields"]
     assert _members() == 1
     assert smtp.messages == []
+
+
+def test_sign_ups_from_many_machines_cannot_flood_an_owner_s_mailbox(make_app, smtp, tmp_path):
+    """At most ratelimits.SIGN_UP_MAILS e-mails to an address that has an account, whatever
+    the number of client addresses; beyond, the answer is the same and nothing is sent."""
+    app = make_app(
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_TIMEOUT=5.0,
+        PUBLIC_URL="https://peuplade.example",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    with app.app_context():
+        services.register_member(
+            email=TAKEN,
+            password=PASSWORD,
+            display_name="Anne",
+            location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        )
+        db.session.commit()
+        pages = []
+        for n in range(5):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+            pages.append(client.post("/register", data=_form(TAKEN)))
+        assert [p.status_code for p in pages] == [200] * 5
+        assert len({_page(p, TAKEN) for p in pages}) == 1
+        assert len(smtp.to(TAKEN)) == 3

@@ -273,10 +273,14 @@ class Summary:
     coarser: int = 0  # members shown in a coarser cell than before
 
 
-def refresh_all(now: datetime | None = None, batch: int = 2000) -> Summary:
+def refresh_all(
+    now: datetime | None = None, batch: int = 2000, commit_batches: bool = False
+) -> Summary:
     """The daily job: note which cells hold a crowd of established members (and since
     when), then show every member at the finest cell qualified for them. The only place
-    where positions become finer."""
+    where positions become finer. ``commit_batches`` (the command line): commit after the
+    cells and after each batch of members, so that no long transaction holds the
+    members it moved (or, on SQLite, every writer)."""
     now = now or utcnow()
     summary = Summary()
     qualified: set[str] = set()
@@ -301,6 +305,8 @@ def refresh_all(now: datetime | None = None, batch: int = 2000) -> Summary:
         new = sorted(crowded - set(known))
         db.session.add_all(PrivacyCell(key=key, crowded_since=now) for key in new)
         db.session.flush()
+        if commit_batches:
+            db.session.commit()
         stable = now - timedelta(days=current_app.config["PRIVACY_STABLE_DAYS"])
         qualified = {key for key, since in known.items() if key in crowded and since <= stable}
         summary.crowded, summary.newly_crowded = len(crowded), len(new)
@@ -338,7 +344,10 @@ def refresh_all(now: datetime | None = None, batch: int = 2000) -> Summary:
                 summary.finer += 1
             else:
                 summary.coarser += 1
-        db.session.flush()
+        if commit_batches:
+            db.session.commit()
+        else:
+            db.session.flush()
     return summary
 
 

@@ -13,7 +13,10 @@ address count, and the answer is the same in every case: "check your mailbox".
   from which day it may sign up again.
 
 The password is hashed in every case (the one slow step of a creation), and the
-e-mails leave after the response, so the time taken does not tell either. Two sign-ups
+e-mails leave after the response, so the time taken does not tell either. The e-mails
+to an address that already has an account (or must wait) go at most
+``ratelimits.SIGN_UP_MAILS`` per address, silently: sign-ups from many machines cannot
+flood someone's mailbox, and the answer stays the same. Two sign-ups
 with one address at the same instant: the unique index keeps the second out, and it is
 answered as an address with an account.
 """
@@ -24,12 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import get_locale
+from limits import parse
 from sqlalchemy.exc import IntegrityError
 
-from peuplade import database
+from peuplade import database, ratelimits
 from peuplade.account import person, queries, services
 from peuplade.auth import emails, security_log
-from peuplade.extensions import db
+from peuplade.extensions import db, limiter
 from peuplade.models import Member
 
 CREATED = "created"
@@ -80,7 +84,8 @@ def sign_up(
     if until is not None:
         services.hash_password(password)  # the work a creation does
         db.session.rollback()
-        emails.send_sign_up_blocked(new.email, until, locale or str(get_locale()))
+        if _may_mail(new.email):
+            emails.send_sign_up_blocked(new.email, until, locale or str(get_locale()))
         security_log.event("sign_up_refused", member=None, reason="moves")
         return SignUp(new.email, BLOCKED)
     try:
@@ -104,7 +109,18 @@ def sign_up(
 def _taken(address: str, owner: Member, password: str | None) -> SignUp:
     if password is not None:
         services.hash_password(password)  # the work a creation does
-    emails.send_sign_up_attempt(owner)
+    if _may_mail(address):
+        emails.send_sign_up_attempt(owner)
     security_log.event("sign_up_refused", member=owner.id, reason="taken")
     db.session.rollback()  # nothing to write
     return SignUp(address, TAKEN)
+
+
+def _may_mail(address: str) -> bool:
+    """One more sign-up e-mail to this address is within ``ratelimits.SIGN_UP_MAILS``
+    (counted under the address's keyed hash, never the address)."""
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.hit(
+        parse(ratelimits.SIGN_UP_MAILS), "sign-up-mail", person.email_key(address)
+    )
