@@ -107,7 +107,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "members": (
         "id", "email", "display_name", "sort_name", "password_hash", "bio", "home",
         "public_position", "radius_m", "locale", "session_version", "cell_0", "cell_1",
-        "cell_2", "status", "suspended_until", "is_admin", "created_at", "updated_at",
+        "cell_2", "status", "suspended_until", "is_admin", "email_confirmed_at",
+        "created_at", "updated_at",
     ),
     "member_skills": ("member_id", "skill"),
     "member_tags": ("member_id", "tag"),
@@ -379,6 +380,7 @@ class Generator:
                 status,
                 suspended_until,
                 member_id == 1,
+                joined,  # e-mail confirmed at sign-up
                 joined,
                 joined,
             )
