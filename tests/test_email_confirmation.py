@@ -228,15 +228,17 @@ def test_a_link_for_an_address_the_member_no_longer_has_confirms_nothing(app, sm
         },
     )
     assert response.status_code == 302
-    # The new address is not confirmed, and the old link does not confirm it.
-    assert _confirmed_at(anne.id) is None
-    assert browser.post(old_link).status_code == 404
-    assert _confirmed_at(anne.id) is None
-    # A link went to the new address: that one does.
+    # The new address is pending: the account keeps its confirmed address meanwhile.
+    confirmed = _confirmed_at(anne.id)
+    assert confirmed is not None
+    # A link went to the new address: it applies it, confirmed.
     [message] = smtp.to("anne.neuve@example.org")
     assert "nouvelle adresse e-mail" in _text(message)
     assert browser.post(_path_in(message)).status_code == 200
-    assert _confirmed_at(anne.id) is not None
+    assert _confirmed_at(anne.id) > confirmed
+    assert db.session.get(Member, anne.id).email == "anne.neuve@example.org"
+    # The link of the old address is for an address the member no longer has.
+    assert browser.post(old_link).status_code == 404
 
 
 def test_the_same_email_typed_again_keeps_the_confirmation(app, smtp, anne):
@@ -362,11 +364,17 @@ def test_api_email_change_needs_a_new_confirmation(app, smtp, anne, api):
     assert api.get("/me").get_json()["email_confirmed"] is True
     r = api.patch("/me", json={"email": "anne.neuve@example.org", "current_password": PASSWORD})
     assert r.status_code == 200
-    assert r.get_json()["email_confirmed"] is False
+    assert r.get_json()["email"] == "anne@example.org"  # pending until the link is followed
+    assert r.get_json()["pending_email"] == "anne.neuve@example.org"
     [message] = smtp.to("anne.neuve@example.org")
     token = _path_in(message).rsplit("/", 1)[1]
     assert api.post("/confirmations", json={"token": token}).get_json()["first_time"] is True
-    assert api.get("/me").get_json()["email_confirmed"] is True
+    me = api.get("/me").get_json()
+    assert (me["email"], me["pending_email"], me["email_confirmed"]) == (
+        "anne.neuve@example.org",
+        None,
+        True,
+    )
 
 
 def test_the_export_tells_when_the_address_was_confirmed(app, anne, api):

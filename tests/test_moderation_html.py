@@ -572,13 +572,14 @@ def test_block_from_the_profile_and_what_it_does(app, world):
         data={"start": start.isoformat(), "due": due.isoformat(), "message": "svp"},
     )
     assert r.status_code == 404
-    # Messages: neither a new conversation nor a word in the old one.
+    # Messages: neither a new conversation nor a word in the old one, which is gone for
+    # both (404, like anything out of reach) until the block is lifted.
     r = b.get(f"/messages/new?to={w.anne.id}")
     assert r.status_code == 403
     assert "bloqu" not in r.get_data(as_text=True).lower()
     r = b.post(f"/messages/{w.conversation.id}", data={"message": "Répondez-moi"})
-    assert r.status_code == 403
-    assert "Répondez-moi" not in text_of(a.get(f"/messages/{w.conversation.id}").get_data(True))
+    assert r.status_code == 404
+    assert a.get(f"/messages/{w.conversation.id}").status_code == 404
 
     # The list of people I blocked; unblocking gives everything back.
     page = a.get("/account/blocks").get_data(as_text=True)
@@ -589,6 +590,8 @@ def test_block_from_the_profile_and_what_it_does(app, world):
     assert "Vous avez débloqué Bruno." in page and "Vous n'avez bloqué personne." in page
     assert b.get(f"/exchanges/{w.exchange.id}").status_code == 200
     assert b.get(f"/messages/new?to={w.anne.id}").status_code == 200
+    page = text_of(a.get(f"/messages/{w.conversation.id}").get_data(as_text=True))
+    assert "Répondez-moi" not in page and "Bruno" in page
 
 
 def test_blocking_someone_out_of_reach_or_myself(app, world):

@@ -58,7 +58,10 @@ class ProfileForm(FlaskForm):
     radius_m = radius_field()
     email = EmailField(
         _l("Adresse e-mail"),
-        description=_l("Elle sert à vous connecter. Elle n'est montrée à personne."),
+        description=_l(
+            "Elle sert à vous connecter. Elle n'est montrée à personne. Une nouvelle "
+            "adresse remplace l'actuelle quand vous avez suivi le lien que nous lui envoyons."
+        ),
         render_kw={"autocomplete": "email"},
     )
     current_password = current_password_field(

@@ -98,7 +98,7 @@ def edit_profile():
     form = ProfileForm()
     general: list[str] = []
     status = 422
-    old_email = member.email
+    old_pending = member.pending_email
     if form.validate_on_submit():
         outcome = submit(
             form,
@@ -112,23 +112,63 @@ def edit_profile():
                 email=form.email.data,
                 current_password=form.current_password.data,
             ),
-            conflict=_("Un compte existe déjà avec cette adresse e-mail."),
-            unique=("members", "email"),
         )
         if outcome.ok:
-            if member.email != old_email:
-                _email_changed(member, old_email)
-            flash(_("Votre profil est enregistré."), "success")
+            if member.pending_email and member.pending_email != old_pending:
+                _email_asked(member)
+            else:
+                flash(_("Votre profil est enregistré."), "success")
             return redirect(url_for("account.overview"))
         general, status = outcome.general, outcome.status
         _note_reauth(form)
     return render_template("account/edit_profile.html", form=form, general=general), status
 
 
-def _email_changed(member, old_email: str) -> None:
-    security_log.event("email_changed", member=member.id)
-    emails.send_notice(member, "email", old_email)
-    emails.send_confirmation(member, emails.CONFIRM_CHANGED)  # the new one is unconfirmed
+def _email_asked(member) -> None:
+    """A new address is pending: the same words whether another account has it or not
+    (``emails.send_address_change`` sends the link, or tells that account's owner)."""
+    security_log.event("email_change_asked", member=member.id)
+    emails.send_address_change(member)
+    flash(
+        _(
+            "Votre profil est enregistré. Nous avons envoyé un lien à %(email)s. Votre "
+            "adresse changera quand vous l'aurez suivi.",
+            email=member.pending_email,
+        ),
+        "success",
+    )
+
+
+@bp.route("/account/email/pending/again", methods=["POST"])
+@limiter.limit(ratelimits.CONFIRMATION_LINKS, key_func=member_key)
+def pending_email_again():
+    """A new link for the pending address (the same answer if another account has it:
+    nothing is sent then, its owner was told once)."""
+    member = _me()
+    if member.pending_email:
+        emails.send_address_change(member, again=True)
+        security_log.event("email_change_link_sent", member=member.id)
+        flash(
+            _(
+                "C'est envoyé : un nouveau lien part vers %(email)s. Il peut mettre quelques "
+                "minutes à arriver.",
+                email=member.pending_email,
+            ),
+            "success",
+        )
+    return redirect(url_for("account.overview"))
+
+
+@bp.route("/account/email/pending/cancel", methods=["POST"])
+def pending_email_cancel():
+    """Forget the pending address: its links stop working."""
+    member = _me()
+    if member.pending_email:
+        member.pending_email = None
+        database.commit()
+        security_log.event("email_change_cancelled", member=member.id)
+        flash(_("C'est annulé : votre adresse e-mail ne changera pas."), "success")
+    return redirect(url_for("account.overview"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -625,8 +625,14 @@ def update_account(
 
     A new email or home needs ``current_password`` (re-authentication, ASVS 7.5.1): a
     session left open, or a stolen token, cannot take over the account or move it around
-    the city. An email equal to the current one is no change and needs nothing; a new
-    one is unconfirmed until the link sent to it is followed."""
+    the city. An email equal to the current one is no change and needs nothing. A new
+    one is only *pending* (``pending_email``): the account keeps its address until the
+    link sent to the new one is followed (``auth.confirm``; the caller sends it with
+    ``auth.emails.send_address_change``). Whether another account has that address is
+    not looked at here: the answer and what is stored are the same either way, so
+    nobody can test addresses with their own password; the link is never sent to a
+    taken address (its owner is told instead), and following one applies nothing if
+    the address is taken by then."""
     errors: dict[str, object] = {}
     ambiguous: AmbiguousLocation | None = None
     new_email = None
@@ -638,8 +644,6 @@ def update_account(
         else:
             if new_email == member.email:
                 new_email = None
-            elif queries.member_by_email(new_email) is not None:
-                errors["email"] = _l("Un compte existe déjà avec cette adresse e-mail.")
     sensitive = new_email is not None or location is not None
     if sensitive:
         try:
@@ -654,12 +658,9 @@ def update_account(
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if new_email is not None and not errors:
-        # The moves of accounts deleted under the old address stay this person's.
-        person.follow_address(member.email, new_email)
-        member.email = new_email
-        # The new address is not confirmed yet: the caller sends it a link
-        # (auth.emails.send_confirmation).
-        member.email_confirmed_at = None
+        # Nothing else changes yet: not the address, not its confirmation, not the
+        # home changes kept under it (``person.follow_address`` runs on confirmation).
+        member.pending_email = new_email
     if location is not None:
         try:
             change_home(member, location)

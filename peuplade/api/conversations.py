@@ -136,7 +136,8 @@ def start_conversation(body: cs.StartBody, idempotency_key: str | None):
     description=_l(
         "Les plus anciens d'abord, les plus récents en dernier. Lire la dernière page "
         "(`next_cursor` null) marque la conversation comme lue pour moi. 404 si je n'y "
-        "participe pas."
+        "participe pas, ou si l'un des deux a bloqué l'autre (la conversation revient "
+        "telle quelle au déblocage)."
     ),
 )
 def list_messages(conversation_id: int, query: cs.MessagesQuery):
@@ -169,13 +170,13 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
     _l("Écrire dans une conversation"),
     body=cs.MessageBody,
     responses={201: cs.MessageOut},
-    errors={403: "One of the two has blocked the other", 429: NEW_ACCOUNT_MESSAGES},
+    errors={429: NEW_ACCOUNT_MESSAGES},
     description=cs.described(
         _l(
-            "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas.",
+            "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas, ou si "
+            "l'un des deux a bloqué l'autre.",
             n=services.BODY_MAX,
         ),
-        cs.Rule(_l("Pas si l'un des deux a bloqué l'autre"), 403),
     ),
     idempotent=True,
 )

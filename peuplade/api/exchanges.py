@@ -135,7 +135,7 @@ def _page(stmt: Select, viewer: Member, limit: int):
     """One page (``limit + 1`` rows fetched); response counts in one query for the page."""
     rows = db.session.scalars(stmt.options(joinedload(Exchange.helper)).limit(limit + 1)).all()
     page = page_of(rows, limit, posts.cursor_after)
-    counts = queries.responses_count([e.id for e in page.items])
+    counts = queries.responses_count([e.id for e in page.items], viewer)
     return serializers.exchange_page(page.items, viewer, counts, page.next_cursor)
 
 
@@ -152,10 +152,10 @@ def _detail(exchange: Exchange, viewer: Member) -> dict:
                 extra["know_how"] = queries.know_how_count(exchange)
             matches = queries.matching(exchange, viewer)
             extra["matches"] = matches
-            extra["match_counts"] = queries.responses_count([m.id for m in matches])
+            extra["match_counts"] = queries.responses_count([m.id for m in matches], viewer)
     else:
         extra["my_response"] = queries.responded(exchange, viewer)
-        count = queries.responses_count([exchange.id]).get(exchange.id, 0)
+        count = queries.responses_count([exchange.id], viewer).get(exchange.id, 0)
     return serializers.exchange_detail(
         exchange, viewer, responses_count=count, thanks=queries.thanks_on(exchange, viewer), **extra
     )

@@ -42,6 +42,9 @@ class ExportAccountOut(_Out):
     email_confirmed_at: Timestamp | None = Field(
         description="when you followed the link sent to this address; null: not yet"
     )
+    pending_email: str | None = Field(
+        description="a new address you asked for, until you follow the link sent to it"
+    )
     display_name: str
     bio: str
     radius_m: int

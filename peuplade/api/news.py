@@ -120,11 +120,11 @@ def _counts(rows: list[Post], viewer: Member) -> serializers.PageCounts:
     event_ids = [p.id for p in rows if isinstance(p, Event)]
     quartier_ids = sorted({n.quartier_id for n in news_rows if n.quartier_id is not None})
     return serializers.PageCounts(
-        responses=exchange_queries.responses_count(exchanges),
+        responses=exchange_queries.responses_count(exchanges, viewer),
         times_lent=loan_queries.times_lent_by(lenders),
         comments=news_queries.comments_count([n.id for n in news_rows], viewer),
         quartiers=news_queries.quartiers_by_id(quartier_ids),
-        going=event_queries.going_counts(event_ids),
+        going=event_queries.going_shown_counts(event_ids, viewer),
         answers=event_queries.answers_of(viewer, event_ids),
     )
 
@@ -442,7 +442,8 @@ def rsvp_event(event_id: int, body: ns.RsvpBody):
     event = event_queries.get_event_or_404(me, event_id)
     answer = events.rsvp(event, me, body.going)
     commit(_l("Votre réponse vient d'être enregistrée : rechargez la sortie."))
-    return serializers.rsvp(answer.going, events.going_count(event), event.capacity)
+    shown = event_queries.going_shown_counts([event.id], me).get(event.id, 0)
+    return serializers.rsvp(answer.going, shown, event.capacity)
 
 
 # --- the home timeline -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from peuplade.api import bp, schemas, serializers
 from peuplade.api.auth import current_member
 from peuplade.api.openapi import document, operation
 from peuplade.auth import confirm, emails, security_log, sessions, signup
-from peuplade.errors import ValidationFailed, json_error
+from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
 from peuplade.neighbours import queries as neighbour_queries
@@ -29,9 +29,6 @@ SIGN_IN_LIMIT = ratelimits.PER_CLIENT
 MAX_ID = 2**31 - 1
 
 # Rules that sign-up, the profile and the neighbour search share (account.services).
-EMAIL_TAKEN = schemas.Rule(
-    _l("Une adresse e-mail déjà utilisée, quelle que soit la casse"), fields=("email",)
-)
 ADDRESS_FOUND = schemas.Rule(
     _l(
         "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
@@ -254,7 +251,10 @@ def me():
         _l(
             "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
             "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
-            "`fields.current_password`). Changer de domicile est limité (quelques fois par "
+            "`fields.current_password`). Une nouvelle adresse e-mail reste en attente "
+            "(`pending_email`) : `email` ne change qu'une fois suivi le lien qui lui est "
+            "envoyé (POST /confirmations), et la réponse est la même qu'un autre compte "
+            "ait cette adresse ou non. Changer de domicile est limité (quelques fois par "
             "30 jours). `privacy_floor` : la position la plus précise que mes voisins "
             "voient (`shown_at` dans la réponse dit où ils me voient aujourd'hui)."
         ),
@@ -265,7 +265,6 @@ def me():
             ),
             fields=("current_password",),
         ),
-        EMAIL_TAKEN,
         ADDRESS_FOUND,
         schemas.Rule(
             _l("Quelques changements de domicile par 30 jours (HOME_CHANGES_PER_30_DAYS)"),
@@ -277,7 +276,7 @@ def me():
 )
 def update_me(body: schemas.ProfilePatch):
     member = current_member()
-    old_email = member.email
+    old_pending = member.pending_email
     try:
         services.update_account(
             member,
@@ -296,11 +295,12 @@ def update_me(body: schemas.ProfilePatch):
         if "current_password" in exc.fields:
             security_log.warning("reauth_failed", member=member.id)
         raise
-    database.commit(_("Un compte existe déjà avec cette adresse e-mail."))
-    if member.email != old_email:
-        security_log.event("email_changed", member=member.id)
-        emails.send_notice(member, "email", old_email)
-        emails.send_confirmation(member, emails.CONFIRM_CHANGED)
+    database.commit()
+    if member.pending_email and member.pending_email != old_pending:
+        # The same answer whether another account has the address: the link goes to
+        # it, or that account's owner is told (emails.send_address_change).
+        security_log.event("email_change_asked", member=member.id)
+        emails.send_address_change(member)
     return serializers.me(member)
 
 
@@ -336,17 +336,23 @@ def resend_confirmation():
     public=True,
     body=schemas.ConfirmationBody,
     responses={200: schemas.ConfirmationOut},
-    errors={429: "Too many attempts from this address"},
+    errors={
+        409: "The new address the link was for went to another account meanwhile: the "
+        "account keeps its address, the pending one is dropped",
+        429: "Too many attempts from this address",
+    },
     description=schemas.described(
         _l(
             "`token` : la fin du lien envoyé par e-mail (…/email/confirm/<token>). Sans jeton "
             "d'accès : le lien suffit. Confirmer deux fois ne change rien (`first_time` : "
-            "false)."
+            "false). Le lien envoyé à une nouvelle adresse (PATCH /me) en fait l'adresse "
+            "du compte, confirmée ; si un autre compte a pris cette adresse entre-temps, "
+            "409 et rien ne change (la demande est oubliée)."
         ),
         schemas.Rule(
             _l(
                 "Un lien que nous avons envoyé, il y a %(days)s jours au plus, à l'adresse "
-                "que le compte a toujours",
+                "que le compte a toujours (ou à la nouvelle adresse encore en attente)",
                 days=confirm.LINK_DAYS,
             ),
             fields=("token",),
@@ -354,11 +360,12 @@ def resend_confirmation():
     ),
 )
 def confirm_address(body: schemas.ConfirmationBody):
-    member, first = confirm.confirm(body.token)
-    db.session.commit()
-    if first:
-        security_log.event("email_confirmed", member=member.id)
-    return schemas.ConfirmationOut(status="confirmed", first_time=first).model_dump(mode="json")
+    outcome = confirm.follow(body.token)  # commits; logs; the notice to an old address
+    if outcome.taken:
+        raise Conflict(confirm.taken_message())
+    return schemas.ConfirmationOut(status="confirmed", first_time=outcome.first).model_dump(
+        mode="json"
+    )
 
 
 @bp.get(f"/members/<int(max={MAX_ID}):member_id>")
@@ -372,7 +379,9 @@ def confirm_address(body: schemas.ConfirmationBody):
 )
 def member(member_id: int):
     found = account_queries.get_member_or_404(current_member(), member_id)
-    return serializers.member_public(found, exchange_queries.thanks_count(found.id))
+    return serializers.member_public(
+        found, exchange_queries.thanks_count(found.id, current_member())
+    )
 
 
 @bp.get("/neighbours")

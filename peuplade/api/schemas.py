@@ -432,7 +432,8 @@ PrivacyFloor = Annotated[
 
 class ProfilePatch(Body):
     """PATCH /me: any of these fields; absent ones are left as they are. A new `email` or
-    `location` needs `current_password` (re-authentication)."""
+    `location` needs `current_password` (re-authentication); a new `email` is pending
+    (`pending_email`) until the link sent to it is followed."""
 
     display_name: DisplayName | None = None
     radius_m: Radius | None = None
@@ -599,6 +600,10 @@ class MeOut(BaseModel):
     email_confirmed: bool = Field(
         description="the link e-mailed to this address was followed (POST /me/confirmation "
         "sends a new one)"
+    )
+    pending_email: str | None = Field(
+        description="a new address asked for with PATCH /me: it becomes `email` once the "
+        "link sent to it is followed (POST /confirmations); null when none"
     )
     privacy_floor: PrivacyFloor
     shown_at: PrivacyFloor = Field(

@@ -34,6 +34,7 @@ def me(member: Member) -> dict[str, Any]:
         home=schemas.PositionOut(lat=home.lat, lon=home.lon),
         created_at=member.created_at,
         email_confirmed=member.email_confirmed_at is not None,
+        pending_email=member.pending_email,
         privacy_floor=blur.FLOOR_CHOICES[member.privacy_floor][1],
         shown_at=blur.FLOOR_CHOICES[blur.shown_level(member)][1],
     ).model_dump(mode="json")
@@ -100,6 +101,14 @@ def member_ref(member: Member) -> exchange_schemas.MemberRefOut:
     return exchange_schemas.MemberRefOut(id=member.id, display_name=member.display_name)
 
 
+def _helper(exchange: Exchange, viewer: Member) -> exchange_schemas.MemberRefOut | None:
+    """Who helped, but null to a viewer with a block either way with them."""
+    from peuplade.exchanges.queries import helper_shown
+
+    helper = helper_shown(exchange, viewer)
+    return None if helper is None else member_ref(helper)
+
+
 def exchange_summary(
     exchange: Exchange, viewer: Member, responses_count: int
 ) -> exchange_schemas.ExchangeOut:
@@ -123,7 +132,7 @@ def exchange_summary(
         expires_at=exchange.expires_at,
         closed_at=exchange.closed_at,
         responses_count=responses_count,
-        helper=member_ref(exchange.helper) if exchange.helper is not None else None,
+        helper=_helper(exchange, viewer),
         on_behalf_of=exchange.on_behalf_of,
     )
 

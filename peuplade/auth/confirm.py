@@ -7,6 +7,14 @@ address (a link sent before an e-mail change confirms nothing). The address itse
 not in the link (links end up in browser histories). Following it again is harmless:
 the first confirmation date is kept.
 
+A new address asked for in the settings (``members.pending_email``) gets a link of
+its own: the same, with the digest of that pending address and a purpose marker
+(``"change"``), so it can never pass for a link of the current address, nor the other
+way round. Following it makes the pending address the account's, confirmed
+(:func:`follow`), only while it is still the one pending and no other account has it;
+an address taken in between is said so, and the pending one is dropped. Until then the
+account keeps its address: nothing is ever keyed to an address nobody confirmed.
+
 An unconfirmed member can do everything a confirmed one can; only the privacy crowd
 (``account.blur``) counts confirmed members alone.
 """
@@ -20,7 +28,9 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import DBAPIError
 
+from peuplade import database
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, utcnow
@@ -34,25 +44,51 @@ VALID = "valid"
 EXPIRED = "expired"  # signed by us, but older than LINK_DAYS: a new link can be sent
 INVALID = "invalid"  # not ours, altered, for an address the member no longer has
 
+# The marker of a link for a new address (the pending one), third in the payload.
+CHANGE = "change"
+
 
 @dataclass(frozen=True)
 class Link:
     state: str
     member: Member | None = None  # the member it was sent to (valid or expired links)
+    change: bool = False  # a link for a new address (``member.pending_email``)
+    done: bool = False  # its address is the member's, confirmed: nothing left to do
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What following a (working) link did."""
+
+    member: Member
+    first: bool  # it confirmed (or applied) something; False: done already
+    old_email: str | None = None  # a new address was applied: the one it replaced
+    taken: bool = False  # the new address went to another account meanwhile: dropped
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def _address_digest(email: str) -> str:
+def _address_digest(email: str, purpose: bytes = b"confirm") -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"confirm:" + email.encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(key, purpose + b":" + email.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _change_digest(email: str) -> str:
+    return _address_digest(email, CHANGE.encode())
 
 
 def make_token(member: Member) -> str:
     """The secret part of the link for ``member``'s current address."""
     return _serializer().dumps([member.id, _address_digest(member.email)])
+
+
+def make_change_token(member: Member) -> str:
+    """The secret part of the link for ``member``'s pending address (it must have one)."""
+    if not member.pending_email:
+        raise ValueError("no pending address")
+    return _serializer().dumps([member.id, _change_digest(member.pending_email), CHANGE])
 
 
 def read(token: object) -> Link:
@@ -72,17 +108,26 @@ def read(token: object) -> Link:
         return Link(INVALID)
     if not (
         isinstance(values, list)
-        and len(values) == 2
+        and (len(values) == 2 or (len(values) == 3 and values[2] == CHANGE))
         and isinstance(values[0], int)
         and not isinstance(values[0], bool)
         and isinstance(values[1], str)
     ):
         return Link(INVALID)
-    member_id, digest = values
+    member_id, digest = values[:2]
     member = db.session.get(Member, member_id) if 0 < member_id < 2**31 else None
-    if member is None or not hmac.compare_digest(digest, _address_digest(member.email)):
+    if member is None:
         return Link(INVALID)
-    return Link(state, member)
+    confirmed = member.email_confirmed_at is not None
+    if len(values) == 2:  # the account's own address (today's rules)
+        if not hmac.compare_digest(digest, _address_digest(member.email)):
+            return Link(INVALID)
+        return Link(state, member, done=confirmed)
+    if member.pending_email and hmac.compare_digest(digest, _change_digest(member.pending_email)):
+        return Link(state, member, change=True)
+    if hmac.compare_digest(digest, _change_digest(member.email)):  # applied already
+        return Link(state, member, change=True, done=confirmed)
+    return Link(INVALID)  # cancelled, replaced by another address, or not ours
 
 
 def no_longer_valid(link: Link) -> str:
@@ -99,17 +144,78 @@ def no_longer_valid(link: Link) -> str:
     )
 
 
-def confirm(token: object) -> tuple[Member, bool]:
-    """Confirm the address the link was sent to: (member, True) the first time,
-    (member, False) when it was confirmed already. ValidationFailed on ``token`` for a
-    link that does not (or no longer) work."""
+def taken_message() -> str:
+    return _l(
+        "Cette adresse e-mail est désormais celle d'un autre compte : elle ne peut pas "
+        "devenir la vôtre. Votre adresse n'a pas changé ; choisissez-en une autre dans vos "
+        "réglages si vous le souhaitez."
+    )
+
+
+def confirm(token: object) -> Outcome:
+    """Confirm the address the link was sent to, or apply the new address it was sent
+    to (flushed, not committed: the unique index on the address may still refuse it,
+    see :func:`follow`). ValidationFailed on ``token`` for a link that does not (or no
+    longer) work."""
     link = read(token)
-    if link.member is not None and link.member.email_confirmed_at is not None:
-        return link.member, False  # an expired link of a confirmed address says so too
+    if link.member is not None and link.done:
+        return Outcome(link.member, False)  # an expired link of a confirmed address too
     if link.state != VALID or link.member is None:
         message = no_longer_valid(link)
         raise ValidationFailed(message, {"token": message})
     member = link.member
+    if not link.change:
+        member.email_confirmed_at = utcnow()
+        db.session.flush()
+        return Outcome(member, True)
+    from peuplade.account import person, queries  # account imports auth modules
+
+    new, old = member.pending_email, member.email
+    owner = queries.member_by_email(new)
+    if owner is not None and owner.id != member.id:
+        return _drop_pending(member)
+    # The home changes of accounts deleted under the old address stay this person's;
+    # only now that the new address is known to be theirs.
+    person.follow_address(old, new)
+    member.email = new
+    member.pending_email = None
     member.email_confirmed_at = utcnow()
     db.session.flush()
-    return member, True
+    return Outcome(member, True, old_email=old)
+
+
+def _drop_pending(member: Member) -> Outcome:
+    member.pending_email = None
+    db.session.flush()
+    return Outcome(member, False, taken=True)
+
+
+def follow(token: object) -> Outcome:
+    """:func:`confirm`, committed, then logged and told: a new address applied sends the
+    notice to the old one. An address another account took meanwhile (checked first,
+    and by the unique index when the two race) changes nothing but dropping the pending
+    one: ``Outcome.taken``. ValidationFailed (nothing written) for a link that does not
+    work; a busy or lost database goes on to the error pages."""
+    from peuplade.auth import emails, security_log
+
+    try:
+        outcome = confirm(token)
+        db.session.commit()
+    except DBAPIError as exc:
+        database.rollback_quietly()
+        if not database.twin_on(database.refusal(exc), "members", "email"):
+            raise
+        link = read(token)  # the session was rolled back: read it again
+        if not (link.change and link.member is not None and not link.done):
+            raise
+        outcome = _drop_pending(link.member)
+        db.session.commit()
+    member = outcome.member
+    if outcome.taken:
+        security_log.event("email_change_refused", member=member.id)
+    elif outcome.old_email is not None:
+        security_log.event("email_changed", member=member.id)
+        emails.send_notice(member, "email", outcome.old_email)
+    elif outcome.first:
+        security_log.event("email_confirmed", member=member.id)
+    return outcome

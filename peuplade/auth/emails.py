@@ -1,9 +1,11 @@
 """Emails about the account itself: the password reset link, the link that confirms an
-address, the notices that a password or an email address was changed (ASVS 6.3.7), and
-what a sign-up with an address that has an account already (or may not have one yet)
-tells its owner. In the member's language, built and sent once the response is out
-(after the request's commit), so the time a request takes does not tell whether an
-account exists; a failure is logged without the address."""
+address (or a new one asked for in the settings), the notices that a password or an
+email address was changed (ASVS 6.3.7), what a sign-up with an address that has an
+account already (or may not have one yet) tells its owner, and what the owner of an
+address someone asked for as a new address of another account is told. In the member's
+language, built and sent once the response is out (after the request's commit), so the
+time a request takes does not tell whether an account exists; a failure is logged
+without the address."""
 
 from __future__ import annotations
 
@@ -92,8 +94,11 @@ CONFIRM_CHANGED = "changed"  # a new address in the account settings
 CONFIRM_AGAIN = "again"  # asked for a new link
 
 
-def confirmation_email(member: Member, token: str, why: str = CONFIRM_NEW) -> EmailMessage:
-    """The link that confirms the member's address (``/email/confirm/<token>``)."""
+def confirmation_email(
+    member: Member, token: str, why: str = CONFIRM_NEW, to_address: str | None = None
+) -> EmailMessage:
+    """The link that confirms the member's address (``/email/confirm/<token>``), or the
+    new address ``to_address`` they asked for (``why`` is then CONFIRM_CHANGED)."""
     from peuplade.auth.confirm import LINK_DAYS
     from peuplade.notifications import links
 
@@ -106,7 +111,8 @@ def confirmation_email(member: Member, token: str, why: str = CONFIRM_NEW) -> Em
             ),
             CONFIRM_CHANGED: _(
                 "Vous avez choisi cette nouvelle adresse e-mail pour votre compte Peuplade. "
-                "Il reste à la confirmer."
+                "Elle deviendra celle de votre compte quand vous l'aurez confirmée ; d'ici "
+                "là, votre compte garde son adresse actuelle."
             ),
             CONFIRM_AGAIN: _("Voici un nouveau lien pour confirmer votre adresse e-mail."),
         }
@@ -118,7 +124,7 @@ def confirmation_email(member: Member, token: str, why: str = CONFIRM_NEW) -> Em
             days=LINK_DAYS,
         )
         subject = _("Peuplade : confirmez votre adresse e-mail")
-    return _message(member.display_name, member.email, subject, body, locale)
+    return _message(member.display_name, to_address or member.email, subject, body, locale)
 
 
 def sign_up_attempt_email(member: Member) -> EmailMessage:
@@ -136,6 +142,22 @@ def sign_up_attempt_email(member: Member) -> EmailMessage:
         )
         subject = _("Peuplade : vous avez déjà un compte")
     return _message(member.display_name, member.email, subject, body, locale)
+
+
+def address_taken_email(owner: Member) -> EmailMessage:
+    """To the owner of an address another account asked for as its new address: their
+    account keeps it, nothing changed (nothing is said about the other account)."""
+    from peuplade.notifications import links
+
+    locale = _locale(owner)
+    with force_locale(locale):
+        body = render_template(
+            "auth/email/address_taken.txt",
+            member=owner,
+            forgot_url=links.external_url("auth.forgot_password"),
+        )
+        subject = _("Peuplade : quelqu'un a voulu utiliser votre adresse e-mail")
+    return _message(owner.display_name, owner.email, subject, body, locale)
 
 
 def sign_up_blocked_email(address: str, until: datetime, locale: str) -> EmailMessage:
@@ -215,6 +237,30 @@ def send_confirmation(member: Member, why: str = CONFIRM_NEW) -> None:
         return [confirmation_email(current, confirm.make_token(current), why)]
 
     _after_response(build, "email confirmation")
+
+
+def send_address_change(member: Member, again: bool = False) -> None:
+    """Once the response is out, for the member's pending address then (none: nothing):
+    the link that applies it, or, when another account has that address, a word to that
+    account's owner instead (``again``: nothing then, the owner was told once). The
+    asker sees the same answer either way, and no link for a taken address exists."""
+    member_id = member.id
+
+    def build() -> list[EmailMessage]:
+        from peuplade.account import queries
+        from peuplade.auth import confirm
+
+        current = db.session.get(Member, member_id)
+        if current is None or not current.pending_email:
+            return []
+        owner = queries.member_by_email(current.pending_email)
+        if owner is not None and owner.id != current.id:
+            return [] if again else [address_taken_email(owner)]
+        why = CONFIRM_AGAIN if again else CONFIRM_CHANGED
+        token = confirm.make_change_token(current)
+        return [confirmation_email(current, token, why, to_address=current.pending_email)]
+
+    _after_response(build, "email change")
 
 
 def send_sign_up_attempt(member: Member) -> None:

@@ -171,11 +171,11 @@ def confirm_email(token: str):
     """The link of the e-mail: a page with a button (mail scanners follow links; a GET
     changes nothing)."""
     link = confirm.read(token)
-    if link.member is not None and link.member.email_confirmed_at is not None:
+    if link.member is not None and link.done:
         return _confirm_page("already")  # an expired link too: nothing left to do
     if link.state != confirm.VALID:
         return _link_refused(link, token)
-    return _confirm_page("ask")
+    return _confirm_page("ask", change=link.change)
 
 
 @bp.route("/email/confirm/<token>", methods=["POST"])
@@ -183,14 +183,15 @@ def confirm_email(token: str):
 @limiter.limit(ratelimits.PER_CLIENT)
 def confirm_email_post(token: str):
     try:
-        member, first = confirm.confirm(token)
+        outcome = confirm.follow(token)  # commits; logs; the notice to an old address
     except ValidationFailed:
         db.session.rollback()
         return _link_refused(confirm.read(token), token)
-    db.session.commit()
-    if first:
-        security_log.event("email_confirmed", member=member.id)
-    return _confirm_page("confirmed" if first else "already")
+    if outcome.taken:
+        return _confirm_page("refused", 409, message=confirm.taken_message(), again=False)
+    if outcome.old_email is not None:
+        return _confirm_page("changed")
+    return _confirm_page("confirmed" if outcome.first else "already")
 
 
 def _link_key() -> str:
@@ -208,9 +209,12 @@ def confirmation_again(token: str):
     link = confirm.read(token)
     if link.member is None or link.state not in (confirm.VALID, confirm.EXPIRED):
         return _link_refused(link, token)
-    if link.member.email_confirmed_at is not None:
+    if link.done:
         return _confirm_page("already")
-    emails.send_confirmation(link.member, emails.CONFIRM_AGAIN)
+    if link.change:  # to the pending address it was for (if no other account has it)
+        emails.send_address_change(link.member, again=True)
+    else:
+        emails.send_confirmation(link.member, emails.CONFIRM_AGAIN)
     security_log.event("email_confirmation_sent", member=link.member.id)
     return _confirm_page("sent")
 

@@ -42,7 +42,8 @@ def get_event_or_404(viewer: Member, event_id: int) -> Event:
 
 def going(event: Event, viewer: Member) -> Select:
     """Who is going, as ``viewer`` is shown it: no one with a block either way with the
-    viewer (the count of places, ``going_counts``, still counts everyone)."""
+    viewer (the count of places, ``going_counts``, still counts everyone; the number
+    shown beside this list is ``going_shown_counts``)."""
     return (
         select(Member)
         .join(Rsvp, Rsvp.member_id == Member.id)
@@ -58,12 +59,31 @@ def my_answer(event: Event, member: Member) -> Rsvp | None:
 
 
 def going_counts(event_ids: list[int]) -> dict[int, int]:
-    """Number of members going, per event, in one query (lists and the timeline)."""
+    """Number of members going, per event, in one query: EVERYONE, blocks or not - the
+    places taken (capacity), never a number shown as such (``going_shown_counts``)."""
     if not event_ids:
         return {}
     rows = db.session.execute(
         select(Rsvp.event_id, func.count())
         .where(Rsvp.event_id.in_(event_ids), Rsvp.going)
+        .group_by(Rsvp.event_id)
+    )
+    return dict(rows.all())
+
+
+def going_shown_counts(event_ids: list[int], viewer: Member) -> dict[int, int]:
+    """Number of members going, per event, as ``viewer`` is shown it (lists, the
+    timeline, an event's page): like ``going``, nobody with a block either way with the
+    viewer, so that the number matches the list beside it."""
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(Rsvp.event_id, func.count())
+        .where(
+            Rsvp.event_id.in_(event_ids),
+            Rsvp.going,
+            audience.no_block(viewer.id, Rsvp.member_id),
+        )
         .group_by(Rsvp.event_id)
     )
     return dict(rows.all())

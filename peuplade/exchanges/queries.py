@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
 from peuplade.errors import NotFound
 from peuplade.extensions import db
-from peuplade.models import Exchange, ExchangeResponse, Member, MemberSkill, Thanks
+from peuplade.models import Block, Exchange, ExchangeResponse, Member, MemberSkill, Thanks
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
@@ -115,16 +116,47 @@ def responded(exchange: Exchange, member: Member) -> ExchangeResponse | None:
     )
 
 
-def responses_count(exchange_ids: list[int]) -> dict[int, int]:
-    """Number of responses per exchange, in one query."""
+def responses_count(exchange_ids: list[int], viewer: Member) -> dict[int, int]:
+    """Number of responses per exchange as ``viewer`` is shown it, in one query: no
+    response from a member with a block either way with the viewer (the list of
+    responses leaves them out too, and a count must not tell them apart)."""
     if not exchange_ids:
         return {}
     rows = db.session.execute(
         select(ExchangeResponse.exchange_id, func.count())
-        .where(ExchangeResponse.exchange_id.in_(exchange_ids))
+        .where(
+            ExchangeResponse.exchange_id.in_(exchange_ids),
+            audience.no_block(viewer.id, ExchangeResponse.author_id),
+        )
         .group_by(ExchangeResponse.exchange_id)
     )
     return dict(rows.all())
+
+
+def blocked_either_way(viewer: Member) -> set[int]:
+    """The ids of the members with a block either way with ``viewer`` (one query, kept
+    for the request: a page of exchanges asks once, not once per helper)."""
+    # On the request itself (``g`` may outlive it, e.g. an app context held by a test).
+    environ = request.environ if has_request_context() else {}
+    cache = environ.setdefault("peuplade.blocked_either_way", {})
+    if viewer.id not in cache:
+        rows = db.session.execute(
+            select(Block.blocker_id, Block.blocked_id).where(
+                or_(Block.blocker_id == viewer.id, Block.blocked_id == viewer.id)
+            )
+        )
+        cache[viewer.id] = {a if b == viewer.id else b for a, b in rows} - {viewer.id}
+    return cache[viewer.id]
+
+
+def helper_shown(exchange: Exchange, viewer: Member) -> Member | None:
+    """The neighbour who helped ("Fait, avec l'aide de X"), unless there is a block
+    either way between them and ``viewer`` (then nobody is named: "un voisin")."""
+    if exchange.helper_id is None:
+        return None
+    if exchange.helper_id in blocked_either_way(viewer):
+        return None
+    return exchange.helper
 
 
 def thanks_received(member: Member) -> Select:
@@ -135,13 +167,13 @@ def thanks_received(member: Member) -> Select:
     )
 
 
-def thanks_count(member_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(Thanks).where(Thanks.to_member_id == member_id)
-        )
-        or 0
-    )
+def thanks_count(member_id: int, viewer: Member | None = None) -> int:
+    """Thank-you notes a member received; as ``viewer`` is shown them (``thanks_shown_to``,
+    like the list beside the count) when given."""
+    stmt = select(func.count()).select_from(Thanks).where(Thanks.to_member_id == member_id)
+    if viewer is not None:
+        stmt = stmt.where(thanks_shown_to(viewer))
+    return db.session.scalar(stmt) or 0
 
 
 def thanked(exchange: Exchange, member: Member) -> bool:

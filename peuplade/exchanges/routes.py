@@ -50,15 +50,21 @@ def long_date(value: date | datetime | None) -> str:
 
 @bp.app_context_processor
 def thanks_helpers():
-    """For templates/exchanges/_thanks.html, included on the public profile."""
+    """For templates/exchanges/_thanks.html, included on the public profile, and the
+    helper's name on exchanges ("Fait, avec l'aide de X"), both as the viewer is shown
+    them: nobody with a block either way with the viewer is counted or named."""
 
     def thanks_summary(member: Member) -> dict:
+        me = _me()
         return {
-            "count": queries.thanks_count(member.id),
-            "recent": queries.recent_thanks(member, _me()),
+            "count": queries.thanks_count(member.id, me),
+            "recent": queries.recent_thanks(member, me),
         }
 
-    return {"thanks_summary": thanks_summary}
+    def shown_helper(exchange: Exchange) -> Member | None:
+        return queries.helper_shown(exchange, _me())
+
+    return {"thanks_summary": thanks_summary, "shown_helper": shown_helper}
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -80,7 +86,7 @@ def _page(stmt):
 def _cards(exchanges: list[Exchange]) -> list[dict]:
     """What each card shows; the responses are counted for the whole page in one query."""
     me = _me()
-    counts = queries.responses_count([e.id for e in exchanges])
+    counts = queries.responses_count([e.id for e in exchanges], me)
     return [
         {
             "exchange": e,
@@ -331,6 +337,8 @@ def _show(
         if is_open and context["my_response"] is None:
             context["response_form"] = response_form or ResponseForm()
     may_thank = exchange.status == "done" and me.id in (exchange.author_id, exchange.helper_id)
+    # No thanks across a block: the helper is not even named to the author.
+    may_thank = may_thank and queries.helper_shown(exchange, me) is not None
     if may_thank and exchange.helper_id is not None and not queries.thanked(exchange, me):
         context["thanks_form"] = thanks_form or ThanksForm()
         context["thanks_to"] = exchange.helper if is_author else exchange.author

@@ -122,6 +122,7 @@ def _account(member: Member) -> dict[str, Any]:
         "id": member.id,
         "email": member.email,
         "email_confirmed_at": _when(member.email_confirmed_at),
+        "pending_email": member.pending_email,
         "display_name": member.display_name,
         "bio": member.bio,
         "radius_m": member.radius_m,

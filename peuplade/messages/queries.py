@@ -1,17 +1,32 @@
-"""Reads on conversations: my inbox with unread counts, one conversation."""
+"""Reads on conversations: my inbox with unread counts, one conversation.
+
+A conversation with a member blocked either way is gone for both of them - from the
+inbox, from the unread count, and opened directly (404, reading or writing) - but it is
+kept: unblocking brings it back as it was."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Conversation, Member, Message
+from peuplade.posts import audience
 
 
 def _mine(member: Member):
-    return or_(Conversation.member_a_id == member.id, Conversation.member_b_id == member.id)
+    """SQL: a conversation of mine, with nobody blocked either way by or with me."""
+    return or_(
+        and_(
+            Conversation.member_a_id == member.id,
+            audience.no_block(member.id, Conversation.member_b_id),
+        ),
+        and_(
+            Conversation.member_b_id == member.id,
+            audience.no_block(member.id, Conversation.member_a_id),
+        ),
+    )
 
 
 def _unread(member: Member):
@@ -50,7 +65,7 @@ def unread_total(member: Member) -> int:
 
 
 def get_conversation_or_404(member: Member, conversation_id: int) -> Conversation:
-    """A conversation, to its two participants only."""
+    """A conversation, to its two participants only, and not across a block."""
     conversation = db.session.scalar(
         select(Conversation).where(Conversation.id == conversation_id, _mine(member))
     )

@@ -249,6 +249,12 @@ def deliver(ids: Iterable[int] | None = None) -> Report:
             if not _claim(notification_id, now):
                 continue
             notification = db.session.get(Notification, notification_id)
+            if not queries.is_shown(notification):
+                # Its actor and its recipient have blocked since: no email (the row
+                # stays, unlisted while the block lasts).
+                notification.email_state = "skipped"
+                db.session.commit()
+                continue
             try:
                 sender.send(notification_email(notification))
             except MailUnavailable as exc:

@@ -1,4 +1,8 @@
-"""Reads on notifications: my bell's count, my list, where each one leads."""
+"""Reads on notifications: my bell's count, my list, where each one leads.
+
+A notification whose actor is blocked either way with its recipient is neither listed,
+counted nor emailed (``shown``) while the block lasts; the row is kept, so unblocking
+brings it back."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from peuplade.extensions import db
 from peuplade.models import Member, Notification
 from peuplade.notifications import kinds
 from peuplade.pagination import TimeCursor
+from peuplade.posts import audience
 
 # Where a notification leads: an endpoint and how its id is passed.
 _TARGETS = {
@@ -18,11 +23,29 @@ _TARGETS = {
 }
 
 
+def shown():
+    """SQL: the notification may be shown to its recipient: no actor, or one with no
+    block either way with them."""
+    return or_(
+        Notification.actor_id.is_(None),
+        audience.no_block(Notification.member_id, Notification.actor_id),
+    )
+
+
+def is_shown(notification: Notification) -> bool:
+    """``shown`` for one notification already loaded (the emails)."""
+    if notification.actor_id is None:
+        return True
+    from peuplade.moderation.limits import blocked_between
+
+    return not blocked_between(notification.member_id, notification.actor_id)
+
+
 def unread_count(member: Member) -> int:
     return (
         db.session.scalar(
             select(func.count(Notification.id)).where(
-                Notification.member_id == member.id, Notification.read_at.is_(None)
+                Notification.member_id == member.id, Notification.read_at.is_(None), shown()
             )
         )
         or 0
@@ -31,7 +54,7 @@ def unread_count(member: Member) -> int:
 
 def mine(member: Member, after: TimeCursor | None = None) -> Select:
     """The member's notifications, newest first (keyset on (created_at, id))."""
-    stmt = select(Notification).where(Notification.member_id == member.id)
+    stmt = select(Notification).where(Notification.member_id == member.id, shown())
     if after is not None:
         stmt = stmt.where(
             or_(

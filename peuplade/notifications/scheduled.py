@@ -165,7 +165,8 @@ def send_digests(now: datetime | None = None) -> Report:
     with transport() as sender:
         for member_id in member_ids:
             rows = _claim_digest(member_id, now)
-            keep = [n for n in rows if _still_listed(n, now)]
+            # Nothing from a member blocked either way since (kept, not emailed).
+            keep = [n for n in rows if _still_listed(n, now) and queries.is_shown(n)]
             for gone in set(rows) - set(keep):
                 gone.email_state = "skipped"
             if not keep:
