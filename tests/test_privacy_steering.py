@@ -359,3 +359,4 @@ def test_a_quartier_too_large_shows_the_coarsest_cell_instead(crowd_app, client)
     assert scene.published() == coarse
     home = geo.from_element(db.session.get(Member, scene.victim.id).home)
     assert geo.geodesic_distance_m(scene.published(), home) < privacy.PUBLIC_OFFSET_MAX_M
+    assert _refresh().coarser == 0  # shown there for good, not moved again every day

@@ -339,9 +339,12 @@ def refresh_all(
         for row in rows:
             level = _allowed_level(row, still)
             now_at = places.current_level(row)
-            if level == now_at:
+            target = places.position(row, level)
+            # By position, not level: a "quartier only" member whose quartier is too
+            # large is shown at their coarsest cell, and stays there.
+            if level == now_at or target == geo.from_element(row.public_position):
                 continue
-            moves.setdefault(places.position(row, level), []).append(row.id)
+            moves.setdefault(target, []).append(row.id)
             if level < now_at:
                 summary.finer += 1
             else:
