@@ -30,6 +30,12 @@ def collect(
 ID_MAX = 2**31 - 1
 
 
+def url_id(name: str) -> str:
+    """A URL rule's id variable: ``<int(max=ID_MAX):name>`` (a larger id is a 404 like
+    any id that does not exist, never a 405 or a 500)."""
+    return f"<int(max={ID_MAX}):{name}>"
+
+
 def parse_id(raw: object) -> int | None:
     """An id typed in a form or a query string (ASCII digits, 1 to ``ID_MAX``), else None."""
     text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""

@@ -12,6 +12,7 @@ from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, Profile
 from peuplade.auth import emails, security_log, sessions
 from peuplade.auth.forms import forget_bad_point, location_input, submit
 from peuplade.extensions import limiter
+from peuplade.validation import url_id
 
 bp.add_app_template_filter(categories.label, "skill_label")
 
@@ -56,7 +57,7 @@ def overview():
     )
 
 
-@bp.route("/account/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
+@bp.route(f"/account/tokens/{url_id('token_id')}/revoke", methods=["POST"])
 def revoke_token(token_id: int):
     """Cut off an application (a phone, a script) that uses one of my API tokens."""
     me = _me()
@@ -73,7 +74,7 @@ def revoke_token(token_id: int):
     return redirect(url_for("account.overview") + "#tokens-title")
 
 
-@bp.route("/profile/<int(max=2147483647):member_id>")
+@bp.route(f"/profile/{url_id('member_id')}")
 def profile(member_id: int):
     member = queries.get_member_or_404(_me(), member_id)
     return render_template("account/profile.html", member=member)

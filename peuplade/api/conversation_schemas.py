@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field
 
-from peuplade.api.exchange_schemas import MAX_ID, ForYouQuery, MemberRefOut  # noqa: F401 (conversations.py)
+from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
 from peuplade.api.schemas import (  # noqa: F401 (Rule, described: for conversations.py)
     Body,
     Id,

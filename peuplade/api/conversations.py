@@ -25,8 +25,9 @@ from peuplade.extensions import db
 from peuplade.messages import queries, services
 from peuplade.models import Conversation, Member, Message
 from peuplade.pagination import page_of
+from peuplade.validation import url_id
 
-CONVERSATION_ID = f"<int(max={cs.MAX_ID}):conversation_id>"
+CONVERSATION_ID = url_id("conversation_id")
 MESSAGE_CURSOR = "message"
 # The inbox is one page; nobody keeps this many conversations going at once.
 INBOX_SHOWN = 200

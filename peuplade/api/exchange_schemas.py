@@ -48,7 +48,6 @@ from peuplade.exchanges.services import BEHALF_MAX, BODY_MAX, MESSAGE_MAX, THANK
 from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES, RADIUS_MAX_M, RADIUS_MIN_M
 from peuplade.search import MAX_QUERY_LENGTH
 
-MAX_ID = 2**31 - 1
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DAY_FORMAT = {
     "type": "string",

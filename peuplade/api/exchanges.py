@@ -31,8 +31,9 @@ from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.services import PostLocation
+from peuplade.validation import url_id
 
-EXCHANGE_ID = f"<int(max={xs.MAX_ID}):exchange_id>"
+EXCHANGE_ID = url_id("exchange_id")
 
 # Rules of both posting and editing an exchange (services.create_exchange/update_exchange).
 EXCHANGE_DAYS = Rule(

@@ -21,7 +21,6 @@ from peuplade import categories, pagination
 from peuplade.api import bp, serializers
 from peuplade.api import loan_schemas as ls
 from peuplade.api.auth import current_member
-from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _day
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.api.schemas import Rule, described
@@ -33,9 +32,10 @@ from peuplade.models import Item, Loan, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
+from peuplade.validation import ID_MAX, url_id
 
-ITEM_ID = f"<int(max={MAX_ID}):item_id>"
-LOAN_ID = f"<int(max={MAX_ID}):loan_id>"
+ITEM_ID = url_id("item_id")
+LOAN_ID = url_id("loan_id")
 LENDER_ONLY = Rule(_l("Seul le prêteur fait cette étape"), 403)
 LOAN_CURSOR = "loan"
 
@@ -55,7 +55,7 @@ def _loan_after(cursor: str | None) -> tuple[date, int] | None:
         if values is None:
             return None
         start, ident = values
-        if not isinstance(start, str) or not isinstance(ident, int) or not 0 < ident <= MAX_ID:
+        if not isinstance(start, str) or not isinstance(ident, int) or not 0 < ident <= ID_MAX:
             raise pagination.bad_cursor()
         return date.fromisoformat(start), ident
     except (TypeError, ValueError):

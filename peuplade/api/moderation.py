@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from peuplade.api import bp
 from peuplade.api import moderation_schemas as ms
 from peuplade.api.auth import current_member
-from peuplade.api.exchange_schemas import MAX_ID, MemberRefOut
+from peuplade.api.exchange_schemas import MemberRefOut
 from peuplade.api.openapi import operation
 from peuplade.api.schemas import Rule, described
 from peuplade.database import commit
@@ -23,8 +23,9 @@ from peuplade.models import Block, Member, Report
 from peuplade.moderation import limits, queries, services
 from peuplade.moderation.forms import REASON_SHORT, reported_by
 from peuplade.pagination import TimeCursor, page_of
+from peuplade.validation import url_id
 
-MEMBER_ID = f"<int(max={MAX_ID}):member_id>"
+MEMBER_ID = url_id("member_id")
 DUPLICATE = _l("Vous avez déjà signalé ceci : la modération s'en occupe.")
 
 

@@ -21,7 +21,6 @@ from peuplade import pagination
 from peuplade.api import bp, serializers
 from peuplade.api import news_schemas as ns
 from peuplade.api.auth import current_member
-from peuplade.api.exchange_schemas import MAX_ID
 from peuplade.api.exchanges import _location
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.api.schemas import PLACE_NEAR_HOME, Rule, described
@@ -39,9 +38,10 @@ from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
 from peuplade.posts.timeline import timeline
+from peuplade.validation import url_id
 
-NEWS_ID = f"<int(max={MAX_ID}):news_id>"
-EVENT_ID = f"<int(max={MAX_ID}):event_id>"
+NEWS_ID = url_id("news_id")
+EVENT_ID = url_id("event_id")
 
 # Rules of both posting and editing (news.services, events.services).
 QUARTIER_SCOPE = Rule(

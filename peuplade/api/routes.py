@@ -23,11 +23,9 @@ from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
 from peuplade.neighbours import queries as neighbour_queries
+from peuplade.validation import url_id
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
-# Postgres integers stop here; a larger id in a URL is simply not found.
-MAX_ID = 2**31 - 1
-
 # Rules that sign-up, the profile and the neighbour search share (account.services).
 ADDRESS_FOUND = schemas.Rule(
     _l(
@@ -178,7 +176,7 @@ def list_tokens():
     ).model_dump(mode="json")
 
 
-@bp.patch(f"/tokens/<int(max={MAX_ID}):token_id>")
+@bp.patch(f"/tokens/{url_id('token_id')}")
 @operation(
     _l("Renommer un de mes jetons"),
     body=schemas.TokenPatch,
@@ -195,7 +193,7 @@ def rename_token(token_id: int, body: schemas.TokenPatch):
     return serializers.token_info(row, current_id).model_dump(mode="json")
 
 
-@bp.delete(f"/tokens/<int(max={MAX_ID}):token_id>")
+@bp.delete(f"/tokens/{url_id('token_id')}")
 @operation(
     _l("Révoquer un de mes jetons"),
     responses={204: None},
@@ -368,7 +366,7 @@ def confirm_address(body: schemas.ConfirmationBody):
     )
 
 
-@bp.get(f"/members/<int(max={MAX_ID}):member_id>")
+@bp.get(f"/members/{url_id('member_id')}")
 @operation(
     _l("Profil public d'un voisin"),
     responses={200: schemas.MemberOut},

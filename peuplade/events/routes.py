@@ -18,8 +18,9 @@ from peuplade.extensions import db
 from peuplade.models import Event, Member, utcnow
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.validation import url_id
 
-EVENT_ID = "<int(max=2147483647):event_id>"
+EVENT_ID = url_id("event_id")
 # Outings leave the lists once over, so the calendar stays short: no pages, soonest first.
 UPCOMING_SHOWN = 100
 

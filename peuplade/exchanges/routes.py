@@ -28,10 +28,11 @@ from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.privacy import band_label_for_rank
+from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
 KNOW_HOW_SHOWN = 20
-EXCHANGE_ID = "<int(max=2147483647):exchange_id>"
+EXCHANGE_ID = url_id("exchange_id")
 
 
 def _me() -> Member:

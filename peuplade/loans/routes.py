@@ -20,11 +20,12 @@ from peuplade.models import HOLDING, Item, Loan, Member
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
 LOANS_SHOWN = 100  # per role on "Mes prêts"; overdue ones always come first
-ITEM_ID = "<int(max=2147483647):item_id>"
-LOAN_ID = "<int(max=2147483647):loan_id>"
+ITEM_ID = url_id("item_id")
+LOAN_ID = url_id("loan_id")
 STEP = "<any(accept, decline, handover, return, cancel):step>"
 
 STEP_DONE = {

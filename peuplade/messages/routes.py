@@ -20,9 +20,9 @@ from peuplade.messages.forms import MessageForm
 from peuplade.models import Conversation, Member
 from peuplade.models.conversation import SUBJECT_TYPES
 from peuplade.posts.services import local_zone
-from peuplade.validation import parse_id
+from peuplade.validation import parse_id, url_id
 
-CONVERSATION_ID = "<int(max=2147483647):conversation_id>"
+CONVERSATION_ID = url_id("conversation_id")
 
 
 def _me() -> Member:

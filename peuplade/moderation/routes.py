@@ -27,10 +27,11 @@ from peuplade.moderation.forms import (
     reported_by,
 )
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
-MEMBER_ID = "<int(max=2147483647):member_id>"
-REPORT_ID = "<int(max=2147483647):report_id>"
+MEMBER_ID = url_id("member_id")
+REPORT_ID = url_id("report_id")
 ACTIONS = ("hide", "restore", "dismiss", "warn", "suspend", "ban", "unban")
 
 

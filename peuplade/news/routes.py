@@ -21,11 +21,12 @@ from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.posts import timeline as timelines
+from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
 ALERTS_SHOWN = 5
-NEWS_ID = "<int(max=2147483647):news_id>"
-COMMENT_ID = "<int(max=2147483647):comment_id>"
+NEWS_ID = url_id("news_id")
+COMMENT_ID = url_id("comment_id")
 TIMELINE_TYPES = ("exchange", "item", "news", "event")
 
 

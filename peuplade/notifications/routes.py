@@ -19,6 +19,7 @@ from peuplade.notifications.kinds import GROUPS, KINDS
 from peuplade.notifications.scheduled import NUDGE_BEFORE
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts.services import local_zone
+from peuplade.validation import url_id
 
 PAGE_SIZE = 30
 
@@ -78,7 +79,7 @@ def message_day(value: datetime | None) -> str:
     return format_date((value - timedelta(seconds=1)).astimezone(local_zone()).date(), "long")
 
 
-@bp.route("/posts/<int(max=2147483647):post_id>/keep-open", methods=["POST"])
+@bp.route(f"/posts/{url_id('post_id')}/keep-open", methods=["POST"])
 def keep_mine_open(post_id: int):
     """The author keeps their own exchange or object listed, from its page."""
     me = _me()
