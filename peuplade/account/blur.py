@@ -373,16 +373,7 @@ def _move_all(moves: dict[LatLon, list[int]]) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-        db.session.execute(
-            update(Post)
-            .where(Post.author_id.in_(ids), Post.place_name.is_(None))
-            .values(
-                position=to_element(position),
-                cell_fine=geo.feed_cell(position, "fine"),
-                cell_coarse=geo.feed_cell(position, "coarse"),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        _move_posts(ids, position)
     if moves:
         db.session.expire_all()  # members loaded in this session were moved underneath
 
@@ -399,14 +390,20 @@ def _show_at(member: Member, position: LatLon, move_posts: bool = True) -> bool:
     # which side of a quartier's boundary street a member lives.
     member.quartier = quartier_at(position)
     if move_posts and member.id is not None:
-        db.session.execute(
-            update(Post)
-            .where(Post.author_id == member.id, Post.place_name.is_(None))
-            # The feed cells too: the lists read posts cell by cell (posts.queries).
-            .values(
-                position=to_element(position),
-                cell_fine=geo.feed_cell(position, "fine"),
-                cell_coarse=geo.feed_cell(position, "coarse"),
-            )
-        )
+        _move_posts([member.id], position)
     return True
+
+
+def _move_posts(author_ids: list[int], position: LatLon) -> None:
+    """The posts of these authors shown at their position (no public place picked) move
+    to ``position``, feed cells included: the lists read posts cell by cell
+    (posts.queries)."""
+    db.session.execute(
+        update(Post)
+        .where(Post.author_id.in_(author_ids), Post.place_name.is_(None))
+        .values(
+            position=to_element(position),
+            cell_fine=geo.feed_cell(position, "fine"),
+            cell_coarse=geo.feed_cell(position, "coarse"),
+        )
+    )
