@@ -9,13 +9,38 @@ make them established and run the job twice, a stable period apart.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from sqlalchemy import update
 
+from peuplade import geo
 from peuplade.account import blur
+from peuplade.account import services as account
 from peuplade.extensions import db
 from peuplade.models import Member, utcnow
+from tests.conftest import PASSWORD
+
+
+def offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
+    """The point ``north_m`` north and ``east_m`` east of ``origin`` (flat: fine over a
+    few kilometres)."""
+    lat = origin.lat + north_m / 111_320
+    lon = origin.lon + east_m / (111_320 * math.cos(math.radians(origin.lat)))
+    return geo.lat_lon(round(lat, 7), round(lon, 7))
+
+
+def member_at(name: str, at: geo.LatLon, radius_m: int = 1000) -> Member:
+    """A member named ``name`` living at ``at`` (e-mail made from the name), committed."""
+    member = account.register_member(
+        email=f"{name.lower().replace(' ', '.')}@example.org",
+        password=PASSWORD,
+        display_name=name,
+        location=account.LocationInput(lat=at.lat, lon=at.lon),
+        radius_m=radius_m,
+    )
+    db.session.commit()
+    return member
 
 
 def establish(*, days_ago: int = 40, ids=None) -> None:

@@ -32,8 +32,7 @@ from peuplade.account import services as account
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, Post, utcnow
-from tests.conftest import PASSWORD
-from tests.crowds import establish, settle
+from tests.crowds import establish, member_at, offset, settle
 
 CENTRE = geo.lat_lon(48.8850, 2.3200)  # rue des Dames
 
@@ -52,24 +51,6 @@ def client(crowd_app):
     return crowd_app.test_client()
 
 
-def _offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
-    lat = origin.lat + north_m / 111_320
-    lon = origin.lon + east_m / (111_320 * math.cos(math.radians(origin.lat)))
-    return geo.lat_lon(round(lat, 7), round(lon, 7))
-
-
-def _member(name: str, at: geo.LatLon, radius_m: int = 1000) -> Member:
-    member = account.register_member(
-        email=f"{name.lower().replace(' ', '.')}@example.org",
-        password=PASSWORD,
-        display_name=name,
-        location=account.LocationInput(lat=at.lat, lon=at.lon),
-        radius_m=radius_m,
-    )
-    db.session.commit()
-    return member
-
-
 def _shown(member: Member) -> geo.LatLon:
     db.session.refresh(member)
     return geo.from_element(member.public_position)
@@ -78,9 +59,9 @@ def _shown(member: Member) -> geo.LatLon:
 def test_cells_are_nested_and_coarser_cells_hold_finer_ones():
     rng = random.Random(7)
     for _ in range(500):
-        home = _offset(CENTRE, rng.uniform(-3000, 3000), rng.uniform(-3000, 3000))
+        home = offset(CENTRE, rng.uniform(-3000, 3000), rng.uniform(-3000, 3000))
         fine, middle, coarse = privacy.cells(home)
-        near = _offset(home, rng.uniform(-30, 30), rng.uniform(-30, 30))
+        near = offset(home, rng.uniform(-30, 30), rng.uniform(-30, 30))
         if privacy.cells(near)[0] == fine:  # same fine cell: same coarser cells
             assert privacy.cells(near)[1:] == [middle, coarse]
         # Each level's centre is at most that cell's half-diagonal away.
@@ -93,18 +74,18 @@ def test_cells_are_nested_and_coarser_cells_hold_finer_ones():
 
 
 def test_a_lone_home_is_shown_coarsely_until_an_established_crowd_has_held(crowd_app):
-    home = _offset(CENTRE, 10, 10)
+    home = offset(CENTRE, 10, 10)
     fine, middle, coarse = privacy.cells(home)
-    alone = _member("Alone", home)
+    alone = member_at("Alone", home)
     item = loans.offer_item(alone, loans.ItemInput(title="Escabeau", category="bricolage"))
     db.session.commit()
     assert _shown(alone) == privacy.centre(coarse)
-    second = _member("Second", _offset(home, 20, -15))
+    second = member_at("Second", offset(home, 20, -15))
     settle()
     assert _shown(alone) == privacy.centre(coarse)  # two are not enough
     # A third neighbour in the same fine cell: nothing moves until they are established
     # and the crowd of three has held for the stable period.
-    third = _member("Third", _offset(home, -25, 20))
+    third = member_at("Third", offset(home, -25, 20))
     assert _shown(alone) == privacy.centre(coarse)
     assert _shown(third) == privacy.centre(coarse)
     establish(ids=[third.id])
@@ -132,20 +113,20 @@ def test_a_lone_home_is_shown_coarsely_until_an_established_crowd_has_held(crowd
 
 
 def _dense_cluster(centre: geo.LatLon, label: str, count: int = 3) -> list[Member]:
-    return [_member(f"{label} {n}", _offset(centre, 8 * n - 8, 6 - 5 * n)) for n in range(count)]
+    return [member_at(f"{label} {n}", offset(centre, 8 * n - 8, 6 - 5 * n)) for n in range(count)]
 
 
 @pytest.mark.parametrize("crowded", [True, False], ids=["dense-cell", "sparse-cell"])
 def test_two_homes_in_one_public_cell_look_the_same_to_everyone(crowd_app, client, crowded):
     # Two victims at opposite corners of one fine cell.
     corner = privacy.centre(privacy.cells(CENTRE)[0])
-    first = _member("Victime Un", _offset(corner, -90, -80))
-    second = _member("Victime Deux", _offset(corner, 90, 85))
+    first = member_at("Victime Un", offset(corner, -90, -80))
+    second = member_at("Victime Deux", offset(corner, 90, 85))
     assert privacy.cells(geo.from_element(first.home)) == privacy.cells(
         geo.from_element(second.home)
     )
     if crowded:
-        _member("Voisine", _offset(corner, 0, 0))
+        member_at("Voisine", offset(corner, 0, 0))
     for member in (first, second):
         loans.offer_item(member, loans.ItemInput(title="Perceuse", category="bricolage"))
     db.session.commit()
@@ -153,9 +134,9 @@ def test_two_homes_in_one_public_cell_look_the_same_to_everyone(crowd_app, clien
     rng = random.Random(11)
     observers = []
     for n in range(12):
-        at = _offset(CENTRE, rng.uniform(-1500, 1500), rng.uniform(-1500, 1500))
+        at = offset(CENTRE, rng.uniform(-1500, 1500), rng.uniform(-1500, 1500))
         _dense_cluster(at, f"Groupe {n}")  # so observers themselves are shown finely
-        observer = _member(f"Observateur {n}", at, radius_m=rng.choice([400, 700, 1000, 1500]))
+        observer = member_at(f"Observateur {n}", at, radius_m=rng.choice([400, 700, 1000, 1500]))
         observers.append((observer, account.issue_token(observer)))
     db.session.commit()
     settle()
@@ -251,22 +232,22 @@ def _attack(victims: list[tuple[geo.LatLon, geo.LatLon]], observe) -> tuple[floa
     return sum(errors) / len(errors), sum(baseline) / len(baseline)
 
 
-VANTAGES = [_offset(CENTRE, north, east) for north in (-700, 0, 700) for east in (-700, 0, 700)]
+VANTAGES = [offset(CENTRE, north, east) for north in (-700, 0, 700) for east in (-700, 0, 700)]
 
 
 def test_an_attacker_with_many_accounts_learns_nothing_finer_than_the_cell(crowd_app, client):
     rng = random.Random(2026)
     victims, victim_ids = [], []
     for n in range(20):
-        home = _offset(CENTRE, rng.uniform(-300, 300), rng.uniform(-300, 300))
-        victim = _member(f"Cible {n}", home, radius_m=200)
+        home = offset(CENTRE, rng.uniform(-300, 300), rng.uniform(-300, 300))
+        victim = member_at(f"Cible {n}", home, radius_m=200)
         loans.offer_item(victim, loans.ItemInput(title=f"Objet {n}", category="bricolage"))
         victim_ids.append(victim.id)
     db.session.commit()
     settle()
     attackers = []
     for index, vantage in enumerate(VANTAGES):
-        attacker = _member(f"Sonde {index}", vantage, radius_m=200)
+        attacker = member_at(f"Sonde {index}", vantage, radius_m=200)
         attackers.append((attacker, account.issue_token(attacker)))
     db.session.commit()
     victims = [

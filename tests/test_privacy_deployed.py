@@ -29,16 +29,10 @@ from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, PrivacyCell
 from tests.conftest import PASSWORD, _free_port, _test_config
-from tests.crowds import settle
+from tests.crowds import offset, settle
 
 # The centre of a ~222 m cell, far from the demo streets: nobody else lives near.
 VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
-
-
-def _offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
-    lat = origin.lat + north_m / 111_320
-    lon = origin.lon + east_m / (111_320 * math.cos(math.radians(origin.lat)))
-    return geo.lat_lon(round(lat, 7), round(lon, 7))
 
 
 def _prepare(url: str) -> int:
@@ -60,7 +54,7 @@ def _prepare(url: str) -> int:
             password=PASSWORD,
             display_name="Observatrice",
             location=accounts.LocationInput(
-                lat=_offset(VICTIM_HOME, 1500, 0).lat, lon=_offset(VICTIM_HOME, 1500, 0).lon
+                lat=offset(VICTIM_HOME, 1500, 0).lat, lon=offset(VICTIM_HOME, 1500, 0).lon
             ),
             radius_m=3000,
         )
@@ -163,7 +157,7 @@ def test_six_fresh_accounts_within_60_m_leave_the_published_position_unchanged(d
     assert before == (coarse.lat, coarse.lon)  # alone: the ~890 m cell's centre
     for n in range(6):
         angle = n * math.pi / 3
-        at = _offset(VICTIM_HOME, 55 * math.sin(angle), 55 * math.cos(angle))
+        at = offset(VICTIM_HOME, 55 * math.sin(angle), 55 * math.cos(angle))
         assert geo.geodesic_distance_m(at, VICTIM_HOME) < 60
         status, body = _send(
             port,

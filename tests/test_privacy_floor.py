@@ -4,6 +4,8 @@ tests/test_privacy_steering.py)."""
 
 from __future__ import annotations
 
+import re
+
 from peuplade import geo, privacy
 from peuplade.extensions import db
 from peuplade.models import Member
@@ -24,7 +26,7 @@ def test_my_floor_from_my_settings_page(app, client, make_member, auth):
     assert member.privacy_floor == 2
     assert geo.from_element(member.public_position) == privacy.centre(member.cell_2)
     page = client.get("/account/position").get_data(as_text=True)
-    assert 'value="900m" id="floor-900m"\n                 checked' in page
+    assert re.search(r'value="900m" id="floor-900m"\s+checked>', page)
     refused = client.post("/account/position", data={"floor": "10m"})
     assert refused.status_code == 422
     db.session.expire_all()

@@ -29,7 +29,7 @@ from peuplade.loans import services as loans
 from peuplade.models import Item, Member, Quartier, utcnow
 from peuplade.moderation import services as moderation
 from tests.conftest import PASSWORD
-from tests.crowds import establish, settle
+from tests.crowds import establish, member_at, offset, settle
 
 # The centre of a ~222 m cell in the 17e: planted homes within 60 m stay in it.
 VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
@@ -49,33 +49,15 @@ def client(crowd_app):
     return crowd_app.test_client()
 
 
-def _offset(origin: geo.LatLon, north_m: float, east_m: float) -> geo.LatLon:
-    lat = origin.lat + north_m / 111_320
-    lon = origin.lon + east_m / (111_320 * math.cos(math.radians(origin.lat)))
-    return geo.lat_lon(round(lat, 7), round(lon, 7))
-
-
-def _member(name: str, at: geo.LatLon, radius_m: int = 1000) -> Member:
-    member = account.register_member(
-        email=f"{name.lower().replace(' ', '.')}@example.org",
-        password=PASSWORD,
-        display_name=name,
-        location=account.LocationInput(lat=at.lat, lon=at.lon),
-        radius_m=radius_m,
-    )
-    db.session.commit()
-    return member
-
-
 class Scene:
     """An isolated victim with an object, and a neighbour who reads where it is shown
     through the API (as anyone living nearby can)."""
 
     def __init__(self, client, victim_home: geo.LatLon = VICTIM_HOME):
         self.client = client
-        self.victim = _member("Victime", victim_home)
+        self.victim = member_at("Victime", victim_home)
         loans.offer_item(self.victim, loans.ItemInput(title="Escabeau", category="bricolage"))
-        observer = _member("Observatrice", _offset(victim_home, 1500, 0), radius_m=3000)
+        observer = member_at("Observatrice", offset(victim_home, 1500, 0), radius_m=3000)
         db.session.commit()
         settle()
         self.token = account.issue_token(observer)
@@ -129,7 +111,7 @@ def test_six_fresh_accounts_next_to_a_lone_member_leave_them_where_they_were(cro
     assert scene.published() == coarse  # alone in their ~890 m cell
     for n in range(6):
         angle = n * math.pi / 3
-        scene.plant(_offset(VICTIM_HOME, 55 * math.sin(angle), 55 * math.cos(angle)))
+        scene.plant(offset(VICTIM_HOME, 55 * math.sin(angle), 55 * math.cos(angle)))
     assert all(
         privacy.cells(geo.from_element(db.session.get(Member, i).home))[0] == scene.cells[0]
         for i in scene.planted
@@ -168,7 +150,7 @@ def test_lighting_up_quarters_then_cells_does_not_narrow_a_lone_member_down(crow
     coarse = privacy.centre(scene.cells[2])
     quarters = sorted(
         {
-            privacy.cells(_offset(VICTIM_HOME, n, e))[1]
+            privacy.cells(offset(VICTIM_HOME, n, e))[1]
             for n in range(-900, 901, 111)
             for e in range(-900, 901, 111)
         }
@@ -179,12 +161,12 @@ def test_lighting_up_quarters_then_cells_does_not_narrow_a_lone_member_down(crow
     for quarter in quarters:
         centre = privacy.centre(quarter)
         for dn in (-20, 20):
-            scene.plant(_offset(centre, dn, dn))
+            scene.plant(offset(centre, dn, dn))
     _refresh()
     assert scene.published() == coarse
     fine_cells = sorted(
         {
-            privacy.cells(_offset(privacy.centre(scene.cells[1]), n, e))[0]
+            privacy.cells(offset(privacy.centre(scene.cells[1]), n, e))[0]
             for n in (-111, 111)
             for e in (-111, 111)
         }
@@ -193,7 +175,7 @@ def test_lighting_up_quarters_then_cells_does_not_narrow_a_lone_member_down(crow
     for fine in fine_cells:
         centre = privacy.centre(fine)
         for dn in (-20, 20):
-            scene.plant(_offset(centre, dn, -dn))
+            scene.plant(offset(centre, dn, -dn))
     scene.confirm_planted()
     _refresh()
     _refresh(now=utcnow() + timedelta(days=8))
@@ -207,8 +189,8 @@ def test_lighting_up_quarters_then_cells_does_not_narrow_a_lone_member_down(crow
 
 def test_an_established_neighbour_moving_in_refines_nobody_before_the_job(crowd_app, client):
     scene = Scene(client)
-    near = _member("Voisin", _offset(VICTIM_HOME, -15, 10))
-    far = _member("Arrivant", _offset(VICTIM_HOME, 3000, 3000))
+    near = member_at("Voisin", offset(VICTIM_HOME, -15, 10))
+    far = member_at("Arrivant", offset(VICTIM_HOME, 3000, 3000))
     settle()
     # The victim and one established neighbour in the cell: not three yet.
     assert scene.published() == privacy.centre(scene.cells[2])
@@ -225,11 +207,11 @@ def test_an_established_neighbour_moving_in_refines_nobody_before_the_job(crowd_
 @pytest.mark.parametrize("leaves", ["moves", "deleted", "banned", "suspended", "floor raised"])
 def test_a_shrinking_crowd_coarsens_at_once(crowd_app, client, leaves):
     scene = Scene(client)
-    others = [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    others = [member_at(f"Voisin {n}", offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
     settle()
     assert scene.published() == privacy.centre(scene.cells[0])
     one = others[0]
-    moderator = _member("Modératrice", _offset(VICTIM_HOME, 2000, 0))
+    moderator = member_at("Modératrice", offset(VICTIM_HOME, 2000, 0))
     moderator.is_admin = True
     db.session.commit()
     if leaves == "moves":
@@ -253,7 +235,7 @@ def test_a_report_filed_by_a_member_moves_nobody(crowd_app, client):
     """Reports are free to file: were a reported member no longer counted, anyone could
     coarsen a cell at will and watch who moves."""
     scene = Scene(client)
-    others = [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    others = [member_at(f"Voisin {n}", offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
     settle()
     assert scene.published() == privacy.centre(scene.cells[0])
     moderation.report(scene.victim, "member", others[0].id, "spam")
@@ -265,7 +247,7 @@ def test_a_report_filed_by_a_member_moves_nobody(crowd_app, client):
 
 def test_a_crowd_held_for_less_than_the_stable_period_refines_nothing(crowd_app, client):
     scene = Scene(client)
-    [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    [member_at(f"Voisin {n}", offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
     establish()
     _refresh(now=utcnow() - timedelta(days=6))
     _refresh()
@@ -278,7 +260,7 @@ def test_a_neighbour_with_a_coarser_floor_makes_no_finer_crowd(crowd_app, client
     """Three established members in one ~222 m cell, one of whom wants to be shown at
     ~900 m only: the cell is no crowd (counting them would tell where they live)."""
     scene = Scene(client)
-    shy, other = (_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2))
+    shy, other = (member_at(f"Voisin {n}", offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2))
     blur.set_floor(shy, "900m")
     db.session.commit()
     settle()
@@ -291,7 +273,7 @@ def test_a_neighbour_with_a_coarser_floor_makes_no_finer_crowd(crowd_app, client
 
 def test_my_floor_is_never_crossed(crowd_app, client):
     scene = Scene(client)
-    [_member(f"Voisin {n}", _offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
+    [member_at(f"Voisin {n}", offset(VICTIM_HOME, 30 * n - 15, 10)) for n in range(2)]
     settle()
     assert scene.published() == privacy.centre(scene.cells[0])
     assert blur.set_floor(scene.victim, "900m") == 2
