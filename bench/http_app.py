@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 
-from peuplade import create_app, public
+from peuplade import create_app
+from peuplade.access import public
 
 # The limiter's keys get their own prefix: the bench never touches anyone else's counters.
 app = create_app({"RATELIMIT_KEY_PREFIX": os.environ.get("BENCH_RATELIMIT_PREFIX", "bench")})

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
 
-ROOT = Path(__file__).resolve().parent.parent
+from peuplade.access import public
+from peuplade.config import ROOT
+from peuplade.headers import API_POLICY, content_security_policy
 
 
 def _login_message():
@@ -155,12 +157,6 @@ def _register_blueprints(app: Flask, csrf) -> None:
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF
 
 
-def public(view):
-    """Mark an HTML view as open to anonymous visitors (everything else is not)."""
-    view.peuplade_public = True
-    return view
-
-
 def _register_access_control(app: Flask) -> None:
     from flask_login import current_user
 
@@ -221,53 +217,6 @@ def _register_access_control(app: Flask) -> None:
     @app.teardown_request
     def _forget(_exc):
         g.pop("api_member", None)
-
-
-API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-
-def content_security_policy(tile_url: str) -> str:
-    """The pages' Content-Security-Policy: scripts, styles and everything else from the
-    site only (no inline script, no plugin, no <base>, no framing, forms post here),
-    images also from the map's tile server.
-
-    ``style-src 'self'``, without 'unsafe-inline' nor a hash: no template has a style
-    attribute or a <style> element, and no script of ours writes one (markup with
-    ``style=``, ``setAttribute("style", ...)``); tests/test_security_headers.py reads them
-    all. Leaflet (tiles, markers, popups), Leaflet.markercluster and Swagger UI (React)
-    set styles through the CSSOM (``element.style.left = ...``), which a policy does not
-    restrict: tests/e2e/test_csp.py uses them in Chromium and finds no violation."""
-    images = ["'self'", "data:"]
-    tiles = _tile_origin(tile_url)
-    if tiles:
-        images.append(tiles)
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src " + " ".join(images),
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-            "form-action 'self'",
-        ]
-    )
-
-
-def _tile_origin(tile_url: str) -> str | None:
-    """``https://{s}.tile.example.org/{z}/{x}/{y}.png`` -> ``https://*.tile.example.org``;
-    None for tiles served by the site itself (a relative URL)."""
-    import re
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(tile_url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
-    if not re.fullmatch(r"[A-Za-z0-9.*:\-\[\]]+", host):
-        return None  # nothing a policy could name safely
-    return f"{parts.scheme}://{host}"
 
 
 def _logged_in() -> bool:

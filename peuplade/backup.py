@@ -21,8 +21,8 @@ from flask.cli import with_appcontext
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from peuplade import ROOT
 from peuplade.cli import CommandFailed
+from peuplade.config import ROOT
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 

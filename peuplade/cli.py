@@ -25,7 +25,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 from sqlalchemy import func, select
 
-from peuplade import ROOT
+from peuplade.config import ROOT
 
 DEMO_PASSWORD = "voisins de la rue des Dames"  # noqa: S105 - public, documented demo password
 DEFAULT_QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"

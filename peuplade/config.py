@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: templates, static, data
+
 ENVIRONMENTS = ("development", "production", "testing")
 
 # OWASP password storage cheat sheet minimum for argon2id: m=19 MiB, t=2, p=1.

@@ -15,7 +15,7 @@ from flask_login import current_user
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from peuplade import public
+from peuplade.access import public
 from peuplade.events import queries as event_queries
 from peuplade.extensions import db
 from peuplade.models import Event, NewsPost, Quartier, utcnow

@@ -63,7 +63,7 @@ class HealthChecks:
 
 
 def _answer(start_response, method: str, status: int, content_type: str, body: bytes, extra=None):
-    from peuplade import API_POLICY
+    from peuplade.headers import API_POLICY
 
     reasons = {200: "OK", 405: "METHOD NOT ALLOWED", 503: "SERVICE UNAVAILABLE"}
     headers = [
@@ -138,6 +138,6 @@ def _scripts():
     """The migration scripts, read once per process (a deployment restarts it)."""
     from alembic.script import ScriptDirectory
 
-    from peuplade import ROOT
+    from peuplade.config import ROOT
 
     return ScriptDirectory(str(ROOT / "migrations"))

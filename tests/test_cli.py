@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from peuplade import ROOT, geo
+from peuplade import geo
 from peuplade.account import queries, services
 from peuplade.cli import DEMO_PASSWORD, demo_loan_problem, slugify
+from peuplade.config import ROOT
 from peuplade.errors import Conflict
 from peuplade.events import queries as event_queries
 from peuplade.events import services as event_services

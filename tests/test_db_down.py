@@ -13,7 +13,8 @@ from flask import request
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from peuplade import create_app, public
+from peuplade import create_app
+from peuplade.access import public
 from peuplade.database import create_schema
 from peuplade.extensions import db
 from tests.conftest import BATIGNOLLES, PASSWORD, IsolatedClient, _test_config

@@ -28,7 +28,8 @@ from urllib.parse import urlencode
 import psycopg
 import pytest
 
-from peuplade import ROOT, create_app
+from peuplade import create_app
+from peuplade.config import ROOT
 from peuplade.extensions import db
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD, _free_port, _test_config
 from tests.throwaway_pg import Cluster

@@ -18,8 +18,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from peuplade import ROOT
 from peuplade.account import services
+from peuplade.config import ROOT
 from peuplade.extensions import db
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from peuplade import ROOT
+from peuplade.config import ROOT
 
 MIGRATIONS = ROOT / "migrations"
 # The last revision released before the rule (CHANGES.md): everything after it follows it.

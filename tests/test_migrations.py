@@ -21,7 +21,8 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from peuplade import ROOT, create_app, geo, privacy
+from peuplade import create_app, geo, privacy
+from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.models import Exchange, Member, MemberSkill, MemberTag, Post, Quartier
 

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from peuplade import create_app, public
+from peuplade import create_app
+from peuplade.access import public
 from peuplade.database import create_schema
 from peuplade.extensions import db
 from tests.conftest import _free_port, _test_config

@@ -23,8 +23,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from peuplade import ROOT, create_app, geo, privacy
+from peuplade import create_app, geo, privacy
 from peuplade.account import services as accounts
+from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, PrivacyCell

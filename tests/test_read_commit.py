@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select, text
 
-from peuplade import public
+from peuplade.access import public
 from peuplade.extensions import db
 from peuplade.models import Member
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from peuplade import public
+from peuplade.access import public
 from tests.conftest import PASSWORD
 
 EMAIL = "anne.secret@example.org"

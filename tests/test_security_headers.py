@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from peuplade import content_security_policy
+from peuplade.headers import content_security_policy
 from tests.conftest import PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
 
-from peuplade import content_security_policy, public
+from peuplade.access import public
+from peuplade.headers import content_security_policy
 
 bp = Blueprint("api_docs", __name__)
 

@@ -201,7 +201,7 @@ def operation(
         )(parsed)
         declared.api_operation = op  # type: ignore[attr-defined]
         if op.public:
-            from peuplade import public
+            from peuplade.access import public
 
             public(declared)
         return declared

@@ -17,7 +17,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import public, ratelimits
+from peuplade import ratelimits
+from peuplade.access import public
 from peuplade.account import queries, services
 from peuplade.auth import bp, confirm, emails, reset, security_log, sessions, signup
 from peuplade.auth.forms import (

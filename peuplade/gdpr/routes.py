@@ -8,7 +8,8 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import public, ratelimits
+from peuplade import ratelimits
+from peuplade.access import public
 from peuplade.auth import sessions
 from peuplade.auth.forms import submit
 from peuplade.extensions import limiter

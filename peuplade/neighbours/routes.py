@@ -8,7 +8,8 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import categories, public
+from peuplade import categories
+from peuplade.access import public
 from peuplade.errors import BadCursor, ValidationFailed
 from peuplade.neighbours import bp, queries
 from peuplade.news.routes import timeline_page

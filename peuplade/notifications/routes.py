@@ -10,7 +10,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import database, public
+from peuplade import database
+from peuplade.access import public
 from peuplade.extensions import csrf, db
 from peuplade.models import Member, Post, utcnow
 from peuplade.notifications import bp, links, queries, services

@@ -1,0 +1,49 @@
+"""The security headers' policies: pages and API answers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+def content_security_policy(tile_url: str) -> str:
+    """The pages' Content-Security-Policy: scripts, styles and everything else from the
+    site only (no inline script, no plugin, no <base>, no framing, forms post here),
+    images also from the map's tile server.
+
+    ``style-src 'self'``, without 'unsafe-inline' nor a hash: no template has a style
+    attribute or a <style> element, and no script of ours writes one (markup with
+    ``style=``, ``setAttribute("style", ...)``); tests/test_security_headers.py reads them
+    all. Leaflet (tiles, markers, popups), Leaflet.markercluster and Swagger UI (React)
+    set styles through the CSSOM (``element.style.left = ...``), which a policy does not
+    restrict: tests/e2e/test_csp.py uses them in Chromium and finds no violation."""
+    images = ["'self'", "data:"]
+    tiles = _tile_origin(tile_url)
+    if tiles:
+        images.append(tiles)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src " + " ".join(images),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def _tile_origin(tile_url: str) -> str | None:
+    """``https://{s}.tile.example.org/{z}/{x}/{y}.png`` -> ``https://*.tile.example.org``;
+    None for tiles served by the site itself (a relative URL)."""
+    parts = urlsplit(tile_url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    if not re.fullmatch(r"[A-Za-z0-9.*:\-\[\]]+", host):
+        return None  # nothing a policy could name safely
+    return f"{parts.scheme}://{host}"
