@@ -15,14 +15,15 @@ import subprocess
 from pathlib import Path
 
 import click
+import sqlean.dbapi2 as sqlean
 from alembic.script import ScriptDirectory
-from flask import Flask
 from flask.cli import with_appcontext
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from peuplade.cli import CommandFailed
+from peuplade.commands import CommandFailed
 from peuplade.config import ROOT
+from peuplade.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -42,8 +43,6 @@ def backup_sqlite(source_connection, target: Path) -> None:
     """Copy the open database ``source_connection`` (a DB-API sqlite connection) to
     ``target`` through the online backup API: one consistent snapshot, written to a
     temporary file first so that ``target`` is never half a database."""
-    import sqlean.dbapi2 as sqlean
-
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     copy = sqlean.connect(str(partial))
@@ -60,8 +59,6 @@ def backup_sqlite(source_connection, target: Path) -> None:
 def peuplade_revision(path: Path) -> str:
     """The migration revision of the Peuplade database in ``path``; CommandFailed with
     the reason when it is not a Peuplade database at a known migration."""
-    import sqlean.dbapi2 as sqlean
-
     if not path.is_file():
         raise CommandFailed(f"fichier introuvable : {path}")
     with path.open("rb") as f:
@@ -86,8 +83,6 @@ def peuplade_revision(path: Path) -> str:
 def _holds_data(path: Path) -> bool:
     """Whether ``path`` is a database with tables of ours (the app creates an empty,
     SpatiaLite-only file as soon as it starts: that one holds nothing to lose)."""
-    import sqlean.dbapi2 as sqlean
-
     if not path.is_file() or path.stat().st_size == 0:
         return False
     conn = sqlean.connect(f"file:{path}?mode=ro", uri=True)
@@ -106,8 +101,6 @@ def _holds_data(path: Path) -> bool:
 def backup_command(path: Path) -> None:
     """Sauvegarder la base pendant que le site tourne (SQLite : API de sauvegarde en
     ligne ; PostgreSQL : pg_dump -Fc)."""
-    from peuplade.extensions import db
-
     if path.exists():
         raise CommandFailed(f"{path} existe déjà : choisissez un autre nom de fichier.")
     if db.engine.dialect.name == "sqlite":
@@ -152,8 +145,6 @@ def _pg_dump(url, path: Path) -> None:
 def restore_command(path: Path, yes: bool) -> None:
     """Remplacer la base embarquée par une sauvegarde de `flask backup` (arrêtez le
     site d'abord)."""
-    from peuplade.extensions import db
-
     if db.engine.dialect.name != "sqlite":
         raise CommandFailed(
             "la restauration d'une base PostgreSQL se fait avec pg_restore "
@@ -168,8 +159,6 @@ def restore_command(path: Path, yes: bool) -> None:
             f"{target} existe : ajoutez --yes pour la remplacer par {path} "
             "(sauvegardez-la d'abord si vous en avez besoin)."
         )
-    import sqlean.dbapi2 as sqlean
-
     db.session.remove()
     db.engine.dispose()
     source = sqlean.connect(f"file:{path}?mode=ro", uri=True)
@@ -189,6 +178,4 @@ def restore_command(path: Path, yes: bool) -> None:
         click.echo("Elle date d'une version antérieure : lancez `flask db upgrade`.")
 
 
-def register(app: Flask) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
+COMMANDS = (backup_command, restore_command)

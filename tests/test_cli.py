@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 
 from peuplade import geo
 from peuplade.account import queries, services
-from peuplade.cli import DEMO_PASSWORD, demo_loan_problem, slugify
 from peuplade.config import ROOT
+from peuplade.demo.cli import DEMO_PASSWORD
+from peuplade.demo.seed import demo_loan_problem
 from peuplade.errors import Conflict
 from peuplade.events import queries as event_queries
 from peuplade.events import services as event_services
 from peuplade.exchanges.queries import for_you, get_exchange_or_404, near_me, thanks_on
 from peuplade.extensions import db
+from peuplade.geodata import slugify
 from peuplade.loans import queries as loan_queries
 from peuplade.models import (
     CONDITIONS,

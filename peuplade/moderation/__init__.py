@@ -5,4 +5,4 @@ from flask import Blueprint
 # cli_group=None: its commands are top-level (`flask make-admin`).
 bp = Blueprint("moderation", __name__, cli_group=None)
 
-from peuplade.moderation import cli, routes  # noqa: E402,F401
+from peuplade.moderation import routes  # noqa: E402,F401

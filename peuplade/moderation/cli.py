@@ -1,17 +1,22 @@
-"""`flask make-admin EMAIL` and `flask make-moderator EMAIL QUARTIER_SLUG`."""
+"""``flask make-admin EMAIL`` and ``flask make-moderator EMAIL QUARTIER_SLUG``: the
+roles given from the server (moderation/services.py)."""
 
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from peuplade.account.queries import member_by_email
 from peuplade.errors import ServiceError
 from peuplade.extensions import db
-from peuplade.moderation import bp, services
+from peuplade.models import Quartier
+from peuplade.moderation import services
 
 
-@bp.cli.command("make-admin")
+@click.command("make-admin")
 @click.argument("email")
+@with_appcontext
 def make_admin_command(email: str) -> None:
     """Give a member the admin role (moderates every quartier)."""
     try:
@@ -23,14 +28,12 @@ def make_admin_command(email: str) -> None:
     click.echo(f"Le membre n°{member.id} est administrateur.")
 
 
-@bp.cli.command("make-moderator")
+@click.command("make-moderator")
 @click.argument("email")
 @click.argument("quartier")
+@with_appcontext
 def make_moderator_command(email: str, quartier: str) -> None:
     """Make a member moderator of one quartier (by its slug, e.g. batignolles)."""
-    from peuplade.account.queries import member_by_email
-    from peuplade.models import Quartier
-
     member = member_by_email(email.strip().lower())
     place = db.session.scalar(select(Quartier).where(Quartier.slug == quartier))
     if member is None or place is None:
@@ -38,3 +41,6 @@ def make_moderator_command(email: str, quartier: str) -> None:
     services.appoint(member, place.id)
     db.session.commit()
     click.echo(f"Le membre n°{member.id} modère le quartier {place.name}.")
+
+
+COMMANDS = (make_admin_command, make_moderator_command)

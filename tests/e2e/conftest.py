@@ -48,7 +48,7 @@ AXE_JS = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
-DEMO_PASSWORD = "voisins de la rue des Dames"  # peuplade.cli.DEMO_PASSWORD
+DEMO_PASSWORD = "voisins de la rue des Dames"  # peuplade.demo.cli.DEMO_PASSWORD
 DEMO_EMAIL = "camille.b@demo.example.org"  # first of data/demo-members.json
 
 _ENGLISH = Translations.load(str(ROOT / "translations"), ["en"])
