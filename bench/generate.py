@@ -349,8 +349,8 @@ class Generator:
         home = geo.LatLon(lat, lon)
         # Level-0 cell centre only: crowd blurring (privacy.py, account/blur.py) would
         # move members of sparse cells to coarser centres; a bench needs no such care.
-        public = privacy.public_position(home)
         cell_0, cell_1, cell_2 = privacy.cells(home)
+        public = privacy.centre(cell_0)
         radius = self._pick(RADII)
         joined = self.now - timedelta(days=rng.uniform(1.0, MEMBERS_SINCE_DAYS))
         status, suspended_until = "active", None

@@ -62,7 +62,7 @@ def member_rows(n: int, seed: int) -> Iterator[list[dict]]:
     chunk: list[dict] = []
     for i in range(n):
         home = geo.LatLon(rng.uniform(south, north), rng.uniform(west, east))
-        public = privacy.public_position(home)
+        public = privacy.centre(privacy.cells(home)[0])  # as shown with crowd-blurring off
         chunk.append(
             {
                 "email": f"voisin{i}@bench.invalid",
@@ -150,7 +150,7 @@ def measure(url: str, n: int, radius_m: int, runs: int, seed: int) -> dict:
             viewer = Member(
                 id=0,
                 home=geo.to_element(centre),
-                public_position=geo.to_element(privacy.public_position(centre)),
+                public_position=geo.to_element(privacy.centre(privacy.cells(centre)[0])),
                 radius_m=radius_m,
             )
             page_stmt = neighbours(viewer).limit(PAGE_SIZE)

@@ -1,18 +1,20 @@
-"""Public (blurred) positions and distance bands.
+"""The privacy grid and distance bands: what others may learn of a member's place.
 
-A member's home never leaves the server. What others see is derived here:
+A member's home never leaves the server. Others see the member at a public position
+(``Member.public_position``) made from this grid:
 
-* ``public_position(home)``: the home snapped to the centre of a grid cell of
-  about 220 m x 220 m. Deterministic, so asking again and again gives the same
-  cell and nothing averages out.
-* Crowd-blurring (``cells``, ``level_for``, ``centre``): when fewer than
-  ``CROWD_MIN`` members live in that cell, the member is shown at the centre of the
-  enclosing 2 x 2 cell (~444 m), and if that one too holds fewer than
-  ``CROWD_MIN``, of the enclosing 4 x 4 cell (~890 m). Cells are nested, so two
-  members in the same cell always get the same public position.
+* ``cells(home)``: the keys of the cells holding the home, finest first: a cell of
+  about 222 m x 222 m, the enclosing 2 x 2 cell (~444 m) and 4 x 4 cell (~890 m).
+  Cells are nested, so two homes in one cell share every coarser cell too.
+* ``centre(key)``: where a member of that cell is shown. Deterministic, so asking
+  again and again gives the same point and nothing averages out. Which level a
+  member is shown at - the finest cell whose crowd of established members has held,
+  never finer than their own floor, or a point of their quartier - is decided and
+  stored by account/blur.py; either way within ``PUBLIC_OFFSET_MAX_M`` of the home.
+  ``level_for`` is the crowd rule on plain member counts.
 * ``distance_band(metres)``: a coarse label ("< 250 m", "~500 m", "~1 km"...),
   always computed between two *public* positions, so that repeated queries
-  cannot trilaterate a home to better than the grid.
+  cannot trilaterate a home to better than the grid; ``band_rank`` is its SQL.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from peuplade.geo import LatLon, lat_lon
 # Cell height in degrees of latitude: 0.002 deg = about 222 m.
 GRID_LAT_DEG = 0.002
 GRID_METRES = 222
-# A member is shown in the finest cell where at least this many members live.
+# level_for's crowd: the default of the app's PRIVACY_CROWD_MIN (config.py).
 CROWD_MIN = 3
 # Level k cells gather FACTOR^k x FACTOR^k cells of level 0: ~222 m, ~444 m, ~890 m.
 FACTOR = 2
@@ -51,16 +53,6 @@ BANDS: tuple[tuple[float, str], ...] = (
     (6000, "~5 km"),
 )
 FAR_LABEL = "> 5 km"
-
-
-def public_position(home: LatLon) -> LatLon:
-    """The centre of the grid cell holding ``home``: cells are ~222 m on each side.
-
-    Rows of cells are 0.002 deg of latitude high; within a row, cells are as
-    wide in metres as they are high (the longitude step widens with latitude).
-    """
-    row, col = _level0(home)
-    return _centre0(row + 0.5, col + 0.5)
 
 
 def _lon_step(row: int) -> float:

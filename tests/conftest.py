@@ -15,7 +15,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +28,9 @@ from sqlalchemy.engine import make_url
 from peuplade import create_app
 from peuplade.database import create_schema, drop_schema
 from peuplade.extensions import db
+from tests.helpers.mail import mail_settings
+from tests.helpers.quartiers import add_quartier
+from tests.helpers.servers import free_port
 
 BACKENDS = ("spatialite", "postgis")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -54,12 +56,6 @@ def pytest_generate_tests(metafunc):
         if "spatialite_only" in marks:
             backends = tuple(b for b in backends if b == "spatialite")
         metafunc.parametrize("backend", backends, indirect=True, scope="session")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin(name: str) -> str:
@@ -90,7 +86,7 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
     if forced or (not os.environ.get("TEST_DATABASE_URL") and not _server_answers(url)):
         # No server here: start a throwaway cluster of our own.
         cluster = tmp_path_factory.mktemp("pgcluster")
-        port = _free_port()
+        port = free_port()
         run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
         if run_as:
             # pytest's temp folders are private to root: postgres could not reach them.
@@ -292,6 +288,13 @@ def make_member(app):
     return factory
 
 
+@pytest.fixture
+def make_quartier(app):
+    """Create (and commit) a square quartier; by default "batignolles", over the test
+    points of the 17e. Returns the Quartier (tests/helpers/quartiers.py, ``add_quartier``)."""
+    return add_quartier
+
+
 class AuthActions:
     def __init__(self, client):
         self._client = client
@@ -364,3 +367,13 @@ def smtp():
     inbox = SMTPInbox().start()
     yield inbox
     inbox.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp):
+    """An app that sends its e-mails to the ``smtp`` server (links under
+    https://peuplade.example), in an app context. A module whose every app mails:
+    ``def app(mail_app): return mail_app``."""
+    app = make_app(**mail_settings(smtp))
+    with app.app_context():
+        yield app

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import email
-import socket
 from email.message import EmailMessage
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+
+from tests.helpers.servers import free_port
 
 
 class _Keep:
@@ -19,12 +20,6 @@ class _Keep:
         self.inbox.messages.append(message)
         self.inbox.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SMTPInbox:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -10,50 +9,16 @@ from sqlalchemy import func, select
 
 from peuplade import geo
 from peuplade.extensions import db
-from peuplade.models import HomeChange, Member, Quartier
+from peuplade.models import HomeChange, Member
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
+from tests.helpers.pages import coordinate_strings, field_error, input_value
 
 NEW_PASSWORD = "girafe bleue chante 77 fois"
 
 
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def field_error(page: str, field_id: str) -> str:
-    found = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    return text_of(found.group(1)) if found else ""
-
-
-def input_value(page: str, field_id: str) -> str | None:
-    tag = re.search(rf'<input [^>]*id="{field_id}"[^>]*>', page)
-    assert tag, f"no input with id {field_id}"
-    value = re.search(r'value="([^"]*)"', tag.group(0))
-    return html.unescape(value.group(1)) if value else None
-
-
-def coordinate_strings(*points: tuple[float, float]) -> set[str]:
-    """Ways a coordinate could be written into a page, to 4 decimals or more."""
-    found = set()
-    for lat, lon in points:
-        for value in (lat, lon):
-            found |= {repr(value), f"{value:.4f}", f"{value:.5f}", f"{value:.6f}"}
-            found.add(str(value)[: str(value).index(".") + 5])  # truncated to 4 decimals
-    return found
-
-
 @pytest.fixture
-def batignolles_quartier(app):
-    quartier = Quartier(
-        slug="batignolles",
-        name="Batignolles",
-        geom=geo.geometry_from_wkt(
-            "MULTIPOLYGON(((2.310 48.878, 2.330 48.878, 2.330 48.890, 2.310 48.890, 2.310 48.878)))"
-        ),
-    )
-    db.session.add(quartier)
-    db.session.commit()
-    return quartier
+def batignolles_quartier(make_quartier):
+    return make_quartier("batignolles", bounds=(2.310, 48.878, 2.330, 48.890))
 
 
 def reload(member_id: int) -> Member:

@@ -6,14 +6,12 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select, update
 
 from peuplade import geo
 from peuplade.account import services
 from peuplade.extensions import db
-from peuplade.models import ApiToken, Member, Quartier, utcnow
+from peuplade.models import ApiToken, Member, utcnow
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 
 NEW_PASSWORD = "girafe orange 77 sous la pluie"
@@ -241,15 +239,8 @@ def test_browser_session_cookie_alone_is_refused(client, auth, make_member):
 # --- GET/PATCH /me --------------------------------------------------------------------
 
 
-def test_me_shows_my_quartier(api, make_member):
-    db.session.add(
-        Quartier(
-            slug="batignolles",
-            name="Batignolles",
-            geom=from_shape(MultiPolygon([box(2.30, 48.87, 2.34, 48.90)]), srid=4326),
-        )
-    )
-    db.session.commit()
+def test_me_shows_my_quartier(api, make_member, make_quartier):
+    make_quartier()
     make_member("Anne", email="anne@example.org")
     api.login("anne@example.org")
     assert api.get("/me").get_json()["quartier"] == {"slug": "batignolles", "name": "Batignolles"}

@@ -21,7 +21,6 @@ from peuplade.news import services as news
 from peuplade.posts.services import PostLocation
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.test_api_exchanges import Caller
-from tests.test_news_events import _square
 from tests.test_privacy import HOMES, VIEWER_HOME, _other_homes_leaked
 
 NEWS = {"title": "Coupure d'eau mardi", "body": "De 9 h à 12 h, rue des Dames."}
@@ -119,8 +118,8 @@ def test_news_published_read_commented_edited_and_deleted(street):
     assert _rows()["NewsComment"] == 0
 
 
-def test_quartier_news_reach_the_whole_quartier_and_only_it(client, make_member):
-    _square("grand-quartier", 48.87, 2.33, 0.03)  # ~6 km across
+def test_quartier_news_reach_the_whole_quartier_and_only_it(client, make_member, make_quartier):
+    make_quartier("grand-quartier", around=(48.87, 2.33), half=0.03)  # ~6 km across
     author = Caller(client, make_member("Autrice", at=(48.850, 2.315), radius_m=200))
     across = Caller(client, make_member("De l'autre bout", at=(48.895, 2.350), radius_m=200))
     outside = Caller(client, make_member("Dehors", at=(48.80, 2.33), radius_m=5000))

@@ -47,6 +47,7 @@ from peuplade.posts import audience
 from peuplade.posts.services import PostLocation
 from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
+from tests.helpers.quartiers import add_quartier
 
 ALL = 10_000  # a list limit no layout reaches
 
@@ -66,14 +67,7 @@ def _quartier(east: float = BATIGNOLLES[1]) -> Quartier:
     """West of ``east`` (by default, the western half of the area): its members get the
     news addressed to it."""
     lat, lon = BATIGNOLLES
-    wkt = (
-        f"MULTIPOLYGON((({lon - 0.03} {lat - 0.03}, {east} {lat - 0.03}, {east} {lat + 0.03}, "
-        f"{lon - 0.03} {lat + 0.03}, {lon - 0.03} {lat - 0.03})))"
-    )
-    quartier = Quartier(slug="ouest", name="Ouest", geom=geo.geometry_from_wkt(wkt))
-    db.session.add(quartier)
-    db.session.commit()
-    return quartier
+    return add_quartier("ouest", bounds=(lon - 0.03, lat - 0.03, east, lat + 0.03))
 
 
 def _post(rnd: random.Random, n: int, author: Member, quartier: Quartier) -> Post:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
@@ -14,6 +13,7 @@ from peuplade.extensions import db
 from peuplade.geo import from_element
 from peuplade.models import Member
 from tests.conftest import BATIGNOLLES, PASSWORD
+from tests.helpers.pages import field_error, input_value, text_of
 
 # Our own small gazetteer, so these tests do not depend on the shipped one.
 GAZETTEER = {
@@ -40,23 +40,6 @@ def browser(site):
 
 
 # --- small HTML readers -------------------------------------------------------
-
-
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def field_error(page: str, field_id: str) -> str:
-    """The error shown next to a field ('' when none)."""
-    found = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    return text_of(found.group(1)) if found else ""
-
-
-def input_value(page: str, field_id: str) -> str | None:
-    tag = re.search(rf'<input [^>]*id="{field_id}"[^>]*>', page)
-    assert tag, f"no input with id {field_id}"
-    value = re.search(r'value="([^"]*)"', tag.group(0))
-    return html.unescape(value.group(1)) if value else None
 
 
 def checked_values(page: str, name: str) -> set[str]:

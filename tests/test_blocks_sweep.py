@@ -52,7 +52,6 @@ from peuplade.models import (
     Notification,
     Place,
     Post,
-    Quartier,
     Rsvp,
     Thanks,
     utcnow,
@@ -61,6 +60,8 @@ from peuplade.moderation import services as moderation
 from peuplade.news import services as news
 from peuplade.posts.services import PostLocation
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.helpers.mail import mail_settings
+from tests.helpers.quartiers import add_quartier
 from tests.test_security_sweeps import _paths
 
 A_NAME, B_NAME = "Quetzalia", "Zomborgine"  # found nowhere else in the app's text
@@ -122,17 +123,11 @@ def _request(member, title: str):
 
 
 def _world():
-    quartier = Quartier(
-        slug="batignolles",
-        name="Batignolles",
-        geom=geo.geometry_from_wkt(
-            "MULTIPOLYGON(((2.30 48.87, 2.34 48.87, 2.34 48.90, 2.30 48.90, 2.30 48.87)))"
-        ),
-    )
+    quartier = add_quartier()
     place = Place(
         name="Square", source_ref="test:square", position=geo.to_element(geo.lat_lon(*CLICHY))
     )
-    db.session.add_all([quartier, place])
+    db.session.add(place)
     db.session.flush()
     a = _member(A_NAME, BATIGNOLLES)
     b = _member(B_NAME, DAMES_LEMERCIER)
@@ -427,13 +422,7 @@ def test_no_email_nor_digest_tells_of_the_other_after_a_block(make_app, smtp):
     from peuplade.notifications import mail
     from peuplade.notifications import queries as notification_queries
 
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
+    app = make_app(**mail_settings(smtp))
     with app.app_context():
         a = _member(A_NAME, BATIGNOLLES)
         b = _member(B_NAME, DAMES_LEMERCIER)

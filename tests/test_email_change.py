@@ -20,22 +20,16 @@ from peuplade.extensions import db
 from peuplade.gdpr import services as gdpr
 from peuplade.models import DepartedHomeChange, Member
 from tests.conftest import BATIGNOLLES, CLICHY, FAR_AWAY, PASSWORD
+from tests.helpers.mail import plain_text
 
 LINK = re.compile(r"https://peuplade\.example(/email/confirm/[A-Za-z0-9_.\-]+)")
 FORM = {"display_name": "Voisin", "bio": "", "tags": "", "radius_m": "1000"}
 
 
 @pytest.fixture
-def app(make_app, smtp):
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
-    with app.app_context():
-        yield app
+def app(mail_app):
+    """Every app of this module sends its emails to the ``smtp`` server."""
+    return mail_app
 
 
 def _member(email: str, name: str = "Voisin", at=BATIGNOLLES) -> Member:
@@ -78,18 +72,14 @@ def _ask(browser, email: str):
     )
 
 
-def _text(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def _link_in(message) -> str:
-    found = LINK.search(_text(message))
-    assert found, _text(message)
+    found = LINK.search(plain_text(message))
+    assert found, plain_text(message)
     return found.group(1)
 
 
 def _links(smtp) -> list[str]:
-    return [m.group(1) for msg in smtp.messages for m in [LINK.search(_text(msg))] if m]
+    return [m.group(1) for msg in smtp.messages for m in [LINK.search(plain_text(msg))] if m]
 
 
 def _page_text(page: str) -> str:
@@ -127,11 +117,11 @@ def test_a_taken_and_a_free_address_get_the_same_page(app, smtp, bruno):
     assert states == [True, True]
     # The free address got its link; the taken one none: its owner got a word instead.
     [link] = smtp.to("libre@example.org")
-    assert LINK.search(_text(link))
+    assert LINK.search(plain_text(link))
     [notice] = smtp.to("bruno@example.org")
-    assert "un autre compte" in _text(notice)
-    assert not LINK.search(_text(notice))
-    assert "anne" not in _text(notice).lower()  # nothing about the other account
+    assert "un autre compte" in plain_text(notice)
+    assert not LINK.search(plain_text(notice))
+    assert "anne" not in plain_text(notice).lower()  # nothing about the other account
     assert len(smtp.messages) == 2
 
 
@@ -193,7 +183,7 @@ def test_nothing_changes_until_the_link_is_followed_then_it_applies(app, smtp, a
     assert f"email_changed member={anne.id}" in caplog.text
     # The notice goes to the old address now, not before.
     [notice] = smtp.to("anne@example.org")
-    assert "vient d'être changée" in _text(notice)
+    assert "vient d'être changée" in plain_text(notice)
     # Following it again is harmless; the old address's link no longer works.
     assert app.test_client().post(link).status_code == 200
     assert app.test_client().post(_path).status_code == 404
@@ -341,7 +331,7 @@ def test_a_new_link_for_the_pending_address(app, smtp, anne, bruno):
         as_text=True
     )
     _first, again = smtp.to("anne.neuve@example.org")
-    assert "nouveau lien" in _text(again)
+    assert "nouveau lien" in plain_text(again)
     assert app.test_client().post(_link_in(again)).status_code == 200
     assert _fresh(anne.id).email == "anne.neuve@example.org"
     # A taken one: the same words, but no link (Bruno was told once, not again).

@@ -19,21 +19,15 @@ from peuplade.auth import confirm
 from peuplade.extensions import db
 from peuplade.models import Member, utcnow
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD
+from tests.helpers.mail import plain_text
 
 LINK = re.compile(r"https://peuplade\.example(/email/confirm/[A-Za-z0-9_.\-]+)")
 
 
 @pytest.fixture
-def app(make_app, smtp):
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
-    with app.app_context():
-        yield app
+def app(mail_app):
+    """Every app of this module sends its emails to the ``smtp`` server."""
+    return mail_app
 
 
 def _member(email: str, name: str, at=BATIGNOLLES) -> Member:
@@ -58,13 +52,9 @@ def bruno(app):
     return _member("bruno@example.org", "Bruno", CLICHY)
 
 
-def _text(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def _path_in(message) -> str:
-    found = LINK.search(_text(message))
-    assert found, _text(message)
+    found = LINK.search(plain_text(message))
+    assert found, plain_text(message)
     return found.group(1)
 
 
@@ -111,7 +101,7 @@ def test_sign_up_sends_a_link_whose_button_confirms_the_address(app, smtp):
     [message] = smtp.messages
     assert message["To"] == "Nadia <nadia@example.org>"
     assert message["Subject"] == "Peuplade : confirmez votre adresse e-mail"
-    assert "Le lien marche pendant 7 jours." in _text(message)
+    assert "Le lien marche pendant 7 jours." in plain_text(message)
     path = _path_in(message)
     assert "nadia" not in path  # the address is not in the link
     nadia_id = db.session.scalar(select(Member.id))
@@ -155,7 +145,7 @@ def test_an_expired_link_says_so_and_sends_a_new_one(app, smtp, anne, monkeypatc
     sent = browser.post(old + "/again")
     assert sent.status_code == 200
     [message] = smtp.to("anne@example.org")
-    assert "Voici un nouveau lien" in _text(message)
+    assert "Voici un nouveau lien" in plain_text(message)
     assert browser.post(_path_in(message)).status_code == 200
     assert _confirmed_at(anne.id) is not None
 
@@ -233,7 +223,7 @@ def test_a_link_for_an_address_the_member_no_longer_has_confirms_nothing(app, sm
     assert confirmed is not None
     # A link went to the new address: it applies it, confirmed.
     [message] = smtp.to("anne.neuve@example.org")
-    assert "nouvelle adresse e-mail" in _text(message)
+    assert "nouvelle adresse e-mail" in plain_text(message)
     assert browser.post(_path_in(message)).status_code == 200
     assert _confirmed_at(anne.id) > confirmed
     assert db.session.get(Member, anne.id).email == "anne.neuve@example.org"

@@ -12,8 +12,10 @@ from peuplade.exchanges import services
 from peuplade.extensions import db
 from peuplade.models import Exchange, Notification
 from tests.conftest import BATIGNOLLES, CLICHY
+from tests.helpers.browsers import as_member
+from tests.helpers.pages import text_of
 from tests.test_api_exchanges import NEW, Caller
-from tests.test_exchanges_html import as_member, cards, created_id, post_exchange, text_of
+from tests.test_exchanges_html import cards, created_id, post_exchange
 
 DUPONT = "Mme Dupont"
 

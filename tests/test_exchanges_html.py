@@ -17,12 +17,10 @@ from peuplade.models import Exchange, ExchangeResponse, Place, Thanks
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.helpers.browsers import as_member
+from tests.helpers.pages import more_link, text_of
 from tests.test_exchanges_scoping import offset
 from tests.test_privacy import _other_homes_leaked
-
-
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
 def cards(page: str) -> list[dict]:
@@ -41,21 +39,8 @@ def cards(page: str) -> list[dict]:
     return found
 
 
-def more_link(page: str) -> str | None:
-    found = re.search(r'<a class="button" rel="next" href="([^"]+)"', page)
-    return html.unescape(found.group(1)) if found else None
-
-
 def exchanges_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Exchange))
-
-
-def as_member(app, member):
-    """A browser of its own, logged in as ``member``."""
-    browser = app.test_client()
-    r = browser.post("/login", data={"email": member.email, "password": PASSWORD})
-    assert r.status_code == 302
-    return browser
 
 
 FORM = {

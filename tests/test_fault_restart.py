@@ -31,7 +31,8 @@ import pytest
 from peuplade import create_app
 from peuplade.config import ROOT
 from peuplade.extensions import db
-from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD, _free_port, _test_config
+from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD, _test_config
+from tests.helpers.servers import free_port
 from tests.throwaway_pg import Cluster
 
 pytestmark = pytest.mark.postgis_only
@@ -305,7 +306,7 @@ def test_postgresql_restart_under_load(backend, tmp_path, capsys):
     with Cluster() as pg:
         url = pg.create_database("peuplade")
         prepared = _prepare(url)
-        port = _free_port()
+        port = free_port()
         log = tmp_path / "gunicorn.log"
         server = _gunicorn(url, port, log)
         try:

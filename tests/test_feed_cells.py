@@ -141,25 +141,19 @@ def test_a_blocked_reader_and_a_narrowed_radius_give_the_same_rows_too(app, make
     assert [e.id for e in walked] == narrowed
 
 
-def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(app, make_member):
+def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(
+    app, make_member, make_quartier
+):
     """Every type mixed, news addressed to the reader's whole quartier wherever they
     were posted, the reader's own posts left out."""
     from sqlalchemy.orm import with_polymorphic
 
-    from peuplade.models import NewsPost, Quartier
+    from peuplade.models import NewsPost
     from peuplade.posts import timeline as timelines
 
     authors = [make_member(f"Auteur {i}", at=(48.87 + i * 0.004, 2.31)) for i in range(6)]
     _city([a.id for a in authors], 900, seed=11)
-    quartier = Quartier(
-        slug="batignolles",
-        name="Batignolles",
-        geom=geo.geometry_from_wkt(
-            "MULTIPOLYGON(((2.30 48.87, 2.34 48.87, 2.34 48.90, 2.30 48.90, 2.30 48.87)))"
-        ),
-    )
-    db.session.add(quartier)
-    db.session.flush()
+    quartier = make_quartier()
     viewer = make_member("Lectrice", at=BATIGNOLLES, radius_m=1000)
     viewer.quartier_id = quartier.id
     rnd = random.Random(5)

@@ -12,23 +12,12 @@ from icalendar import Calendar
 from peuplade import geo
 from peuplade.events import services as events
 from peuplade.extensions import db
-from peuplade.models import Place, Quartier, utcnow
+from peuplade.models import Place, utcnow
 from peuplade.news import services as news
 from peuplade.posts.services import PostLocation
 from tests.conftest import BATIGNOLLES, CLICHY, FAR_AWAY
 
 SCRIPT_TITLE = "<script>alert('voisins')</script> & Cie"
-
-
-def _quartier(slug: str, lat: float, lon: float, half: float = 0.01) -> Quartier:
-    wkt = (
-        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
-        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
-    )
-    quartier = Quartier(slug=slug, name=slug.title(), geom=geo.geometry_from_wkt(wkt))
-    db.session.add(quartier)
-    db.session.commit()
-    return quartier
 
 
 def _news(author, title: str, scope: str = "quartier", **extra):
@@ -48,9 +37,11 @@ def _url(app, endpoint: str, **values) -> str:
 # --- Atom -------------------------------------------------------------------------------
 
 
-def test_quartier_feed_lists_its_quartier_news_newest_first(app, client, make_member):
-    batignolles = _quartier("batignolles", *BATIGNOLLES)
-    _quartier("nation", *FAR_AWAY)
+def test_quartier_feed_lists_its_quartier_news_newest_first(
+    app, client, make_member, make_quartier
+):
+    batignolles = make_quartier("batignolles", around=BATIGNOLLES)
+    make_quartier("nation", around=FAR_AWAY)
     author = make_member("Agathe V.", at=BATIGNOLLES, email="agathe@example.org")
     elsewhere = make_member("Loin", at=FAR_AWAY)
     assert author.quartier == batignolles
@@ -89,8 +80,8 @@ def test_quartier_feed_lists_its_quartier_news_newest_first(app, client, make_me
     assert feed.entries[1].tags[0].term == "vie_de_quartier"
 
 
-def test_feed_names_nobody_and_holds_no_personal_data(app, client, make_member):
-    _quartier("batignolles", *BATIGNOLLES)
+def test_feed_names_nobody_and_holds_no_personal_data(app, client, make_member, make_quartier):
+    make_quartier("batignolles", around=BATIGNOLLES)
     author = make_member("Agathe V.", at=BATIGNOLLES, email="agathe.secret@example.org")
     _news(author, "Chat perdu rue Nollet", kind="perdu_trouve")
 
@@ -106,8 +97,8 @@ def test_feed_names_nobody_and_holds_no_personal_data(app, client, make_member):
     assert "georss" not in body and "geo:" not in body
 
 
-def test_feed_escapes_user_text_so_it_stays_text(app, client, make_member):
-    _quartier("batignolles", *BATIGNOLLES)
+def test_feed_escapes_user_text_so_it_stays_text(app, client, make_member, make_quartier):
+    make_quartier("batignolles", around=BATIGNOLLES)
     author = make_member("<b>Mallory</b>", at=BATIGNOLLES)
     _news(author, SCRIPT_TITLE, body="<img src=x onerror=alert(1)> fin")
 
@@ -126,15 +117,15 @@ def test_feed_escapes_user_text_so_it_stays_text(app, client, make_member):
     assert "Mallory" not in raw
 
 
-def test_empty_quartier_gives_a_valid_empty_feed(app, client):
-    _quartier("epinettes", *CLICHY)
+def test_empty_quartier_gives_a_valid_empty_feed(app, client, make_quartier):
+    make_quartier("epinettes", around=CLICHY)
     feed = feedparser.parse(client.get("/feeds/epinettes.atom").data)
     assert feed.bozo == 0 and feed.entries == []
     assert feed.feed.title == "Infos du quartier Epinettes"
 
 
-def test_feed_title_follows_the_reader_language(app, client):
-    _quartier("epinettes", *CLICHY)
+def test_feed_title_follows_the_reader_language(app, client, make_quartier):
+    make_quartier("epinettes", around=CLICHY)
     response = client.get("/feeds/epinettes.atom", headers={"Accept-Language": "en"})
     assert feedparser.parse(response.data).feed.title == "Epinettes neighbourhood news"
 

@@ -36,14 +36,14 @@ from sqlalchemy import func, inspect, select, update
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from peuplade import geo
 from peuplade.account import services as account
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
-from peuplade.models import Member, MemberSession, Quartier
+from peuplade.models import Member, MemberSession
 from peuplade.moderation import services as moderation
 from tests import fuzz_inputs as fz
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.helpers.quartiers import add_quartier
 from tests.test_security_sweeps import _world
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -66,16 +66,7 @@ def _fuzz_world() -> dict[str, Member]:
     """The sweeps' world (an owner of one of everything, a neighbour who took part in
     it, a far stranger), an admin, and a troll whose exchange the owner reported; all
     but the stranger in one quartier (its news, its Atom feed, its moderators)."""
-    half = 0.02
-    lat, lon = DAMES_LEMERCIER
-    square = (
-        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
-        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
-    )
-    db.session.add(
-        Quartier(slug="batignolles", name="Batignolles", geom=geo.geometry_from_wkt(square))
-    )
-    db.session.commit()
+    add_quartier("batignolles", around=DAMES_LEMERCIER, half=0.02)
     owner, neighbour, stranger, _ids = _world()
     admin = account.register_member(
         email="admin@example.org",

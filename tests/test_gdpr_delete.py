@@ -19,7 +19,7 @@ from peuplade.loans import services as loans
 from peuplade.models import Base, Loan, Member, Notification, Post
 from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, PASSWORD
-from tests.crowds import settle
+from tests.helpers.crowds import settle
 from tests.test_gdpr_export import OTHER_EMAIL, populate
 
 ME = "anne.export@example.org"

@@ -116,23 +116,9 @@ def test_radius_query_without_the_index_part_scans(app, dialect):
     assert ("SCAN members" in plan) if dialect == "sqlite" else ("Seq Scan on members" in plan)
 
 
-def _square(lat: float, lon: float, half: float) -> str:
-    return (
-        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
-        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
-    )
-
-
-def test_contains_point_finds_the_right_polygon_with_the_index(app, dialect):
+def test_contains_point_finds_the_right_polygon_with_the_index(app, dialect, make_quartier):
     for i in range(40):
-        db.session.add(
-            Quartier(
-                slug=f"q{i}",
-                name=f"Q {i}",
-                geom=geo.geometry_from_wkt(_square(48.80 + 0.01 * i, 2.30, 0.004)),
-            )
-        )
-    db.session.commit()
+        make_quartier(f"q{i}", name=f"Q {i}", around=(48.80 + 0.01 * i, 2.30), half=0.004)
     inside = select(Quartier.slug).where(
         geo.contains_point(Quartier.geom, geo.point(48.80 + 0.01 * 7 + 0.001, 2.301))
     )

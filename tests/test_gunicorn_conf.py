@@ -11,78 +11,32 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import runpy
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from peuplade.api import openapi
 from peuplade.api.schemas import ErrorOut
+from tests.helpers.servers import deployed_env, free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "gunicorn.conf.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn -c gunicorn.conf.py wsgi:app, until the module's tests are done."""
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("gunicorn")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PEUPLADE_", "FLASK_"))}
-    env.update(
-        PEUPLADE_ENV="production",
+    env = deployed_env(
+        port,
         SECRET_KEY="gunicorn-conf-test-" + "x" * 40,
-        PUBLIC_URL="https://peuplade.example",
         DATABASE_URL=f"sqlite:///{folder / 'peuplade.sqlite'}",
         RATELIMIT_ENABLED="0",
-        GEOCODER="offline",
-        MAIL_BACKEND="log",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
     )
-    log = open(folder / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited: {(folder / 'gunicorn.log').read_text()[-2000:]}")
-            try:
-                if _request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gunicorn did not answer within 60 s")
-            time.sleep(0.2)
-        yield port
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
+    with gunicorn(env, folder / "gunicorn.log") as served:
+        yield served
 
 
 def _request(port: int, method: str, path: str, headers: dict[str, str] | None = None):

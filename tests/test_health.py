@@ -10,12 +10,13 @@ from sqlalchemy import text
 from peuplade import create_app
 from peuplade.extensions import db
 from peuplade.health import _scripts
-from tests.conftest import _free_port, _test_config
+from tests.conftest import _test_config
+from tests.helpers.servers import free_port
 
 
 def _closed_port_app():
     """An app whose PostgreSQL server does not exist: nothing listens on the port."""
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/peuplade"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/peuplade"
     return create_app(_test_config(url))
 
 

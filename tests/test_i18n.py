@@ -7,7 +7,6 @@ French is the source language (the msgids). After changing any user-facing text,
 
 from __future__ import annotations
 
-import html
 import re
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from peuplade.account import services
 from peuplade.config import ROOT
 from peuplade.extensions import db
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
+from tests.helpers.pages import visible_text
 
 TRANSLATIONS = ROOT / "translations"
 EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
@@ -31,12 +31,6 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]")
 ENGLISH = {"Accept-Language": "en"}
 FIX = "Run `make translations`, then translate the new entries in translations/en."
-
-
-def text_of(page: str) -> str:
-    """What a reader sees: tags dropped, entities decoded, spaces collapsed."""
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def en_catalog():
@@ -64,7 +58,7 @@ def assert_no_french(text: str) -> None:
 def test_login_page_in_english(client):
     r = client.get("/login", headers=ENGLISH)
     page = r.get_data(as_text=True)
-    text = text_of(page)
+    text = visible_text(page)
     assert r.status_code == 200
     assert '<html lang="en">' in page
     for english in ("Log in", "Email address", "Password", "No account yet?", "Sign up"):
@@ -76,14 +70,14 @@ def test_login_page_in_english(client):
 
 def test_login_page_in_french_by_default(client):
     for headers in ({}, {"Accept-Language": "fr-FR,fr;q=0.9"}, {"Accept-Language": "de"}):
-        text = text_of(client.get("/login", headers=headers).get_data(as_text=True))
+        text = visible_text(client.get("/login", headers=headers).get_data(as_text=True))
         assert "Se connecter" in text and "Mot de passe" in text
         assert "Log in" not in text and "Password" not in text
 
 
 def test_register_page_in_english(client):
     r = client.get("/register", headers=ENGLISH)
-    text = text_of(r.get_data(as_text=True))
+    text = visible_text(r.get_data(as_text=True))
     assert r.status_code == 200
     for english in (
         "Sign up",
@@ -110,7 +104,7 @@ def test_register_errors_in_english(client):
         data={"email": "", "display_name": "", "password": "court", "password_confirm": "x"},
         headers=ENGLISH,
     )
-    text = text_of(r.get_data(as_text=True))
+    text = visible_text(r.get_data(as_text=True))
     assert r.status_code == 422
     assert "There is a problem" in text
     assert "Email address: Please enter your email address." in text
@@ -122,15 +116,17 @@ def test_language_switch(client):
     r = client.post("/lang/en", data={"next": "/login"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/login")
     # The choice beats the browser's language.
-    text = text_of(client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True))
+    text = visible_text(
+        client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    )
     assert "Log in" in text and "Se connecter" not in text
 
     client.post("/lang/fr", data={"next": "/login"})
-    text = text_of(client.get("/login", headers=ENGLISH).get_data(as_text=True))
+    text = visible_text(client.get("/login", headers=ENGLISH).get_data(as_text=True))
     assert "Se connecter" in text and "Log in" not in text
 
     client.post("/lang/xx", data={"next": "/login"})  # unknown code: nothing changes
-    text = text_of(client.get("/login", headers=ENGLISH).get_data(as_text=True))
+    text = visible_text(client.get("/login", headers=ENGLISH).get_data(as_text=True))
     assert "Se connecter" in text
 
 
@@ -138,12 +134,12 @@ def test_language_switch_needs_csrf_token(make_app):
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     r = client.post("/lang/en", data={"next": "/login"})
     assert r.status_code == 400
-    assert "Se connecter" in text_of(client.get("/login").get_data(as_text=True))
+    assert "Se connecter" in visible_text(client.get("/login").get_data(as_text=True))
 
 
 def test_error_page_in_english(client):
     r = client.get("/no-such-page", headers=ENGLISH)
-    text = text_of(r.get_data(as_text=True))
+    text = visible_text(r.get_data(as_text=True))
     assert r.status_code == 404
     assert "This page does not exist, or it is not in your neighbourhood." in text
     assert "Back to the home page" in text
@@ -164,7 +160,7 @@ def test_neighbours_page_in_english(client, neighbours):
     )
     assert r.status_code == 302
     page = client.get("/neighbours?skill=jardinage", headers=ENGLISH).get_data(as_text=True)
-    text = text_of(page)
+    text = visible_text(page)
     assert "Bruno" in text
     assert "Neighbours who can help with: Gardening" in text
     assert "Can help with: DIY and repairs, Gardening" in text
@@ -176,7 +172,7 @@ def test_neighbours_page_follows_member_language(client, auth, neighbours):
     services.update_profile(neighbours, locale="en")
     db.session.commit()
     auth.login("anne@example.org")
-    text = text_of(client.get("/neighbours?skill=bricolage").get_data(as_text=True))
+    text = visible_text(client.get("/neighbours?skill=bricolage").get_data(as_text=True))
     assert "Can help with: DIY and repairs, Gardening" in text
     assert "Sait faire" not in text
 
@@ -190,7 +186,7 @@ def test_an_error_page_speaks_the_member_s_language(client, auth, neighbours, pa
     auth.login("anne@example.org")
     page = client.get(path, headers={"Accept-Language": "fr"})
     assert page.status_code == 404
-    text = text_of(page.get_data(as_text=True))
+    text = visible_text(page.get_data(as_text=True))
     assert "Error 404" in text and "does not exist" in text, text[:300]
     assert_no_french(text)
 
@@ -198,9 +194,9 @@ def test_an_error_page_speaks_the_member_s_language(client, auth, neighbours, pa
 def test_language_chosen_before_login_survives_login_and_logout(client, auth, neighbours):
     client.post("/lang/en", data={"next": "/login"})
     r = auth.login("anne@example.org", follow=True)
-    assert "Hello Anne!" in text_of(r.get_data(as_text=True))  # greeted in the chosen one
+    assert "Hello Anne!" in visible_text(r.get_data(as_text=True))  # greeted in the chosen one
     r = client.post("/logout", follow_redirects=True, headers={"Accept-Language": "fr"})
-    assert "Log in" in text_of(r.get_data(as_text=True))
+    assert "Log in" in visible_text(r.get_data(as_text=True))
 
 
 def test_greeting_uses_the_members_saved_language(client, auth, neighbours):
@@ -212,7 +208,7 @@ def test_greeting_uses_the_members_saved_language(client, auth, neighbours):
         headers={"Accept-Language": "fr"},
         follow_redirects=True,
     )
-    assert "Hello Anne!" in text_of(r.get_data(as_text=True))
+    assert "Hello Anne!" in visible_text(r.get_data(as_text=True))
 
 
 def test_switch_while_logged_in_is_remembered_on_the_member(client, auth, neighbours):
@@ -239,7 +235,7 @@ def test_member_who_signed_up_in_english_keeps_english(client, auth):
     assert r.status_code == 200  # "check your mailbox": not logged in yet
     assert '<html lang="en">' in r.get_data(as_text=True)
     r = auth.login("carla@example.org", follow=True)  # no Accept-Language this time
-    text = text_of(r.get_data(as_text=True))
+    text = visible_text(r.get_data(as_text=True))
     assert "My neighbours" in text and "Log out" in text
     assert "Mes voisins" not in text and "Se déconnecter" not in text
 

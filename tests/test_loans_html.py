@@ -18,11 +18,9 @@ from peuplade.models import Item, Loan
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
+from tests.helpers.browsers import as_member
+from tests.helpers.pages import more_link, text_of
 from tests.test_privacy import _other_homes_leaked
-
-
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
 def cards(page: str) -> list[dict]:
@@ -43,21 +41,8 @@ def cards(page: str) -> list[dict]:
     return found
 
 
-def more_link(page: str) -> str | None:
-    found = re.search(r'<a class="button" rel="next" href="([^"]+)"', page)
-    return html.unescape(found.group(1)) if found else None
-
-
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def as_member(app, member):
-    """A browser of its own, logged in as ``member``."""
-    browser = app.test_client()
-    r = browser.post("/login", data={"email": member.email, "password": PASSWORD})
-    assert r.status_code == 302
-    return browser
 
 
 ITEM_FORM = {

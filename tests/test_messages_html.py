@@ -12,17 +12,8 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.models import Conversation, Message
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def as_member(app, member):
-    browser = app.test_client()
-    r = browser.post("/login", data={"email": member.email, "password": PASSWORD})
-    assert r.status_code == 302
-    return browser
+from tests.helpers.browsers import as_member
+from tests.helpers.pages import text_of
 
 
 def messages_count() -> int:

@@ -24,7 +24,8 @@ from sqlalchemy.exc import OperationalError
 from peuplade import create_app, geo, privacy
 from peuplade.config import ROOT
 from peuplade.extensions import db
-from peuplade.models import Exchange, Member, MemberSkill, MemberTag, Post, Quartier
+from peuplade.models import Exchange, Member, MemberSkill, MemberTag, Post
+from tests.helpers.quartiers import add_quartier
 
 OUR_TABLES = {"members", "member_skills", "member_tags", "home_changes", "api_tokens", "quartiers"}
 
@@ -105,20 +106,13 @@ def _schema_differences() -> list:
 
 def _add_member_with_data() -> int:
     home = geo.lat_lon(48.88335, 2.31841)  # Square des Batignolles
-    quartier = Quartier(
-        slug="batignolles",
-        name="Batignolles",
-        arrondissement=17,
-        geom=geo.geometry_from_wkt(
-            "MULTIPOLYGON(((2.30 48.87, 2.34 48.87, 2.34 48.90, 2.30 48.90, 2.30 48.87)))"
-        ),
-    )
+    quartier = add_quartier("batignolles", arrondissement=17)
     member = Member(
         email="marguerite@example.org",
         display_name="Marguerite",
         password_hash="not-a-real-hash",  # argon2 is not what this test is about
         home=geo.to_element(home),
-        public_position=geo.to_element(privacy.public_position(home)),
+        public_position=geo.to_element(privacy.centre(privacy.cells(home)[0])),
         radius_m=1000,
         quartier=quartier,
     )

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from peuplade import geo
 from peuplade.errors import Conflict, Forbidden, NotFound, TooManyChanges, ValidationFailed
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.exchanges import services as exchanges
@@ -23,7 +22,6 @@ from peuplade.models import (
     ModerationAction,
     Moderator,
     Notification,
-    Quartier,
     Report,
     utcnow,
 )
@@ -32,22 +30,6 @@ from peuplade.neighbours.queries import neighbours
 from peuplade.posts.services import today
 from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
-
-
-def _quartier(slug="batignolles") -> Quartier:
-    """A square quartier around the test points, so members get a quartier."""
-    west, south, east, north = 2.30, 48.87, 2.34, 48.90
-    q = Quartier(
-        slug=slug,
-        name=slug.title(),
-        geom=geo.geometry_from_wkt(
-            f"MULTIPOLYGON((({west} {south}, {east} {south}, {east} {north}, "
-            f"{west} {north}, {west} {south})))"
-        ),
-    )
-    db.session.add(q)
-    db.session.commit()
-    return q
 
 
 def _request(author, title="Monter un canapé"):
@@ -62,8 +44,8 @@ def _request(author, title="Monter un canapé"):
 
 
 @pytest.fixture
-def people(app, make_member):
-    quartier = _quartier()
+def people(app, make_member, make_quartier):
+    quartier = make_quartier()
     anne = make_member("Anne", at=DAMES_LEMERCIER)
     bruno = make_member("Bruno", at=CLICHY)
     modo = make_member("Modo", at=BATIGNOLLES)
@@ -109,13 +91,13 @@ def test_messages_are_reported_by_participants_only(people, make_member):
     assert services.report(bruno, "message", message_id, "abuse").target_member_id == anne.id
 
 
-def test_moderators_act_in_their_quartiers_only(people, make_member):
+def test_moderators_act_in_their_quartiers_only(people, make_member, make_quartier):
     anne, bruno, modo = people
     post = _request(anne)
     report = services.report(bruno, "exchange", post.id, "abuse")
     db.session.commit()
     elsewhere = make_member("Autre modo", at=CLICHY)
-    other = _quartier("ailleurs")
+    other = make_quartier("ailleurs")
     db.session.add(Moderator(member_id=elsewhere.id, quartier_id=other.id))
     db.session.commit()
     for outsider in (elsewhere, bruno):

@@ -29,18 +29,9 @@ from peuplade.moderation import services as moderation
 from peuplade.news import services as news
 from peuplade.posts.services import PostLocation, today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
-from tests.test_news_events import _place, _square
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def as_member(app, member):
-    browser = app.test_client()
-    r = browser.post("/login", data={"email": member.email, "password": PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)
-    return browser
+from tests.helpers.browsers import as_member
+from tests.helpers.pages import text_of
+from tests.test_news_events import _place
 
 
 def report_links(page: str) -> list[str]:
@@ -67,9 +58,9 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_member) -> World:
-    batignolles = _square("batignolles", 48.8840, 2.3230, 0.01)
-    nation = _square("nation", FAR_AWAY[0], FAR_AWAY[1], 0.01)
+def world(app, make_member, make_quartier) -> World:
+    batignolles = make_quartier("batignolles", around=(48.8840, 2.3230))
+    nation = make_quartier("nation", around=FAR_AWAY)
     anne = make_member("Anne", at=DAMES_LEMERCIER)
     bruno = make_member("Bruno", at=CLICHY)
     modo = make_member("Modeste", at=BATIGNOLLES)

@@ -9,10 +9,7 @@ import pytest
 
 from peuplade import geo, privacy
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY
-
-
-def text_of(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+from tests.helpers.pages import coordinate_strings, more_link, text_of
 
 
 def people(page: str) -> list[dict]:
@@ -24,21 +21,6 @@ def people(page: str) -> list[dict]:
             {"id": int(link.group(1)), "name": html.unescape(link.group(2)), "text": text_of(row)}
         )
     return rows
-
-
-def more_link(page: str) -> str | None:
-    found = re.search(r'<a class="button" rel="next"\s+href="([^"]+)"', page)
-    return html.unescape(found.group(1)) if found else None
-
-
-def coordinate_strings(points) -> set[str]:
-    """Ways a coordinate could be written into a page, to 4 decimals or more."""
-    found = set()
-    for lat, lon in points:
-        for value in (lat, lon):
-            found |= {repr(value), f"{value:.4f}", f"{value:.5f}", f"{value:.6f}"}
-            found.add(str(value)[: str(value).index(".") + 5])
-    return found
 
 
 def expected_band(a, b) -> str:
@@ -144,7 +126,7 @@ def test_no_page_shows_anyones_coordinates(client, auth, street):
     for member in street.values():
         home, public = geo.from_element(member.home), geo.from_element(member.public_position)
         points += [(home.lat, home.lon), (public.lat, public.lon)]
-    forbidden = coordinate_strings(points)
+    forbidden = coordinate_strings(*points)
     pages = [
         client.get(path).get_data(as_text=True)
         for path in ("/", "/neighbours", "/neighbours?skill=bricolage", "/account")

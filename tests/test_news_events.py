@@ -15,24 +15,13 @@ from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
-from peuplade.models import Event, NewsPost, Place, Quartier, Rsvp, utcnow
+from peuplade.models import Event, NewsPost, Place, Rsvp, utcnow
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor
 from peuplade.posts.services import PostLocation
 from peuplade.posts.timeline import timeline
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
-
-
-def _square(slug: str, lat: float, lon: float, half: float) -> Quartier:
-    wkt = (
-        f"MULTIPOLYGON((({lon - half} {lat - half}, {lon + half} {lat - half}, "
-        f"{lon + half} {lat + half}, {lon - half} {lat + half}, {lon - half} {lat - half})))"
-    )
-    quartier = Quartier(slug=slug, name=slug.title(), geom=geo.geometry_from_wkt(wkt))
-    db.session.add(quartier)
-    db.session.commit()
-    return quartier
 
 
 def _news(author, **overrides) -> NewsPost:
@@ -78,8 +67,8 @@ def test_radius_news_reach_by_distance(app, make_member):
         news_queries.get_news_or_404(far, item.id)
 
 
-def test_quartier_news_reach_the_whole_quartier_and_only_it(app, make_member):
-    big = _square("grand-quartier", 48.87, 2.33, 0.03)  # ~6 km across
+def test_quartier_news_reach_the_whole_quartier_and_only_it(app, make_member, make_quartier):
+    big = make_quartier("grand-quartier", around=(48.87, 2.33), half=0.03)  # ~6 km across
     author = make_member("Autrice", at=(48.850, 2.315), radius_m=200)
     across = make_member("De l'autre bout", at=(48.895, 2.350), radius_m=200)
     outside = make_member("Dehors", at=(48.80, 2.33), radius_m=5000)

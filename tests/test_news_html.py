@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from peuplade.extensions import db
 from peuplade.models import NewsComment, NewsPost
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
-from tests.test_news_events import _news, _square
+from tests.test_news_events import _news
 from tests.test_privacy import _other_homes_leaked
 
 SCRIPT = "<script>alert('x')</script>"
@@ -65,8 +65,8 @@ def test_post_read_comment_and_escape(client, auth, make_member):
     assert reader.id  # the reader stayed logged in throughout
 
 
-def test_quartier_scope_and_pinned_alerts(client, auth, make_member):
-    big = _square("grand-quartier", 48.87, 2.33, 0.03)
+def test_quartier_scope_and_pinned_alerts(client, auth, make_member, make_quartier):
+    big = make_quartier("grand-quartier", around=(48.87, 2.33), half=0.03)
     make_member("Autrice", at=(48.850, 2.315), radius_m=200, email="a@example.org")
     make_member("Loin dedans", at=(48.895, 2.350), radius_m=200, email="l@example.org")
     auth.login("a@example.org")

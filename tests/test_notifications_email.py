@@ -15,21 +15,15 @@ from peuplade.extensions import db
 from peuplade.models import Member, Notification, Post, utcnow
 from peuplade.notifications import mail, services
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
-from tests.smtp_server import SMTPInbox, free_port
+from tests.helpers.mail import plain_text
+from tests.helpers.servers import free_port
+from tests.smtp_server import SMTPInbox
 
 
 @pytest.fixture
-def app(make_app, smtp):
+def app(mail_app):
     """Every app of this module sends its emails to the ``smtp`` server."""
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
-    with app.app_context():
-        yield app
+    return mail_app
 
 
 def client_for():
@@ -54,16 +48,12 @@ def _request(author, title="Monter un canapé", category="demenagement"):
     return exchange
 
 
-def _body(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def _link(message, path_start: str) -> str:
     """The path of the first link in the email that starts with ``path_start``."""
     found = re.search(
-        r"https://peuplade\.example(" + re.escape(path_start) + r"\S*)", _body(message)
+        r"https://peuplade\.example(" + re.escape(path_start) + r"\S*)", plain_text(message)
     )
-    assert found, _body(message)
+    assert found, plain_text(message)
     return found.group(1)
 
 
@@ -90,8 +80,8 @@ def test_a_response_is_emailed_after_the_commit_in_french(app, smtp, make_member
     assert message["To"] == f"Anne <{anne.email}>"
     assert message["Subject"] == ("Peuplade : Bruno a répondu à votre annonce « Monter un canapé »")
     assert message["Content-Language"] == "fr"
-    assert "Bonjour Anne," in _body(message)
-    assert f"https://peuplade.example/exchanges/{request.id}" in _body(message)
+    assert "Bonjour Anne," in plain_text(message)
+    assert f"https://peuplade.example/exchanges/{request.id}" in plain_text(message)
     # Nothing about where anyone lives.
     for lat, lon in (DAMES_LEMERCIER, CLICHY):
         assert f"{lat:.4f}" not in message.as_string() and f"{lon:.4f}" not in message.as_string()
@@ -110,7 +100,7 @@ def test_emails_are_in_the_recipients_language(app, smtp, make_member):
     [message] = smtp.messages
     assert message["Content-Language"] == "en"
     assert message["Subject"] == "Peuplade: Bruno answered your post “Monter un canapé”"
-    assert "Hello Anne," in _body(message)
+    assert "Hello Anne," in plain_text(message)
 
 
 def test_one_click_unsubscribe_works_without_logging_in(app, smtp, make_member):
@@ -268,7 +258,7 @@ def test_the_daily_digest_gathers_matching_requests(app, smtp, make_member):
     [digest] = smtp.messages
     assert digest["To"] == f"Bricoleur <{handy.email}>"
     assert digest["Subject"] == "Peuplade : 2 nouveautés près de chez vous"
-    body = _body(digest)
+    body = plain_text(digest)
     assert "« Fixer une étagère »" in body and "« Installer une imprimante »" in body
     assert "Changer une serrure" not in body  # closed before the digest went
     assert f"https://peuplade.example/exchanges/{shelf.id}" in body

@@ -15,23 +15,16 @@ from peuplade.account import services
 from peuplade.extensions import db
 from peuplade.models import Member, MemberSession, PasswordReset, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
-from tests.smtp_server import free_port
+from tests.helpers.mail import plain_text
+from tests.helpers.servers import free_port
 
 NEW_PASSWORD = "girafe bleue chante 77 fois"
 
 
 @pytest.fixture
-def app(make_app, smtp):
+def app(mail_app):
     """Every app of this module sends its emails to the ``smtp`` server."""
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-    )
-    with app.app_context():
-        yield app
+    return mail_app
 
 
 @pytest.fixture
@@ -55,13 +48,11 @@ def _ask(client, email):
     return client.post("/password/forgot", data={"email": email})
 
 
-def _body(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def _reset_path(message) -> str:
-    found = re.search(r"https://peuplade\.example(/password/reset/[A-Za-z0-9_\-]+)", _body(message))
-    assert found, _body(message)
+    found = re.search(
+        r"https://peuplade\.example(/password/reset/[A-Za-z0-9_\-]+)", plain_text(message)
+    )
+    assert found, plain_text(message)
     return found.group(1)
 
 
@@ -104,7 +95,7 @@ def test_the_link_arrives_works_once_and_ends_every_session(app, smtp, anne):
     assert message["To"] == "Anne <anne@example.org>"
     assert message["Subject"] == "Peuplade : choisir un nouveau mot de passe"
     assert message["Content-Language"] == "fr"
-    assert "60 minutes" in _body(message)
+    assert "60 minutes" in plain_text(message)
     path = _reset_path(message)
     # Only a digest is stored.
     assert db.session.scalar(select(PasswordReset.token_hash)) != path.rsplit("/", 1)[1]
@@ -133,8 +124,8 @@ def test_the_link_arrives_works_once_and_ends_every_session(app, smtp, anne):
     # And a notice went to the member.
     notice = smtp.messages[-1]
     assert notice["Subject"] == "Peuplade : votre compte a été modifié"
-    assert "lien de réinitialisation" in _body(notice)
-    assert NEW_PASSWORD not in _body(notice)
+    assert "lien de réinitialisation" in plain_text(notice)
+    assert NEW_PASSWORD not in plain_text(notice)
 
 
 def test_an_unknown_address_gets_the_same_page_and_no_email(app, smtp, anne):
@@ -192,7 +183,7 @@ def test_the_email_is_in_the_members_language(app, smtp, anne):
     [message] = smtp.messages
     assert message["Content-Language"] == "en"
     assert message["Subject"] == "Peuplade: choose a new password"
-    assert "Hello Anne," in _body(message)
+    assert "Hello Anne," in plain_text(message)
 
 
 def test_a_reset_for_a_suspended_member_does_not_log_them_in(app, smtp, anne):
@@ -261,8 +252,8 @@ def test_a_password_change_sends_a_notice(app, smtp, anne):
     assert response.status_code == 302
     [notice] = smtp.messages
     assert notice["To"] == "Anne <anne@example.org>"
-    assert "vient d'être changé" in _body(notice)
-    assert "/password/forgot" in _body(notice)
+    assert "vient d'être changé" in plain_text(notice)
+    assert "/password/forgot" in plain_text(notice)
 
 
 def test_an_email_change_notifies_the_old_address(app, smtp, anne):
@@ -280,13 +271,13 @@ def test_an_email_change_notifies_the_old_address(app, smtp, anne):
     # The new address gets a link to confirm it (tests/test_email_change.py); nothing
     # changes, and the old address hears nothing, until it is followed.
     [link] = smtp.to("anne.neuve@example.org")
-    token = re.search(r"/email/confirm/([^\s]+)", _body(link)).group(1)
+    token = re.search(r"/email/confirm/([^\s]+)", plain_text(link)).group(1)
     assert smtp.to("anne@example.org") == []
     assert browser.post(f"/email/confirm/{token}").status_code in (200, 302)
     [notice] = smtp.to("anne@example.org")
     assert notice["To"] == "Anne <anne@example.org>"
-    assert "adresse e-mail de votre compte" in _body(notice)
-    assert "anne.neuve" not in _body(notice)  # the new address is not told to the old one
+    assert "adresse e-mail de votre compte" in plain_text(notice)
+    assert "anne.neuve" not in plain_text(notice)  # the new address is not told to the old one
     member = db.session.scalar(select(Member).where(Member.id == anne.id))
     db.session.refresh(member)
     assert member.email == "anne.neuve@example.org"

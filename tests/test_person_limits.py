@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import re
 from datetime import timedelta
 
@@ -33,15 +32,11 @@ from peuplade.models import (
 from peuplade.moderation import services as moderation
 from peuplade.moderation.forms import REASON_LABELS, REASON_SHORT
 from tests.conftest import BATIGNOLLES, CLICHY, FAR_AWAY, PASSWORD
-from tests.test_news_events import _square
+from tests.helpers.pages import text_of
 
 EMAIL = "camille.depart@example.org"
 # Homes a few dozen metres apart: all in the ~222 m cell of BATIGNOLLES.
 SPOTS = [(BATIGNOLLES[0] + i * 0.0001, BATIGNOLLES[1]) for i in range(6)]
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def sign_up(email: str = EMAIL, at=BATIGNOLLES, name: str = "Camille") -> Member:
@@ -227,8 +222,8 @@ def test_the_register_says_what_departure_keeps(app):
 
 
 @pytest.fixture
-def batignolles(app):
-    return _square("batignolles", 48.8840, 2.3230, 0.01)
+def batignolles(make_quartier):
+    return make_quartier("batignolles", around=(48.8840, 2.3230))
 
 
 def _signups(n: int, spots=SPOTS, prefix: str = "nouveau") -> list[Member]:
@@ -373,10 +368,12 @@ def test_a_moderator_may_dismiss_the_signal(app, make_member, batignolles):
     assert db.session.get(Report, signal.id).status == "dismissed"
 
 
-def test_a_moderator_of_another_quartier_does_not_see_it(app, make_member, batignolles, api):
+def test_a_moderator_of_another_quartier_does_not_see_it(
+    app, make_member, make_quartier, batignolles, api
+):
     from peuplade.moderation.services import appoint
 
-    nation = _square("nation", FAR_AWAY[0], FAR_AWAY[1], 0.01)
+    nation = make_quartier("nation", around=FAR_AWAY)
     far_modo = make_member("Lointain", at=FAR_AWAY, email="lointain@example.org")
     appoint(far_modo, nation.id)
     db.session.commit()

@@ -20,7 +20,8 @@ from peuplade import create_app
 from peuplade.access import public
 from peuplade.database import create_schema
 from peuplade.extensions import db
-from tests.conftest import _free_port, _test_config
+from tests.conftest import _test_config
+from tests.helpers.servers import free_port
 from tests.test_replicas import _browser, _member, _post, _titles
 from tests.throwaway_pg import Cluster
 
@@ -37,7 +38,7 @@ def bouncer():
         pytest.fail("pgbouncer is not installed: apt-get install pgbouncer (see .ci/run)")
     with Cluster() as pg:
         pg.create_database("peuplade")
-        port = _free_port()
+        port = free_port()
         ini = pg.folder / "pgbouncer.ini"
         (pg.folder / "users.txt").write_text('"postgres" ""\n')
         ini.write_text(

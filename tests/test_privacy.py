@@ -8,24 +8,61 @@ import re
 import pytest
 
 from peuplade import geo, privacy
+from peuplade.account import blur
+from peuplade.extensions import db
 from peuplade.models import Member
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 
 
-def test_public_position_is_deterministic_and_within_a_cell():
+def _shown_at(home: geo.LatLon, level: int = 0) -> geo.LatLon:
+    """Where the app shows a member living at ``home`` at ``level``: the centre of that
+    level's cell (account/blur.py; level 0 while crowd-blurring is off, as in these
+    tests)."""
+    return privacy.centre(privacy.cells(home)[level])
+
+
+def _shown(member: Member) -> geo.LatLon:
+    """The public position the app stored for ``member``, read again."""
+    db.session.refresh(member)
+    return geo.from_element(member.public_position)
+
+
+def test_a_member_is_shown_at_a_stable_point_of_their_cell_not_at_home(app, make_member):
     home = geo.lat_lon(48.884623, 2.320917)
-    first = privacy.public_position(home)
-    assert all(privacy.public_position(home) == first for _ in range(5))
-    moved = geo.geodesic_distance_m(home, first)
+    member = make_member("Anne", at=(home.lat, home.lon))
+    shown = _shown(member)
+    assert blur.shown_level(member) == 0
+    assert shown == _shown_at(home)
     # Half the diagonal of a ~222 m cell at most, and not the home itself.
+    moved = geo.geodesic_distance_m(home, shown)
     assert 0 < moved <= privacy.GRID_METRES * math.sqrt(2) / 2 + 1
+    # Stable: a neighbour in the same cell, the same home again, the daily job, asking
+    # again and again: one point, so nothing averages out.
+    near = geo.lat_lon(home.lat + 0.00003, home.lon + 0.00003)
+    assert privacy.cells(near)[0] == privacy.cells(home)[0]
+    neighbour = make_member("Bruno", at=(near.lat, near.lon))
+    twin = make_member("Chloé", at=(home.lat, home.lon))
+    blur.refresh_all()
+    db.session.commit()
+    assert _shown(member) == _shown(neighbour) == _shown(twin) == shown
+    assert all(_shown_at(home) == shown for _ in range(5))
 
 
-def test_homes_in_one_cell_share_their_public_position():
-    base = privacy.public_position(geo.lat_lon(48.8846, 2.3209))
+@pytest.mark.parametrize("level", range(privacy.LEVELS))
+def test_every_level_shows_a_fixed_point_within_its_cell(level):
+    home = geo.lat_lon(48.884623, 2.320917)
+    first = _shown_at(home, level)
+    assert all(_shown_at(home, level) == first for _ in range(5))
+    moved = geo.geodesic_distance_m(home, first)
+    # Half the diagonal of the level's cell at most, and not the home itself.
+    assert 0 < moved <= privacy.GRID_METRES * privacy.FACTOR**level * math.sqrt(2) / 2 + 1
+
+
+def test_homes_in_one_cell_share_where_they_are_shown():
+    base = _shown_at(geo.lat_lon(48.8846, 2.3209))
     # Walk a few metres around: most neighbours of a point share the cell centre.
     same = sum(
-        privacy.public_position(geo.lat_lon(48.8846 + dy * 1e-5, 2.3209 + dx * 1e-5)) == base
+        _shown_at(geo.lat_lon(48.8846 + dy * 1e-5, 2.3209 + dx * 1e-5)) == base
         for dx in range(-3, 4)
         for dy in range(-3, 4)
     )
@@ -34,10 +71,10 @@ def test_homes_in_one_cell_share_their_public_position():
 
 @pytest.mark.parametrize("lat", [0.0, 48.88, 60.0, -33.9])
 def test_cells_are_roughly_square_everywhere(lat):
-    a = privacy.public_position(geo.lat_lon(lat, 10.0))
+    a = _shown_at(geo.lat_lon(lat, 10.0))
     # The next cell to the east is one cell-width away, in metres, at any latitude.
     step = privacy.GRID_LAT_DEG / math.cos(math.radians(a.lat))
-    b = privacy.public_position(geo.lat_lon(a.lat, a.lon + step))
+    b = _shown_at(geo.lat_lon(a.lat, a.lon + step))
     width = geo.geodesic_distance_m(a, b)
     assert 200 <= width <= 240
 
@@ -231,29 +268,12 @@ def test_members_near_each_other_see_bands_not_metres(app, make_member):
     assert labels["Near"] in {"< 250 m", "~500 m"}
 
 
-def _square_wkt(west: float, south: float, east: float, north: float) -> str:
-    return (
-        f"MULTIPOLYGON((({west} {south}, {east} {south}, {east} {north}, "
-        f"{west} {north}, {west} {south})))"
-    )
-
-
-def test_quartier_comes_from_the_public_cell_not_the_home(app, make_member):
+def test_quartier_comes_from_the_public_cell_not_the_home(app, make_member, make_quartier):
     """Two homes of one cell, on either side of a quartier boundary, show one quartier."""
-    from peuplade.extensions import db
-    from peuplade.models import Quartier
-
-    centre = privacy.public_position(geo.lat_lon(48.8851, 2.3209))
+    centre = _shown_at(geo.lat_lon(48.8851, 2.3209))
     boundary = centre.lon + 0.0005  # the street runs just east of the cell centre
     for slug, west, east in (("ouest", 2.30, boundary), ("est", boundary, 2.34)):
-        db.session.add(
-            Quartier(
-                slug=slug,
-                name=slug.title(),
-                geom=geo.geometry_from_wkt(_square_wkt(west, 48.87, east, 48.90)),
-            )
-        )
-    db.session.commit()
+        make_quartier(slug, bounds=(west, 48.87, east, 48.90))
     west_home = (centre.lat + 0.0003, boundary - 0.0004)
     east_home = (centre.lat - 0.0003, boundary + 0.0004)
     a, b = make_member("Ouest", at=west_home), make_member("Est", at=east_home)

@@ -32,7 +32,7 @@ from peuplade.account import services as account
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, Post, utcnow
-from tests.crowds import establish, member_at, offset, settle
+from tests.helpers.crowds import establish, member_at, offset, settle
 
 CENTRE = geo.lat_lon(48.8850, 2.3200)  # rue des Dames
 

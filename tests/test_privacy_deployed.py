@@ -13,11 +13,8 @@ from __future__ import annotations
 import http.client
 import json
 import math
-import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -29,8 +26,9 @@ from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, PrivacyCell
-from tests.conftest import PASSWORD, _free_port, _test_config
-from tests.crowds import offset, settle
+from tests.conftest import PASSWORD, _test_config
+from tests.helpers.crowds import offset, settle
+from tests.helpers.servers import deployed_env, free_port, gunicorn
 
 # The centre of a ~222 m cell, far from the demo streets: nobody else lives near.
 VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
@@ -67,22 +65,6 @@ def _prepare(url: str) -> int:
     return victim_id
 
 
-def _env(url: str, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PEUPLADE_", "FLASK_"))}
-    env.update(
-        PEUPLADE_ENV="production",
-        SECRET_KEY="privacy-deployed-test-" + "x" * 40,
-        PUBLIC_URL="https://peuplade.example",
-        DATABASE_URL=url,
-        GEOCODER="offline",
-        MAIL_BACKEND="log",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 def _send(port: int, method: str, path: str, body=None, token: str | None = None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -100,39 +82,14 @@ def _send(port: int, method: str, path: str, body=None, token: str | None = None
 def deployed(tmp_path):
     url = f"sqlite:///{tmp_path / 'peuplade.sqlite'}"
     victim_id = _prepare(url)
-    port = _free_port()
-    env = _env(url, port)
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    env = deployed_env(
+        free_port(),
+        SECRET_KEY="privacy-deployed-test-" + "x" * 40,
+        DATABASE_URL=url,
+        PYTHONUNBUFFERED="1",
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}")
-            try:
-                if _send(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gunicorn did not answer within 60 s")
-            time.sleep(0.2)
+    with gunicorn(env, tmp_path / "gunicorn.log") as port:
         yield port, env, victim_id
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
 
 
 def test_six_fresh_accounts_within_60_m_leave_the_published_position_unchanged(deployed):

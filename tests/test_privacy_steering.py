@@ -29,7 +29,8 @@ from peuplade.loans import services as loans
 from peuplade.models import Item, Member, Quartier, utcnow
 from peuplade.moderation import services as moderation
 from tests.conftest import PASSWORD
-from tests.crowds import establish, member_at, offset, settle
+from tests.helpers.crowds import establish, member_at, offset, settle
+from tests.helpers.quartiers import add_quartier
 
 # The centre of a ~222 m cell in the 17e: planted homes within 60 m stay in it.
 VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
@@ -332,10 +333,7 @@ def test_a_quartier_too_large_shows_the_coarsest_cell_instead(crowd_app, client)
     # 400 m south of the cell, 6 km north: its inner point is kilometres away.
     south, north = coarse.lat - 0.0036, coarse.lat + 0.054
     west, east = coarse.lon - 0.004, coarse.lon + 0.004
-    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
-    wkt = "MULTIPOLYGON(((" + ", ".join(f"{x} {y}" for x, y in ring) + ")))"
-    db.session.add(Quartier(slug="immense", name="Immense", geom=geo.geometry_from_wkt(wkt)))
-    db.session.commit()
+    add_quartier("immense", bounds=(west, south, east, north))
     assert blur.set_floor(scene.victim, "quartier") == blur.QUARTIER_LEVEL
     db.session.commit()
     assert scene.published() == coarse

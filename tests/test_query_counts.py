@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from peuplade.exchanges import services
 from peuplade.extensions import db
-from tests.test_exchanges_html import as_member, quick
+from tests.helpers.browsers import as_member
+from tests.test_exchanges_html import quick
 from tests.test_exchanges_html import street as street  # the fixture
 from tests.test_timeline_html import _statements
 

@@ -17,6 +17,7 @@ from peuplade.account import person, services
 from peuplade.extensions import db
 from peuplade.models import Member, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
+from tests.helpers.mail import mail_settings, plain_text
 
 TAKEN = "anne@example.org"
 NEW = "nouvelle@example.org"
@@ -32,14 +33,7 @@ GAZETTEER = {
 def app(make_app, smtp, tmp_path):
     path = tmp_path / "gazetteer.json"
     path.write_text(json.dumps(GAZETTEER), encoding="utf-8")
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-        GAZETTEER_PATH=str(path),
-    )
+    app = make_app(**mail_settings(smtp), GAZETTEER_PATH=str(path))
     with app.app_context():
         yield app
 
@@ -88,10 +82,6 @@ def _members() -> int:
     return db.session.scalar(select(func.count()).select_from(Member))
 
 
-def _text(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def _page(response, email: str) -> str:
     """The page as any visitor would get it for ``TAKEN``: the address it names put back
     to TAKEN, and what changes on every request (CSRF tokens, CSP nonces) taken out."""
@@ -135,13 +125,13 @@ def test_the_page_answers_a_taken_address_exactly_as_a_new_one(app, smtp, anne):
     # account is as it was.
     [notice] = smtp.to(TAKEN)
     assert notice["Subject"] == "Peuplade : vous avez déjà un compte"
-    assert "https://peuplade.example/login" in _text(notice)
-    assert "https://peuplade.example/password/forgot" in _text(notice)
-    assert "/email/confirm/" not in _text(notice)
+    assert "https://peuplade.example/login" in plain_text(notice)
+    assert "https://peuplade.example/password/forgot" in plain_text(notice)
+    assert "/email/confirm/" not in plain_text(notice)
     assert db.session.get(Member, anne_id).display_name == "Anne"
     # The new address gets its confirmation link.
     [link] = smtp.to(NEW)
-    assert "/email/confirm/" in _text(link)
+    assert "/email/confirm/" in plain_text(link)
 
 
 def test_a_taken_address_in_another_case_is_answered_the_same(app, smtp, anne):
@@ -201,8 +191,8 @@ def test_an_address_that_must_wait_is_answered_the_same_and_told_when(app, smtp,
     assert _page(blocked, TAKEN) == _page(new, NEW)
     assert _members() == 1  # the new one only
     [told] = smtp.to(TAKEN)
-    assert "Vous pourrez vous réinscrire avec cette adresse à partir du" in _text(told)
-    assert str(until.year) in _text(told)
+    assert "Vous pourrez vous réinscrire avec cette adresse à partir du" in plain_text(told)
+    assert str(until.year) in plain_text(told)
 
 
 # --- the API ---------------------------------------------------------------------------
@@ -217,7 +207,7 @@ def test_the_api_answers_a_taken_address_exactly_as_a_new_one(app, smtp, anne):
     assert taken.get_json()["status"] == "pending"
     assert "Location" not in taken.headers and "Location" not in new.headers
     assert _members() == 2
-    assert len(smtp.to(TAKEN)) == 1 and "/password/forgot" in _text(smtp.to(TAKEN)[0])
+    assert len(smtp.to(TAKEN)) == 1 and "/password/forgot" in plain_text(smtp.to(TAKEN)[0])
     # The new account works at once: a token, as before.
     token = app.test_client().post(
         "/api/v1/tokens", json={"email": NEW, "password": "lampe tempête 42 cerises"}
@@ -250,15 +240,7 @@ def test_api_field_errors_are_the_same_whether_the_address_is_taken_or_not(
 def test_sign_ups_from_many_machines_cannot_flood_an_owner_s_mailbox(make_app, smtp, tmp_path):
     """At most ratelimits.SIGN_UP_MAILS e-mails to an address that has an account, whatever
     the number of client addresses; beyond, the answer is the same and nothing is sent."""
-    app = make_app(
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_TIMEOUT=5.0,
-        PUBLIC_URL="https://peuplade.example",
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-    )
+    app = make_app(**mail_settings(smtp), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
         services.register_member(
             email=TAKEN,

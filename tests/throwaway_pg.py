@@ -18,7 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from tests.conftest import _free_port, _pg_bin
+from tests.conftest import _pg_bin
+from tests.helpers.servers import free_port
 
 
 class Cluster:
@@ -32,7 +33,7 @@ class Cluster:
         self.primary = primary
         self.folder = Path(tempfile.mkdtemp(prefix="peuplade-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         # initdb refuses to run as root: the cluster then belongs to the postgres user.
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:

@@ -112,7 +112,6 @@ class Loan(TimestampMixin, Base):
 # The database itself refuses two holding loans of one object whose periods overlap, so
 # that two accepts racing each other cannot both win. Created with the schema (by the
 # migration that adds loans, and by database.create_schema in tests).
-OVERLAP_GUARD = "loans_no_overlap"
 OVERLAP_DDL = {
     "postgresql": [
         "CREATE EXTENSION IF NOT EXISTS btree_gist",

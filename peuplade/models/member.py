@@ -53,7 +53,8 @@ class Member(UserMixin, TimestampMixin, Base):
     bio: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # PRIVATE: never rendered, serialised or logged for anyone but the member.
     home = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
-    # The home snapped to the privacy grid (privacy.public_position): what others may see.
+    # Where others see the member: the centre of one of their privacy cells, or a point of
+    # their quartier (account/blur.py). Never farther than privacy.PUBLIC_OFFSET_MAX_M.
     public_position = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=True), nullable=False
     )
