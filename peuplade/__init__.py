@@ -121,7 +121,6 @@ def _register_login_loader() -> None:
 def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.account import bp as account_bp
     from peuplade.api import bp as api_bp
-    from peuplade.api.docs import bp as api_docs_bp
     from peuplade.auth import bp as auth_bp
     from peuplade.board import bp as board_bp
     from peuplade.events import bp as events_bp
@@ -152,6 +151,23 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(gdpr_bp)
     mail.init_app(app)
     app.register_blueprint(feeds_bp)
+    # Importing a feature's API module registers its JSON views on api_bp, in this order
+    # (that of the routes): bearer authentication first, the OpenAPI document's view last.
+    # isort: off
+    from peuplade.auth import bearer  # noqa: F401
+    from peuplade.messages import api as messages_api  # noqa: F401
+    from peuplade.exchanges import api as exchanges_api  # noqa: F401
+    from peuplade.gdpr import api as gdpr_api  # noqa: F401
+    from peuplade.loans import api as loans_api  # noqa: F401
+    from peuplade.moderation import api as moderation_api  # noqa: F401
+    from peuplade.news import api as news_api  # noqa: F401
+    from peuplade.timeline import api as timeline_api  # noqa: F401
+    from peuplade.notifications import api as notifications_api  # noqa: F401
+    from peuplade.account import api as account_api  # noqa: F401
+    from peuplade.neighbours import api as neighbours_api  # noqa: F401
+    from peuplade.api.docs import bp as api_docs_bp
+    # isort: on
+
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from peuplade.api import conversation_schemas as cs
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
+from peuplade.messages import schemas as cs
 from peuplade.models import Conversation, Message
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.test_api_exchanges import Caller

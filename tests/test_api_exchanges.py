@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from peuplade import geo
 from peuplade.account import services as account
-from peuplade.api import exchange_schemas as xs
+from peuplade.exchanges import schemas as xs
 from peuplade.exchanges import services
 from peuplade.extensions import db
 from peuplade.models import Exchange, ExchangeResponse, Place, Post, Thanks

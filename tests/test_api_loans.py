@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from peuplade.api import loan_schemas as ls
 from peuplade.extensions import db
+from peuplade.loans import schemas as ls
 from peuplade.loans import services
 from peuplade.models import Item, Loan, Post
 from peuplade.posts.services import today

@@ -11,14 +11,15 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from peuplade import geo
-from peuplade.api import news_schemas as ns
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Event, NewsComment, NewsPost, Place, Post, Rsvp, utcnow
+from peuplade.news import schemas as ns
 from peuplade.news import services as news
 from peuplade.posts.services import PostLocation
+from peuplade.timeline import schemas as ts
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.test_api_exchanges import Caller
 from tests.test_privacy import HOMES, VIEWER_HOME, _other_homes_leaked
@@ -308,8 +309,8 @@ def test_feed_mixes_every_type_newest_first_in_keyset_pages(app, street):
             break
     assert [x["id"] for x in seen] == sorted(made, reverse=True)
     shapes = {
-        "exchange": ns.FeedExchangeOut,
-        "item": ns.FeedItemOut,
+        "exchange": ts.FeedExchangeOut,
+        "item": ts.FeedItemOut,
         "news": ns.NewsOut,
         "event": ns.EventOut,
     }

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from peuplade import pagination
-from peuplade.api import notification_schemas as ns
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.messages import services as messages
 from peuplade.models import Notification, NotificationSetting
+from peuplade.notifications import schemas as ns
 from peuplade.notifications.kinds import KINDS
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 from tests.test_api_exchanges import Caller

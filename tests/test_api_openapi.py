@@ -7,9 +7,11 @@ import re
 import pytest
 from pydantic import BaseModel
 
+from peuplade.account import schemas as account_schemas
 from peuplade.api import schemas
 from peuplade.api.openapi import api_rules, document
 from peuplade.api.schemas import RequestJsonSchema
+from peuplade.neighbours import schemas as neighbour_schemas
 from tests.conftest import CLICHY
 
 
@@ -180,22 +182,22 @@ def test_real_answers_match_their_documented_models(api, make_member, spec):
         _model_of(spec["paths"]["/api/v1/members"]["post"]["responses"]["202"]["content"])
         == "SignUpOut"
     )
-    _assert_matches(r.get_json(), schemas.SignUpOut)
+    _assert_matches(r.get_json(), account_schemas.SignUpOut)
     r = api.post(
         "/tokens", json={"email": "nadia@example.org", "password": "lampe tempête 42 cerises"}
     )
-    _assert_matches(r.get_json(), schemas.TokenOut)
+    _assert_matches(r.get_json(), account_schemas.TokenOut)
     api.token = r.get_json()["token"]
-    _assert_matches(api.get("/me").get_json(), schemas.MeOut)
-    _assert_matches(api.post("/me/confirmation").get_json(), schemas.ConfirmationSentOut)
+    _assert_matches(api.get("/me").get_json(), account_schemas.MeOut)
+    _assert_matches(api.post("/me/confirmation").get_json(), account_schemas.ConfirmationSentOut)
     error = api.post("/confirmations", json={"token": "pas.un.lien"}).get_json()
     _assert_matches(error, schemas.ErrorOut)
     other = make_member("Bruno", at=CLICHY)
-    _assert_matches(api.get(f"/members/{other.id}").get_json(), schemas.MemberOut)
+    _assert_matches(api.get(f"/members/{other.id}").get_json(), account_schemas.MemberOut)
     page = api.get("/neighbours").get_json()
-    _assert_matches(page, schemas.NeighbourPage)
-    _assert_matches(page["items"][0], schemas.NeighbourOut)
-    _assert_matches(page["items"][0]["member"], schemas.MemberSummaryOut)
+    _assert_matches(page, neighbour_schemas.NeighbourPage)
+    _assert_matches(page["items"][0], neighbour_schemas.NeighbourOut)
+    _assert_matches(page["items"][0]["member"], neighbour_schemas.MemberSummaryOut)
     error = api.patch("/me", json={"radius_m": 1}).get_json()
     _assert_matches(error, schemas.ErrorOut)
     assert set(error["error"]) <= set(schemas.ErrorDetail.model_fields)

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 
 from peuplade.account import services as accounts
-from peuplade.api.gdpr_schemas import ExportOut
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.gdpr import services
+from peuplade.gdpr.schemas import ExportOut
 from peuplade.loans import services as loans
 from peuplade.messages import services as messages
 from peuplade.models import Member, utcnow

@@ -1,4 +1,11 @@
-"""JSON API v1 (docs/api-contract.md): bearer tokens, JSON errors, OpenAPI document."""
+"""JSON API v1 (docs/api-contract.md): the blueprint and its rate limit.
+
+Plumbing only, shared by every feature: ``parsing`` (requests), ``openapi`` (the
+``@operation`` decorator and the document), ``schemas`` (shared types), ``docs`` (the
+document, served). Each feature's views live in the feature (``exchanges/api.py``...)
+and register on ``bp`` when ``create_app`` imports them; bearer tokens are checked by
+``auth/bearer.py``.
+"""
 
 from flask import Blueprint, current_app
 
@@ -12,15 +19,3 @@ limiter.limit(
     key_func=ratelimits.token_key,
     exempt_when=ratelimits.without_token,
 )(bp)
-
-from peuplade.api import (  # noqa: E402,F401
-    auth,
-    conversations,
-    exchanges,
-    gdpr,
-    loans,
-    moderation,
-    news,
-    notifications,
-    routes,
-)

@@ -1,9 +1,12 @@
-"""Reading API requests: JSON bodies and query strings into the pydantic models of
-``schemas.py``, with every problem turned into the contract's error shape."""
+"""Reading API requests: JSON bodies and query strings into the pydantic models of the
+features' ``schemas.py``, an Idempotency-Key, days, with every problem turned into the
+contract's error shape."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import request
@@ -12,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 
 from peuplade.errors import BadCursor, ServiceError, ValidationFailed
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
-from peuplade.posts.services import clean_submission_key
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,6 +34,8 @@ class UnsupportedMediaType(ServiceError):
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The format of the forms' tokens (``posts.services.clean_submission_key``).
+IDEMPOTENCY_PATTERN = "^[A-Za-z0-9_-]{16,32}$"
 IDEMPOTENCY_PARAMETER = {
     "name": IDEMPOTENCY_HEADER,
     "in": "header",
@@ -39,8 +43,10 @@ IDEMPOTENCY_PARAMETER = {
     "description": "A random key of 16 to 32 characters (letters, digits, - and _) chosen "
     "by the client for this one creation. Sent again with the same key, the call creates "
     "nothing and answers the resource the first call created (same id). See docs/api.md.",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_PATTERN},
 }
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_PATTERN)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 # What a pattern of the document means, for the 422 of a value that does not match it.
@@ -54,16 +60,30 @@ def pattern_message(pattern: str, message: Any) -> str:
 
 
 def idempotency_key() -> str | None:
-    """The request's ``Idempotency-Key`` (the format of the forms' tokens,
-    ``posts.services.clean_submission_key``), None without one; a 422 when malformed."""
+    """The request's ``Idempotency-Key`` (``IDEMPOTENCY_PATTERN``), None without one; a
+    422 when malformed."""
     raw = request.headers.get(IDEMPOTENCY_HEADER)
     if raw is None:
         return None
-    key = clean_submission_key(raw.strip(" \t"))  # what HTTP itself ignores, nothing more
-    if key is None:
+    key = raw.strip(" \t")  # what HTTP itself ignores, nothing more
+    if not _IDEMPOTENCY_KEY.match(key):
         msg = _("Une clé d'idempotence fait de 16 à 32 caractères : lettres, chiffres, - et _.")
         raise ValidationFailed(msg, {IDEMPOTENCY_HEADER: msg})
     return key
+
+
+def parse_day(text: str, field: str, errors: dict[str, object]) -> date | None:
+    """The day ``text`` (YYYY-MM-DD) names; None, with a message for ``field`` in
+    ``errors``, when it is no day of the calendar."""
+    try:
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = _(
+            "Date invalide : écrivez-la au format AAAA-MM-JJ (par exemple 2025-12-31)."
+        )
+        return None
 
 
 def _parse_int(text: str) -> int | float:

@@ -1,8 +1,10 @@
-"""Bearer-token authentication and error answers for /api/v1, deny by default.
+"""Bearer-token authentication of the JSON API (/api/v1), deny by default.
 
 Every API view needs ``Authorization: Bearer <token>`` unless it is marked with
-``peuplade.public``. Cookie sessions are never consulted here: a browser that is
-logged in but sends no token gets 401, so no CSRF is possible under /api/.
+``peuplade.access.public``: ``require_token`` checks it before every view of the API
+blueprint, and ``current_member()`` is the member it authenticated. Cookie sessions are
+never consulted here: a browser that is logged in but sends no token gets 401, so no
+CSRF is possible under /api/.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""JSON API v1, exchanges: requests and offers near me, responses, closing, thanks.
+"""The exchanges' JSON API (/api/v1): requests and offers near me, responses, closing,
+thanks.
 
 Views parse (``@operation``), load the exchange through the one visibility rule
 (``queries.get_exchange_or_404``), call ``exchanges.services`` - the same calls as
@@ -7,7 +8,6 @@ the HTML pages - commit once, and serialise. No business rule lives here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 
@@ -18,19 +18,20 @@ from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from peuplade import categories
-from peuplade.api import bp, serializers
-from peuplade.api import exchange_schemas as xs
-from peuplade.api.auth import current_member
+from peuplade.api import bp
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import PLACE_NEAR_HOME, AddressLocation, Rule, described
+from peuplade.api.parsing import parse_day
+from peuplade.api.schemas import ForYouQuery, Rule, described
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
-from peuplade.exchanges import queries, services
+from peuplade.exchanges import queries, serializers, services
+from peuplade.exchanges import schemas as xs
 from peuplade.extensions import db
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts.services import PostLocation
+from peuplade.posts.schemas import PLACE_NEAR_HOME, post_location
 from peuplade.validation import url_id
 
 EXCHANGE_ID = url_id("exchange_id")
@@ -47,24 +48,11 @@ BEHALF_CONSENT = Rule(
     _l("Un nouveau nom dans `on_behalf_of` demande `behalf_consent: true`"),
     fields=("behalf_consent",),
 )
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 NOT_YOURS = "Not the author (or, for thanks, neither the author nor the helper)"
 
 
 # --- reading requests ----------------------------------------------------------------
-
-
-def _day(text: str, field: str, errors: dict[str, object]) -> date | None:
-    try:
-        if not ISO_DAY.fullmatch(text):
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = _(
-            "Date invalide : écrivez-la au format AAAA-MM-JJ (par exemple 2025-12-31)."
-        )
-        return None
 
 
 def _dates(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, date | None]:
@@ -75,22 +63,10 @@ def _dates(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, date | None]:
         if field not in body.model_fields_set:
             continue
         text = getattr(body, field)
-        given[field] = None if text is None else _day(text, field, errors)
+        given[field] = None if text is None else parse_day(text, field, errors)
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
     return given
-
-
-def _location(
-    location: xs.PlaceLocation | xs.PointLocation | AddressLocation | None,
-) -> PostLocation | None:
-    if location is None:
-        return None
-    if isinstance(location, xs.PlaceLocation):
-        return PostLocation(place_id=location.place_id)
-    if isinstance(location, AddressLocation):
-        return PostLocation(address=location.address, choice=location.choice)
-    return PostLocation(lat=location.lat, lon=location.lon)
 
 
 def _behalf(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, object]:
@@ -122,7 +98,7 @@ def _input(
         title=body.title,
         body=body.body,
         category=body.category,
-        location=_location(body.location),
+        location=post_location(body.location),
         reach_m=body.reach_m,
         **_behalf(body),
         **dates,
@@ -208,14 +184,14 @@ def list_exchanges(query: xs.ExchangesQuery):
 @bp.get("/for-you")
 @operation(
     _l("Pour vous : les demandes qui correspondent à mes savoir-faire"),
-    query=xs.ForYouQuery,
+    query=ForYouQuery,
     responses={200: xs.ExchangePage},
     description=_l(
         "Les demandes ouvertes de mon voisinage dans une catégorie que je sais faire, "
         "les plus récentes d'abord."
     ),
 )
-def for_you(query: xs.ForYouQuery):
+def for_you(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400

@@ -11,16 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field
 
-from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
-from peuplade.api.schemas import (  # noqa: F401 (Rule, described: for conversations.py)
-    Body,
-    Id,
-    Rule,
-    Timestamp,
-    described,
-    one_of,
-    text,
-)
+from peuplade.api.schemas import Body, ForYouQuery, Id, MemberRefOut, Timestamp, one_of, text
 from peuplade.messages.services import BODY_MAX
 from peuplade.models.conversation import SUBJECT_TYPES
 
@@ -85,10 +76,6 @@ class ConversationPage(BaseModel):
 
     items: list[ConversationOut]
     next_cursor: None = None
-
-
-class UnreadOut(BaseModel):
-    unread: int
 
 
 class MessageOut(BaseModel):

@@ -1,5 +1,5 @@
-"""JSON API v1, notifications: my bell (list, unread count, marking read) and which
-emails I get.
+"""The notifications' JSON API (/api/v1): my bell (list, unread count, marking read) and
+which emails I get.
 
 Views parse (``@operation``), call ``notifications.queries`` / ``services`` - the same
 calls as the HTML pages - commit once, and serialise. Only the caller's own rows are
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from peuplade.api import bp, serializers
-from peuplade.api import conversation_schemas as cs
-from peuplade.api import notification_schemas as ns
-from peuplade.api.auth import current_member
+from peuplade.api import bp
 from peuplade.api.openapi import operation
+from peuplade.api.schemas import LIMIT_MAX, UnreadOut, unread_out
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
-from peuplade.notifications import queries, services
+from peuplade.notifications import queries, serializers, services
+from peuplade.notifications import schemas as ns
 from peuplade.pagination import TimeCursor, page_of
 
 
@@ -45,18 +45,18 @@ def list_notifications(query: ns.NotificationsQuery):
 @operation(
     _l("Marquer mes notifications comme lues"),
     body=ns.ReadBody,
-    responses={200: cs.UnreadOut},
+    responses={200: UnreadOut},
     description=_l(
         "`ids` : celles à marquer (%(n)s au plus) ; sans `ids`, toutes. Les numéros qui "
         "ne sont pas à moi sont ignorés. Répond le nombre de notifications encore non lues.",
-        n=ns.LIMIT_MAX,
+        n=LIMIT_MAX,
     ),
 )
 def read_notifications(body: ns.ReadBody):
     me = current_member()
     services.mark_read(me, body.ids)
     commit()
-    return serializers.unread(queries.unread_count(me))
+    return unread_out(queries.unread_count(me))
 
 
 @bp.get("/me/notification-settings")

@@ -14,7 +14,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from peuplade.api.schemas import Body, Password, PositionOut, QuartierOut, Timestamp
+from peuplade.account.schemas import Password
+from peuplade.api.schemas import Body, PositionOut, QuartierOut, Timestamp
 
 # A pseudonymous label for another member, the same one throughout one export.
 Label = str

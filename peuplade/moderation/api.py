@@ -1,5 +1,5 @@
-"""JSON API v1, trust and safety: reporting something, blocking and unblocking members,
-the list of members I blocked, and the moderators' queue of open reports.
+"""The trust and safety JSON API (/api/v1): reporting something, blocking and unblocking
+members, the list of members I blocked, and the moderators' queue of open reports.
 
 Views parse (``@operation``), call ``moderation.services`` - the same calls as the HTML
 pages - commit once, and serialise. No business rule lives here.
@@ -11,17 +11,15 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from peuplade.api import bp
-from peuplade.api import moderation_schemas as ms
-from peuplade.api.auth import current_member
-from peuplade.api.exchange_schemas import MemberRefOut
 from peuplade.api.openapi import operation
 from peuplade.api.schemas import Rule, described
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import NotFound
 from peuplade.extensions import db
-from peuplade.models import Block, Member, Report
-from peuplade.moderation import limits, queries, services
-from peuplade.moderation.forms import REASON_SHORT, reported_by
+from peuplade.models import Member
+from peuplade.moderation import limits, queries, serializers, services
+from peuplade.moderation import schemas as ms
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.validation import url_id
 
@@ -33,13 +31,6 @@ def _answer(document: dict, status: int):
     response = current_app.json.response(document)
     response.status_code = status
     return response
-
-
-def _block(block: Block, member: Member) -> ms.BlockOut:
-    return ms.BlockOut(
-        member=MemberRefOut(id=member.id, display_name=member.display_name),
-        created_at=block.created_at,
-    )
 
 
 @bp.post("/reports")
@@ -70,15 +61,7 @@ def create_report(body: ms.ReportBody):
     me = current_member()
     row = services.report(me, body.type, body.id, body.reason, body.details or "")
     commit(DUPLICATE)  # two identical requests racing: the second is a 409 too
-    out = ms.ReportOut(
-        id=row.id,
-        type=row.target_type,
-        target_id=row.target_id,
-        reason=row.reason,
-        status=row.status,
-        created_at=row.created_at,
-    )
-    return _answer(out.model_dump(mode="json"), 201)
+    return _answer(serializers.report(row).model_dump(mode="json"), 201)
 
 
 @bp.get("/blocks")
@@ -94,7 +77,7 @@ def list_blocks(query: ms.BlocksQuery):
     rows = db.session.execute(queries.my_blocks(me, after).limit(query.limit + 1)).all()
     page = page_of(rows, query.limit, queries.block_cursor)
     return ms.BlockPage(
-        items=[_block(b, m) for b, m in page.items], next_cursor=page.next_cursor
+        items=[serializers.block(b, m) for b, m in page.items], next_cursor=page.next_cursor
     ).model_dump(mode="json")
 
 
@@ -119,7 +102,7 @@ def block_member(member_id: int):
     row = services.block(me, member_id)
     commit()
     member = db.session.get(Member, member_id)
-    return _answer(_block(row, member).model_dump(mode="json"), 200 if already else 201)
+    return _answer(serializers.block(row, member).model_dump(mode="json"), 200 if already else 201)
 
 
 @bp.delete(f"/blocks/{MEMBER_ID}")
@@ -132,28 +115,6 @@ def unblock_member(member_id: int):
     services.unblock(current_member(), member_id)
     commit()
     return "", 204
-
-
-def _ref(member: Member | None) -> MemberRefOut | None:
-    return None if member is None else MemberRefOut(id=member.id, display_name=member.display_name)
-
-
-def _queued(row: Report, titles: dict[tuple[str, int], str]) -> ms.QueuedReportOut:
-    return ms.QueuedReportOut(
-        id=row.id,
-        type=row.target_type,
-        target_id=row.target_id,
-        target_title=titles.get((row.target_type, row.target_id)),
-        target_member=_ref(row.target_member),
-        reason=row.reason,
-        reason_label=str(REASON_SHORT.get(row.reason, row.reason)),
-        by_peuplade=services.by_peuplade(row),
-        reporter=_ref(row.reporter),
-        reported_by=reported_by(row),
-        details=row.details,
-        status=row.status,
-        created_at=row.created_at,
-    )
 
 
 @bp.get("/moderation/reports")
@@ -183,5 +144,6 @@ def moderation_queue(query: ms.QueueQuery):
     page = page_of(rows, query.limit, queries.report_cursor)
     titles = queries.target_titles(page.items)
     return ms.QueuePage(
-        items=[_queued(row, titles) for row in page.items], next_cursor=page.next_cursor
+        items=[serializers.queued_report(row, titles) for row in page.items],
+        next_cursor=page.next_cursor,
     ).model_dump(mode="json")

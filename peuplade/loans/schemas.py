@@ -14,20 +14,18 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, Field, StrictBool
 
 from peuplade import categories
-from peuplade.api.exchange_schemas import (
+from peuplade.api.schemas import (
+    NO_CONTROL_CHARACTERS,
+    Body,
     Category,
     Day,
     DayOut,
     ForYouQuery,
     MemberRefOut,
-    one_of,
-)
-from peuplade.api.schemas import (
-    NO_CONTROL_CHARACTERS,
-    Body,
     PositionOut,
     QueryBool,
     Timestamp,
+    one_of,
     text,
 )
 from peuplade.loans.services import DESCRIPTION_MAX, MESSAGE_MAX, NOTES_MAX, TITLE_MAX

@@ -1,4 +1,5 @@
-"""JSON API v1, private conversations: my inbox, starting one, reading and writing.
+"""The private conversations' JSON API (/api/v1): my inbox, starting one, reading and
+writing.
 
 Views parse (``@operation``), load the conversation through the one participants-only
 rule (``queries.get_conversation_or_404``), call ``messages.services`` - the same calls
@@ -15,14 +16,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from peuplade import pagination
-from peuplade.api import bp, serializers
-from peuplade.api import conversation_schemas as cs
-from peuplade.api.auth import current_member
+from peuplade.api import bp
 from peuplade.api.openapi import NEW_ACCOUNT_MESSAGES, operation
+from peuplade.api.schemas import Rule, UnreadOut, described, unread_out
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import NotFound
 from peuplade.extensions import db
-from peuplade.messages import queries, services
+from peuplade.messages import queries, serializers, services
+from peuplade.messages import schemas as cs
 from peuplade.models import Conversation, Member, Message
 from peuplade.pagination import page_of
 from peuplade.validation import url_id
@@ -78,11 +80,11 @@ def list_conversations():
 @bp.get("/conversations/unread")
 @operation(
     _l("Nombre de messages non lus"),
-    responses={200: cs.UnreadOut},
+    responses={200: UnreadOut},
     description=_l("Sur toutes mes conversations : le chiffre à afficher sur la messagerie."),
 )
 def unread_messages():
-    return serializers.unread(queries.unread_total(current_member()))
+    return unread_out(queries.unread_total(current_member()))
 
 
 @bp.post("/conversations")
@@ -95,7 +97,7 @@ def unread_messages():
         404: "No such member",
         429: NEW_ACCOUNT_MESSAGES,
     },
-    description=cs.described(
+    description=described(
         _l(
             "On peut écrire à ses voisins (le rayon de l'un couvre l'autre) ou à quelqu'un "
             "avec qui on a un échange ou un prêt. `about` (facultatif) : `{type, id}`, où "
@@ -105,15 +107,15 @@ def unread_messages():
             "au plus.",
             n=services.BODY_MAX,
         ),
-        cs.Rule(_l("`member_id` : un membre qui existe"), 404),
-        cs.Rule(
+        Rule(_l("`member_id` : un membre qui existe"), 404),
+        Rule(
             _l(
                 "Un voisin (le rayon de l'un couvre l'autre) ou quelqu'un d'un même échange ou "
                 "prêt ; pas moi-même, et personne qui m'a bloqué ou que j'ai bloqué"
             ),
             403,
         ),
-        cs.Rule(_l("`about` : une publication ou un prêt que je peux voir"), fields=("about",)),
+        Rule(_l("`about` : une publication ou un prêt que je peux voir"), fields=("about",)),
     ),
     idempotent=True,
 )
@@ -172,7 +174,7 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
     body=cs.MessageBody,
     responses={201: cs.MessageOut},
     errors={429: NEW_ACCOUNT_MESSAGES},
-    description=cs.described(
+    description=described(
         _l(
             "Texte simple, %(n)s caractères au plus. 404 si je n'y participe pas, ou si "
             "l'un des deux a bloqué l'autre.",

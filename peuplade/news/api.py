@@ -1,10 +1,12 @@
-"""JSON API v1, news, outings and the home timeline ("Fil du voisinage").
+"""The news' and outings' JSON API (/api/v1): news of the quartier, their comments, outings
+and who goes (the timeline's is ``timeline/api.py``).
 
 Views parse (``@operation``), load the news or event through the one visibility rule
 (``get_news_or_404`` / ``get_event_or_404``), call ``news.services`` /
 ``events.services`` - the same calls as the HTML pages - commit once, and serialise.
-No business rule lives here. Per-row extras (comment counts, members going, loans of a
-lender...) are counted once per page, so a longer page costs no more statements.
+No business rule lives here. Per-row extras (comment counts, members going...) are
+counted once per page (``serializers.page_counts``), so a longer page costs no more
+statements.
 """
 
 from __future__ import annotations
@@ -18,26 +20,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from peuplade import pagination
-from peuplade.api import bp, serializers
-from peuplade.api import news_schemas as ns
-from peuplade.api.auth import current_member
-from peuplade.api.exchanges import _location
+from peuplade.api import bp
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import PLACE_NEAR_HOME, Rule, described
+from peuplade.api.schemas import ForYouQuery, Rule, described
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.events import queries as event_queries
 from peuplade.events import services as events
-from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db
-from peuplade.loans import queries as loan_queries
-from peuplade.models import NEWS_KINDS, Event, Exchange, Item, Member, NewsComment, NewsPost, Post
+from peuplade.models import NEWS_KINDS, Event, Member, NewsComment, NewsPost
 from peuplade.news import queries as news_queries
+from peuplade.news import schemas as ns
+from peuplade.news import serializers
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
-from peuplade.posts.timeline import timeline
+from peuplade.posts.schemas import PLACE_NEAR_HOME, post_location
 from peuplade.validation import url_id
 
 NEWS_ID = url_id("news_id")
@@ -101,7 +100,7 @@ def _event_input(body: ns.EventBody | ns.EventPatch) -> events.EventInput:
         body=body.body,
         starts_at=starts_at,
         ends_at=ends_at,
-        location=_location(body.location),
+        location=post_location(body.location),
         capacity=body.capacity,
         reach_m=body.reach_m,
         # PATCH {"ends_at": null}: the event no longer has an end time.
@@ -112,30 +111,13 @@ def _event_input(body: ns.EventBody | ns.EventPatch) -> events.EventInput:
 # --- answers ---------------------------------------------------------------------------
 
 
-def _counts(rows: list[Post], viewer: Member) -> serializers.PageCounts:
-    """Everything a page shows beyond its rows, one query per kind of count."""
-    exchanges = [p.id for p in rows if isinstance(p, Exchange)]
-    lenders = sorted({p.author_id for p in rows if isinstance(p, Item)})
-    news_rows = [p for p in rows if isinstance(p, NewsPost)]
-    event_ids = [p.id for p in rows if isinstance(p, Event)]
-    quartier_ids = sorted({n.quartier_id for n in news_rows if n.quartier_id is not None})
-    return serializers.PageCounts(
-        responses=exchange_queries.responses_count(exchanges, viewer),
-        times_lent=loan_queries.times_lent_by(lenders),
-        comments=news_queries.comments_count([n.id for n in news_rows], viewer),
-        quartiers=news_queries.quartiers_by_id(quartier_ids),
-        going=event_queries.going_shown_counts(event_ids, viewer),
-        answers=event_queries.answers_of(viewer, event_ids),
-    )
-
-
 def _news_detail(item: NewsPost, viewer: Member) -> dict:
-    return serializers.news_detail(item, viewer, _counts([item], viewer))
+    return serializers.news_detail(item, viewer, serializers.page_counts([item], viewer))
 
 
 def _event_detail(event: Event, viewer: Member) -> dict:
     going = list(db.session.scalars(event_queries.going(event, viewer)))
-    return serializers.event_detail(event, viewer, _counts([event], viewer), going)
+    return serializers.event_detail(event, viewer, serializers.page_counts([event], viewer), going)
 
 
 def _created(document: dict, location: str | None = None):
@@ -171,7 +153,9 @@ def list_news(query: ns.NewsQuery):
     stmt = news_queries.near_me(me, kind=query.kind or None, after=after, limit=query.limit + 1)
     rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
     page = page_of(rows, query.limit, posts.cursor_after)
-    return serializers.news_page(page.items, me, _counts(page.items, me), page.next_cursor)
+    return serializers.news_page(
+        page.items, me, serializers.page_counts(page.items, me), page.next_cursor
+    )
 
 
 @bp.get("/news/alerts")
@@ -186,7 +170,7 @@ def list_news(query: ns.NewsQuery):
 def list_alerts():
     me = current_member()
     rows = db.session.scalars(news_queries.recent_alerts(me, ALERTS_SHOWN)).all()
-    return serializers.news_page(list(rows), me, _counts(list(rows), me), None)
+    return serializers.news_page(list(rows), me, serializers.page_counts(list(rows), me), None)
 
 
 @bp.post("/news")
@@ -264,11 +248,11 @@ def delete_news(news_id: int):
 @bp.get(f"/news/{NEWS_ID}/comments")
 @operation(
     _l("Les commentaires d'une info"),
-    query=ns.ForYouQuery,
+    query=ForYouQuery,
     responses={200: ns.CommentPage},
     description=_l("Les plus anciens d'abord, comme une conversation."),
 )
-def list_comments(news_id: int, query: ns.ForYouQuery):
+def list_comments(news_id: int, query: ForYouQuery):
     me = current_member()
     item = news_queries.get_news_or_404(me, news_id)
     errors: dict[str, object] = {}
@@ -320,7 +304,7 @@ def comment_news(news_id: int, body: ns.CommentBody, idempotency_key: str | None
 @bp.get("/events")
 @operation(
     _l("Sorties près de chez moi"),
-    query=ns.ForYouQuery,
+    query=ForYouQuery,
     responses={200: ns.EventPage},
     description=_l(
         "Les sorties de mon voisinage qui ne sont pas terminées, les plus récemment "
@@ -328,14 +312,16 @@ def comment_news(news_id: int, body: ns.CommentBody, idempotency_key: str | None
         "pour un agenda). Une sortie passée quitte la liste."
     ),
 )
-def list_events(query: ns.ForYouQuery):
+def list_events(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
     rows = db.session.scalars(event_queries.near_me(me, after, limit=query.limit + 1)).all()
     page = page_of(rows, query.limit, posts.cursor_after)
-    return serializers.event_page(page.items, me, _counts(page.items, me), page.next_cursor)
+    return serializers.event_page(
+        page.items, me, serializers.page_counts(page.items, me), page.next_cursor
+    )
 
 
 @bp.post("/events")
@@ -444,35 +430,3 @@ def rsvp_event(event_id: int, body: ns.RsvpBody):
     commit(_l("Votre réponse vient d'être enregistrée : rechargez la sortie."))
     shown = event_queries.going_shown_counts([event.id], me).get(event.id, 0)
     return serializers.rsvp(answer.going, shown, event.capacity)
-
-
-# --- the home timeline -----------------------------------------------------------------
-
-
-@bp.get("/feed")
-@operation(
-    _l("Fil du voisinage : tout ce qui se passe autour de moi"),
-    query=ns.FeedQuery,
-    responses={200: ns.FeedPage},
-    description=_l(
-        "Demandes et offres, objets à emprunter, infos et sorties de mon voisinage (pas "
-        "les miens), mêlés, les plus récents d'abord ; chaque élément a un `type` "
-        "(`exchange`, `item`, `news`, `event`) et la forme de ce type. Filtre : `types`, "
-        "liste séparée par des virgules."
-    ),
-)
-def feed(query: ns.FeedQuery):
-    me = current_member()
-    errors: dict[str, object] = {}
-    chosen = [t.strip() for t in (query.types or "").split(",") if t.strip()]
-    unknown = [t for t in chosen if t not in ns.FEED_TYPES]
-    if unknown:
-        errors["types"] = _(
-            "Type inconnu : %(names)s. Choisissez parmi exchange, item, news, event.",
-            names=", ".join(unknown),
-        )
-    after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
-    rows = db.session.scalars(timeline(me, chosen or None, after, limit=query.limit + 1)).all()
-    page = page_of(rows, query.limit, posts.cursor_after)
-    return serializers.feed_page(page.items, me, _counts(page.items, me), today(), page.next_cursor)

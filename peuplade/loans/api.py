@@ -1,4 +1,5 @@
-"""JSON API v1, objects and loans: the neighbourhood shelf, borrowing and its steps.
+"""The objects' and loans' JSON API (/api/v1): the neighbourhood shelf, borrowing and its
+steps.
 
 Views parse (``@operation``), load the object or loan through the one visibility rule
 (``queries.get_item_or_404`` / ``get_loan_or_404``), call ``loans.services`` - the
@@ -18,16 +19,16 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import selectinload
 
 from peuplade import categories, pagination
-from peuplade.api import bp, serializers
-from peuplade.api import loan_schemas as ls
-from peuplade.api.auth import current_member
-from peuplade.api.exchanges import _day
+from peuplade.api import bp
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
-from peuplade.api.schemas import Rule, described
+from peuplade.api.parsing import parse_day
+from peuplade.api.schemas import ForYouQuery, Rule, described
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
-from peuplade.loans import queries, services
+from peuplade.loans import queries, serializers, services
+from peuplade.loans import schemas as ls
 from peuplade.models import Item, Loan, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
@@ -142,11 +143,11 @@ def list_items(query: ls.ItemsQuery):
 @bp.get("/items/mine")
 @operation(
     _l("Mes objets à prêter"),
-    query=ls.ForYouQuery,
+    query=ForYouQuery,
     responses={200: ls.ItemPage},
     description=_l("Mes objets, les plus récents d'abord, chacun avec ses prêts (`loans`)."),
 )
-def my_items(query: ls.ForYouQuery):
+def my_items(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
@@ -261,7 +262,7 @@ def request_loan(item_id: int, body: ls.LoanRequestBody):
     me = current_member()
     item = queries.get_item_or_404(me, item_id)
     errors: dict[str, object] = {}
-    start, due = _day(body.start, "start", errors), _day(body.due, "due", errors)
+    start, due = parse_day(body.start, "start", errors), parse_day(body.due, "due", errors)
     _refuse(errors)
     loan = services.request_loan(item, me, start, due, body.message or "")
     commit()

@@ -1,6 +1,6 @@
 """Pydantic models of the exchange endpoints (docs/api-contract.md, "Exchanges").
 
-As in ``schemas.py``, request models hold to all that the document says (lengths and
+As in ``api/schemas.py``, request models hold to all that the document says (lengths and
 patterns of texts, ranges, formats); kinds and categories are checked by
 ``exchanges/services.py`` (one rule, one message), and what no schema can state (dates
 to come, a place near home, consent) is named in the operations' descriptions.
@@ -8,19 +8,13 @@ to come, a place near home, consent) is named in the operations' descriptions.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
     BaseModel,
-    ConfigDict,
-    Discriminator,
     Field,
-    PlainSerializer,
     StrictBool,
-    StrictStr,
-    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -28,44 +22,29 @@ from pydantic import (
 
 from peuplade import categories
 from peuplade.api.schemas import (
-    LIMIT_DEFAULT,
+    DAY_FORMAT,
     NO_CONTROL_CHARACTERS,
-    AbsentNotNull,
-    AddressLocation,
     Body,
-    Cursor,
+    Category,
+    Day,
+    DayOut,
+    ForYouQuery,
     Id,
-    Limit,
-    PointLocation,
+    MemberRefOut,
     PositionOut,
     Timestamp,
-    integer,
     one_of,
     text,
     text_pattern,
 )
 from peuplade.exchanges.services import BEHALF_MAX, BODY_MAX, MESSAGE_MAX, THANKS_MAX, TITLE_MAX
-from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES, RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.models import EXCHANGE_KINDS, OUTCOMES, POST_STATUSES
+from peuplade.posts.schemas import PostLocation, Reach
 from peuplade.search import MAX_QUERY_LENGTH
 
-DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-DAY_FORMAT = {
-    "type": "string",
-    "format": "date",
-    "pattern": DAY_PATTERN,
-    "description": "YYYY-MM-DD",
-}
-
 Kind = one_of(EXCHANGE_KINDS, _l("Choisissez « request » (demande) ou « offer » (offre)."))
-Category = one_of(categories.SLUGS, _l("Choisissez une catégorie de la liste."))
 Title = text(TITLE_MAX, 3)
 Description = text(BODY_MAX, 1)
-# The form of a day is checked here; whether it is a day of the calendar, by the view,
-# which names the field and the expected format when it is not.
-Day = Annotated[StrictStr, Field(pattern=DAY_PATTERN), WithJsonSchema(DAY_FORMAT)]
-Reach = integer(
-    ge=RADIUS_MIN_M, le=RADIUS_MAX_M, description="mètres, depuis la position de l'annonce"
-)
 
 
 BehalfName = text(
@@ -81,34 +60,6 @@ BehalfName = text(
 BehalfConsent = Annotated[
     StrictBool,
     Field(description="true: the author confirms that this neighbour agreed to be named"),
-]
-
-
-class PlaceLocation(Body):
-    """One of the named public places (squares, street corners) near the author."""
-
-    place_id: Id
-
-
-def _post_location_kind(value: Any) -> str | None:
-    if isinstance(value, dict):
-        if "place_id" in value:
-            return "place"
-        return "address" if "address" in value else "point"
-    if isinstance(value, PlaceLocation):
-        return "place"
-    if isinstance(value, AddressLocation):
-        return "address"
-    if isinstance(value, PointLocation):
-        return "point"
-    return None
-
-
-PostLocation = Annotated[
-    Annotated[PlaceLocation, Tag("place")]
-    | Annotated[PointLocation, Tag("point")]
-    | Annotated[AddressLocation, Tag("address")],
-    Discriminator(_post_location_kind),
 ]
 
 
@@ -185,15 +136,6 @@ class ThanksBody(Body):
     message: text(THANKS_MAX, 1)
 
 
-class ForYouQuery(AbsentNotNull):
-    """GET /for-you query string."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    cursor: Cursor | None = None
-    limit: Limit = LIMIT_DEFAULT
-
-
 class ExchangesQuery(ForYouQuery):
     """GET /exchanges query string."""
 
@@ -213,19 +155,6 @@ class ExchangesQuery(ForYouQuery):
 
 
 # --- responses -----------------------------------------------------------------------
-
-DayOut = Annotated[
-    date,
-    PlainSerializer(lambda d: d.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date"}),
-]
-
-
-class MemberRefOut(BaseModel):
-    """Who wrote or helped: a name, never a position."""
-
-    id: int
-    display_name: str
 
 
 class ExchangeOut(BaseModel):

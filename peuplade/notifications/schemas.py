@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
-from peuplade.api.schemas import LIMIT_MAX, Body, Id, Timestamp
+from peuplade.api.schemas import LIMIT_MAX, Body, ForYouQuery, Id, MemberRefOut, Timestamp
 from peuplade.models.notification import EMAIL_MODES, NOTIFICATION_SUBJECTS
 from peuplade.notifications.kinds import NAMES
 

@@ -1,4 +1,7 @@
-"""JSON API v1 views: parse (``@operation``), call services/queries, serialise.
+"""The account's JSON API (/api/v1): signing up, access tokens, my account (``/me``),
+confirming an address, a member's public profile.
+
+Views parse (``@operation``), call services/queries, serialise.
 
 One commit per request, after the service call; a ServiceError rolls back
 (``auth.service_error``), so nothing is half-written.
@@ -6,43 +9,39 @@ One commit per request, after the service call; a ServiceError rolls back
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from flask import current_app, g
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from peuplade import database, ratelimits
-from peuplade.account import blur, services
+from peuplade.account import blur, serializers, services
 from peuplade.account import queries as account_queries
-from peuplade.api import bp, schemas, serializers
-from peuplade.api.auth import current_member
-from peuplade.api.openapi import document, operation
+from peuplade.account import schemas as acs
+from peuplade.account.schemas import TAG_LENGTH
+from peuplade.api import bp
+from peuplade.api.openapi import operation
+from peuplade.api.schemas import AddressLocation, PointLocation, Rule, described
 from peuplade.auth import confirm, emails, security_log, sessions, signup
+from peuplade.auth.bearer import current_member
 from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
-from peuplade.neighbours import queries as neighbour_queries
 from peuplade.validation import url_id
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
-# Rules that sign-up, the profile and the neighbour search share (account.services).
-ADDRESS_FOUND = schemas.Rule(
+# Rules that sign-up and the profile share (account.services).
+ADDRESS_FOUND = Rule(
     _l(
         "Une adresse (`location.address`) que le géocodeur trouve ; ambiguë, elle vient "
         "avec `candidates` et se renvoie avec `choice`"
     ),
     fields=("location",),
 )
-TAG_LENGTH = schemas.Rule(
-    _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
-    fields=("tags",),
-)
-LIVE_TOKEN = schemas.Rule(_l("Un de mes jetons encore en service"), 404)
+LIVE_TOKEN = Rule(_l("Un de mes jetons encore en service"), 404)
 
 
-def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services.LocationInput:
-    if isinstance(body, schemas.AddressLocation):
+def _location(body: PointLocation | AddressLocation) -> services.LocationInput:
+    if isinstance(body, AddressLocation):
         return services.LocationInput(address=body.address, choice=body.choice)
     return services.LocationInput(lat=body.lat, lon=body.lon)
 
@@ -52,10 +51,10 @@ def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services
 @operation(
     _l("Créer un compte"),
     public=True,
-    body=schemas.RegisterBody,
-    responses={202: schemas.SignUpOut},
+    body=acs.RegisterBody,
+    responses={202: acs.SignUpOut},
     errors={429: "Too many sign-ups from this address (the /register page counts too)"},
-    description=schemas.described(
+    description=described(
         _l(
             "La réponse est la même, que l'adresse e-mail ait déjà un compte ou non : 202 "
             "`{status: pending, message}`, sans id. Un e-mail part vers l'adresse : un lien "
@@ -65,7 +64,7 @@ def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services
             "choice?}. Une adresse ambiguë donne 422 avec `fields.location` et "
             "`candidates` ; renvoyez-la avec `choice`."
         ),
-        schemas.Rule(
+        Rule(
             _l(
                 "Le mot de passe compte 12 caractères au moins une fois normalisé (NFKC), et "
                 "n'est ni trop facile à deviner ni fait de l'adresse e-mail ou du nom"
@@ -76,7 +75,7 @@ def _location(body: schemas.PointLocation | schemas.AddressLocation) -> services
         TAG_LENGTH,
     ),
 )
-def create_member(body: schemas.RegisterBody):
+def create_member(body: acs.RegisterBody):
     result = signup.sign_up(
         email=body.email,
         password=body.password,
@@ -88,7 +87,7 @@ def create_member(body: schemas.RegisterBody):
         bio=body.bio,
     )
     # The same answer whether the address had an account or not: no id, no Location.
-    return schemas.SignUpOut(status="pending", message=sign_up_message(result.email)).model_dump(
+    return acs.SignUpOut(status="pending", message=sign_up_message(result.email)).model_dump(
         mode="json"
     ), 202
 
@@ -109,33 +108,33 @@ def sign_up_message(email: str) -> str:
 @operation(
     _l("Obtenir un jeton d'accès"),
     public=True,
-    body=schemas.TokenBody,
-    responses={201: schemas.TokenOut},
+    body=acs.TokenBody,
+    responses={201: acs.TokenOut},
     errors={
         401: "Wrong email or password",
         403: "Account suspended or closed",
         409: "Already the maximum number of live tokens: revoke one first",
         429: "Too many attempts",
     },
-    description=schemas.described(
+    description=described(
         _l(
             "Le jeton n'est montré qu'ici : seule son empreinte est gardée. Donnez-lui un "
             "nom (`name`) pour le reconnaître dans la liste de vos jetons."
         ),
-        schemas.Rule(
+        Rule(
             _l("L'adresse e-mail et le mot de passe d'un compte"),
             401,
             codes=("invalid_credentials",),
         ),
-        schemas.Rule(
+        Rule(
             _l("Un compte suspendu ou fermé"),
             403,
             codes=("account_suspended", "account_closed"),
         ),
-        schemas.Rule(_l("50 jetons en service au plus : révoquez-en un d'abord"), 409),
+        Rule(_l("50 jetons en service au plus : révoquez-en un d'abord"), 409),
     ),
 )
-def create_token(body: schemas.TokenBody):
+def create_token(body: acs.TokenBody):
     member = services.authenticate(body.email, body.password)
     if member is None:
         db.session.rollback()  # nothing to keep
@@ -161,7 +160,7 @@ def create_token(body: schemas.TokenBody):
 @bp.get("/tokens")
 @operation(
     _l("Mes jetons d'accès en service"),
-    responses={200: schemas.TokenPage},
+    responses={200: acs.TokenPage},
     description=_l(
         "Les jetons qui fonctionnent encore, le plus récent d'abord, sans le jeton lui-même "
         "(il n'est pas gardé) ; `current` désigne celui de cette requête."
@@ -170,7 +169,7 @@ def create_token(body: schemas.TokenBody):
 def list_tokens():
     me = current_member()
     current_id = g.get("api_token_id")
-    return schemas.TokenPage(
+    return acs.TokenPage(
         items=[serializers.token_info(t, current_id) for t in services.live_tokens(me)],
         next_cursor=None,
     ).model_dump(mode="json")
@@ -179,14 +178,14 @@ def list_tokens():
 @bp.patch(f"/tokens/{url_id('token_id')}")
 @operation(
     _l("Renommer un de mes jetons"),
-    body=schemas.TokenPatch,
-    responses={200: schemas.TokenInfoOut},
-    description=schemas.described(
+    body=acs.TokenPatch,
+    responses={200: acs.TokenInfoOut},
+    description=described(
         _l("Un `name` vide retire le nom."),
         LIVE_TOKEN,
     ),
 )
-def rename_token(token_id: int, body: schemas.TokenPatch):
+def rename_token(token_id: int, body: acs.TokenPatch):
     row = services.rename_token(current_member(), token_id, body.name)
     current_id = g.get("api_token_id")
     db.session.commit()
@@ -197,7 +196,7 @@ def rename_token(token_id: int, body: schemas.TokenPatch):
 @operation(
     _l("Révoquer un de mes jetons"),
     responses={204: None},
-    description=schemas.described(
+    description=described(
         _l("Le jeton cesse de fonctionner aussitôt, y compris si c'est celui de cette requête."),
         LIVE_TOKEN,
     ),
@@ -228,7 +227,7 @@ def _reauth_failed(response) -> bool:
 
 
 @bp.get("/me")
-@operation(_l("Mon compte (avec mon domicile)"), responses={200: schemas.MeOut})
+@operation(_l("Mon compte (avec mon domicile)"), responses={200: acs.MeOut})
 def me():
     return serializers.me(current_member())
 
@@ -242,10 +241,10 @@ def me():
 )
 @operation(
     _l("Modifier mon profil, mon adresse e-mail ou mon domicile"),
-    body=schemas.ProfilePatch,
-    responses={200: schemas.MeOut},
+    body=acs.ProfilePatch,
+    responses={200: acs.MeOut},
     errors={429: "Home changed too often in the last 30 days, or too many wrong passwords"},
-    description=schemas.described(
+    description=described(
         _l(
             "Tout ou rien : si un champ est refusé, rien n'est modifié. Changer d'adresse "
             "e-mail ou de domicile demande aussi `current_password` (sinon 422 avec "
@@ -256,7 +255,7 @@ def me():
             "30 jours). `privacy_floor` : la position la plus précise que mes voisins "
             "voient (`shown_at` dans la réponse dit où ils me voient aujourd'hui)."
         ),
-        schemas.Rule(
+        Rule(
             _l(
                 "Une nouvelle adresse e-mail ou un nouveau domicile demandent `current_password`, "
                 "le mot de passe du compte"
@@ -264,7 +263,7 @@ def me():
             fields=("current_password",),
         ),
         ADDRESS_FOUND,
-        schemas.Rule(
+        Rule(
             _l("Quelques changements de domicile par 30 jours (HOME_CHANGES_PER_30_DAYS)"),
             429,
             ("location",),
@@ -272,7 +271,7 @@ def me():
         TAG_LENGTH,
     ),
 )
-def update_me(body: schemas.ProfilePatch):
+def update_me(body: acs.ProfilePatch):
     member = current_member()
     old_pending = member.pending_email
     try:
@@ -310,7 +309,7 @@ def update_me(body: schemas.ProfilePatch):
 )
 @operation(
     _l("Recevoir un nouveau lien pour confirmer mon adresse e-mail"),
-    responses={202: schemas.ConfirmationSentOut, 200: schemas.ConfirmationSentOut},
+    responses={202: acs.ConfirmationSentOut, 200: acs.ConfirmationSentOut},
     errors={429: "Too many links asked for (CONFIRMATION_LINKS), or too many calls"},
     description=_l(
         "202 `{status: sent}` : un nouveau lien part vers l'adresse du compte (les anciens "
@@ -321,10 +320,10 @@ def update_me(body: schemas.ProfilePatch):
 def resend_confirmation():
     member = current_member()
     if member.email_confirmed_at is not None:
-        return schemas.ConfirmationSentOut(status="confirmed").model_dump(mode="json"), 200
+        return acs.ConfirmationSentOut(status="confirmed").model_dump(mode="json"), 200
     emails.send_confirmation(member, emails.CONFIRM_AGAIN)
     security_log.event("email_confirmation_sent", member=member.id)
-    return schemas.ConfirmationSentOut(status="sent").model_dump(mode="json"), 202
+    return acs.ConfirmationSentOut(status="sent").model_dump(mode="json"), 202
 
 
 @bp.post("/confirmations")
@@ -332,14 +331,14 @@ def resend_confirmation():
 @operation(
     _l("Confirmer une adresse e-mail"),
     public=True,
-    body=schemas.ConfirmationBody,
-    responses={200: schemas.ConfirmationOut},
+    body=acs.ConfirmationBody,
+    responses={200: acs.ConfirmationOut},
     errors={
         409: "The new address the link was for went to another account meanwhile: the "
         "account keeps its address, the pending one is dropped",
         429: "Too many attempts from this address",
     },
-    description=schemas.described(
+    description=described(
         _l(
             "`token` : la fin du lien envoyé par e-mail (…/email/confirm/<token>). Sans jeton "
             "d'accès : le lien suffit. Confirmer deux fois ne change rien (`first_time` : "
@@ -347,7 +346,7 @@ def resend_confirmation():
             "du compte, confirmée ; si un autre compte a pris cette adresse entre-temps, "
             "409 et rien ne change (la demande est oubliée)."
         ),
-        schemas.Rule(
+        Rule(
             _l(
                 "Un lien que nous avons envoyé, il y a %(days)s jours au plus, à l'adresse "
                 "que le compte a toujours (ou à la nouvelle adresse encore en attente)",
@@ -357,22 +356,20 @@ def resend_confirmation():
         ),
     ),
 )
-def confirm_address(body: schemas.ConfirmationBody):
+def confirm_address(body: acs.ConfirmationBody):
     outcome = confirm.follow(body.token)  # commits; logs; the notice to an old address
     if outcome.taken:
         raise Conflict(confirm.taken_message())
-    return schemas.ConfirmationOut(status="confirmed", first_time=outcome.first).model_dump(
-        mode="json"
-    )
+    return acs.ConfirmationOut(status="confirmed", first_time=outcome.first).model_dump(mode="json")
 
 
 @bp.get(f"/members/{url_id('member_id')}")
 @operation(
     _l("Profil public d'un voisin"),
-    responses={200: schemas.MemberOut},
-    description=schemas.described(
+    responses={200: acs.MemberOut},
+    description=described(
         None,
-        schemas.Rule(_l("Un membre de mon voisinage (les autres ne sont pas trouvés)"), 404),
+        Rule(_l("Un membre de mon voisinage (les autres ne sont pas trouvés)"), 404),
     ),
 )
 def member(member_id: int):
@@ -380,33 +377,3 @@ def member(member_id: int):
     return serializers.member_public(
         found, exchange_queries.thanks_count(found.id, current_member())
     )
-
-
-@bp.get("/neighbours")
-@operation(
-    _l("Mes voisins, par bande de distance"),
-    query=schemas.NeighboursQuery,
-    responses={200: schemas.NeighbourPage},
-    description=schemas.described(
-        _l(
-            "Les voisins dans mon rayon, éventuellement ayant un savoir-faire ou un mot-clé "
-            "(`skill`), les plus proches d'abord. Jamais de position : une bande de distance."
-        ),
-        replace(TAG_LENGTH, fields=("skill",)),
-    ),
-)
-def neighbours(query: schemas.NeighboursQuery):
-    page = neighbour_queries.neighbour_page(
-        current_member(), query.skill, query.cursor, query.limit
-    )
-    return serializers.neighbour_page(page.items, page.next_cursor)
-
-
-@bp.get("/openapi.json")
-@operation(
-    _l("Ce document OpenAPI"),
-    public=True,
-    responses={200: schemas.OpenApiDocument},
-)
-def openapi():
-    return document(current_app)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, Field
 
-from peuplade.api.exchange_schemas import ForYouQuery, MemberRefOut
-from peuplade.api.schemas import Body, Id, Timestamp, one_of, text
+from peuplade.api.schemas import Body, ForYouQuery, Id, MemberRefOut, Timestamp, one_of, text
 from peuplade.models import REPORT_REASONS, REPORT_STATUSES, REPORT_TARGETS
 from peuplade.moderation.services import DETAILS_MAX, MEMBER_REASONS
 

@@ -1,5 +1,5 @@
-"""Pydantic models of the news, events and feed endpoints (docs/api-contract.md, "News,
-events, feed").
+"""Pydantic models of the news and events endpoints (docs/api-contract.md, "News,
+events, feed"; the feed's own are in ``timeline/schemas.py``).
 
 Request models hold to all that the document says (lengths and patterns of texts, links,
 times, ranges); kinds and scopes are checked by ``news/services.py`` (one rule, one
@@ -12,45 +12,36 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
     BaseModel,
-    Discriminator,
     Field,
     StrictBool,
     StrictStr,
-    Tag,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from peuplade.api import parsing
-from peuplade.api.exchange_schemas import (
-    ExchangeOut,
-    ForYouQuery,
-    MemberRefOut,
-    PostLocation,
-    Reach,
-    one_of,
-)
-from peuplade.api.loan_schemas import ItemOut
 from peuplade.api.schemas import (
     Body,
+    ForYouQuery,
+    MemberRefOut,
     PositionOut,
     QuartierOut,
     Timestamp,
     integer,
+    one_of,
     text,
 )
 from peuplade.events import services as events
 from peuplade.models import NEWS_KINDS, NEWS_SCOPES
 from peuplade.news import services as news
-from peuplade.validation import ANY_SPACE
+from peuplade.posts.schemas import PostLocation, Reach
 
-FEED_TYPES = ("exchange", "item", "news", "event")
 # RFC 3339 (JSON Schema's date-time) as Python reads it: "T" and "Z" in capitals, no leap
 # second; whether the day exists, the format says.
 TIME_PATTERN = parsing.pattern_message(
@@ -218,31 +209,6 @@ class NewsQuery(ForYouQuery):
     kind: one_of(NEWS_KINDS) | None = None
 
 
-# Comma-separated types, each with spaces around it or none (empty items are skipped).
-_TYPE = f"[{ANY_SPACE}]*(?:(?:{'|'.join(FEED_TYPES)})[{ANY_SPACE}]*)?"
-TYPES_PATTERN = parsing.pattern_message(
-    f"^{_TYPE}(?:,{_TYPE})*$",
-    _l("Choisissez parmi exchange, item, news, event, séparés par des virgules."),
-)
-
-
-class FeedQuery(ForYouQuery):
-    """GET /feed query string: ``types`` is a comma-separated subset of the four types."""
-
-    types: (
-        Annotated[
-            str,
-            Field(
-                max_length=100,
-                pattern=TYPES_PATTERN,
-                description="comma-separated: exchange,item,news,event (all by default)",
-                examples=["news,event"],
-            ),
-        ]
-        | None
-    ) = None
-
-
 # --- responses -------------------------------------------------------------------------
 
 
@@ -321,32 +287,3 @@ class RsvpOut(BaseModel):
     going: bool
     going_count: int
     capacity: int | None
-
-
-class FeedExchangeOut(ExchangeOut):
-    type: Literal["exchange"] = "exchange"
-
-
-class FeedItemOut(ItemOut):
-    type: Literal["item"] = "item"
-
-
-def _feed_type(value: Any) -> str | None:
-    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-
-
-FeedEntry = Annotated[
-    Annotated[FeedExchangeOut, Tag("exchange")]
-    | Annotated[FeedItemOut, Tag("item")]
-    | Annotated[NewsOut, Tag("news")]
-    | Annotated[EventOut, Tag("event")],
-    Discriminator(_feed_type),
-]
-
-
-class FeedPage(BaseModel):
-    """Everything in my neighbourhood, newest first; each entry has the shape of its
-    ``type``."""
-
-    items: list[FeedEntry]
-    next_cursor: str | None

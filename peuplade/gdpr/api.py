@@ -1,4 +1,5 @@
-"""JSON API v1, GDPR rights: download everything stored about me, delete my account.
+"""The GDPR rights' JSON API (/api/v1): download everything stored about me, delete my
+account.
 
 Both call ``gdpr.services``, as the HTML pages do.
 """
@@ -13,13 +14,13 @@ from flask_babel import lazy_gettext as _l
 
 from peuplade import ratelimits
 from peuplade.api import bp
-from peuplade.api import gdpr_schemas as gs
-from peuplade.api.auth import current_member
 from peuplade.api.openapi import operation
 from peuplade.api.schemas import Rule, described
+from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import limiter
+from peuplade.gdpr import schemas as gs
 from peuplade.gdpr import services
 
 
