@@ -312,7 +312,7 @@ def parse_places(
     data: dict[str, Any], name_field: str, ref_field: str, ref_prefix: str
 ) -> tuple[list[PlaceFeature], list[str]]:
     """The public places of a FeatureCollection of Points, and the problems found."""
-    from peuplade.account.services import clean_text
+    from peuplade.validation import clean_text
 
     found: list[PlaceFeature] = []
     problems: list[str] = []
@@ -433,9 +433,9 @@ def seed_demo(password: str, members_path: Path) -> tuple[int, int, str]:
 
     Returns (created, skipped, one demo email).
     """
-    from peuplade.account import services
     from peuplade.config import ARGON2_OWASP_MINIMUM
     from peuplade.geocoding import OfflineGazetteer
+    from peuplade.validation import normalise_email
 
     try:
         people = json.loads(members_path.read_text(encoding="utf-8"))["members"]
@@ -461,8 +461,8 @@ def seed_demo(password: str, members_path: Path) -> tuple[int, int, str]:
                 skipped += 1
     finally:
         config["ARGON2_PARAMETERS"] = saved
-    _settle_demo_crowds([services.normalise_email(p["email"]) for p in people])
-    return created, skipped, services.normalise_email(people[0]["email"]) if people else ""
+    _settle_demo_crowds([normalise_email(p["email"]) for p in people])
+    return created, skipped, normalise_email(people[0]["email"]) if people else ""
 
 
 def _settle_demo_crowds(emails: list[str]) -> None:
@@ -491,19 +491,21 @@ def _seed_one(person: dict[str, Any], password: str, gazetteer: Any) -> bool:
     """Register one demo member; False when the email is already taken."""
     from peuplade.account import queries, services
     from peuplade.errors import ValidationFailed
+    from peuplade.location import LocationInput
+    from peuplade.validation import normalise_email
 
     try:
-        email = services.normalise_email(person["email"])
+        email = normalise_email(person["email"])
     except ValidationFailed as exc:
         raise CommandFailed(f"{person['email']} : {exc.message}") from None
     if queries.member_by_email(email) is not None:
         return False
-    location = services.LocationInput(address=person["address"])
+    location = LocationInput(address=person["address"])
     if gazetteer is not None:
         place = gazetteer.geocode(person["address"], exactly_one=True)
         if place is None:
             raise CommandFailed(f"{person['address']} absent du gazetteer.")
-        location = services.LocationInput(lat=place.latitude, lon=place.longitude)
+        location = LocationInput(lat=place.latitude, lon=place.longitude)
     try:
         services.register_member(
             email=email,
@@ -577,11 +579,12 @@ def seed_demo_exchanges(path: Path) -> tuple[int, int]:
 
 
 def _demo_member(email: str) -> Any:
-    from peuplade.account import queries, services
+    from peuplade.account import queries
     from peuplade.errors import ValidationFailed
+    from peuplade.validation import normalise_email
 
     try:
-        member = queries.member_by_email(services.normalise_email(email))
+        member = queries.member_by_email(normalise_email(email))
     except ValidationFailed:
         member = None
     if member is None:
@@ -608,6 +611,8 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
     from peuplade.exchanges import queries as exchange_queries
     from peuplade.exchanges import services as exchanges
     from peuplade.extensions import db
+    from peuplade.localtime import today
+    from peuplade.location import LocationInput
     from peuplade.models import Exchange
     from peuplade.posts import services as posts
 
@@ -617,12 +622,12 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
     )
     if already is not None:
         return False
-    first_day = posts.today()
+    first_day = today()
     starts = entry.get("starts_in_days")
     ends = entry.get("ends_in_days")
     location = None
     if entry.get("place"):
-        location = posts.PostLocation(place_id=_demo_place(author, entry["place"]))
+        location = LocationInput(place_id=_demo_place(author, entry["place"]))
     responses = entry.get("responses", [])
     outcome = entry.get("outcome")
     try:
@@ -802,7 +807,7 @@ def demo_loan_problem(request: dict[str, Any], offered_days_ago: int) -> str | N
 
 def _local(day: date, hour: int) -> datetime:
     """That hour of a local day, in UTC."""
-    from peuplade.posts.services import local_zone
+    from peuplade.localtime import local_zone
 
     return datetime.combine(day, time(hour), tzinfo=local_zone()).astimezone(UTC)
 
@@ -815,7 +820,7 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
     from peuplade.extensions import db
     from peuplade.loans import queries as loan_queries
     from peuplade.loans import services as loans
-    from peuplade.posts.services import today
+    from peuplade.localtime import today
 
     status = request["status"]
     first, last = request["start_in_days"], request["due_in_days"]
@@ -975,8 +980,9 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
     from peuplade.events import queries as event_queries
     from peuplade.events import services as events
     from peuplade.extensions import db
+    from peuplade.localtime import today
+    from peuplade.location import LocationInput
     from peuplade.models import Event
-    from peuplade.posts import services as posts
 
     organiser = _demo_member(entry["organiser"])
     already = db.session.scalar(
@@ -986,7 +992,7 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
         return None
     if int(entry["starts_in_days"]) < 1:
         raise CommandFailed("une sortie de démonstration commence demain ou plus tard.")
-    starts_at = _local(posts.today() + timedelta(days=entry["starts_in_days"]), entry["start_hour"])
+    starts_at = _local(today() + timedelta(days=entry["starts_in_days"]), entry["start_hour"])
     hours = entry.get("duration_hours")
     created_at = now - timedelta(days=entry["created_days_ago"], minutes=(index * 23) % 60 + 1)
     rsvps = entry.get("rsvps", [])
@@ -999,7 +1005,7 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
                 body=entry["body"],
                 starts_at=starts_at,
                 ends_at=starts_at + timedelta(hours=hours) if hours else None,
-                location=posts.PostLocation(place_id=_demo_place(organiser, entry["place"])),
+                location=LocationInput(place_id=_demo_place(organiser, entry["place"])),
                 capacity=entry.get("capacity"),
             ),
         )

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from peuplade import validation
-from peuplade.account.services import clean_tags, clean_text
 from peuplade.api import news_schemas, schemas
 from peuplade.errors import ValidationFailed
+from peuplade.validation import clean_tags, clean_text
 from tests.conftest import PASSWORD
 
 SETTINGS = settings(

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from peuplade import geo
 from peuplade.exchanges import services
 from peuplade.extensions import db
+from peuplade.localtime import today
 from peuplade.models import Exchange, ExchangeResponse, Place, Thanks
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.test_exchanges_scoping import offset
 from tests.test_privacy import _other_homes_leaked

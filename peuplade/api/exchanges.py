@@ -27,10 +27,10 @@ from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.exchanges import queries, services
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts.services import PostLocation
 from peuplade.validation import url_id
 
 EXCHANGE_ID = url_id("exchange_id")
@@ -83,14 +83,14 @@ def _dates(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, date | None]:
 
 def _location(
     location: xs.PlaceLocation | xs.PointLocation | AddressLocation | None,
-) -> PostLocation | None:
+) -> LocationInput | None:
     if location is None:
         return None
     if isinstance(location, xs.PlaceLocation):
-        return PostLocation(place_id=location.place_id)
+        return LocationInput(place_id=location.place_id)
     if isinstance(location, AddressLocation):
-        return PostLocation(address=location.address, choice=location.choice)
-    return PostLocation(lat=location.lat, lon=location.lon)
+        return LocationInput(address=location.address, choice=location.choice)
+    return LocationInput(lat=location.lat, lon=location.lon)
 
 
 def _behalf(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, object]:

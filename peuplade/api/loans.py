@@ -28,10 +28,10 @@ from peuplade.database import commit
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.loans import queries, services
+from peuplade.localtime import today
 from peuplade.models import Item, Loan, Member
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from peuplade.validation import ID_MAX, url_id
 
 ITEM_ID = url_id("item_id")

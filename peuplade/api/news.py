@@ -31,12 +31,12 @@ from peuplade.events import services as events
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
+from peuplade.localtime import today
 from peuplade.models import NEWS_KINDS, Event, Exchange, Item, Member, NewsComment, NewsPost, Post
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from peuplade.posts.timeline import timeline
 from peuplade.validation import url_id
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from peuplade.errors import BadCursor, ServiceError, ValidationFailed
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
-from peuplade.posts.services import clean_submission_key
+from peuplade.submissions import clean_submission_key
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,7 +55,7 @@ def pattern_message(pattern: str, message: Any) -> str:
 
 def idempotency_key() -> str | None:
     """The request's ``Idempotency-Key`` (the format of the forms' tokens,
-    ``posts.services.clean_submission_key``), None without one; a 422 when malformed."""
+    ``submissions.clean_submission_key``), None without one; a 422 when malformed."""
     raw = request.headers.get(IDEMPOTENCY_HEADER)
     if raw is None:
         return None

@@ -40,19 +40,12 @@ from pydantic_core import PydanticCustomError
 
 from peuplade import categories, validation
 from peuplade.account import blur
-from peuplade.account.services import (
-    BIO_MAX,
-    DISPLAY_NAME_MAX,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
-    TAG_MAX_LENGTH,
-    TAGS_MAX,
-    TOKEN_NAME_MAX,
-)
+from peuplade.account.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from peuplade.account.tokens import TOKEN_NAME_MAX
 from peuplade.api import parsing
 from peuplade.geocoding import MAX_ADDRESS_LENGTH, MAX_CANDIDATES
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
-from peuplade.validation import ID_MAX
+from peuplade.validation import ID_MAX, TAG_MAX_LENGTH, TAGS_MAX
 
 # Generous bounds on list sizes (duplicates are merged by the services, which apply
 # the real limits); they only stop absurd payloads before any work is done.
@@ -172,7 +165,7 @@ def text(max_length: int, min_chars: int = 0, *, blank: bool = False, **field: A
     return Annotated[StrictStr, Field(**constraints)]
 
 
-# A free tag as ``account.services.clean_tags`` keeps it: letters and digits of any
+# A free tag as ``validation.clean_tags`` keeps it: letters and digits of any
 # script, then also spaces, apostrophes and hyphens; removed characters anywhere.
 _TAG_CHARS = r"\p{L}\p{N}_"
 _TAG_MESSAGE = _l(
