@@ -659,7 +659,7 @@ class Generator:
 
 
 def _end_of_day(day: date) -> datetime:
-    """End of a Paris day, roughly (posts.services.end_of_day without an app)."""
+    """End of a Paris day, roughly (localtime.end_of_day without an app)."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) - timedelta(hours=1)
 
 

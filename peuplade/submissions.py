@@ -1,19 +1,30 @@
-"""One row per form sent, for rows that are not posts (messages, comments, loan requests).
+"""One row per form sent: the same form (or API call) sent twice writes once.
 
-The posts' own version is ``posts.services.add_once``; the tokens are the same
-(``posts.services.new_submission_key`` / ``clean_submission_key``). A unique index
-decides between two copies sent at the same instant (a double click, an API call sent
-again): the copy that loses finds the row the other one wrote.
+A publishing form carries a random token (:func:`new_submission_key`, a hidden field;
+the API's Idempotency-Key), stored with the row it wrote. :func:`write_once` is the
+guard every writer uses (posts: ``posts.services.add_once``; messages, comments, loan
+requests): a unique index decides between two copies sent at the same instant (a
+double click, an API call sent again), and the copy that loses finds the row the other
+one wrote.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from peuplade.extensions import db
+
+KEY_USED_ELSEWHERE = _l(
+    "Cette clé a déjà servi à publier autre chose : envoyez une nouvelle clé (ou rechargez "
+    "la page)."
+)
+_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 
 Row = TypeVar("Row")
 
@@ -44,3 +55,13 @@ def write_once(find: Callable[[], Row | None], write: Callable[[], Row]) -> tupl
             raise
         return earlier, False
     return row, True
+
+
+def new_submission_key() -> str:
+    """A random token for a publishing form (hidden field): sent twice, it publishes once."""
+    return secrets.token_urlsafe(16)
+
+
+def clean_submission_key(value: object) -> str | None:
+    """The form's token, or None when missing or not one of ours (then no de-duplication)."""
+    return value if isinstance(value, str) and _SUBMISSION_KEY.match(value) else None

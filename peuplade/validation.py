@@ -1,10 +1,14 @@
-"""Check every field of a form or request before writing anything."""
+"""Check every field of a form or request before writing anything: ids, texts (cleaned
+and measured), free tags and e-mail addresses, as every feature reads them."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 from peuplade.errors import ValidationFailed
@@ -73,7 +77,7 @@ def _digits_up_to(n: int) -> str:
 
 # --- texts, as the services read them and as JSON Schema can say it ------------------
 #
-# ``account.services.clean_text`` (every text of a form or a request) removes the
+# ``clean_text`` (every text of a form or a request) removes the
 # control and format characters but tab and newline, normalises to NFC and strips the
 # spaces at both ends; the services then count what is left. The patterns below state
 # the same rules for the API's JSON Schema, built from the same Unicode tables, so that
@@ -90,6 +94,73 @@ _SCANNED = (range(0, 0x40000), range(0xE0000, 0xE1000))
 def removed(char: str) -> bool:
     """A character ``clean_text`` drops: a control (but tab and newline) or format one."""
     return unicodedata.category(char) in REMOVED_CATEGORIES and char not in KEPT_CONTROLS
+
+
+def clean_text(value: str | None) -> str:
+    """NFC, without control and format characters (but tab and newline), stripped.
+    Private-use and unassigned characters stay (an emoji newer than Python's tables)."""
+    value = unicodedata.normalize("NFC", value or "")
+    return "".join(c for c in value if not removed(c)).strip()
+
+
+def checked_text(
+    value: str | None, field: str, maximum: int, minimum: int = 0, *, required: bool = False
+) -> str:
+    """``clean_text(value)`` if its length is within bounds, else ValidationFailed on
+    ``field``. ``required``: an empty text is told "Ce champ est obligatoire."; shorter
+    than ``minimum`` is told how many characters it takes."""
+    cleaned = clean_text(value)
+    if required and not cleaned:
+        msg = _l("Ce champ est obligatoire.")
+    elif len(cleaned) < minimum:
+        msg = _l("Écrivez au moins %(n)s caractères.", n=minimum)
+    elif len(cleaned) > maximum:
+        msg = _l("%(n)s caractères au plus.", n=maximum)
+    else:
+        return cleaned
+    raise ValidationFailed(msg, {field: msg})
+
+
+TAG_MAX_LENGTH = 40
+TAGS_MAX = 10
+_TAG_RE = re.compile(r"^[\w][\w '\-]*$")
+
+
+def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
+    """Free tags ("vélo", "tricot"): case-folded, de-duplicated, at most 10."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    cleaned: list[str] = []
+    for raw in tags or []:
+        tag = " ".join(clean_text(str(raw)).casefold().split())
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX_LENGTH or not _TAG_RE.match(tag):
+            msg = _l(
+                "Mot-clé invalide : « %(t)s » (lettres, chiffres, espaces et tirets, "
+                "%(n)s caractères au plus).",
+                t=tag[:TAG_MAX_LENGTH],
+                n=TAG_MAX_LENGTH,
+            )
+            raise ValidationFailed(msg, {"tags": msg})
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        msg = _l("%(n)s mots-clés au plus.", n=TAGS_MAX)
+        raise ValidationFailed(msg, {"tags": msg})
+    return cleaned
+
+
+def normalise_email(email: str) -> str:
+    """Validated and case-folded: ``Anne@Example.org`` and ``anne@example.org`` are one
+    account's address (what accounts store and are looked up by)."""
+    try:
+        info = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(
+            _l("Adresse e-mail invalide."), {"email": _l("Adresse e-mail invalide.")}
+        ) from None
+    return info.normalized.casefold()
 
 
 def _scan() -> tuple[list[int], list[int]]:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from peuplade import create_app
 from peuplade.database import create_schema, drop_schema
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from tests.helpers.mail import mail_settings
 from tests.helpers.quartiers import add_quartier
 from tests.helpers.servers import free_port
@@ -276,7 +277,7 @@ def make_member(app):
             email=email or f"voisin{n}@example.org",
             password=password,
             display_name=name or f"Voisin {n}",
-            location=services.LocationInput(lat=at[0], lon=at[1]),
+            location=LocationInput(lat=at[0], lon=at[1]),
             radius_m=radius_m,
             skills=list(skills),
             tags=list(tags),

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from peuplade import create_app, database, geo
 from peuplade.account import services
+from peuplade.account.tokens import new_token, token_for
 from peuplade.config import (
     ARGON2_ASVS_MINIMUM,
     ARGON2_OWASP_MINIMUM,
@@ -20,7 +21,8 @@ from peuplade.config import (
 )
 from peuplade.errors import TooManyChanges, ValidationFailed
 from peuplade.extensions import db
-from peuplade.models import ApiToken, Member
+from peuplade.location import LocationInput
+from peuplade.models import ApiToken, Member, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
 
 
@@ -33,7 +35,7 @@ def _register(**overrides):
         "email": "anne@example.org",
         "password": PASSWORD,
         "display_name": "Anne",
-        "location": services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        "location": LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
     }
     values.update(overrides)
     member = services.register_member(**values)
@@ -193,11 +195,11 @@ def test_email_is_unique_whatever_its_case(app):
         ({"tags": "ok, <script>"}, "tags"),
         ({"tags": ",".join(f"t{i}" for i in range(11))}, "tags"),
         ({"bio": "x" * 1001}, "bio"),
-        ({"location": services.LocationInput(lat=float("nan"), lon=2.3)}, "location"),
-        ({"location": services.LocationInput(lat=91, lon=2.3)}, "location"),
-        ({"location": services.LocationInput(lat="48.8", lon=None)}, "location"),
-        ({"location": services.LocationInput(address="")}, "location"),
-        ({"location": services.LocationInput(address="1 rue qui n'existe pas")}, "location"),
+        ({"location": LocationInput(lat=float("nan"), lon=2.3)}, "location"),
+        ({"location": LocationInput(lat=91, lon=2.3)}, "location"),
+        ({"location": LocationInput(lat="48.8", lon=None)}, "location"),
+        ({"location": LocationInput(address="")}, "location"),
+        ({"location": LocationInput(address="1 rue qui n'existe pas")}, "location"),
     ],
 )
 def test_bad_registration_says_which_field_and_writes_nothing(app, overrides, field):
@@ -211,7 +213,7 @@ def test_bad_registration_says_which_field_and_writes_nothing(app, overrides, fi
 
 def test_all_field_errors_are_reported_together(app):
     with pytest.raises(ValidationFailed) as err:
-        _register(email="x", password="short", radius_m=10, location=services.LocationInput())
+        _register(email="x", password="short", radius_m=10, location=LocationInput())
     assert {"email", "password", "radius_m", "location"} <= set(err.value.fields)
 
 
@@ -229,37 +231,37 @@ def test_home_change_updates_quartier_and_is_limited(app, make_quartier):
     member = _register()
     assert member.quartier == batignolles
     old_public = geo.from_element(member.public_position)
-    services.change_home(member, services.LocationInput(lat=48.848, lon=2.396))
+    services.change_home(member, LocationInput(lat=48.848, lon=2.396))
     db.session.commit()
     assert member.quartier == nation
     assert geo.from_element(member.public_position) != old_public
     for _ in range(app.config["HOME_CHANGES_PER_30_DAYS"] - 1):
-        services.change_home(member, services.LocationInput(lat=48.8481, lon=2.3961))
+        services.change_home(member, LocationInput(lat=48.8481, lon=2.3961))
     db.session.commit()
     assert services.home_changes_left(member) == 0
     with pytest.raises(TooManyChanges):
-        services.change_home(member, services.LocationInput(lat=48.88, lon=2.32))
+        services.change_home(member, LocationInput(lat=48.88, lon=2.32))
     # A month later the member may move again.
-    later = services.utcnow() + timedelta(days=31)
+    later = utcnow() + timedelta(days=31)
     assert services.home_changes_left(member, now=later) == app.config["HOME_CHANGES_PER_30_DAYS"]
 
 
 def test_tokens_expire_and_die_with_a_password_change(app):
     member = _register()
-    token = services.issue_token(member)
+    token = new_token(member)[0]
     db.session.commit()
-    assert services.token_for(token).member == member
-    assert services.token_for(token + "x") is None
+    assert token_for(token).member == member
+    assert token_for(token + "x") is None
     assert db.session.scalar(select(ApiToken.token_hash)) != token  # only a digest is stored
     row = db.session.scalar(select(ApiToken))
-    row.expires_at = services.utcnow() - timedelta(seconds=1)
+    row.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert services.token_for(token) is None
-    fresh = services.issue_token(member)
+    assert token_for(token) is None
+    fresh = new_token(member)[0]
     db.session.commit()
     services.change_password(member, PASSWORD, "une autre phrase de passe solide")
     db.session.commit()
-    assert services.token_for(fresh) is None
+    assert token_for(fresh) is None
 
 
 def test_change_password_needs_the_current_one(app):
@@ -355,7 +357,7 @@ def test_parallel_home_changes_cannot_pass_the_limit_together(make_app, make_mem
             member = db.session.get(Member, member_id)
             barrier.wait()
             try:
-                services.change_home(member, services.LocationInput(lat=lat, lon=2.32))
+                services.change_home(member, LocationInput(lat=lat, lon=2.32))
                 db.session.commit()
                 outcomes.append("moved")
             except TooManyChanges:

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from peuplade import geo
-from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.exchanges import schemas as xs
 from peuplade.exchanges import services
 from peuplade.extensions import db
+from peuplade.localtime import today
 from peuplade.models import Exchange, ExchangeResponse, Place, Post, Thanks
-from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 from tests.test_exchanges_scoping import offset
 from tests.test_privacy import HOMES, VIEWER_HOME, _other_homes_leaked
@@ -33,7 +33,7 @@ class Caller:
     def __init__(self, client, member):
         self.client = client
         self.member_id = member.id
-        self.headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+        self.headers = {"Authorization": f"Bearer {new_token(member)[0]}"}
         db.session.commit()
 
     def get(self, path):

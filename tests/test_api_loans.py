@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from peuplade.extensions import db
 from peuplade.loans import schemas as ls
 from peuplade.loans import services
+from peuplade.localtime import today
 from peuplade.models import Item, Loan, Post
-from peuplade.posts.services import today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.test_api_exchanges import Caller
 from tests.test_privacy import HOMES, VIEWER_HOME, _other_homes_leaked

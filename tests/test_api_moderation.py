@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today
 from peuplade.models import Block, Report
 from peuplade.moderation.schemas import BlockOut, BlockPage, ReportOut
-from peuplade.posts.services import today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
 

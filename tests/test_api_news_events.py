@@ -15,10 +15,10 @@ from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.models import Event, NewsComment, NewsPost, Place, Post, Rsvp, utcnow
 from peuplade.news import schemas as ns
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation
 from peuplade.timeline import schemas as ts
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.test_api_exchanges import Caller
@@ -289,7 +289,7 @@ def _scene(members, place, rounds: int) -> list[int]:
                     title=f"Sortie {i}",
                     body="Texte",
                     starts_at=when,
-                    location=PostLocation(place_id=place.id),
+                    location=LocationInput(place_id=place.id),
                 ),
             ).id
         )

@@ -61,7 +61,7 @@ from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import select
 
 from peuplade import create_app
-from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.api.openapi import Operation, rules_of
 from peuplade.extensions import db
 from tests.conftest import PASSWORD, _empty_tables, _test_config
@@ -310,8 +310,8 @@ def _new_world(app) -> None:
     with app.app_context():
         _empty_tables()
         members = _fuzz_world()
-        WORLD["tokens"] = {who: account.issue_token(members[who]) for who in ("owner", "neighbour")}
-        account.issue_token(members["owner"])  # a spare one, for DELETE/PATCH /tokens/{id}
+        WORLD["tokens"] = {who: new_token(members[who])[0] for who in ("owner", "neighbour")}
+        new_token(members["owner"])  # a spare one, for DELETE/PATCH /tokens/{id}
         db.session.commit()
         WORLD["ids"] = {
             table: sorted(db.session.scalars(select(db.metadata.tables[table].c.id)).all())

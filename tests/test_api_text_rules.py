@@ -22,10 +22,10 @@ from pydantic import TypeAdapter
 
 from peuplade import validation
 from peuplade.account import schemas
-from peuplade.account.services import clean_tags, clean_text
 from peuplade.api import schemas as api_schemas
 from peuplade.errors import ValidationFailed
 from peuplade.news import schemas as news_schemas
+from peuplade.validation import clean_tags, clean_text
 from tests.conftest import PASSWORD
 
 SETTINGS = settings(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from peuplade.account import services
+from peuplade.account.tokens import TOKENS_MAX, new_token, secret_digest
 from peuplade.extensions import db
 from peuplade.models import ApiToken
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD
@@ -47,7 +47,7 @@ def test_tokens_are_named_listed_without_their_secret_and_stored_hashed(client, 
     assert phone["token"] not in text and script["token"] not in text
 
     stored = set(db.session.scalars(select(ApiToken.token_hash)))
-    assert stored == {services.secret_digest(t["token"]) for t in (phone, script)}
+    assert stored == {secret_digest(t["token"]) for t in (phone, script)}
     assert not {phone["token"], script["token"]} & stored  # a digest, never the token
 
 
@@ -99,8 +99,8 @@ def test_bad_names_are_422_on_their_field(client, anne, body, status, field):
 
 
 def test_live_tokens_are_bounded(client, anne):
-    for _ in range(services.TOKENS_MAX):
-        services.issue_token(anne)
+    for _ in range(TOKENS_MAX):
+        new_token(anne)
     db.session.commit()
     r = client.post("/api/v1/tokens", json={"email": "anne@example.org", "password": PASSWORD})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
@@ -135,7 +135,7 @@ def test_calls_are_limited_per_token_with_retry_after(make_app, make_member):
 def test_the_account_page_lists_the_tokens_and_revokes_one(app, client, auth, anne, make_member):
     phone, script = _token(client, "Téléphone perdu"), _token(client)
     bruno = make_member("Bruno", at=CLICHY, email="bruno@example.org")
-    brunos = services.new_token(bruno, "Le sien")[1]
+    brunos = new_token(bruno, "Le sien")[1]
     db.session.commit()
     auth.login("anne@example.org")
     page = client.get("/account").get_data(as_text=True)

@@ -25,6 +25,7 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.map import queries as map_queries
 from peuplade.models import (
     Block,
@@ -44,7 +45,6 @@ from peuplade.neighbours import queries as neighbour_queries
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.posts import audience
-from peuplade.posts.services import PostLocation
 from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 from tests.helpers.quartiers import add_quartier
@@ -241,7 +241,7 @@ def _everything_of(member: Member, place: Place) -> None:
             title=f"Sortie de {member.display_name}",
             body="Texte",
             starts_at=utcnow() + timedelta(days=2),
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
         ),
     )
 

@@ -36,11 +36,13 @@ from sqlalchemy import func, select
 
 from peuplade import geo
 from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.events import services as events
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import (
     Conversation,
@@ -58,7 +60,6 @@ from peuplade.models import (
 )
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.helpers.mail import mail_settings
 from tests.helpers.quartiers import add_quartier
@@ -76,7 +77,7 @@ def _member(name: str, at: tuple[float, float]):
         email=f"{name.lower()}@example.org",
         password=PASSWORD,
         display_name=name,
-        location=account.LocationInput(lat=at[0], lon=at[1]),
+        location=LocationInput(lat=at[0], lon=at[1]),
         radius_m=2000,
         skills=[SKILL],
         tags=[TAG],
@@ -105,7 +106,7 @@ def _publish(member, place: Place) -> dict[str, object]:
                 title=f"Sortie {name}",
                 body="Texte",
                 starts_at=utcnow() + timedelta(days=3),
-                location=PostLocation(place_id=place.id),
+                location=LocationInput(place_id=place.id),
             ),
         ),
     }
@@ -187,7 +188,7 @@ def _bodies(app, member, quartier, ids: list[int], other) -> dict[str, tuple[int
     come first (opening /notifications reads what it shows), under ``unread:``."""
     client = app.test_client()
     _login(client, member.email)
-    token = account.issue_token(member)
+    token = new_token(member)[0]
     db.session.commit()
     api = {"Authorization": f"Bearer {token}"}
     seen: dict[str, tuple[int, str]] = {}

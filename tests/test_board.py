@@ -13,8 +13,8 @@ import pytest
 from peuplade import geo
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Place, utcnow
-from peuplade.posts.services import PostLocation
 from tests.conftest import BATIGNOLLES, CLICHY
 from tests.test_exchanges_scoping import offset
 from tests.test_news_events import _event
@@ -42,7 +42,7 @@ def _request(author, title: str, place: Place, **changes):
             title=title,
             body="Texte",
             category="courses",
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
             **changes,
         ),
     )
@@ -67,7 +67,7 @@ def street(app, make_member, auth):
                 title="Cours de tricot",
                 body="Texte",
                 category="couture",
-                location=PostLocation(place_id=near.id),
+                location=LocationInput(place_id=near.id),
             ),
         ),
         "closed": _request(marc, "Déjà fait", near),

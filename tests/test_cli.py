@@ -23,6 +23,8 @@ from peuplade.exchanges.queries import for_you, get_exchange_or_404, near_me, th
 from peuplade.extensions import db
 from peuplade.geodata import slugify
 from peuplade.loans import queries as loan_queries
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.models import (
     CONDITIONS,
     HOLDING,
@@ -44,7 +46,7 @@ from peuplade.models import (
     utcnow,
 )
 from peuplade.news import queries as news_queries
-from peuplade.posts.services import expiry, places_near, today
+from peuplade.posts.services import expiry, places_near
 from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, PASSWORD
 
@@ -112,7 +114,7 @@ def test_a_member_at_the_square_des_batignolles_lands_in_batignolles(app, runner
         email="square@example.org",
         password=PASSWORD,
         display_name="Agathe",
-        location=services.LocationInput(address="Square des Batignolles"),
+        location=LocationInput(address="Square des Batignolles"),
     )
     db.session.commit()
     assert square.quartier.name == "Batignolles"
@@ -291,7 +293,7 @@ def test_import_places_loads_the_stations_and_a_reimport_updates_them(app, runne
         email="square@example.org",
         password=PASSWORD,
         display_name="Agathe",
-        location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
     )
     near = [p.name for p in places_near(member)]
     assert {"Square des Batignolles", "Mairie du 17e", "Place de Clichy"} <= set(near)

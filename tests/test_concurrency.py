@@ -23,11 +23,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from peuplade import geo
-from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchange_services
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today as posts_today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import (
     Conversation,
@@ -45,8 +47,7 @@ from peuplade.models import (
     utcnow,
 )
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation, new_submission_key
-from peuplade.posts.services import today as posts_today
+from peuplade.submissions import new_submission_key
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.test_exchanges_html import FORM as EXCHANGE_FORM
 
@@ -288,7 +289,7 @@ def test_j_y_vais_sent_twice_at_the_same_instant_is_one_answer(app, make_member)
             title="Pique-nique au square",
             body="Chacun apporte un plat.",
             starts_at=utcnow() + timedelta(days=3),
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
         ),
     )
     db.session.commit()
@@ -552,7 +553,7 @@ def _api_rows(scene: Scene, name: str) -> int:
 
 
 def _bearer(member: Member) -> dict:
-    headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+    headers = {"Authorization": f"Bearer {new_token(member)[0]}"}
     db.session.commit()
     return headers
 

@@ -29,6 +29,8 @@ from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today as posts_today
+from peuplade.location import LocationInput
 from peuplade.models import (
     Conversation,
     ExchangeResponse,
@@ -41,8 +43,7 @@ from peuplade.models import (
     Rsvp,
     utcnow,
 )
-from peuplade.posts.services import PostLocation, new_submission_key
-from peuplade.posts.services import today as posts_today
+from peuplade.submissions import new_submission_key
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.test_concurrency import (
     _bearer,
@@ -167,7 +168,7 @@ def last_place(english):
             title="Visite du jardin partagé",
             body="Une seule place.",
             starts_at=utcnow() + timedelta(days=3),
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
             capacity=1,
         ),
     )

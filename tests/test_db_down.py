@@ -17,6 +17,7 @@ from peuplade import create_app
 from peuplade.access import public
 from peuplade.database import create_schema
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from tests.conftest import BATIGNOLLES, PASSWORD, IsolatedClient, _test_config
 from tests.throwaway_pg import Cluster
 
@@ -32,7 +33,7 @@ def _member(email: str = EMAIL):
         email=email,
         password=PASSWORD,
         display_name="Gaston",
-        location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
         radius_m=1000,
     )
     db.session.commit()

@@ -18,7 +18,9 @@ from peuplade.account import person, queries, services
 from peuplade.auth import confirm
 from peuplade.extensions import db
 from peuplade.gdpr import services as gdpr
+from peuplade.location import LocationInput
 from peuplade.models import DepartedHomeChange, Member
+from peuplade.validation import normalise_email
 from tests.conftest import BATIGNOLLES, CLICHY, FAR_AWAY, PASSWORD
 from tests.helpers.mail import plain_text
 
@@ -37,7 +39,7 @@ def _member(email: str, name: str = "Voisin", at=BATIGNOLLES) -> Member:
         email=email,
         password=PASSWORD,
         display_name=name,
-        location=services.LocationInput(lat=at[0], lon=at[1]),
+        location=LocationInput(lat=at[0], lon=at[1]),
         locale="fr",
     )
     db.session.commit()
@@ -134,7 +136,7 @@ def test_a_taken_and_a_free_address_get_the_same_api_answer(app, smtp, bruno, ap
         assert r.status_code == 200, r.get_json()
         body = r.get_json()
         assert body["email"] == own
-        assert body["pending_email"] == services.normalise_email(asked)
+        assert body["pending_email"] == normalise_email(asked)
         assert api.get("/me").get_json()["pending_email"] == body["pending_email"]
         for key in ("id", "email", "pending_email", "created_at"):
             body.pop(key)
@@ -290,7 +292,7 @@ def test_a_taken_address_never_gets_a_link_even_once_free(app, smtp, anne, bruno
 def test_a_victim_s_address_pending_then_the_account_deleted_does_not_block_the_victim(app, smtp):
     mallory = _member("mallory@example.org")
     for spot in (CLICHY, FAR_AWAY, BATIGNOLLES):
-        services.change_home(mallory, services.LocationInput(lat=spot[0], lon=spot[1]))
+        services.change_home(mallory, LocationInput(lat=spot[0], lon=spot[1]))
         db.session.commit()
     services.update_account(mallory, email="victime@example.org", current_password=PASSWORD)
     db.session.commit()

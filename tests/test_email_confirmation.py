@@ -17,6 +17,7 @@ from sqlalchemy import select
 from peuplade.account import services
 from peuplade.auth import confirm
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, utcnow
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD
 from tests.helpers.mail import plain_text
@@ -35,7 +36,7 @@ def _member(email: str, name: str, at=BATIGNOLLES) -> Member:
         email=email,
         password=PASSWORD,
         display_name=name,
-        location=services.LocationInput(lat=at[0], lon=at[1]),
+        location=LocationInput(lat=at[0], lon=at[1]),
         locale="fr",
     )
     db.session.commit()

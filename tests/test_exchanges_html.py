@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from peuplade import geo
 from peuplade.exchanges import services
 from peuplade.extensions import db
+from peuplade.localtime import today
 from peuplade.models import Exchange, ExchangeResponse, Place, Thanks
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.helpers.browsers import as_member
 from tests.helpers.pages import more_link, text_of

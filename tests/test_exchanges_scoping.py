@@ -9,8 +9,8 @@ from peuplade import geo
 from peuplade.errors import NotFound
 from peuplade.exchanges import queries, services
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Exchange, Place
-from peuplade.posts.services import PostLocation
 
 PLACE = geo.lat_lon(48.88335, 2.31841)  # a public square
 
@@ -61,7 +61,7 @@ def test_radius_edge_for_a_post_at_a_public_place(app, make_member):
     author = make_member("Autrice", at=offset(PLACE, -300), radius_m=2000)
     near = make_member("À 950 m", at=offset(PLACE, 950), radius_m=1000)
     far = make_member("À 1050 m", at=offset(PLACE, 1050), radius_m=1000)
-    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=2000)
+    exchange = _post(author, location=LocationInput(place_id=place.id), reach_m=2000)
     assert exchange.place_name == "Square des Batignolles"
     assert geo.from_element(exchange.position) == PLACE
     assert _sees(near, exchange)
@@ -73,7 +73,7 @@ def test_a_short_reach_hides_the_post_from_a_neighbour_whose_radius_covers_it(ap
     author = make_member("Autrice", at=offset(PLACE, -300), radius_m=2000)
     near = make_member("À 950 m", at=offset(PLACE, 950), radius_m=1000)
     close = make_member("À 400 m", at=offset(PLACE, 400), radius_m=1000)
-    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=500)
+    exchange = _post(author, location=LocationInput(place_id=place.id), reach_m=500)
     assert not _sees(near, exchange)
     assert _sees(close, exchange)
 
@@ -84,7 +84,7 @@ def test_it_is_never_measured_from_the_authors_home(app, make_member):
     place = _place()
     author = make_member("Autrice", at=offset(PLACE, -1500), radius_m=2000)
     neighbour = make_member("Voisin", at=offset(PLACE, 900), radius_m=1000)
-    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=1000)
+    exchange = _post(author, location=LocationInput(place_id=place.id), reach_m=1000)
     assert _sees(neighbour, exchange)
 
 
@@ -99,7 +99,7 @@ def test_default_position_is_the_authors_public_cell(app, make_member):
 def test_author_always_sees_their_own_post(app, make_member):
     place = _place()
     author = make_member("Autrice", at=offset(PLACE, -1500), radius_m=200)
-    exchange = _post(author, location=PostLocation(place_id=place.id), reach_m=200)
+    exchange = _post(author, location=LocationInput(place_id=place.id), reach_m=200)
     assert queries.get_exchange_or_404(author, exchange.id) == exchange
 
 
@@ -108,7 +108,7 @@ def test_a_place_too_far_from_home_is_refused(app, make_member):
 
     author = make_member("Autrice", at=offset(PLACE, -6000))
     with pytest.raises(ValidationFailed) as err:
-        _post(author, location=PostLocation(lat=PLACE.lat, lon=PLACE.lon))
+        _post(author, location=LocationInput(lat=PLACE.lat, lon=PLACE.lon))
     assert "location" in err.value.fields
 
 
@@ -257,7 +257,7 @@ def test_profiles_open_to_people_met_through_an_exchange(app, make_member):
     author = make_member("Autrice", at=offset(PLACE, -3000), radius_m=200)
     reader = make_member("Lectrice", at=offset(PLACE, 500), radius_m=1000)
     stranger = make_member("Inconnue", at=offset(PLACE, -3000), radius_m=200)
-    _post(author, location=PostLocation(place_id=place.id), reach_m=1000)
+    _post(author, location=LocationInput(place_id=place.id), reach_m=1000)
     assert get_member_or_404(reader, author.id) == author
     with pytest.raises(NotFound):
         get_member_or_404(reader, stranger.id)

@@ -31,6 +31,7 @@ import pytest
 from peuplade import create_app
 from peuplade.config import ROOT
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, PASSWORD, _test_config
 from tests.helpers.servers import free_port
 from tests.throwaway_pg import Cluster
@@ -236,7 +237,7 @@ def _prepare(url: str) -> dict:
                     email=f"panne{n}@example.org",
                     password=PASSWORD,
                     display_name=f"Voisin {n}",
-                    location=accounts.LocationInput(lat=at[0], lon=at[1]),
+                    location=LocationInput(lat=at[0], lon=at[1]),
                     radius_m=2000,
                 )
             )

@@ -12,9 +12,9 @@ from icalendar import Calendar
 from peuplade import geo
 from peuplade.events import services as events
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Place, utcnow
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation
 from tests.conftest import BATIGNOLLES, CLICHY, FAR_AWAY
 
 SCRIPT_TITLE = "<script>alert('voisins')</script> & Cie"
@@ -152,7 +152,7 @@ def _event(author, place: Place, title: str, days: int, **extra):
             title=title,
             body=extra.pop("body", "Chacun apporte un plat."),
             starts_at=start,
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
             **extra,
         ),
     )

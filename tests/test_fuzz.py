@@ -37,8 +37,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, MemberSession
 from peuplade.moderation import services as moderation
 from tests import fuzz_inputs as fz
@@ -72,14 +74,14 @@ def _fuzz_world() -> dict[str, Member]:
         email="admin@example.org",
         password=PASSWORD,
         display_name="Admin",
-        location=account.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
     )
     admin.is_admin = True
     troll = account.register_member(
         email="troll@example.org",
         password=PASSWORD,
         display_name="Troll",
-        location=account.LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
+        location=LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
     )
     spam = exchanges.create_exchange(
         troll,
@@ -546,7 +548,7 @@ def _plausible_api_requests(client, tokens, spec, ids, operations) -> None:
 def test_api_survives_hostile_input(app):
     members = _fuzz_world()
     ids = _id_finder()
-    tokens = {who: account.issue_token(members[who]) for who in ("owner", "neighbour")}
+    tokens = {who: new_token(members[who])[0] for who in ("owner", "neighbour")}
     db.session.commit()
     client = app.test_client()
     spec = client.get("/api/v1/openapi.json").get_json()
@@ -635,7 +637,7 @@ def test_an_id_beyond_32_bits_is_not_found_whatever_the_method(app, make_member,
     """Werkzeug checked ``int(max=...)`` after matching the path: when a GET rule shared
     it, other methods got 405 ("not possible here") instead of 404."""
     member, client = _member_client(app, make_member)
-    headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+    headers = {"Authorization": f"Bearer {new_token(member)[0]}"}
     db.session.commit()
     for too_large in ("2147483648", "99999999999", "0" * 12 + "1"):
         response = client.open(path.format(too_large), method=method, headers=headers, json={})
@@ -654,9 +656,9 @@ def test_the_new_account_limits_and_blocks_are_documented(make_app, make_member)
             email="nouvelle@example.org",
             password=PASSWORD,
             display_name="Nouvelle",
-            location=account.LocationInput(lat=DAMES_LEMERCIER[0], lon=DAMES_LEMERCIER[1]),
+            location=LocationInput(lat=DAMES_LEMERCIER[0], lon=DAMES_LEMERCIER[1]),
         )
-        headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+        headers = {"Authorization": f"Bearer {new_token(member)[0]}"}
         db.session.commit()
         body = {"kind": "request", "title": "Porter un canapé", "body": "Samedi."}
         response = app.test_client().post(

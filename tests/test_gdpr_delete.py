@@ -16,8 +16,9 @@ from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
 from peuplade.gdpr import services
 from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.models import Base, Loan, Member, Notification, Post
-from peuplade.posts.services import today
 from tests.conftest import BATIGNOLLES, PASSWORD
 from tests.helpers.crowds import settle
 from tests.test_gdpr_export import OTHER_EMAIL, populate
@@ -161,7 +162,7 @@ def test_neighbours_blurred_positions_are_worked_out_again(make_app):
                 email=f"cellule{n}@example.org",
                 password=PASSWORD,
                 display_name=f"Cellule {n}",
-                location=accounts.LocationInput(lat=centre.lat + dlat, lon=centre.lon + dlon),
+                location=LocationInput(lat=centre.lat + dlat, lon=centre.lon + dlon),
             )
             db.session.commit()
             people.append(member)

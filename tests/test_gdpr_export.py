@@ -10,18 +10,19 @@ from datetime import timedelta
 
 import pytest
 
-from peuplade.account import services as accounts
+from peuplade.account.tokens import new_token
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.gdpr import services
 from peuplade.gdpr.schemas import ExportOut
 from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import Member, utcnow
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation, today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 
 # Distinctive values: if any of these shows up in my export, someone else leaked in.
@@ -73,7 +74,7 @@ def populate(make_member) -> Neighbourhood:
         OTHER_NAME, at=DAMES_LEMERCIER, email=OTHER_EMAIL, bio=OTHER_BIO, skills=["jardinage"]
     )
     third = make_member(THIRD_NAME, at=CLICHY, email="ulysse.bloque@example.net")
-    accounts.issue_token(me)
+    new_token(me)
 
     # An exchange of mine, answered by the neighbour, who helped and thanked me.
     mine = exchanges.create_exchange(
@@ -122,7 +123,7 @@ def populate(make_member) -> Neighbourhood:
             title="Balade au parc",
             body="Départ 10 h.",
             starts_at=soon,
-            location=PostLocation(lat=48.8840, lon=2.3200),
+            location=LocationInput(lat=48.8840, lon=2.3200),
         ),
     )
     her_event = events.create_event(
@@ -131,7 +132,7 @@ def populate(make_member) -> Neighbourhood:
             title="Pique-nique",
             body="Chacun apporte un plat.",
             starts_at=soon,
-            location=PostLocation(lat=48.8850, lon=2.3230),
+            location=LocationInput(lat=48.8850, lon=2.3230),
         ),
     )
     events.rsvp(my_event, other, True)

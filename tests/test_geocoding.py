@@ -13,6 +13,7 @@ from peuplade.account import services
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.geo import geodesic_distance_m
+from peuplade.location import AmbiguousLocation, LocationInput
 from peuplade.models import Member
 from tests.conftest import PASSWORD
 from tests.fake_geocoder import FakeGeocoder, FakePlace
@@ -218,7 +219,7 @@ def _register(address: str, choice: int | None = None, email: str = "anne@exampl
         email=email,
         password=PASSWORD,
         display_name="Anne",
-        location=services.LocationInput(address=address, choice=choice),
+        location=LocationInput(address=address, choice=choice),
     )
 
 
@@ -231,7 +232,7 @@ def test_register_with_unknown_address_writes_nothing(app):
 
 
 def test_register_with_ambiguous_address_then_a_choice(app):
-    with pytest.raises(services.AmbiguousLocation) as caught:
+    with pytest.raises(AmbiguousLocation) as caught:
         _register("rue des Dames")
     assert "location" in caught.value.fields
     db.session.rollback()

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.loans import queries, services
+from peuplade.localtime import today
 from peuplade.models import Item, Loan
-from peuplade.posts.services import today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
 

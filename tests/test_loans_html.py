@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 
 from peuplade.extensions import db
 from peuplade.loans import services
+from peuplade.localtime import today
 from peuplade.models import Item, Loan
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 from tests.helpers.browsers import as_member
 from tests.helpers.pages import more_link, text_of

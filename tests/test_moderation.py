@@ -15,6 +15,7 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
 from peuplade.loans import services as loans
+from peuplade.localtime import today
 from peuplade.messages import queries as message_queries
 from peuplade.messages import services as messages
 from peuplade.models import (
@@ -27,7 +28,6 @@ from peuplade.models import (
 )
 from peuplade.moderation import limits, services
 from peuplade.neighbours.queries import neighbours
-from peuplade.posts.services import today
 from peuplade.posts.timeline import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 

@@ -16,6 +16,8 @@ from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import (
     Exchange,
@@ -27,7 +29,6 @@ from peuplade.models import (
 )
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation, today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 from tests.helpers.browsers import as_member
 from tests.helpers.pages import text_of
@@ -85,7 +86,7 @@ def world(app, make_member, make_quartier) -> World:
             title="Pique-nique au square",
             body="Chacun apporte un plat.",
             starts_at=utcnow() + timedelta(days=3),
-            location=PostLocation(place_id=_place().id),
+            location=LocationInput(place_id=_place().id),
         ),
     )
     comment = news.comment(info, anne, "Achetez ma crème miracle !")

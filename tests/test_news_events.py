@@ -15,11 +15,11 @@ from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.models import Event, NewsPost, Place, Rsvp, utcnow
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor
-from peuplade.posts.services import PostLocation
 from peuplade.posts.timeline import timeline
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
@@ -48,7 +48,7 @@ def _event(author, place, **overrides) -> Event:
         "title": "Pique-nique au square",
         "body": "Chacun apporte un plat.",
         "starts_at": utcnow() + timedelta(days=3),
-        "location": PostLocation(place_id=place.id),
+        "location": LocationInput(place_id=place.id),
     }
     data.update(overrides)
     event = events.create_event(author, events.EventInput(**data))
@@ -136,7 +136,7 @@ def test_events_bad_input(app, make_member):
         ({"capacity": 0}, "capacity"),
         ({"capacity": "beaucoup"}, "capacity"),
         ({"location": None}, "location"),
-        ({"location": PostLocation(place_id=999999)}, "location"),
+        ({"location": LocationInput(place_id=999999)}, "location"),
         ({"title": "x" * 121}, "title"),
     ):
         with pytest.raises(ValidationFailed) as err:

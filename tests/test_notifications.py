@@ -16,11 +16,12 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
 from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import Item, Loan, Notification, Place, Post, utcnow
 from peuplade.notifications import queries, scheduled, services
 from peuplade.notifications.kinds import KINDS
-from peuplade.posts.services import PostLocation, today
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
 
@@ -181,7 +182,7 @@ def test_an_rsvp_tells_the_organiser_once(app, anne_bruno):
             title="Pique-nique",
             body="Chacun apporte un plat.",
             starts_at=utcnow() + timedelta(days=3),
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
         ),
     )
     db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from peuplade.account import services
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, MemberSession, PasswordReset, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
 from tests.helpers.mail import plain_text
@@ -33,7 +34,7 @@ def anne(app):
         email="anne@example.org",
         password=PASSWORD,
         display_name="Anne",
-        location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
         locale="fr",
     )
     db.session.commit()

@@ -21,6 +21,7 @@ from peuplade.errors import TooManyChanges, ValidationFailed
 from peuplade.extensions import db
 from peuplade.gdpr import policy
 from peuplade.gdpr import services as gdpr
+from peuplade.location import LocationInput
 from peuplade.models import (
     DepartedHomeChange,
     HomeChange,
@@ -45,7 +46,7 @@ def sign_up(email: str = EMAIL, at=BATIGNOLLES, name: str = "Camille") -> Member
         email=email,
         password=PASSWORD,
         display_name=name,
-        location=accounts.LocationInput(lat=at[0], lon=at[1]),
+        location=LocationInput(lat=at[0], lon=at[1]),
     )
     person.note_sign_up(member)
     db.session.commit()
@@ -53,7 +54,7 @@ def sign_up(email: str = EMAIL, at=BATIGNOLLES, name: str = "Camille") -> Member
 
 
 def move(member: Member, at) -> None:
-    accounts.change_home(member, accounts.LocationInput(lat=at[0], lon=at[1]))
+    accounts.change_home(member, LocationInput(lat=at[0], lon=at[1]))
     db.session.commit()
 
 
@@ -103,7 +104,7 @@ def test_deleting_and_registering_again_does_not_reset_the_limit(app):
     assert person.moves_in_window(EMAIL.upper()) == 3
     assert accounts.home_changes_left(again) == 0
     with pytest.raises(TooManyChanges):
-        accounts.change_home(again, accounts.LocationInput(lat=FAR_AWAY[0], lon=FAR_AWAY[1]))
+        accounts.change_home(again, LocationInput(lat=FAR_AWAY[0], lon=FAR_AWAY[1]))
     db.session.rollback()
 
 
@@ -173,7 +174,7 @@ def test_moves_blocked_until_is_when_the_oldest_move_leaves_the_window(app):
         email=EMAIL,
         password=PASSWORD,
         display_name="Camille",
-        location=accounts.LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
+        location=LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
     )
     person.note_sign_up(again, now=until)
     assert person.moves_in_window(again, now=until) == 3

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from peuplade.account import services
 from peuplade.extensions import db
 from peuplade.gdpr import services as gdpr
+from peuplade.location import LocationInput
 from peuplade.models import HomeChange, Member, Report
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD
 
@@ -52,7 +53,7 @@ def _page_sign_up(client, email: str, at, name: str) -> Member:
 def test_coming_back_through_the_api_is_a_home_move(app, client):
     first = _api_sign_up(client, EMAIL)
     assert services.home_changes_left(first) == 3
-    services.change_home(first, services.LocationInput(lat=CLICHY[0], lon=CLICHY[1]))
+    services.change_home(first, LocationInput(lat=CLICHY[0], lon=CLICHY[1]))
     db.session.commit()
     gdpr.delete_account(first, PASSWORD)
     db.session.commit()

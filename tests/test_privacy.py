@@ -221,7 +221,7 @@ def _things_made_by(others, viewer) -> set[int]:
     exchanges.thank(exchange, alice, "Merci !")
     try:
         from peuplade.loans import services as loans
-        from peuplade.posts.services import today
+        from peuplade.localtime import today
     except ImportError:  # before loans existed
         loans = None
     if loans is not None:

@@ -28,7 +28,7 @@ from sqlalchemy import delete
 
 from peuplade import geo, privacy
 from peuplade.account import blur
-from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from peuplade.models import Member, Post, utcnow
@@ -137,7 +137,7 @@ def test_two_homes_in_one_public_cell_look_the_same_to_everyone(crowd_app, clien
         at = offset(CENTRE, rng.uniform(-1500, 1500), rng.uniform(-1500, 1500))
         _dense_cluster(at, f"Groupe {n}")  # so observers themselves are shown finely
         observer = member_at(f"Observateur {n}", at, radius_m=rng.choice([400, 700, 1000, 1500]))
-        observers.append((observer, account.issue_token(observer)))
+        observers.append((observer, new_token(observer)[0]))
     db.session.commit()
     settle()
     assert _shown(first) == _shown(second)
@@ -248,7 +248,7 @@ def test_an_attacker_with_many_accounts_learns_nothing_finer_than_the_cell(crowd
     attackers = []
     for index, vantage in enumerate(VANTAGES):
         attacker = member_at(f"Sonde {index}", vantage, radius_m=200)
-        attackers.append((attacker, account.issue_token(attacker)))
+        attackers.append((attacker, new_token(attacker)[0]))
     db.session.commit()
     victims = [
         (geo.from_element(m.home), geo.from_element(m.public_position))

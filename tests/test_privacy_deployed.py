@@ -25,6 +25,7 @@ from peuplade.account import services as accounts
 from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.models import Member, PrivacyCell
 from tests.conftest import PASSWORD, _test_config
 from tests.helpers.crowds import offset, settle
@@ -46,13 +47,13 @@ def _prepare(url: str) -> int:
             email="victime@example.org",
             password=PASSWORD,
             display_name="Victime",
-            location=accounts.LocationInput(lat=VICTIM_HOME.lat, lon=VICTIM_HOME.lon),
+            location=LocationInput(lat=VICTIM_HOME.lat, lon=VICTIM_HOME.lon),
         )
         accounts.register_member(
             email="observatrice@example.org",
             password=PASSWORD,
             display_name="Observatrice",
-            location=accounts.LocationInput(
+            location=LocationInput(
                 lat=offset(VICTIM_HOME, 1500, 0).lat, lon=offset(VICTIM_HOME, 1500, 0).lon
             ),
             radius_m=3000,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from peuplade import geo, privacy
+from peuplade.account.tokens import new_token
 from peuplade.extensions import db
 from peuplade.models import Member
 
@@ -52,8 +53,7 @@ def test_my_floor_through_the_api(app, make_member, api):
 
 
 def _token(member) -> str:
-    from peuplade.account import services
 
-    token = services.issue_token(member)
+    token = new_token(member)[0]
     db.session.commit()
     return token

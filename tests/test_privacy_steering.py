@@ -23,9 +23,11 @@ from sqlalchemy import select, update
 from peuplade import geo, privacy
 from peuplade.account import blur
 from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.extensions import db
 from peuplade.gdpr import services as gdpr
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.models import Item, Member, Quartier, utcnow
 from peuplade.moderation import services as moderation
 from tests.conftest import PASSWORD
@@ -61,7 +63,7 @@ class Scene:
         observer = member_at("Observatrice", offset(victim_home, 1500, 0), radius_m=3000)
         db.session.commit()
         settle()
-        self.token = account.issue_token(observer)
+        self.token = new_token(observer)[0]
         db.session.commit()
         self.cells = privacy.cells(geo.from_element(self.victim.home))
         self.planted: list[int] = []
@@ -195,7 +197,7 @@ def test_an_established_neighbour_moving_in_refines_nobody_before_the_job(crowd_
     settle()
     # The victim and one established neighbour in the cell: not three yet.
     assert scene.published() == privacy.centre(scene.cells[2])
-    account.change_home(far, account.LocationInput(lat=VICTIM_HOME.lat, lon=VICTIM_HOME.lon))
+    account.change_home(far, LocationInput(lat=VICTIM_HOME.lat, lon=VICTIM_HOME.lon))
     db.session.commit()
     assert scene.published() == privacy.centre(scene.cells[2])  # nothing before the job
     _refresh()
@@ -216,7 +218,7 @@ def test_a_shrinking_crowd_coarsens_at_once(crowd_app, client, leaves):
     moderator.is_admin = True
     db.session.commit()
     if leaves == "moves":
-        account.change_home(one, account.LocationInput(lat=48.84, lon=2.40))
+        account.change_home(one, LocationInput(lat=48.84, lon=2.40))
     elif leaves == "deleted":
         gdpr.delete_account(one, PASSWORD)
     elif leaves == "banned":

@@ -38,16 +38,16 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Engine
 
 from peuplade import geo
-from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today as posts_today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import Place, utcnow
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation
-from peuplade.posts.services import today as posts_today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, PASSWORD
 from tests.test_concurrency import registration
 
@@ -108,7 +108,7 @@ class World:
                 title="Pique-nique",
                 body="Chacun apporte un plat.",
                 starts_at=utcnow() + timedelta(days=3),
-                location=PostLocation(place_id=self.place.id),
+                location=LocationInput(place_id=self.place.id),
             ),
         )
         today = posts_today()
@@ -117,8 +117,8 @@ class World:
         )
         self.conversation = messages.start(n, self.author, "Bonjour !")
         self.item = item
-        self.tokens = {"author": account.issue_token(self.author)}
-        self.tokens["neighbour"] = account.issue_token(n)
+        self.tokens = {"author": new_token(self.author)[0]}
+        self.tokens["neighbour"] = new_token(n)[0]
         db.session.commit()
         self.ids = {
             "author": self.author.id,

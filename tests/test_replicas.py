@@ -18,6 +18,7 @@ import pytest
 from peuplade import create_app
 from peuplade.config import ConfigError, load_config
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD, IsolatedClient, _test_config
 from tests.test_db_down import _exchange_form
 from tests.throwaway_pg import Cluster
@@ -68,7 +69,7 @@ def _member(app, name: str, email: str, at=BATIGNOLLES):
             email=email,
             password=PASSWORD,
             display_name=name,
-            location=services.LocationInput(lat=at[0], lon=at[1]),
+            location=LocationInput(lat=at[0], lon=at[1]),
             radius_m=1000,
         )
         db.session.commit()

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from peuplade import geo
 from peuplade.account import services
+from peuplade.account.tokens import secret_digest
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, MemberSession, utcnow
 from tests.conftest import BATIGNOLLES, CLICHY, PASSWORD
 
@@ -34,7 +36,7 @@ def _register(app, email: str, at=BATIGNOLLES) -> int:
             email=email,
             password=PASSWORD,
             display_name=email.split("@")[0].capitalize(),
-            location=services.LocationInput(lat=at[0], lon=at[1]),
+            location=LocationInput(lat=at[0], lon=at[1]),
         )
         db.session.commit()
         return member.id
@@ -101,7 +103,7 @@ def test_login_creates_a_session_row_whose_id_only_the_cookie_knows(site, anne):
     [row] = _rows(site, anne)
     with browser.session_transaction() as cookie_session:
         session_id = cookie_session["_user_id"]
-    assert row.id_hash == services.secret_digest(session_id)
+    assert row.id_hash == secret_digest(session_id)
     assert not session_id.startswith(f"{anne}.")  # no longer "member id.version"
     # A second login (another browser) is another session.
     other = site.test_client()

@@ -19,15 +19,17 @@ from werkzeug.routing import AnyConverter
 
 from peuplade import geo
 from peuplade.account import services as account
+from peuplade.account.tokens import new_token
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
 from peuplade.messages import services as messages
 from peuplade.models import ApiToken, Member, Place, utcnow
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
-from peuplade.posts.services import PostLocation, today
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 
 # Columns a GET may write: read markers, last-seen times.
@@ -58,21 +60,21 @@ def _world():
         email="owner@example.org",
         password=PASSWORD,
         display_name=f"Owner {SECRET}",
-        location=account.LocationInput(lat=DAMES_LEMERCIER[0], lon=DAMES_LEMERCIER[1]),
+        location=LocationInput(lat=DAMES_LEMERCIER[0], lon=DAMES_LEMERCIER[1]),
         radius_m=1000,
     )
     neighbour = account.register_member(
         email="neighbour@example.org",
         password=PASSWORD,
         display_name="Neighbour",
-        location=account.LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
+        location=LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
         radius_m=1000,
     )
     stranger = account.register_member(
         email="stranger@example.org",
         password=PASSWORD,
         display_name="Stranger",
-        location=account.LocationInput(lat=FAR_AWAY[0], lon=FAR_AWAY[1]),
+        location=LocationInput(lat=FAR_AWAY[0], lon=FAR_AWAY[1]),
         radius_m=200,
     )
     db.session.commit()
@@ -106,12 +108,12 @@ def _world():
             title=f"Sortie {SECRET}",
             body=SECRET,
             starts_at=utcnow() + timedelta(days=3),
-            location=PostLocation(place_id=place.id),
+            location=LocationInput(place_id=place.id),
         ),
     )
     talk = messages.start(owner, neighbour, f"Message {SECRET}")
     report = moderation.report(neighbour, "exchange", request.id, "spam", SECRET)
-    _token, token_row = account.new_token(owner, f"Jeton {SECRET}")
+    _token, token_row = new_token(owner, f"Jeton {SECRET}")
     db.session.commit()
     ids = {
         owner.id,
@@ -158,7 +160,7 @@ def _login(client, email) -> None:
 
 def test_no_stranger_or_visitor_reaches_anything_by_id(app):
     _owner, _neighbour, stranger, ids = _world()
-    token = account.issue_token(stranger)
+    token = new_token(stranger)[0]
     # Out of the range of the swept ids: the stranger must not revoke their own token.
     db.session.execute(update(ApiToken).where(ApiToken.member_id == stranger.id).values(id=900_000))
     db.session.commit()
@@ -235,7 +237,7 @@ def test_get_never_changes_state(app):
     for member in (owner, neighbour):
         client = app.test_client()
         _login(client, member.email)
-        api_headers = {"Authorization": f"Bearer {account.issue_token(member)}"}
+        api_headers = {"Authorization": f"Bearer {new_token(member)[0]}"}
         db.session.commit()
         before = _snapshot()  # the token row itself is not the GETs' doing
         for rule in app.url_map.iter_rules():

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from peuplade.account import person, services
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
 from tests.helpers.mail import mail_settings, plain_text
@@ -44,7 +45,7 @@ def anne(app):
         email=TAKEN,
         password=PASSWORD,
         display_name="Anne",
-        location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
         locale="fr",
     )
     db.session.commit()
@@ -246,7 +247,7 @@ def test_sign_ups_from_many_machines_cannot_flood_an_owner_s_mailbox(make_app, s
             email=TAKEN,
             password=PASSWORD,
             display_name="Anne",
-            location=services.LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+            location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
         )
         db.session.commit()
         pages = []

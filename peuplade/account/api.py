@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from peuplade import database, ratelimits
-from peuplade.account import blur, serializers, services
+from peuplade.account import blur, serializers, services, tokens
 from peuplade.account import queries as account_queries
 from peuplade.account import schemas as acs
 from peuplade.account.schemas import TAG_LENGTH
@@ -26,6 +26,7 @@ from peuplade.auth.bearer import current_member
 from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
+from peuplade.location import LocationInput
 from peuplade.validation import url_id
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
@@ -40,10 +41,10 @@ ADDRESS_FOUND = Rule(
 LIVE_TOKEN = Rule(_l("Un de mes jetons encore en service"), 404)
 
 
-def _location(body: PointLocation | AddressLocation) -> services.LocationInput:
+def _location(body: PointLocation | AddressLocation) -> LocationInput:
     if isinstance(body, AddressLocation):
-        return services.LocationInput(address=body.address, choice=body.choice)
-    return services.LocationInput(lat=body.lat, lon=body.lon)
+        return LocationInput(address=body.address, choice=body.choice)
+    return LocationInput(lat=body.lat, lon=body.lon)
 
 
 @bp.post("/members")
@@ -151,7 +152,7 @@ def create_token(body: acs.TokenBody):
         db.session.commit()  # authenticate() may have upgraded the password hash
         security_log.warning("token_refused", member=member.id, reason=member.status)
         return json_error(403, _account_code(member), refusal)
-    token, row = services.new_token(member, body.name)
+    token, row = tokens.new_token(member, body.name)
     db.session.commit()
     security_log.event("token_created", member=member.id)
     return serializers.token(token, row), 201
@@ -170,7 +171,7 @@ def list_tokens():
     me = current_member()
     current_id = g.get("api_token_id")
     return acs.TokenPage(
-        items=[serializers.token_info(t, current_id) for t in services.live_tokens(me)],
+        items=[serializers.token_info(t, current_id) for t in tokens.live_tokens(me)],
         next_cursor=None,
     ).model_dump(mode="json")
 
@@ -186,7 +187,7 @@ def list_tokens():
     ),
 )
 def rename_token(token_id: int, body: acs.TokenPatch):
-    row = services.rename_token(current_member(), token_id, body.name)
+    row = tokens.rename_token(current_member(), token_id, body.name)
     current_id = g.get("api_token_id")
     db.session.commit()
     return serializers.token_info(row, current_id).model_dump(mode="json")
@@ -203,7 +204,7 @@ def rename_token(token_id: int, body: acs.TokenPatch):
 )
 def revoke_token(token_id: int):
     me = current_member()
-    services.revoke_token(me, token_id)
+    tokens.revoke_token(me, token_id)
     db.session.commit()
     security_log.event("token_revoked", member=me.id)
     return "", 204

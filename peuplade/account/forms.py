@@ -17,7 +17,7 @@ from wtforms.validators import EqualTo, InputRequired
 
 from peuplade import categories
 from peuplade.account import blur
-from peuplade.auth.forms import (
+from peuplade.forms import (
     PASSWORD_HINT,
     TAGS_HINT,
     SkillsField,

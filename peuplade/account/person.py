@@ -40,9 +40,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from peuplade.account import queries
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import DepartedHomeChange, HomeChange, Member, Report, utcnow
+from peuplade.validation import normalise_email
 
 log = logging.getLogger("peuplade.security")
 
@@ -60,10 +62,8 @@ _KEY_LABEL = b"peuplade.account.person.email_key.v1"
 
 
 def _normalised(email: str | None) -> str:
-    """The e-mail as accounts store it (``account.services.normalise_email``); an
-    address that cannot be an account's is only stripped and case-folded."""
-    from peuplade.account.services import normalise_email  # services imports this module
-
+    """The e-mail as accounts store it (``validation.normalise_email``); an address that
+    cannot be an account's is only stripped and case-folded."""
     try:
         return normalise_email(email or "")
     except ValidationFailed:
@@ -120,10 +120,8 @@ def moves_in_window(member_or_email: Member | str, now: datetime | None = None) 
         member: Member | None = member_or_email
         email = member_or_email.email
     else:
-        from peuplade.account.queries import member_by_email
-
         email = member_or_email
-        member = member_by_email(_normalised(email))
+        member = queries.member_by_email(_normalised(email))
     own = 0
     if member is not None and member.id is not None:
         own = db.session.scalar(

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, database, geo, ratelimits
-from peuplade.account import blur, bp, queries, services
+from peuplade.account import blur, bp, queries, services, tokens
 from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, ProfileForm
 from peuplade.auth import emails, security_log, sessions
-from peuplade.auth.forms import forget_bad_point, location_input, submit
 from peuplade.extensions import limiter
+from peuplade.forms import forget_bad_point, location_input, submit
 from peuplade.validation import url_id
 
 bp.add_app_template_filter(categories.label, "skill_label")
@@ -53,7 +53,7 @@ def overview():
         "account/overview.html",
         member=member,
         home_changes_left=services.home_changes_left(member),
-        tokens=services.live_tokens(member),
+        tokens=tokens.live_tokens(member),
     )
 
 
@@ -61,7 +61,7 @@ def overview():
 def revoke_token(token_id: int):
     """Cut off an application (a phone, a script) that uses one of my API tokens."""
     me = _me()
-    services.revoke_token(me, token_id)  # someone else's, or a dead one: 404
+    tokens.revoke_token(me, token_id)  # someone else's, or a dead one: 404
     database.commit()
     security_log.event("token_revoked", member=me.id)
     flash(
@@ -113,6 +113,7 @@ def edit_profile():
                 email=form.email.data,
                 current_password=form.current_password.data,
             ),
+            refusals_on_form=True,
         )
         if outcome.ok:
             if member.pending_email and member.pending_email != old_pending:
@@ -194,6 +195,7 @@ def change_password():
                 keep_session_id=this_session,
             ),
             {"password": "new_password"},
+            refusals_on_form=True,
         )
         general, status = outcome.general, outcome.status
         if outcome.ok:
@@ -232,6 +234,7 @@ def change_home():
                     location=location_input(form),
                     current_password=form.current_password.data,
                 ),
+                refusals_on_form=True,
             )
             if outcome.ok:
                 flash(_("Votre domicile est enregistré."), "success")
@@ -270,7 +273,9 @@ def position():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            outcome = submit(form, lambda: blur.set_floor(member, form.floor.data))
+            outcome = submit(
+                form, lambda: blur.set_floor(member, form.floor.data), refusals_on_form=True
+            )
             if outcome.ok:
                 flash(_("C'est noté.") + " " + where_shown(blur.shown_level(member)), "success")
                 return redirect(url_for("account.overview"))

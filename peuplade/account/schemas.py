@@ -28,15 +28,8 @@ from pydantic_core import PydanticCustomError
 
 from peuplade import categories, validation
 from peuplade.account import blur
-from peuplade.account.services import (
-    BIO_MAX,
-    DISPLAY_NAME_MAX,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
-    TAG_MAX_LENGTH,
-    TAGS_MAX,
-    TOKEN_NAME_MAX,
-)
+from peuplade.account.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from peuplade.account.tokens import TOKEN_NAME_MAX
 from peuplade.api import parsing
 from peuplade.api.schemas import (
     AddressLocation,
@@ -51,6 +44,7 @@ from peuplade.api.schemas import (
     text,
 )
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.validation import TAG_MAX_LENGTH, TAGS_MAX
 
 # Generous bounds on list sizes (duplicates are merged by the services, which apply
 # the real limits); they only stop absurd payloads before any work is done.

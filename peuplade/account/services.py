@@ -1,4 +1,4 @@
-"""Writes about members: registration, credentials, profile, home, API tokens.
+"""Writes about members: registration, credentials, profile, home.
 
 Services validate, change the session and flush; the request commits once.
 Every message in a raised error is meant for the member, as is.
@@ -7,40 +7,37 @@ Every message in a raised error is meant for the member, as is.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from zxcvbn import zxcvbn
 
-from peuplade import categories, database, geocoding
+from peuplade import categories, database
 from peuplade.account import blur, person, queries
-from peuplade.errors import Conflict, NotFound, TooManyChanges, ValidationFailed
+from peuplade.account.tokens import revoke_tokens, secret_digest
+from peuplade.errors import TooManyChanges, ValidationFailed
 from peuplade.extensions import db
-from peuplade.geo import LatLon, lat_lon
+from peuplade.geo import LatLon
+from peuplade.location import AmbiguousLocation, LocationInput, resolve
 from peuplade.models import (
     RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
     RADIUS_MIN_M,
-    ApiToken,
     HomeChange,
     Member,
     MemberSession,
     MemberSkill,
     MemberTag,
-    utcnow,
 )
-from peuplade.validation import collect, removed
+from peuplade.validation import clean_tags, clean_text, collect, normalise_email
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
@@ -48,30 +45,6 @@ PASSWORD_MAX = 128
 ZXCVBN_MAX = 72
 DISPLAY_NAME_MAX = 60
 BIO_MAX = 1000
-TAG_MAX_LENGTH = 40
-TAGS_MAX = 10
-_TAG_RE = re.compile(r"^[\w][\w '\-]*$")
-
-
-class AmbiguousLocation(ValidationFailed):
-    """The address matched several places: the member picks one (``candidates``)."""
-
-    def __init__(self, message, candidates: list[geocoding.Candidate]):
-        super().__init__(message, {"location": message})
-        self.candidates = candidates
-
-    def details(self) -> dict[str, object]:
-        return {"candidates": [candidate.label for candidate in self.candidates]}
-
-
-@dataclass(frozen=True)
-class LocationInput:
-    """A home given as an address (geocoded) or as a point picked on the map."""
-
-    address: str | None = None
-    lat: object = None
-    lon: object = None
-    choice: int | None = None  # index into the candidates of an ambiguous address
 
 
 def _hasher() -> PasswordHasher:
@@ -105,22 +78,6 @@ def _password_matches(member: Member, password: str | None) -> bool:
     return False
 
 
-def secret_digest(secret: str) -> str:
-    """SHA-256 of a random secret (API token, session id, reset token): what is stored."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def normalise_email(email: str) -> str:
-    """Validated and case-folded: ``Anne@Example.org`` and ``anne@example.org`` are one."""
-    try:
-        info = validate_email((email or "").strip(), check_deliverability=False)
-    except EmailNotValidError:
-        raise ValidationFailed(
-            _l("Adresse e-mail invalide."), {"email": _l("Adresse e-mail invalide.")}
-        ) from None
-    return info.normalized.casefold()
-
-
 def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> None:
     """Raise ValidationFailed(fields={'password': ...}) for an empty, short or guessable one.
 
@@ -144,13 +101,6 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
     else:
         return
     raise ValidationFailed(msg, {"password": msg})
-
-
-def clean_text(value: str | None) -> str:
-    """NFC, without control and format characters (but tab and newline), stripped.
-    Private-use and unassigned characters stay (an emoji newer than Python's tables)."""
-    value = unicodedata.normalize("NFC", value or "")
-    return "".join(c for c in value if not removed(c)).strip()
 
 
 def clean_display_name(name: str | None) -> str:
@@ -198,52 +148,6 @@ def clean_skills(skills: Iterable[str] | None) -> list[str]:
         msg = _l("Savoir-faire inconnu : %(s)s.", s=", ".join(map(str, unknown))[:100])
         raise ValidationFailed(msg, {"skills": msg})
     return chosen
-
-
-def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
-    """Free tags ("vélo", "tricot"): case-folded, de-duplicated, at most 10."""
-    if isinstance(tags, str):
-        tags = tags.split(",")
-    cleaned: list[str] = []
-    for raw in tags or []:
-        tag = " ".join(clean_text(str(raw)).casefold().split())
-        if not tag:
-            continue
-        if len(tag) > TAG_MAX_LENGTH or not _TAG_RE.match(tag):
-            msg = _l(
-                "Mot-clé invalide : « %(t)s » (lettres, chiffres, espaces et tirets, "
-                "%(n)s caractères au plus).",
-                t=tag[:TAG_MAX_LENGTH],
-                n=TAG_MAX_LENGTH,
-            )
-            raise ValidationFailed(msg, {"tags": msg})
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > TAGS_MAX:
-        msg = _l("%(n)s mots-clés au plus.", n=TAGS_MAX)
-        raise ValidationFailed(msg, {"tags": msg})
-    return cleaned
-
-
-def _has_location(location: LocationInput) -> bool:
-    given = (location.address or "").strip(), location.lat, location.lon
-    return any(value not in (None, "") for value in given)
-
-
-def resolve_location(location: LocationInput) -> LatLon:
-    """The point for a home: a picked point, or the geocoded address."""
-    if location.lat not in (None, "") or location.lon not in (None, ""):
-        try:
-            return lat_lon(location.lat, location.lon)
-        except ValueError:
-            msg = _l("Position invalide : latitude entre -90 et 90, longitude entre -180 et 180.")
-            raise ValidationFailed(msg, {"location": msg}) from None
-    try:
-        return geocoding.resolve(location.address or "", location.choice).position
-    except geocoding.AddressAmbiguous as exc:
-        raise AmbiguousLocation(exc.message, exc.candidates) from None
-    except geocoding.GeocodingError as exc:
-        raise ValidationFailed(exc.message, {"location": exc.message}) from None
 
 
 @dataclass(frozen=True)
@@ -299,11 +203,11 @@ def check_new_member(
     except ValidationFailed as exc:
         errors.update(exc.fields)
     home = None
-    if not _has_location(location):
+    if location.is_empty:
         msg = _l("Indiquez votre adresse, ou placez votre domicile sur la carte.")
         errors["location"] = msg
     elif not errors:  # geocode last: it may call a remote service
-        home = resolve_location(location)
+        home = resolve(location).position
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     return NewMember(
@@ -411,12 +315,6 @@ def end_sessions(member: Member, keep_session_id: str | None = None) -> int:
     return ended
 
 
-def revoke_tokens(member: Member) -> None:
-    """Every API token of the member stops working (and any copy of one made earlier)."""
-    member.session_version += 1
-    db.session.execute(delete(ApiToken).where(ApiToken.member_id == member.id))
-
-
 def set_password(member: Member, new: str) -> None:
     """Set a new password (checked for strength); API tokens are revoked."""
     check_password_strength(new, [member.email, member.display_name])
@@ -503,108 +401,11 @@ def change_home(member: Member, location: LocationInput) -> Member:
             n=current_app.config["HOME_CHANGES_PER_30_DAYS"],
         )
         raise TooManyChanges(msg, {"location": msg})
-    home = resolve_location(location)
+    home = resolve(location).position
     blur.place_home(member, home)
     db.session.add(HomeChange(member_id=member.id))
     db.session.flush()
     return member
-
-
-TOKEN_NAME_MAX = 80
-# Live tokens per member: enough for every device and script, and a bound on the list.
-TOKENS_MAX = 50
-
-
-def clean_token_name(name: str | None) -> str | None:
-    """A token's label, spaces tidied; None when empty."""
-    cleaned = " ".join(clean_text(name).split())
-    if len(cleaned) > TOKEN_NAME_MAX:
-        msg = _l("%(n)s caractères au plus.", n=TOKEN_NAME_MAX)
-        raise ValidationFailed(msg, {"name": msg})
-    return cleaned or None
-
-
-def _is_live(row: ApiToken) -> bool:
-    """The token still works: not expired, not voided by a password change since."""
-    return row.expires_at > utcnow() and row.session_version == row.member.session_version
-
-
-def _live(member: Member):
-    """SQL: the member's tokens that still work (the rule of :func:`_is_live`)."""
-    return (
-        ApiToken.member_id == member.id,
-        ApiToken.expires_at > utcnow(),
-        ApiToken.session_version == member.session_version,
-    )
-
-
-def live_tokens(member: Member) -> list[ApiToken]:
-    """The member's tokens that still work, newest first."""
-    stmt = select(ApiToken).where(*_live(member))
-    return list(db.session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
-
-
-def issue_token(member: Member, name: str | None = None) -> str:
-    """A new bearer token; only its digest is stored, the token is shown once."""
-    return new_token(member, name)[0]
-
-
-def new_token(member: Member, name: str | None = None) -> tuple[str, ApiToken]:
-    """A new bearer token and its stored row (which holds only the token's digest)."""
-    label = clean_token_name(name)
-    if db.session.scalar(select(func.count()).where(*_live(member))) >= TOKENS_MAX:
-        raise Conflict(
-            _l(
-                "Vous avez déjà %(n)s jetons en service : révoquez-en un avant d'en demander "
-                "un autre.",
-                n=TOKENS_MAX,
-            )
-        )
-    token = "pk_" + secrets.token_urlsafe(32)
-    row = ApiToken(
-        member_id=member.id,
-        token_hash=secret_digest(token),
-        name=label,
-        session_version=member.session_version,
-        expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
-    )
-    db.session.add(row)
-    db.session.flush()
-    return token, row
-
-
-def token_for(token: str) -> ApiToken | None:
-    """The stored row of a bearer token, if the token is valid (not expired, not
-    revoked, not voided by a password change)."""
-    if not token or len(token) > 200:
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(token)))
-    if row is None or not _is_live(row):
-        return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # coarse, so reads do not write on every call
-    return row
-
-
-def _own_token(member: Member, token_id: int) -> ApiToken:
-    row = db.session.get(ApiToken, token_id)
-    if row is None or row.member_id != member.id or not _is_live(row):
-        raise NotFound(_l("Ce jeton n'existe pas, ou n'est plus en service."))
-    return row
-
-
-def rename_token(member: Member, token_id: int, name: str | None) -> ApiToken:
-    row = _own_token(member, token_id)
-    row.name = clean_token_name(name)
-    db.session.flush()
-    return row
-
-
-def revoke_token(member: Member, token_id: int) -> None:
-    """The token stops working at once (its row is deleted)."""
-    db.session.delete(_own_token(member, token_id))
-    db.session.flush()
 
 
 def update_account(

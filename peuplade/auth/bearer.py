@@ -13,7 +13,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from peuplade import ratelimits, viewer
-from peuplade.account import services
+from peuplade.account import tokens
 from peuplade.api import bp
 from peuplade.auth import security_log, sessions
 from peuplade.errors import json_error
@@ -48,7 +48,7 @@ def require_token():
         return _unauthorized(
             _("Authentifiez-vous avec un jeton : Authorization: Bearer <jeton>."), "missing"
         )
-    row = services.token_for(token)
+    row = tokens.token_for(token)
     member = None if row is None else row.member
     if member is None:
         return _unauthorized(

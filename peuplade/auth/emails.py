@@ -20,6 +20,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from peuplade.extensions import db
+from peuplade.localtime import local_zone
 from peuplade.models import Member
 
 log = logging.getLogger("peuplade.mail")
@@ -164,7 +165,6 @@ def sign_up_blocked_email(address: str, until: datetime, locale: str) -> EmailMe
     """To an address whose closed account used up its home moves: when it may sign up
     again."""
     from peuplade.notifications import links
-    from peuplade.posts.services import local_zone
 
     with force_locale(locale):
         day = format_date(until.astimezone(local_zone()), "long", rebase=False)

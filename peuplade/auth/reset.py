@@ -16,16 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from peuplade.account import queries
-from peuplade.account.services import (
-    check_password_strength,
-    end_sessions,
-    normalise_email,
-    secret_digest,
-    set_password,
-)
+from peuplade.account.services import check_password_strength, end_sessions, set_password
+from peuplade.account.tokens import secret_digest
 from peuplade.errors import NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, PasswordReset, utcnow
+from peuplade.validation import normalise_email
 
 TOKEN_MAX_LENGTH = 100
 

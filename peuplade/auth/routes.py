@@ -20,19 +20,14 @@ from flask_login import current_user
 from peuplade import ratelimits
 from peuplade.access import public
 from peuplade.account import queries, services
+from peuplade.account.tokens import secret_digest
 from peuplade.auth import bp, confirm, emails, reset, security_log, sessions, signup
-from peuplade.auth.forms import (
-    ForgotPasswordForm,
-    LoginForm,
-    RegisterForm,
-    ResetPasswordForm,
-    forget_bad_point,
-    location_input,
-    submit,
-)
+from peuplade.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db, limiter
+from peuplade.forms import forget_bad_point, location_input, submit
 from peuplade.ratelimits import member_key
+from peuplade.validation import normalise_email
 
 LOGIN_LIMIT = ratelimits.PER_CLIENT
 # Reset emails asked for one address: enough to retry, too few to flood a mailbox.
@@ -56,7 +51,7 @@ def safe_next(target: str | None) -> str | None:
 
 def _failed_login(email: str | None) -> None:
     try:
-        known = queries.member_by_email(services.normalise_email(email or ""))
+        known = queries.member_by_email(normalise_email(email or ""))
     except ValidationFailed:
         known = None
     security_log.warning(
@@ -134,6 +129,7 @@ def register():
                     bio=form.bio.data,
                     locale=str(get_locale()),
                 ),
+                refusals_on_form=True,
             )
             if outcome.ok:
                 # The same page whether the address had an account or not.
@@ -197,7 +193,7 @@ def confirm_email_post(token: str):
 
 def _link_key() -> str:
     """Rate-limit key of "a new link, please" from an old link: that link (a digest)."""
-    return "confirm-link:" + services.secret_digest(request.view_args.get("token", ""))[:32]
+    return "confirm-link:" + secret_digest(request.view_args.get("token", ""))[:32]
 
 
 @bp.route("/email/confirm/<token>/again", methods=["POST"])
@@ -308,7 +304,11 @@ def reset_password(token: str):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            outcome = submit(form, lambda: reset.reset_password(token, form.password.data))
+            outcome = submit(
+                form,
+                lambda: reset.reset_password(token, form.password.data),
+                refusals_on_form=True,
+            )
             general, status = outcome.general, outcome.status
             if outcome.ok:
                 return _after_reset(outcome.result)

@@ -25,9 +25,10 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 
 from peuplade import viewer
-from peuplade.account.services import secret_digest
+from peuplade.account.tokens import secret_digest
 from peuplade.auth import security_log
 from peuplade.extensions import db
+from peuplade.localtime import local_zone
 from peuplade.models import Member, MemberSession, utcnow
 
 REMEMBERED = "r"
@@ -56,8 +57,6 @@ def access_refusal(member: Member, now: datetime | None = None) -> str | None:
         return str(_l("Ce compte a été fermé par la modération."))
     if member.suspended_until is None:
         return str(_l("Votre compte est suspendu."))
-    from peuplade.posts.services import local_zone
-
     day = format_date(member.suspended_until.astimezone(local_zone()), "long", rebase=False)
     return str(_l("Votre compte est suspendu jusqu'au %(date)s.", date=day))
 

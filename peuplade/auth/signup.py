@@ -34,6 +34,7 @@ from peuplade import database, ratelimits
 from peuplade.account import person, queries, services
 from peuplade.auth import emails, security_log
 from peuplade.extensions import db, limiter
+from peuplade.location import LocationInput
 from peuplade.models import Member
 
 CREATED = "created"
@@ -55,7 +56,7 @@ def sign_up(
     email: str,
     password: str,
     display_name: str,
-    location: services.LocationInput,
+    location: LocationInput,
     radius_m: object = None,
     skills: Iterable[str] | None = None,
     tags: Iterable[str] | str | None = None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask_login import current_user
 
-from peuplade.account.services import clean_text
 from peuplade.board import bp, queries
 from peuplade.board.forms import BoardForm
+from peuplade.localtime import today
 from peuplade.models import Member
-from peuplade.posts.services import today
+from peuplade.validation import clean_text
 
 
 def _me() -> Member:

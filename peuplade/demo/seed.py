@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from peuplade import localtime
 from peuplade.account import blur, queries, services
 from peuplade.commands import CommandFailed
 from peuplade.config import ARGON2_OWASP_MINIMUM
@@ -32,6 +33,7 @@ from peuplade.extensions import db
 from peuplade.geocoding import OfflineGazetteer
 from peuplade.loans import queries as loan_queries
 from peuplade.loans import services as loans
+from peuplade.location import LocationInput
 from peuplade.models import Event, Exchange, Item, Member, NewsPost, Notification, utcnow
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
@@ -208,12 +210,12 @@ def _seed_exchange(entry: dict[str, Any], index: int, now: datetime) -> bool:
     )
     if already is not None:
         return False
-    first_day = posts.today()
+    first_day = localtime.today()
     starts = entry.get("starts_in_days")
     ends = entry.get("ends_in_days")
     location = None
     if entry.get("place"):
-        location = posts.PostLocation(place_id=_demo_place(author, entry["place"]))
+        location = LocationInput(place_id=_demo_place(author, entry["place"]))
     responses = entry.get("responses", [])
     outcome = entry.get("outcome")
     try:
@@ -386,7 +388,7 @@ def demo_loan_problem(request: dict[str, Any], offered_days_ago: int) -> str | N
 
 def _local(day: date, hour: int) -> datetime:
     """That hour of a local day, in UTC."""
-    return datetime.combine(day, time(hour), tzinfo=posts.local_zone()).astimezone(UTC)
+    return datetime.combine(day, time(hour), tzinfo=localtime.local_zone()).astimezone(UTC)
 
 
 def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -> None:
@@ -404,7 +406,7 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
         raise CommandFailed(
             f"{request['borrower']} ne voit pas cet objet (hors de son voisinage)."
         ) from None
-    day = posts.today()
+    day = localtime.today()
     real_start, real_due = day + timedelta(days=first), day + timedelta(days=last)
     parking = timedelta(days=PAST_LOAN_PARKING_DAYS - first) if first < 0 else timedelta(0)
     try:
@@ -544,7 +546,9 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
         return None
     if int(entry["starts_in_days"]) < 1:
         raise CommandFailed("une sortie de démonstration commence demain ou plus tard.")
-    starts_at = _local(posts.today() + timedelta(days=entry["starts_in_days"]), entry["start_hour"])
+    starts_at = _local(
+        localtime.today() + timedelta(days=entry["starts_in_days"]), entry["start_hour"]
+    )
     hours = entry.get("duration_hours")
     created_at = now - timedelta(days=entry["created_days_ago"], minutes=(index * 23) % 60 + 1)
     rsvps = entry.get("rsvps", [])
@@ -557,7 +561,7 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
                 body=entry["body"],
                 starts_at=starts_at,
                 ends_at=starts_at + timedelta(hours=hours) if hours else None,
-                location=posts.PostLocation(place_id=_demo_place(organiser, entry["place"])),
+                location=LocationInput(place_id=_demo_place(organiser, entry["place"])),
                 capacity=entry.get("capacity"),
             ),
         )

@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField, TextAreaField
 
-from peuplade.auth.forms import FreeSelectField, add_error, typed_day
 from peuplade.events import services
+from peuplade.forms import FreeSelectField, add_error, typed_day
+from peuplade.localtime import local_zone
+from peuplade.location import LocationInput
 from peuplade.models import Event, Place
-from peuplade.posts.services import PostLocation, local_zone, new_submission_key
+from peuplade.submissions import new_submission_key
 
 KEEP = "keep"  # on edit: leave the event where it is
 
@@ -121,7 +123,7 @@ class EventForm(FlaskForm):
             data["submission_key"] = self.submission_key.data or None
         place = (self.place.data or "").strip()
         if place != KEEP:
-            data["location"] = PostLocation(place_id=place or None)
+            data["location"] = LocationInput(place_id=place or None)
         return services.EventInput(**data)
 
 

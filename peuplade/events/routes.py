@@ -10,11 +10,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade.auth.forms import run
 from peuplade.errors import Conflict, Forbidden
 from peuplade.events import bp, queries, services
 from peuplade.events.forms import DeleteForm, EventForm, RsvpForm
 from peuplade.extensions import db
+from peuplade.forms import submit
+from peuplade.localtime import local_zone
 from peuplade.models import Event, Member, utcnow
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
@@ -31,14 +32,14 @@ def _me() -> Member:
 
 @bp.app_template_filter("local_day")
 def local_day(value: datetime) -> date:
-    return value.astimezone(post_services.local_zone()).date()
+    return value.astimezone(local_zone()).date()
 
 
 def _local_fields(value: datetime | None) -> tuple[str, str]:
     """An instant as the (day, time) inputs show it, in local time."""
     if value is None:
         return "", ""
-    local = value.astimezone(post_services.local_zone())
+    local = value.astimezone(local_zone())
     return local.date().isoformat(), local.strftime("%H:%M")
 
 
@@ -63,7 +64,7 @@ def new():
     form = EventForm(places=places)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.create_event(me, form.event_input()))
+        outcome = submit(form, lambda: services.create_event(me, form.event_input()))
         if outcome.ok:
             flash(_("Votre sortie est annoncée."), "success")
             return redirect(url_for("events.show", event_id=outcome.result.id))
@@ -108,7 +109,7 @@ def edit(event_id: int):
     form = EventForm(places=places, current=current)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.update_event(event, me, form.event_input(event)))
+        outcome = submit(form, lambda: services.update_event(event, me, form.event_input(event)))
         if outcome.ok:
             flash(_("Votre sortie est modifiée."), "success")
             return redirect(url_for("events.show", event_id=event.id))
@@ -126,7 +127,7 @@ def delete(event_id: int):
     event = _own_event_or_403(event_id)
     form = DeleteForm()
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run(form, lambda: services.delete_event(event, me))
+        outcome = submit(form, lambda: services.delete_event(event, me))
         if outcome.ok:
             flash(_("Votre sortie est supprimée."), "success")
             return redirect(url_for("events.index"))
@@ -172,7 +173,7 @@ def rsvp(event_id: int):
     if answer not in ("yes", "no"):
         return _show(event, status=422, problem=_("Répondez « J'y vais » ou « Je n'y vais pas »."))
     try:
-        outcome = run(form, lambda: services.rsvp(event, me, answer == "yes"))
+        outcome = submit(form, lambda: services.rsvp(event, me, answer == "yes"))
     except Conflict as exc:
         return _show(event, status=409, problem=str(exc.message))
     if not outcome.ok:

@@ -9,14 +9,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from peuplade import database, geo
-from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, ValidationFailed
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Event, Member, Rsvp, utcnow
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
-from peuplade.validation import collect
+from peuplade.submissions import clean_submission_key
+from peuplade.validation import checked_text, collect
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -32,24 +33,13 @@ class EventInput:
     body: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    location: posts.PostLocation | None = None
+    location: LocationInput | None = None
     capacity: object = None
     reach_m: object = None
     # On edit, None means "keep"; this says "remove the end time".
     clear_end: bool = False
-    # The announcing form's random token (posts.new_submission_key): sent twice, one outing.
+    # The announcing form's random token (submissions.new_submission_key): sent twice, one outing.
     submission_key: str | None = None
-
-
-def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
-    cleaned = clean_text(value)
-    if len(cleaned) < minimum:
-        msg = _l("Écrivez au moins %(n)s caractères.", n=minimum)
-        raise ValidationFailed(msg, {field: msg})
-    if len(cleaned) > maximum:
-        msg = _l("%(n)s caractères au plus.", n=maximum)
-        raise ValidationFailed(msg, {field: msg})
-    return cleaned
 
 
 def clean_times(starts_at: datetime | None, ends_at: datetime | None):
@@ -88,8 +78,8 @@ def clean_capacity(value: object) -> int | None:
     return number
 
 
-def _where(author: Member, location: posts.PostLocation | None):
-    if location is None or location.is_default:
+def _where(author: Member, location: LocationInput | None):
+    if location is None or location.is_empty:
         msg = _l("Choisissez le lieu du rendez-vous (un lieu public).")
         raise ValidationFailed(msg, {"location": msg})
     return posts.resolve_position(author, location)
@@ -98,15 +88,15 @@ def _where(author: Member, location: posts.PostLocation | None):
 def create_event(organiser: Member, data: EventInput) -> Event:
     """Announce an outing at a public place; it leaves the lists once over. The same
     form sent twice (``data.submission_key``) gives the first outing back."""
-    key = posts.clean_submission_key(data.submission_key)
+    key = clean_submission_key(data.submission_key)
     earlier = posts.published_with(organiser, key, Event)
     if earlier is not None:
         return earlier
     limits.check_new_account_posts(organiser)
     values, errors = collect(
         {
-            "title": lambda: _text(data.title, "title", TITLE_MAX, 3),
-            "body": lambda: _text(data.body, "body", BODY_MAX),
+            "title": lambda: checked_text(data.title, "title", TITLE_MAX, 3),
+            "body": lambda: checked_text(data.body, "body", BODY_MAX, 1),
             "times": lambda: clean_times(data.starts_at, data.ends_at),
             "location": lambda: _where(organiser, data.location),
             "capacity": lambda: clean_capacity(data.capacity),
@@ -156,13 +146,13 @@ def update_event(event: Event, organiser: Member, data: EventInput) -> Event:
     _require_organiser(event, organiser)
     checks = {}
     if data.title is not None:
-        checks["title"] = lambda: _text(data.title, "title", TITLE_MAX, 3)
+        checks["title"] = lambda: checked_text(data.title, "title", TITLE_MAX, 3)
     if data.body is not None:
-        checks["body"] = lambda: _text(data.body, "body", BODY_MAX)
+        checks["body"] = lambda: checked_text(data.body, "body", BODY_MAX, 1)
     if data.starts_at is not None or data.ends_at is not None or data.clear_end:
         ends_at = None if data.clear_end else (data.ends_at or event.ends_at)
         checks["times"] = lambda: clean_times(data.starts_at or event.starts_at, ends_at)
-    if data.location is not None and not data.location.is_default:
+    if data.location is not None and not data.location.is_empty:
         checks["location"] = lambda: _where(organiser, data.location)
     if data.capacity is not None:
         checks["capacity"] = lambda: clean_capacity(data.capacity)

@@ -10,10 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade import categories
-from peuplade.auth.forms import FreeSelectField, typed_day
 from peuplade.exchanges import services
+from peuplade.forms import FreeSelectField, typed_day
+from peuplade.location import LocationInput
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Exchange, Member, Place
-from peuplade.posts.services import PostLocation
 
 HOME = ""  # the location choice meaning "my approximate position"
 KEEP = "keep"  # on edit: leave the exchange where it is
@@ -127,7 +127,7 @@ class ExchangeForm(FlaskForm):
             data["starts_on"], data["ends_on"] = starts_on, ends_on
         place = (self.location.data or "").strip()
         if place != KEEP:
-            data["location"] = PostLocation(place_id=place or None)
+            data["location"] = LocationInput(place_id=place or None)
         return services.ExchangeInput(**data)
 
 

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, search
-from peuplade.auth.forms import run
 from peuplade.errors import BadCursor, Conflict, Forbidden
 from peuplade.exchanges import bp, queries, services
 from peuplade.exchanges.forms import (
@@ -23,11 +22,14 @@ from peuplade.exchanges.forms import (
     ThanksForm,
 )
 from peuplade.extensions import db
+from peuplade.forms import submit
+from peuplade.localtime import local_zone
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.privacy import band_label_for_rank
+from peuplade.submissions import new_submission_key
 from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
@@ -45,7 +47,7 @@ def long_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(post_services.local_zone()).date()
+        value = value.astimezone(local_zone()).date()
     return format_date(value, format="long")
 
 
@@ -197,7 +199,7 @@ def new():
             data={
                 "kind": request.args.get("kind", "request"),
                 "reach_m": str(me.radius_m),
-                "submission_key": post_services.new_submission_key(),
+                "submission_key": new_submission_key(),
             },
         )
         if form.kind.data not in EXCHANGE_KINDS:
@@ -206,7 +208,7 @@ def new():
     form = ExchangeForm(places=places)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.create_exchange(me, form.exchange_input()))
+        outcome = submit(form, lambda: services.create_exchange(me, form.exchange_input()))
         if outcome.ok:
             exchange = outcome.result
             flash(_published_message(exchange), "success")
@@ -252,7 +254,7 @@ def edit(exchange_id: int):
     general: list[str] = []
     if form.validate_on_submit():
         try:
-            outcome = run(
+            outcome = submit(
                 form, lambda: services.update_exchange(exchange, me, form.exchange_input(exchange))
             )
         except Conflict as exc:
@@ -276,7 +278,7 @@ def delete(exchange_id: int):
         raise Forbidden(_("Seul l'auteur peut supprimer son annonce."))
     form = DeleteForm()
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run(form, lambda: services.delete_exchange(exchange, me))
+        outcome = submit(form, lambda: services.delete_exchange(exchange, me))
         if outcome.ok:
             flash(_("Votre annonce est supprimée."), "success")
             return redirect(url_for("exchanges.mine"))
@@ -357,7 +359,7 @@ def _action(exchange: Exchange, form, form_name: str, action, done_message: str)
     if not form.validate_on_submit():
         return _show(exchange, status=422, **{form_name: form})
     try:
-        outcome = run(form, action)
+        outcome = submit(form, action)
     except Conflict as exc:
         return _show(exchange, status=409, problem=exc.message)
     if outcome.ok:

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from peuplade import categories, database, geo
-from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import (
     EXCHANGE_KINDS,
     OUTCOMES,
@@ -29,7 +29,8 @@ from peuplade.models import (
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
-from peuplade.validation import collect
+from peuplade.submissions import clean_submission_key
+from peuplade.validation import checked_text, clean_text, collect
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -50,29 +51,14 @@ class ExchangeInput:
     category: str | None = None
     starts_on: date | object | None = _UNSET
     ends_on: date | object | None = _UNSET
-    location: posts.PostLocation | None = None
+    location: LocationInput | None = None
     reach_m: object = None
     # Posting for a neighbour who is not online: their name ("" on edit: no longer for
     # anyone), and whether the author confirms that this neighbour agreed.
     on_behalf_of: str | None = None
     behalf_consent: bool = False
-    # The publishing form's random token (posts.new_submission_key): sent twice, one post.
+    # The publishing form's random token (submissions.new_submission_key): sent twice, one post.
     submission_key: str | None = None
-
-
-def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
-    cleaned = clean_text(value)
-    if len(cleaned) < minimum:
-        msg = (
-            _l("Ce champ est obligatoire.")
-            if minimum == 1
-            else _l("Écrivez au moins %(n)s caractères.", n=minimum)
-        )
-        raise ValidationFailed(msg, {field: msg})
-    if len(cleaned) > maximum:
-        msg = _l("%(n)s caractères au plus.", n=maximum)
-        raise ValidationFailed(msg, {field: msg})
-    return cleaned
 
 
 def _kind(value: str | None) -> str:
@@ -113,7 +99,7 @@ def _behalf(name: str | None, consent: bool, already: str | None = None) -> str 
 def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     """Post a request or an offer; shown at the author's public position by default.
     The same form sent twice (``data.submission_key``) gives the first exchange back."""
-    key = posts.clean_submission_key(data.submission_key)
+    key = clean_submission_key(data.submission_key)
     earlier = posts.published_with(author, key, Exchange)
     if earlier is not None:
         return earlier
@@ -123,8 +109,8 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     values, errors = collect(
         {
             "kind": lambda: _kind(data.kind),
-            "title": lambda: _text(data.title, "title", TITLE_MAX, 3),
-            "body": lambda: _text(data.body, "body", BODY_MAX),
+            "title": lambda: checked_text(data.title, "title", TITLE_MAX, 3),
+            "body": lambda: checked_text(data.body, "body", BODY_MAX, required=True),
             "category": lambda: _category(data.category),
             "period": lambda: posts.clean_period(starts, ends),
             "reach_m": lambda: posts.clean_reach(author, data.reach_m),
@@ -188,9 +174,9 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
     if data.kind is not None:
         checks["kind"] = lambda: _kind(data.kind)
     if data.title is not None:
-        checks["title"] = lambda: _text(data.title, "title", TITLE_MAX, 3)
+        checks["title"] = lambda: checked_text(data.title, "title", TITLE_MAX, 3)
     if data.body is not None:
-        checks["body"] = lambda: _text(data.body, "body", BODY_MAX)
+        checks["body"] = lambda: checked_text(data.body, "body", BODY_MAX, required=True)
     if data.category is not None:
         checks["category"] = lambda: _category(data.category)
     if data.starts_on is not _UNSET or data.ends_on is not _UNSET:
@@ -240,7 +226,7 @@ def respond(exchange: Exchange, member: Member, message: str | None) -> Exchange
     if limits.is_blocked(exchange.author_id, member.id):  # not told: as if out of reach
         raise NotFound(_l("Cette annonce n'existe pas, ou n'est pas dans votre voisinage."))
     _require_open(exchange)
-    text = _text(message, "message", MESSAGE_MAX)
+    text = checked_text(message, "message", MESSAGE_MAX, required=True)
     already = db.session.scalar(
         select(ExchangeResponse.id).where(
             ExchangeResponse.exchange_id == exchange.id, ExchangeResponse.author_id == member.id
@@ -310,7 +296,7 @@ def thank(exchange: Exchange, member: Member, message: str | None) -> Thanks:
         to_member = exchange.author
     else:
         raise Forbidden(_l("Seuls l'auteur et la personne qui a aidé peuvent se remercier."))
-    text = _text(message, "message", THANKS_MAX)
+    text = checked_text(message, "message", THANKS_MAX, required=True)
     already = db.session.scalar(
         select(Thanks.id).where(
             Thanks.exchange_id == exchange.id, Thanks.from_member_id == member.id

@@ -11,8 +11,8 @@ from flask_login import current_user
 from peuplade import ratelimits
 from peuplade.access import public
 from peuplade.auth import sessions
-from peuplade.auth.forms import submit
 from peuplade.extensions import limiter
+from peuplade.forms import submit
 from peuplade.gdpr import bp, policy, services
 from peuplade.gdpr.forms import DeleteAccountForm
 
@@ -41,7 +41,11 @@ def delete_account():
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            outcome = submit(form, lambda: services.delete_account(member, form.password.data))
+            outcome = submit(
+                form,
+                lambda: services.delete_account(member, form.password.data),
+                refusals_on_form=True,
+            )
             if outcome.ok:
                 sessions.log_out()  # keeps only the language chosen on this browser
                 flash(

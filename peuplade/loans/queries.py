@@ -7,11 +7,11 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
+from peuplade.localtime import today
 from peuplade.models import HOLDING, Item, Loan, Member
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
-from peuplade.posts import services as post_services
 from peuplade.search import text_matches
 
 
@@ -80,7 +80,7 @@ def item_loans(item: Item, *, upcoming_only: bool = False) -> Select:
         # A loan still lent is current even past its due date (overdue): keep it.
         stmt = stmt.where(
             or_(
-                and_(Loan.status.in_(("requested", *HOLDING)), Loan.due >= post_services.today()),
+                and_(Loan.status.in_(("requested", *HOLDING)), Loan.due >= today()),
                 Loan.status == "lent",
             )
         )
@@ -92,7 +92,7 @@ def overdue(member: Member) -> Select:
     return select(Loan).where(
         or_(Loan.lender_id == member.id, Loan.borrower_id == member.id),
         Loan.status == "lent",
-        Loan.due < post_services.today(),
+        Loan.due < today(),
     )
 
 

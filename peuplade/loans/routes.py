@@ -11,15 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from peuplade import categories, database, search
-from peuplade.auth.forms import run
 from peuplade.errors import BadCursor, Conflict, Forbidden
 from peuplade.extensions import db
+from peuplade.forms import submit
 from peuplade.loans import bp, queries, services
 from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_label
+from peuplade.localtime import today
 from peuplade.models import HOLDING, Item, Loan, Member
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts import services as post_services
 from peuplade.validation import url_id
 
 PAGE_SIZE = DEFAULT_LIMIT
@@ -56,7 +56,7 @@ def loan_helpers():
         "loan_counts": loan_counts,
         "condition_label": condition_label,
         "loan_status": services.status_label,
-        "today": post_services.today,
+        "today": today,
     }
 
 
@@ -144,7 +144,7 @@ def new():
     form = ItemForm()
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.offer_item(me, form.item_input()))
+        outcome = submit(form, lambda: services.offer_item(me, form.item_input()))
         if outcome.ok:
             flash(_("Votre objet est sur l'étagère : vos voisins peuvent le demander."), "success")
             return redirect(url_for("loans.show", item_id=outcome.result.id))
@@ -179,7 +179,7 @@ def edit(item_id: int):
     form = ItemForm()
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.update_item(item, me, form.item_input()))
+        outcome = submit(form, lambda: services.update_item(item, me, form.item_input()))
         if outcome.ok:
             flash(_("Votre objet est modifié."), "success")
             return redirect(url_for("loans.show", item_id=item.id))
@@ -212,7 +212,7 @@ def delete(item_id: int):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            outcome = run(form, lambda: services.delete_item(item, me))
+            outcome = submit(form, lambda: services.delete_item(item, me))
         except Conflict as exc:
             return _show(item, problem=exc.message, status=409)
         if outcome.ok:
@@ -269,7 +269,7 @@ def borrow(item_id: int):
     if not form.validate_on_submit():
         return _show(item, status=422, borrow_form=form)
     try:
-        outcome = run(
+        outcome = submit(
             form, lambda: services.request_loan(item, me, *form.period(), form.message.data)
         )
     except Conflict as exc:

@@ -15,9 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from peuplade import categories, database
-from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
+from peuplade.localtime import today
 from peuplade.models import (
     CONDITIONS,
     HOLDING,
@@ -31,8 +31,8 @@ from peuplade.models import (
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
 from peuplade.posts import services as posts
-from peuplade.submissions import write_once
-from peuplade.validation import collect
+from peuplade.submissions import clean_submission_key, write_once
+from peuplade.validation import checked_text, collect
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 4000
@@ -50,19 +50,8 @@ class ItemInput:
     condition: str | None = None
     notes: str | None = None
     available: bool | None = None
-    # The offering form's random token (posts.new_submission_key): sent twice, one object.
+    # The offering form's random token (submissions.new_submission_key): sent twice, one object.
     submission_key: str | None = None
-
-
-def _text(value: str | None, field: str, maximum: int, minimum: int = 0) -> str:
-    cleaned = clean_text(value)
-    if len(cleaned) < minimum:
-        msg = _l("Écrivez au moins %(n)s caractères.", n=minimum)
-        raise ValidationFailed(msg, {field: msg})
-    if len(cleaned) > maximum:
-        msg = _l("%(n)s caractères au plus.", n=maximum)
-        raise ValidationFailed(msg, {field: msg})
-    return cleaned
 
 
 def _category(value: str | None) -> str:
@@ -82,22 +71,24 @@ def _condition(value: str | None) -> str:
 def _checks(data: ItemInput, creating: bool) -> dict:
     checks = {}
     if creating or data.title is not None:
-        checks["title"] = lambda: _text(data.title, "title", TITLE_MAX, 3)
+        checks["title"] = lambda: checked_text(data.title, "title", TITLE_MAX, 3)
     if creating or data.description is not None:
-        checks["description"] = lambda: _text(data.description, "description", DESCRIPTION_MAX)
+        checks["description"] = lambda: checked_text(
+            data.description, "description", DESCRIPTION_MAX
+        )
     if creating or data.category is not None:
         checks["category"] = lambda: _category(data.category)
     if data.condition is not None or creating:
         checks["condition"] = lambda: _condition(data.condition or "bon")
     if creating or data.notes is not None:
-        checks["notes"] = lambda: _text(data.notes, "notes", NOTES_MAX)
+        checks["notes"] = lambda: checked_text(data.notes, "notes", NOTES_MAX)
     return checks
 
 
 def offer_item(lender: Member, data: ItemInput) -> Item:
     """Put an object on the shelf, at the lender's public position, within their radius.
     The same form sent twice (``data.submission_key``) gives the first object back."""
-    key = posts.clean_submission_key(data.submission_key)
+    key = clean_submission_key(data.submission_key)
     earlier = posts.published_with(lender, key, Item)
     if earlier is not None:
         return earlier
@@ -165,7 +156,7 @@ def delete_item(item: Item, lender: Member) -> None:
 
 def clean_loan_period(start: date | None, due: date | None) -> tuple[date, date]:
     errors: dict[str, object] = {}
-    first = posts.today()
+    first = today()
     if start is None:
         errors["start"] = _l("Indiquez le premier jour.")
     elif start < first:
@@ -211,7 +202,7 @@ def request_loan(
     values, errors = collect(
         {
             "period": lambda: clean_loan_period(start, due),
-            "message": lambda: _text(message, "message", MESSAGE_MAX),
+            "message": lambda: checked_text(message, "message", MESSAGE_MAX),
         }
     )
     if errors:
@@ -350,6 +341,6 @@ def status_label(loan: Loan) -> str:
         "returned": _l("rendu"),
         "cancelled": _l("annulé"),
     }
-    if loan.overdue_on(posts.today()):
+    if loan.overdue_on(today()):
         return str(_l("en retard"))
     return str(labels.get(loan.status, loan.status))

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
 from peuplade.messages import services
-from peuplade.posts.services import new_submission_key
+from peuplade.submissions import new_submission_key
 
 
 class MessageForm(FlaskForm):

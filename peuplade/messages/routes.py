@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
-from peuplade.auth.forms import run
 from peuplade.errors import Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
+from peuplade.forms import submit
+from peuplade.localtime import local_zone
 from peuplade.messages import bp, queries, services
 from peuplade.messages.forms import MessageForm
 from peuplade.models import Conversation, Member
 from peuplade.models.conversation import SUBJECT_TYPES
-from peuplade.posts.services import local_zone
 from peuplade.validation import parse_id, url_id
 
 CONVERSATION_ID = url_id("conversation_id")
@@ -122,7 +122,7 @@ def new():
     except ValidationFailed as exc:
         general = [str(m) for m in exc.fields.values()]
     if request.method == "POST" and not general and form.validate_on_submit():
-        outcome = run(
+        outcome = submit(
             form,
             lambda: services.start(
                 me, recipient, form.message.data, subject, form.submission_key.data
@@ -179,7 +179,7 @@ def write(conversation_id: int):
     conversation = queries.get_conversation_or_404(me, conversation_id)
     form = MessageForm()
     if form.validate_on_submit():
-        outcome = run(
+        outcome = submit(
             form,
             lambda: services.write(conversation, me, form.message.data, form.submission_key.data),
         )

@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
 from peuplade.account.queries import get_member_or_404
-from peuplade.account.services import clean_text
 from peuplade.errors import Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
@@ -26,8 +25,8 @@ from peuplade.models import (
 )
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
-from peuplade.posts import services as posts
-from peuplade.submissions import write_once
+from peuplade.submissions import clean_submission_key, write_once
+from peuplade.validation import clean_text
 
 BODY_MAX = 4000
 
@@ -166,7 +165,7 @@ def start(
     """Write to someone; a conversation about the same subject between the same two
     people goes on rather than starting over. The same form sent twice
     (``submission_key``) sends one message and gives its conversation back."""
-    key = posts.clean_submission_key(submission_key)
+    key = clean_submission_key(submission_key)
     earlier = sent_with(sender, key)
     if earlier is not None:
         return earlier.conversation
@@ -194,7 +193,7 @@ def write(
     The same form sent twice (``submission_key``) gives the first message back."""
     if author.id not in (conversation.member_a_id, conversation.member_b_id):
         raise NotFound(_l("Cette conversation n'existe pas."))
-    key = posts.clean_submission_key(submission_key)
+    key = clean_submission_key(submission_key)
     earlier = sent_with(author, key)
     if earlier is not None:
         return earlier

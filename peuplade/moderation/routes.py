@@ -1,7 +1,7 @@
 """HTML pages for trust and safety: reporting anything ("Signaler"), blocking a member
 and the list of people I blocked, and, for moderators, the queue, one report with the
 actions on it, and the audit log. Every write goes through moderation.services; the
-request commits once (``auth.forms.submit``)."""
+request commits once (``forms.submit``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask_login import current_user
 from peuplade import database
 from peuplade.errors import BadCursor, NotFound, ValidationFailed
 from peuplade.extensions import db
+from peuplade.forms import submit
 from peuplade.models import REPORT_TARGETS, Member
 from peuplade.moderation import bp, limits, queries, services
 from peuplade.moderation.forms import (
@@ -126,8 +127,6 @@ def _reported() -> services.Target:
 
 @bp.route("/report", methods=["GET", "POST"])
 def report():
-    from peuplade.auth.forms import submit
-
     me = _me()
     target = _reported()
     own = target.author_id == me.id
@@ -142,6 +141,7 @@ def report():
                 lambda: services.report(
                     me, target.type, target.id, form.reason.data, form.details.data or ""
                 ),
+                refusals_on_form=True,
                 conflict=_("Vous avez déjà signalé ceci : la modération s'en occupe."),
             )
             if outcome.ok:
@@ -339,14 +339,12 @@ DONE = {
 @bp.route(f"/moderation/reports/{REPORT_ID}/<any({', '.join(ACTIONS)}):action>", methods=["POST"])
 @moderators_only
 def act(report_id: int, action: str):
-    from peuplade.auth.forms import submit
-
     me = _me()
     view = queries.get_report_or_404(me, report_id)
     form = (SuspendForm if action == "suspend" else ReasonForm)(prefix=action)
     status = 422
     if form.validate_on_submit():
-        outcome = submit(form, lambda: _act(me, view, action, form))
+        outcome = submit(form, lambda: _act(me, view, action, form), refusals_on_form=True)
         if outcome.ok:
             flash(DONE[action](), "success")
             if action == "dismiss":

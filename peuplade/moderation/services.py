@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from peuplade.account import blur
-from peuplade.account.services import clean_text
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
@@ -34,6 +33,7 @@ from peuplade.models import (
     utcnow,
 )
 from peuplade.notifications import services as notifications
+from peuplade.validation import clean_text
 
 log = logging.getLogger("peuplade.security")
 
@@ -427,7 +427,7 @@ def unban(moderator: Member, member: Member, reason: str | None) -> ModerationAc
 
 def make_admin(email: str) -> Member:
     from peuplade.account.queries import member_by_email
-    from peuplade.account.services import normalise_email
+    from peuplade.validation import normalise_email
 
     try:
         address = normalise_email(email)

@@ -9,12 +9,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, or_, select, tuple_
 
 from peuplade import categories, geo, privacy
-from peuplade.account.services import clean_tags
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, MemberSkill, MemberTag
 from peuplade.pagination import Page, bad_cursor, decode, encode, page_of
 from peuplade.posts import audience
+from peuplade.validation import clean_tags
 
 PAGE_SIZE = 20
 

@@ -9,7 +9,7 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade.models import Member
 from peuplade.news import services
-from peuplade.posts.services import new_submission_key
+from peuplade.submissions import new_submission_key
 
 KIND_LABELS = {
     "info": _l("Info"),

@@ -11,15 +11,15 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade.auth.forms import run
 from peuplade.errors import BadCursor, Forbidden
 from peuplade.extensions import db
+from peuplade.forms import submit
+from peuplade.localtime import local_zone
 from peuplade.models import NEWS_KINDS, Member, NewsPost, Post, Quartier
 from peuplade.news import bp, queries, services
 from peuplade.news.forms import KIND_LABELS, CommentForm, DeleteForm, NewsForm
 from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
 from peuplade.posts import queries as posts
-from peuplade.posts import services as post_services
 from peuplade.posts import timeline as timelines
 from peuplade.validation import url_id
 
@@ -39,7 +39,7 @@ def local_datetime(value: datetime | None) -> str:
     """An instant in local time, in words ("samedi 14 mars 2026, 18:30")."""
     if value is None:
         return ""
-    local = value.astimezone(post_services.local_zone())
+    local = value.astimezone(local_zone())
     return format_datetime(local, "EEEE d MMMM y, HH:mm", rebase=False)
 
 
@@ -47,7 +47,7 @@ def local_datetime(value: datetime | None) -> str:
 def local_time(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = value.astimezone(post_services.local_zone())
+    local = value.astimezone(local_zone())
     return format_datetime(local, "HH:mm", rebase=False)
 
 
@@ -128,7 +128,7 @@ def new():
     form = NewsForm(author=me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.post_news(me, form.news_input()))
+        outcome = submit(form, lambda: services.post_news(me, form.news_input()))
         if outcome.ok:
             flash(_("Votre info est publiée."), "success")
             return redirect(url_for("news.show", news_id=outcome.result.id))
@@ -163,7 +163,7 @@ def edit(news_id: int):
     form = NewsForm(author=me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.update_news(news, me, form.news_input()))
+        outcome = submit(form, lambda: services.update_news(news, me, form.news_input()))
         if outcome.ok:
             flash(_("Votre info est modifiée."), "success")
             return redirect(url_for("news.show", news_id=news.id))
@@ -178,7 +178,7 @@ def delete(news_id: int):
     news = _own_news_or_403(news_id)
     form = DeleteForm()
     if request.method == "POST" and form.validate_on_submit():
-        outcome = run(form, lambda: services.delete_news(news, me))
+        outcome = submit(form, lambda: services.delete_news(news, me))
         if outcome.ok:
             flash(_("Votre info est supprimée."), "success")
             return redirect(url_for("news.index"))
@@ -219,7 +219,7 @@ def add_comment(news_id: int):
     news = queries.get_news_or_404(me, news_id)
     form = CommentForm()
     if form.validate_on_submit():
-        outcome = run(
+        outcome = submit(
             form,
             lambda: services.comment(news, me, form.body.data, form.submission_key.data),
         )
@@ -236,7 +236,7 @@ def delete_comment(comment_id: int):
     news_id = note.news_id
     form = DeleteForm()
     if form.validate_on_submit():
-        outcome = run(form, lambda: services.delete_comment(note, me))
+        outcome = submit(form, lambda: services.delete_comment(note, me))
         if outcome.ok:
             flash(_("Le commentaire est retiré."), "success")
     return redirect(url_for("news.show", news_id=news_id, _anchor="commentaires"))

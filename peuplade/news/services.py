@@ -8,14 +8,13 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from peuplade.account.services import clean_text
 from peuplade.errors import Forbidden, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import NEWS_KINDS, NEWS_SCOPES, Member, NewsComment, NewsPost, utcnow
 from peuplade.moderation import limits
 from peuplade.posts import services as posts
-from peuplade.submissions import write_once
-from peuplade.validation import collect
+from peuplade.submissions import clean_submission_key, write_once
+from peuplade.validation import checked_text, collect
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -32,23 +31,8 @@ class NewsInput:
     body: str | None = None
     link: str | None = None
     scope: str | None = None
-    # The publishing form's random token (posts.new_submission_key): sent twice, one news.
+    # The publishing form's random token (submissions.new_submission_key): sent twice, one news.
     submission_key: str | None = None
-
-
-def _text(value: str | None, field: str, maximum: int, minimum: int = 1) -> str:
-    cleaned = clean_text(value)
-    if len(cleaned) < minimum:
-        msg = (
-            _l("Ce champ est obligatoire.")
-            if minimum == 1
-            else _l("Écrivez au moins %(n)s caractères.", n=minimum)
-        )
-        raise ValidationFailed(msg, {field: msg})
-    if len(cleaned) > maximum:
-        msg = _l("%(n)s caractères au plus.", n=maximum)
-        raise ValidationFailed(msg, {field: msg})
-    return cleaned
 
 
 def _kind(value: str | None) -> str:
@@ -89,7 +73,7 @@ def _scope(author: Member, value: str | None) -> int | None:
 def post_news(author: Member, data: NewsInput) -> NewsPost:
     """Publish a news for my radius (default) or for my whole quartier. The same form
     sent twice (``data.submission_key``) gives the first news back."""
-    key = posts.clean_submission_key(data.submission_key)
+    key = clean_submission_key(data.submission_key)
     earlier = posts.published_with(author, key, NewsPost)
     if earlier is not None:
         return earlier
@@ -97,8 +81,8 @@ def post_news(author: Member, data: NewsInput) -> NewsPost:
     values, errors = collect(
         {
             "kind": lambda: _kind(data.kind or "info"),
-            "title": lambda: _text(data.title, "title", TITLE_MAX, 3),
-            "body": lambda: _text(data.body, "body", BODY_MAX),
+            "title": lambda: checked_text(data.title, "title", TITLE_MAX, 3),
+            "body": lambda: checked_text(data.body, "body", BODY_MAX, required=True),
             "link": lambda: _link(data.link),
             "quartier_id": lambda: _scope(author, data.scope or "radius"),
         }
@@ -131,9 +115,9 @@ def update_news(news: NewsPost, editor: Member, data: NewsInput) -> NewsPost:
     if data.kind is not None:
         checks["kind"] = lambda: _kind(data.kind)
     if data.title is not None:
-        checks["title"] = lambda: _text(data.title, "title", TITLE_MAX, 3)
+        checks["title"] = lambda: checked_text(data.title, "title", TITLE_MAX, 3)
     if data.body is not None:
-        checks["body"] = lambda: _text(data.body, "body", BODY_MAX)
+        checks["body"] = lambda: checked_text(data.body, "body", BODY_MAX, required=True)
     if data.link is not None:
         checks["link"] = lambda: _link(data.link)
     if data.scope is not None:
@@ -170,11 +154,11 @@ def comment(
 ) -> NewsComment:
     """Anyone who can read a news may comment on it (plain text, escaped when shown).
     The same form sent twice (``submission_key``) gives the first comment back."""
-    key = posts.clean_submission_key(submission_key)
+    key = clean_submission_key(submission_key)
     earlier = commented_with(member, key)
     if earlier is not None:
         return earlier
-    text = _text(body, "body", COMMENT_MAX)
+    text = checked_text(body, "body", COMMENT_MAX, required=True)
 
     def add() -> NewsComment:
         note = NewsComment(news=news, author=member, body=text, submission_key=key)

@@ -13,13 +13,13 @@ from flask_login import current_user
 from peuplade import database
 from peuplade.access import public
 from peuplade.extensions import csrf, db
+from peuplade.localtime import local_zone
 from peuplade.models import Member, Post, utcnow
 from peuplade.notifications import bp, links, queries, services
 from peuplade.notifications.forms import ButtonForm, EmailSettingsForm
 from peuplade.notifications.kinds import GROUPS, KINDS
 from peuplade.notifications.scheduled import NUDGE_BEFORE
 from peuplade.pagination import TimeCursor, page_of
-from peuplade.posts.services import local_zone
 from peuplade.validation import url_id
 
 PAGE_SIZE = 30

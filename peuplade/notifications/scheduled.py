@@ -12,6 +12,7 @@ from flask_babel import force_locale, ngettext
 from sqlalchemy import select, update
 
 from peuplade.extensions import db
+from peuplade.localtime import local_zone
 from peuplade.models import Exchange, Item, Loan, Member, Notification, utcnow
 from peuplade.notifications import links, queries
 from peuplade.notifications.mail import (
@@ -25,7 +26,6 @@ from peuplade.notifications.mail import (
 )
 from peuplade.notifications.services import expiry_stamp, may_be_kept_open, remind_once
 from peuplade.posts import queries as posts_queries
-from peuplade.posts import services as posts
 
 log = logging.getLogger("peuplade.mail")
 
@@ -37,7 +37,7 @@ def make_reminders(now: datetime | None = None) -> dict[str, int]:
     """Loans due tomorrow or overdue (to the borrower) and "still needed?" (to the
     author of an exchange or object about to leave the lists). Commits."""
     now = now or utcnow()
-    today = now.astimezone(posts.local_zone()).date()
+    today = now.astimezone(local_zone()).date()
     made = {"loan_due_tomorrow": 0, "loan_overdue": 0, "nudge": 0}
     tomorrow = today + timedelta(days=1)
     for loan in db.session.scalars(
@@ -69,7 +69,7 @@ def make_reminders(now: datetime | None = None) -> dict[str, int]:
         ):
             if not may_be_kept_open(post):
                 continue
-            last_day = (post.expires_at - timedelta(seconds=1)).astimezone(posts.local_zone())
+            last_day = (post.expires_at - timedelta(seconds=1)).astimezone(local_zone())
             if remind_once(
                 post.author_id,
                 "nudge",

@@ -1,6 +1,6 @@
 """What the API requests of every post type share: where the post is shown
 (``location``), how far it reaches (``reach_m``), and how that location becomes the
-services' ``PostLocation`` (exchanges, outings)."""
+services' ``LocationInput`` (exchanges, outings)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from pydantic import Discriminator, Tag
 
 from peuplade.api.schemas import AddressLocation, Body, Id, PointLocation, Rule, integer
+from peuplade.location import LocationInput
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
-from peuplade.posts import services
 
 Reach = integer(
     ge=RADIUS_MIN_M, le=RADIUS_MAX_M, description="mètres, depuis la position de l'annonce"
@@ -58,12 +58,12 @@ PLACE_NEAR_HOME = Rule(
 
 def post_location(
     location: PlaceLocation | PointLocation | AddressLocation | None,
-) -> services.PostLocation | None:
-    """The services' ``PostLocation`` for a request's ``location`` (None: not given)."""
+) -> LocationInput | None:
+    """The services' ``LocationInput`` for a request's ``location`` (None: not given)."""
     if location is None:
         return None
     if isinstance(location, PlaceLocation):
-        return services.PostLocation(place_id=location.place_id)
+        return LocationInput(place_id=location.place_id)
     if isinstance(location, AddressLocation):
-        return services.PostLocation(address=location.address, choice=location.choice)
-    return services.PostLocation(lat=location.lat, lon=location.lon)
+        return LocationInput(address=location.address, choice=location.choice)
+    return LocationInput(lat=location.lat, lon=location.lon)

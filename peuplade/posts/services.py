@@ -1,56 +1,23 @@
-"""Where a post is shown, how far it reaches, when it leaves the lists."""
+"""Where a post is shown, how far it reaches, when it leaves the lists, and one post
+per form sent."""
 
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from peuplade import geo, geocoding
-from peuplade.account.services import AmbiguousLocation
+from peuplade import geo
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
+from peuplade.localtime import end_of_day, today
+from peuplade.location import LocationInput, resolve
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Member, Place, Post, utcnow
-from peuplade.validation import parse_id
+from peuplade.submissions import KEY_USED_ELSEWHERE, write_once
 
 DEFAULT_LIFETIME = timedelta(days=60)
-KEY_USED_ELSEWHERE = _l(
-    "Cette clé a déjà servi à publier autre chose : envoyez une nouvelle clé (ou rechargez "
-    "la page)."
-)
-_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 MAX_DAYS_AHEAD = 366
-
-
-@dataclass(frozen=True)
-class PostLocation:
-    """Where the author wants the post shown. All empty: the author's public position.
-
-    ``place_id`` is one of the named public places; ``lat``/``lon`` or ``address``
-    (API) is a public point the author gives explicitly.
-    """
-
-    place_id: int | None = None
-    lat: object = None
-    lon: object = None
-    address: str | None = None
-    choice: int | None = None
-
-    @property
-    def is_default(self) -> bool:
-        given = (self.place_id, self.lat, self.lon, (self.address or "").strip())
-        return all(v in (None, "") for v in given)
-
-
-def _field_error(message) -> ValidationFailed:
-    return ValidationFailed(message, {"location": message})
 
 
 def places_near(member: Member, limit: int = 60) -> list[Place]:
@@ -66,40 +33,21 @@ def places_near(member: Member, limit: int = 60) -> list[Place]:
 
 
 def resolve_position(
-    author: Member, location: PostLocation | None
+    author: Member, location: LocationInput | None
 ) -> tuple[geo.LatLon, str | None]:
-    """The public position (and place name) of a new or moved post."""
-    if location is None or location.is_default:
+    """The public position (and place name) of a new or moved post: the author's public
+    position when no location is given; else the place, point or address given
+    (``location.resolve``), within ``RADIUS_MAX_M`` of the author's home."""
+    if location is None or location.is_empty:
         return geo.from_element(author.public_position), None
-    if location.place_id not in (None, ""):
-        ident = parse_id(location.place_id)
-        place = db.session.get(Place, ident) if ident is not None else None
-        if place is None:
-            raise _field_error(_l("Ce lieu n'existe pas."))
-        position, name = geo.from_element(place.position), place.name
-    elif location.lat not in (None, "") or location.lon not in (None, ""):
-        try:
-            position, name = geo.lat_lon(location.lat, location.lon), None
-        except ValueError:
-            raise _field_error(
-                _l("Position invalide : latitude entre -90 et 90, longitude entre -180 et 180.")
-            ) from None
-    else:
-        try:
-            found = geocoding.resolve(location.address or "", location.choice)
-        except geocoding.AddressAmbiguous as exc:
-            raise AmbiguousLocation(exc.message, exc.candidates) from None
-        except geocoding.GeocodingError as exc:
-            raise _field_error(exc.message) from None
-        position, name = found.position, found.label
+    position, name = resolve(location)
     home = geo.from_element(author.home)
     if geo.geodesic_distance_m(home, position) > RADIUS_MAX_M:
-        raise _field_error(
-            _l(
-                "Ce lieu est à plus de %(km)s km de chez vous : choisissez un lieu du quartier.",
-                km=RADIUS_MAX_M // 1000,
-            )
+        msg = _l(
+            "Ce lieu est à plus de %(km)s km de chez vous : choisissez un lieu du quartier.",
+            km=RADIUS_MAX_M // 1000,
         )
+        raise ValidationFailed(msg, {"location": msg})
     return position, name
 
 
@@ -121,19 +69,6 @@ def clean_reach(author: Member, reach: object) -> int:
         )
         raise ValidationFailed(msg, {"reach_m": msg})
     return value
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def today() -> date:
-    return utcnow().astimezone(local_zone()).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """The UTC instant a local day ends."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=local_zone())
 
 
 def expiry(last_day: date | None, created: datetime | None = None) -> datetime:
@@ -166,16 +101,6 @@ def clean_period(starts_on: date | None, ends_on: date | None) -> tuple[date | N
 # --- one post per form sent ----------------------------------------------------------
 
 
-def new_submission_key() -> str:
-    """A random token for a publishing form (hidden field): sent twice, it publishes once."""
-    return secrets.token_urlsafe(16)
-
-
-def clean_submission_key(value: object) -> str | None:
-    """The form's token, or None when missing or not one of ours (then no de-duplication)."""
-    return value if isinstance(value, str) and _SUBMISSION_KEY.match(value) else None
-
-
 def published_with(author: Member, key: str | None, kind: type[Post] = Post) -> Post | None:
     """The post ``author`` already published with the form token ``key``, if any; a
     Conflict when that token already published a post of another kind (an API caller
@@ -193,27 +118,12 @@ def published_with(author: Member, key: str | None, kind: type[Post] = Post) -> 
 
 def add_once(post: Post) -> tuple[Post, bool]:
     """Add and flush ``post``, or, when its author's form was already sent (same
-    ``submission_key``, a double click), the post that form published and False.
+    ``submission_key``, a double click), the post that form published and False
+    (``submissions.write_once`` decides between two copies sent at the same instant)."""
 
-    The unique index (author_id, submission_key) decides between two copies sent at
-    the same instant; the savepoint keeps the request's transaction usable for the loser.
-    """
-    earlier = published_with(post.author, post.submission_key, type(post))
-    if earlier is not None:
-        return earlier, False
-    if db.session.get_bind().dialect.name != "postgresql":
-        # pysqlite would commit a savepoint taken outside its deferred BEGIN; SQLite runs
-        # one writer at a time anyway, and a twin there ends as a Conflict at the index.
+    def add() -> Post:
         db.session.add(post)
         db.session.flush()
-        return post, True
-    try:
-        with db.session.begin_nested():
-            db.session.add(post)
-    except IntegrityError:
-        # The twin committed first (PostgreSQL waited for it at the index): read it.
-        earlier = published_with(post.author, post.submission_key, type(post))
-        if earlier is None:
-            raise
-        return earlier, False
-    return post, True
+        return post
+
+    return write_once(lambda: published_with(post.author, post.submission_key, type(post)), add)

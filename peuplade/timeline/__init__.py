@@ -1,1 +1,2 @@
-"""The neighbourhood timeline: every kind of post near a member, newest first (HTML page, JSON API, query)."""
+"""The neighbourhood timeline: every kind of post near a member, newest first (HTML page,
+JSON API, query)."""

@@ -18,6 +18,7 @@ from peuplade import geo
 from peuplade.account import blur
 from peuplade.account import services as account
 from peuplade.extensions import db
+from peuplade.location import LocationInput
 from peuplade.models import Member, utcnow
 from tests.conftest import PASSWORD
 
@@ -36,7 +37,7 @@ def member_at(name: str, at: geo.LatLon, radius_m: int = 1000) -> Member:
         email=f"{name.lower().replace(' ', '.')}@example.org",
         password=PASSWORD,
         display_name=name,
-        location=account.LocationInput(lat=at.lat, lon=at.lon),
+        location=LocationInput(lat=at.lat, lon=at.lon),
         radius_m=radius_m,
     )
     db.session.commit()
