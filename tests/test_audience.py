@@ -45,7 +45,7 @@ from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.posts import audience
 from peuplade.posts.services import PostLocation
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 
 ALL = 10_000  # a list limit no layout reaches

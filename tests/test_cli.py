@@ -43,7 +43,7 @@ from peuplade.models import (
 )
 from peuplade.news import queries as news_queries
 from peuplade.posts.services import expiry, places_near, today
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, PASSWORD
 
 QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"

@@ -37,7 +37,7 @@ from peuplade.news import services as news
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from peuplade.validation import url_id
 
 NEWS_ID = url_id("news_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
+    Blueprint,
     current_app,
     flash,
     make_response,
@@ -20,7 +21,7 @@ from flask_login import current_user
 from peuplade import ratelimits
 from peuplade.access import public
 from peuplade.account import queries, services
-from peuplade.auth import bp, confirm, emails, reset, security_log, sessions, signup
+from peuplade.auth import confirm, emails, reset, security_log, sessions, signup
 from peuplade.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -33,6 +34,8 @@ from peuplade.auth.forms import (
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db, limiter
 from peuplade.ratelimits import member_key
+
+bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = ratelimits.PER_CLIENT
 # Reset emails asked for one address: enough to retry, too few to flood a mailbox.

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from peuplade.errors import ServiceError
 from peuplade.extensions import db
-from peuplade.moderation import bp, services
+from peuplade.moderation import services
+from peuplade.moderation.routes import bp
 
 
 @bp.cli.command("make-admin")
