@@ -3,7 +3,7 @@
 For N random members (200 by default) of a database made by ``bench/generate.py``, times
 in the same run, member after member, on the same connection:
 
-* **app**: what the pages run — ``posts.timeline.timeline`` (home timeline),
+* **app**: what the pages run — ``timeline.queries.timeline`` (home timeline),
   ``exchanges.queries.near_me``, ``loans.queries.near_me`` (objects near me),
   ``neighbours.queries.neighbour_page`` with a skill — SQL built by the ORM, rows loaded
   as objects, one page of 20 (21 rows asked, as the pages do);
@@ -43,7 +43,7 @@ from peuplade.models import Member, utcnow
 from peuplade.neighbours import queries as neighbour_queries
 from peuplade.pagination import TimeCursor
 from peuplade.posts import queries as posts
-from peuplade.posts import timeline as timelines
+from peuplade.timeline import queries as timelines
 
 try:  # run as a script (bench/ on sys.path), or imported as bench.queries
     from _common import bench_app, database_url, pg_database_exists

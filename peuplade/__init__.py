@@ -119,22 +119,25 @@ def _register_login_loader() -> None:
 
 
 def _register_blueprints(app: Flask, csrf) -> None:
-    from peuplade.account import bp as account_bp
+    from peuplade.account.routes import bp as account_bp
     from peuplade.api import bp as api_bp
-    from peuplade.auth import bp as auth_bp
-    from peuplade.board import bp as board_bp
-    from peuplade.events import bp as events_bp
-    from peuplade.exchanges import bp as exchanges_bp
+    from peuplade.api.docs import bp as api_docs_bp
+    from peuplade.auth.routes import bp as auth_bp
+    from peuplade.board.routes import bp as board_bp
+    from peuplade.events.routes import bp as events_bp
+    from peuplade.exchanges.routes import bp as exchanges_bp
     from peuplade.feeds import bp as feeds_bp
-    from peuplade.gdpr import bp as gdpr_bp
-    from peuplade.loans import bp as loans_bp
-    from peuplade.map import bp as map_bp
-    from peuplade.messages import bp as messages_bp
-    from peuplade.moderation import bp as moderation_bp
-    from peuplade.neighbours import bp as neighbours_bp
-    from peuplade.news import bp as news_bp
-    from peuplade.notifications import bp as notifications_bp
+    from peuplade.gdpr.routes import bp as gdpr_bp
+    from peuplade.loans.routes import bp as loans_bp
+    from peuplade.map.routes import bp as map_bp
+    from peuplade.messages.routes import bp as messages_bp
+    from peuplade.moderation import cli as moderation_cli  # noqa: F401 - its commands, on the bp
+    from peuplade.moderation.routes import bp as moderation_bp
+    from peuplade.neighbours.routes import bp as neighbours_bp
+    from peuplade.news.routes import bp as news_bp
     from peuplade.notifications import mail
+    from peuplade.notifications.routes import bp as notifications_bp
+    from peuplade.timeline import routes as timeline_routes  # noqa: F401 - /timeline, on news_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
@@ -165,7 +168,6 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.notifications import api as notifications_api  # noqa: F401
     from peuplade.account import api as account_api  # noqa: F401
     from peuplade.neighbours import api as neighbours_api  # noqa: F401
-    from peuplade.api.docs import bp as api_docs_bp
     # isort: on
 
     app.register_blueprint(api_bp)

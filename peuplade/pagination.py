@@ -2,6 +2,7 @@
 
 A cursor names the last row of a page by its sort key. It is signed with the
 app's secret key, so a forged or truncated one is refused before it reaches SQL.
+Every list runs its page through :func:`fetch_page`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from typing import Any, Generic, TypeVar
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select
 
-from peuplade.errors import BadCursor, ValidationFailed
+from peuplade.errors import BadCursor
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# On an HTML list whose "Voir plus" link is stale or tampered with (it starts again).
+STALE_LINK = _l("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 
 def _serializer(kind: str) -> URLSafeSerializer:
@@ -88,14 +92,30 @@ def page_of(rows: Sequence[T], limit: int, cursor_after: Callable[[T], str]) -> 
     return Page(items, cursor_after(items[-1]) if more and items else None)
 
 
-def clean_limit(raw: object, default: int = DEFAULT_LIMIT) -> int:
-    if raw in (None, ""):
-        return default
+def fetch_page(
+    run: Callable[[Select], Any],
+    query: Select | Callable[[int], Select],
+    limit: int,
+    cursor_after: Callable[[T], str],
+) -> Page[T]:
+    """One page of at most ``limit`` rows, and the cursor of the next page (None on the
+    last one).
+
+    ``run`` executes a statement: ``db.session.scalars`` for objects,
+    ``db.session.execute`` for rows of several columns. ``query`` is the statement, or a
+    function making it for a given LIMIT when the statement uses its limit inside too
+    (``posts.queries.newest_nearby``). It is run with ``LIMIT limit + 1``: the extra row,
+    never shown, says that there is a next page."""
+    fetch = limit + 1
+    stmt = query(fetch) if callable(query) else query
+    return page_of(run(stmt.limit(fetch)).all(), limit, cursor_after)
+
+
+def cursor_or_restart(text: str | None) -> tuple[TimeCursor | None, str | None]:
+    """An HTML list's "Voir plus" cursor, newest first: ``(cursor, None)``, or ``(None,
+    message)`` when the link is stale or tampered with: the page then shows the list
+    from the top with the message (and answers 400)."""
     try:
-        value = int(raw)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        msg = _l("« limit » doit être un nombre entre 1 et %(max)s.", max=MAX_LIMIT)
-        raise ValidationFailed(msg, {"limit": msg})
-    return value
+        return TimeCursor.decode(text), None
+    except BadCursor:
+        return None, str(STALE_LINK)

@@ -45,7 +45,7 @@ from peuplade.neighbours import queries as neighbour_queries
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.posts import audience
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 from tests.helpers.quartiers import add_quartier
 

@@ -47,7 +47,7 @@ from peuplade.models import (
 )
 from peuplade.news import queries as news_queries
 from peuplade.posts.services import expiry, places_near
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, PASSWORD
 
 QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"

@@ -149,7 +149,7 @@ def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(
     from sqlalchemy.orm import with_polymorphic
 
     from peuplade.models import NewsPost
-    from peuplade.posts import timeline as timelines
+    from peuplade.timeline import queries as timelines
 
     authors = [make_member(f"Auteur {i}", at=(48.87 + i * 0.004, 2.31)) for i in range(6)]
     _city([a.id for a in authors], 900, seed=11)

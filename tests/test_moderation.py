@@ -28,7 +28,7 @@ from peuplade.models import (
 )
 from peuplade.moderation import limits, services
 from peuplade.neighbours.queries import neighbours
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 
 

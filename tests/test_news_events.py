@@ -20,7 +20,7 @@ from peuplade.models import Event, NewsPost, Place, Rsvp, utcnow
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor
-from peuplade.posts.timeline import timeline
+from peuplade.timeline.queries import timeline
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
 

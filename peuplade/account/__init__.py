@@ -1,5 +1,2 @@
-from flask import Blueprint
-
-bp = Blueprint("account", __name__)
-
-from peuplade.account import routes  # noqa: E402,F401
+"""Members: my profile, password, home and settings, other members' public profiles, and
+what protects homes (crowd-blurred public positions, limits that bind a person)."""

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, database, geo, ratelimits
-from peuplade.account import blur, bp, queries, services, tokens
+from peuplade.account import blur, queries, services, tokens
 from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, ProfileForm
 from peuplade.auth import emails, security_log, sessions
 from peuplade.extensions import limiter
 from peuplade.forms import forget_bad_point, location_input, submit
 from peuplade.validation import url_id
+
+bp = Blueprint("account", __name__)
 
 bp.add_app_template_filter(categories.label, "skill_label")
 

@@ -1,5 +1,2 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from peuplade.auth import routes  # noqa: E402,F401
+"""Signing up, confirming the e-mail address, logging in and out, the forgotten password,
+and the server-side sessions."""

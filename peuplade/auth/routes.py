@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
+    Blueprint,
     current_app,
     flash,
     make_response,
@@ -21,13 +22,20 @@ from peuplade import ratelimits
 from peuplade.access import public
 from peuplade.account import queries, services
 from peuplade.account.tokens import secret_digest
-from peuplade.auth import bp, confirm, emails, reset, security_log, sessions, signup
-from peuplade.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from peuplade.auth import confirm, emails, reset, security_log, sessions, signup
+from peuplade.auth.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db, limiter
 from peuplade.forms import forget_bad_point, location_input, submit
 from peuplade.ratelimits import member_key
 from peuplade.validation import normalise_email
+
+bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = ratelimits.PER_CLIENT
 # Reset emails asked for one address: enough to retry, too few to flood a mailbox.

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
-from peuplade.neighbours.routes import radius_text
+from peuplade.formats import radius_text
 
 CONTACT_MAX = 120
 AROUND_M = (200, 500, 1000)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from peuplade.board import bp, queries
+from peuplade.board import queries
 from peuplade.board.forms import BoardForm
 from peuplade.localtime import today
 from peuplade.models import Member
 from peuplade.validation import clean_text
+
+bp = Blueprint("board", __name__)
 
 
 def _me() -> Member:

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("events", __name__)
-
-from peuplade.events import routes  # noqa: E402,F401
+"""Outings ("Sorties"): events at a public place near me, and who is going."""

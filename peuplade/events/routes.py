@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade.errors import Conflict, Forbidden
-from peuplade.events import bp, queries, services
+from peuplade.events import queries, services
 from peuplade.events.forms import DeleteForm, EventForm, RsvpForm
 from peuplade.extensions import db
 from peuplade.forms import submit
@@ -20,6 +20,8 @@ from peuplade.models import Event, Member, utcnow
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.validation import url_id
+
+bp = Blueprint("events", __name__)
 
 EVENT_ID = url_id("event_id")
 # Outings leave the lists once over, so the calendar stays short: no pages, soonest first.

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("exchanges", __name__)
-
-from peuplade.exchanges import routes  # noqa: E402,F401
+"""Exchanges: requests and offers of help near me, the answers, the outcome and thanks."""

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import categories, search
-from peuplade.errors import BadCursor, Conflict, Forbidden
-from peuplade.exchanges import bp, queries, services
+from peuplade.errors import Conflict, Forbidden
+from peuplade.exchanges import queries, services
 from peuplade.exchanges.forms import (
     CloseForm,
     DeleteForm,
@@ -25,12 +25,14 @@ from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
-from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.privacy import band_label_for_rank
 from peuplade.submissions import new_submission_key
 from peuplade.validation import url_id
+
+bp = Blueprint("exchanges", __name__)
 
 PAGE_SIZE = DEFAULT_LIMIT
 KNOW_HOW_SHOWN = 20
@@ -73,19 +75,6 @@ def thanks_helpers():
 # --- lists ---------------------------------------------------------------------------
 
 
-def _after() -> tuple[TimeCursor | None, str | None]:
-    """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
-    try:
-        return TimeCursor.decode(request.args.get("cursor")), None
-    except BadCursor:
-        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
-
-
-def _page(stmt):
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
-    return page_of(rows, PAGE_SIZE, posts.cursor_after)
-
-
 def _cards(exchanges: list[Exchange]) -> list[dict]:
     """What each card shows; the responses are counted for the whole page in one query."""
     me = _me()
@@ -100,9 +89,12 @@ def _cards(exchanges: list[Exchange]) -> list[dict]:
     ]
 
 
-def _list_page(template: str, stmt_for, **context):
-    after, cursor_error = _after()
-    page = _page(stmt_for(after))
+def _list_page(template: str, query_for, **context):
+    """A list of exchange cards; ``query_for(after, limit)`` gives its statement."""
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.scalars, lambda limit: query_for(after, limit), PAGE_SIZE, posts.cursor_after
+    )
     return (
         render_template(
             template,
@@ -126,13 +118,13 @@ def index():
     q = (request.args.get("q") or "").strip()[: search.MAX_QUERY_LENGTH]
     return _list_page(
         "exchanges/index.html",
-        lambda after: queries.near_me(
+        lambda after, limit: queries.near_me(
             me,
             kind=kind or None,
             category=category or None,
             q=q or None,
             after=after,
-            limit=PAGE_SIZE + 1,
+            limit=limit,
         ),
         kind=kind,
         category=category,
@@ -148,7 +140,7 @@ def for_you():
     me = _me()
     return _list_page(
         "exchanges/for_you.html",
-        lambda after: queries.for_you(me, after, limit=PAGE_SIZE + 1),
+        lambda after, limit: queries.for_you(me, after, limit=limit),
         skills=me.skill_slugs,
         radius_m=me.radius_m,
     )
@@ -157,7 +149,7 @@ def for_you():
 @bp.route("/exchanges/mine")
 def mine():
     me = _me()
-    return _list_page("exchanges/mine.html", lambda after: queries.mine(me, after))
+    return _list_page("exchanges/mine.html", lambda after, _limit: queries.mine(me, after))
 
 
 # --- posting and editing -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,8 +13,10 @@ from peuplade.access import public
 from peuplade.auth import sessions
 from peuplade.extensions import limiter
 from peuplade.forms import submit
-from peuplade.gdpr import bp, policy, services
+from peuplade.gdpr import policy, services
 from peuplade.gdpr.forms import DeleteAccountForm
+
+bp = Blueprint("gdpr", __name__)
 
 
 def _me():

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("loans", __name__)
-
-from peuplade.loans import routes  # noqa: E402,F401
+"""Lending objects: the shelf near me, my objects and their calendar, and the loans."""

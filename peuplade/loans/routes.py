@@ -5,22 +5,24 @@ load through queries.get_item_or_404 and loans through queries.get_loan_or_404."
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from peuplade import categories, database, search
-from peuplade.errors import BadCursor, Conflict, Forbidden
+from peuplade.errors import Conflict, Forbidden
 from peuplade.extensions import db
 from peuplade.forms import submit
-from peuplade.loans import bp, queries, services
+from peuplade.loans import queries, services
 from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_label
 from peuplade.localtime import today
 from peuplade.models import HOLDING, Item, Loan, Member
-from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.validation import url_id
+
+bp = Blueprint("loans", __name__)
 
 PAGE_SIZE = DEFAULT_LIMIT
 LOANS_SHOWN = 100  # per role on "Mes prêts"; overdue ones always come first
@@ -63,19 +65,6 @@ def loan_helpers():
 # --- the shelf near me, and my own objects ----------------------------------------------
 
 
-def _after() -> tuple[TimeCursor | None, str | None]:
-    """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
-    try:
-        return TimeCursor.decode(request.args.get("cursor")), None
-    except BadCursor:
-        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
-
-
-def _page(stmt):
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
-    return page_of(rows, PAGE_SIZE, posts.cursor_after)
-
-
 @bp.route("/objects")
 def index():
     me = _me()
@@ -83,16 +72,19 @@ def index():
     category = category if category in categories.SLUGS else ""
     q = (request.args.get("q") or "").strip()[: search.MAX_QUERY_LENGTH]
     available_only = request.args.get("available") == "1"
-    after, cursor_error = _after()
-    page = _page(
-        queries.near_me(
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.scalars,
+        lambda limit: queries.near_me(
             me,
             category=category or None,
             q=q or None,
             available_only=available_only,
             after=after,
-            limit=PAGE_SIZE + 1,
-        )
+            limit=limit,
+        ),
+        PAGE_SIZE,
+        posts.cursor_after,
     )
     cards = [{"item": item, "band": posts.distance_band(me, item)} for item in page.items]
     return render_template(
@@ -113,8 +105,8 @@ def index():
 @bp.route("/objects/mine")
 def mine():
     me = _me()
-    after, cursor_error = _after()
-    page = _page(queries.mine(me, after))
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(db.session.scalars, queries.mine(me, after), PAGE_SIZE, posts.cursor_after)
     # One small indexed query per object of the page (20 at most): its coming loans.
     entries = [
         {

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from peuplade.extensions import db
 from peuplade.models import Member, Post
-from peuplade.posts import timeline as timelines
+from peuplade.timeline import queries as timelines
 
 # Enough for a neighbourhood; beyond that the page says only the newest are shown.
 LIMIT = 300

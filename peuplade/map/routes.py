@@ -5,16 +5,17 @@ alone as the centre of their radius circle."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import geo
-from peuplade.map import bp, queries
+from peuplade.map import queries
 from peuplade.models import Member, Post
-from peuplade.news.forms import KIND_LABELS
-from peuplade.posts import queries as posts
-from peuplade.posts.timeline import TYPES
+from peuplade.posts.labels import NEWS_KIND_LABELS, where_shown
+from peuplade.timeline.queries import TYPES
+
+bp = Blueprint("map", __name__)
 
 # Six decimals (~10 cm) is more than the grid needs, and what Leaflet shows anyway.
 DECIMALS = 6
@@ -30,7 +31,7 @@ def _type_label(post: Post) -> str:
     if post.type == "item":
         return _("Objet à prêter")
     if post.type == "news":
-        kind = str(KIND_LABELS.get(post.kind, post.kind))
+        kind = str(NEWS_KIND_LABELS.get(post.kind, post.kind))
         return kind if post.kind == "info" else _("Info : %(kind)s", kind=kind)
     return _("Sortie")
 
@@ -43,12 +44,6 @@ def _url(post: Post) -> str:
     if post.type == "news":
         return url_for("news.show", news_id=post.id)
     return url_for("events.show", event_id=post.id)
-
-
-def _band(viewer: Member, post: Post) -> str:
-    if post.quartier_id is not None:
-        return _("tout le quartier")
-    return str(posts.distance_band(viewer, post) or "")
 
 
 def _entry(viewer: Member, post: Post) -> dict | None:
@@ -65,7 +60,8 @@ def _entry(viewer: Member, post: Post) -> dict | None:
         # TRANSLATORS: a map marker's name for screen readers: the type, then the title.
         "label": _("%(type)s : %(title)s", type=type_label, title=post.title),
         "url": _url(post),
-        "band": _band(viewer, post),
+        # "tout le quartier" or the band (the map, like the timeline, omits my own posts).
+        "band": str(where_shown(viewer, post) or ""),
         "lat": round(where.lat, DECIMALS),
         "lon": round(where.lon, DECIMALS),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,11 +16,13 @@ from peuplade.errors import Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
-from peuplade.messages import bp, queries, services
+from peuplade.messages import queries, services
 from peuplade.messages.forms import MessageForm
 from peuplade.models import Conversation, Member
 from peuplade.models.conversation import SUBJECT_TYPES
 from peuplade.validation import parse_id, url_id
+
+bp = Blueprint("messages", __name__)
 
 CONVERSATION_ID = url_id("conversation_id")
 

@@ -50,8 +50,8 @@ def _quartier_in(column, scope: list[int]):
 
 def queue(moderator: Member, after: TimeCursor | None = None) -> Select:
     """Open reports in the quartiers I moderate (all of them for an admin), newest first.
-    The caller adds ``.limit(n + 1)`` (see ``pagination.page_of``). Reports Peuplade
-    raised itself (no reporter, reason "signups") are among them."""
+    The caller pages it (``pagination.fetch_page``). Reports Peuplade raised itself (no
+    reporter, reason "signups") are among them."""
     scope = services.moderated_quartiers(moderator)
     stmt = (
         select(Report)

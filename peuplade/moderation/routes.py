@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
-from peuplade.errors import BadCursor, NotFound, ValidationFailed
+from peuplade.errors import NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.models import REPORT_TARGETS, Member
-from peuplade.moderation import bp, limits, queries, services
+from peuplade.moderation import limits, queries, services
 from peuplade.moderation.forms import (
     ACTION_LABELS,
     REASON_SHORT,
@@ -27,8 +27,11 @@ from peuplade.moderation.forms import (
     SuspendForm,
     reported_by,
 )
-from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.validation import url_id
+
+# cli_group=None: its commands are top-level (`flask make-admin`).
+bp = Blueprint("moderation", __name__, cli_group=None)
 
 PAGE_SIZE = DEFAULT_LIMIT
 MEMBER_ID = url_id("member_id")
@@ -83,13 +86,6 @@ def moderators_only(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def _after() -> tuple[TimeCursor | None, str | None]:
-    try:
-        return TimeCursor.decode(request.args.get("cursor")), None
-    except BadCursor:
-        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
 
 
 def page_url(target: services.Target) -> str:
@@ -214,9 +210,10 @@ def unblock(member_id: int):
 @bp.route("/account/blocks")
 def blocks():
     me = _me()
-    after, cursor_error = _after()
-    rows = db.session.execute(queries.my_blocks(me, after).limit(PAGE_SIZE + 1)).all()
-    page = page_of(rows, PAGE_SIZE, queries.block_cursor)
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.execute, queries.my_blocks(me, after), PAGE_SIZE, queries.block_cursor
+    )
     return (
         render_template(
             "account/blocks.html",
@@ -237,9 +234,10 @@ def blocks():
 @moderators_only
 def queue():
     me = _me()
-    after, cursor_error = _after()
-    rows = db.session.scalars(queries.queue(me, after).limit(PAGE_SIZE + 1)).all()
-    page = page_of(rows, PAGE_SIZE, queries.report_cursor)
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.scalars, queries.queue(me, after), PAGE_SIZE, queries.report_cursor
+    )
     return (
         render_template(
             "moderation/queue.html",
@@ -366,9 +364,10 @@ def act(report_id: int, action: str):
 @moderators_only
 def log():
     me = _me()
-    after, cursor_error = _after()
-    rows = db.session.scalars(queries.audit_log(me, after).limit(PAGE_SIZE + 1)).all()
-    page = page_of(rows, PAGE_SIZE, queries.action_cursor)
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.scalars, queries.audit_log(me, after), PAGE_SIZE, queries.action_cursor
+    )
     return (
         render_template(
             "moderation/log.html",

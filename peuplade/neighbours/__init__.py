@@ -1,5 +1,2 @@
-from flask import Blueprint
-
-bp = Blueprint("neighbours", __name__)
-
-from peuplade.neighbours import routes  # noqa: E402,F401
+"""The home page (a welcome, or the timeline) and the neighbours within my radius, by
+skill."""

@@ -12,7 +12,7 @@ from peuplade import categories, geo, privacy
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, MemberSkill, MemberTag
-from peuplade.pagination import Page, bad_cursor, decode, encode, page_of
+from peuplade.pagination import Page, bad_cursor, decode, encode, fetch_page
 from peuplade.posts import audience
 from peuplade.validation import clean_tags
 
@@ -111,9 +111,9 @@ def neighbour_page(
     """One page of ``(member, distance band label)``; raises ValidationFailed for a bad
     skill or cursor."""
     after = NeighbourCursor.decode(cursor)
-    rows = db.session.execute(neighbours(viewer, clean_skill(skill), after).limit(limit + 1)).all()
-    page = page_of(
-        rows,
+    page = fetch_page(
+        db.session.execute,
+        neighbours(viewer, clean_skill(skill), after),
         limit,
         lambda row: NeighbourCursor(int(row.band_rank), row[0].sort_name, row[0].id).encode(),
     )

@@ -1,30 +1,25 @@
-"""The home page: a welcome for visitors, the timeline ("Fil du voisinage") for members;
-the neighbours list lives at /neighbours."""
+"""The home page: a welcome for visitors, the timeline ("Fil du voisinage", from
+peuplade.timeline) for members; the neighbours list lives at /neighbours. The ``radius``
+template filter every page uses is registered here."""
 
 from __future__ import annotations
 
-from flask import render_template, request
-from flask_babel import format_decimal
-from flask_babel import gettext as _
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from peuplade import categories
 from peuplade.access import public
 from peuplade.errors import BadCursor, ValidationFailed
-from peuplade.neighbours import bp, queries
-from peuplade.news.routes import timeline_page
-from peuplade.pagination import Page
+from peuplade.formats import radius_text
+from peuplade.neighbours import queries
+from peuplade.pagination import STALE_LINK, Page
+from peuplade.timeline.routes import timeline_page
+
+bp = Blueprint("neighbours", __name__)
+bp.add_app_template_filter(radius_text, "radius")
 
 # What the filter box keeps of a long entry: the query itself says if it is too long.
 SKILL_MAX_LENGTH = 100
-
-
-@bp.app_template_filter("radius")
-def radius_text(metres: int) -> str:
-    """1000 -> "1 km", 1500 -> "1,5 km", 800 -> "800 m" (in the page's language)."""
-    if metres < 1000:
-        return f"{metres} m"
-    return f"{format_decimal(round(metres / 1000, 1))} km"
 
 
 def _chosen_skill() -> tuple[str, str, str]:
@@ -46,7 +41,7 @@ def _neighbours_page(status: int = 200):
         page = queries.neighbour_page(member, skill, cursor)
     except BadCursor:
         status = 400
-        problem = _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
+        problem = str(STALE_LINK)
         cursor = None
         page = queries.neighbour_page(member, skill, None)
     except ValidationFailed as exc:

@@ -1,5 +1,2 @@
-from flask import Blueprint
-
-bp = Blueprint("news", __name__)
-
-from peuplade.news import routes  # noqa: E402,F401
+"""Neighbourhood news ("Infos du quartier"): near me or for my whole quartier, with
+comments; alerts are pinned on top."""

@@ -11,13 +11,6 @@ from peuplade.models import Member
 from peuplade.news import services
 from peuplade.submissions import new_submission_key
 
-KIND_LABELS = {
-    "info": _l("Info"),
-    "alerte": _l("Alerte"),
-    "perdu_trouve": _l("Perdu / trouvé"),
-    "vie_de_quartier": _l("Vie de quartier"),
-}
-
 
 class NewsForm(FlaskForm):
     kind = RadioField(

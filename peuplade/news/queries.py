@@ -15,6 +15,8 @@ from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
 ALERT_PINNED_FOR = timedelta(hours=48)
+# How many alerts are pinned above the news list and the timeline.
+ALERTS_PINNED = 5
 
 
 def near_me(
@@ -43,6 +45,12 @@ def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Select:
         limit=limit,
         with_quartier=True,
     )
+
+
+def pinned_alerts(viewer: Member) -> list[NewsPost]:
+    """The newest alerts of the last 48 hours, pinned above the news list and the
+    timeline."""
+    return list(db.session.scalars(recent_alerts(viewer, ALERTS_PINNED)))
 
 
 def get_news_or_404(viewer: Member, news_id: int) -> NewsPost:

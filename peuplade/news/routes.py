@@ -1,33 +1,34 @@
-"""HTML pages for neighbourhood news ("Infos du quartier") and the home timeline
-("Fil du voisinage"). Every write goes through news.services; every news is loaded
-through queries.get_news_or_404, every comment through queries.get_comment_or_404."""
+"""HTML pages for neighbourhood news ("Infos du quartier"). Every write goes through
+news.services; every news is loaded through queries.get_news_or_404, every comment
+through queries.get_comment_or_404. (``news.timeline``, /timeline, is the timeline's
+page: peuplade.timeline.routes adds it to this blueprint.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade.errors import BadCursor, Forbidden
+from peuplade.errors import Forbidden
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
-from peuplade.models import NEWS_KINDS, Member, NewsPost, Post, Quartier
-from peuplade.news import bp, queries, services
-from peuplade.news.forms import KIND_LABELS, CommentForm, DeleteForm, NewsForm
-from peuplade.pagination import DEFAULT_LIMIT, TimeCursor, page_of
+from peuplade.models import NEWS_KINDS, Member, NewsPost, Quartier
+from peuplade.news import queries, services
+from peuplade.news.forms import CommentForm, DeleteForm, NewsForm
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
-from peuplade.posts import timeline as timelines
+from peuplade.posts.labels import NEWS_KIND_LABELS, where_shown
 from peuplade.validation import url_id
 
+bp = Blueprint("news", __name__)
+
 PAGE_SIZE = DEFAULT_LIMIT
-ALERTS_SHOWN = 5
 NEWS_ID = url_id("news_id")
 COMMENT_ID = url_id("comment_id")
-TIMELINE_TYPES = ("exchange", "item", "news", "event")
 
 
 def _me() -> Member:
@@ -53,34 +54,7 @@ def local_time(value: datetime | None) -> str:
 
 @bp.app_context_processor
 def news_helpers():
-    return {"news_kind_label": lambda kind: KIND_LABELS.get(kind, kind)}
-
-
-def _after() -> tuple[TimeCursor | None, str | None]:
-    """The "Voir plus" cursor, or a message when the link is stale or tampered with."""
-    try:
-        return TimeCursor.decode(request.args.get("cursor")), None
-    except BadCursor:
-        return None, _("Ce lien « Voir plus » n'est plus valable. Voici la liste depuis le début.")
-
-
-def _page(query):
-    """One page of a list: ``query(limit)`` gives the statement."""
-    rows = db.session.scalars(query(PAGE_SIZE + 1)).all()
-    return page_of(rows, PAGE_SIZE, posts.cursor_after)
-
-
-def _where(viewer: Member, post: Post) -> str | None:
-    """ "Tout le quartier" for quartier news, else the distance band (none for my own)."""
-    if post.quartier_id is not None:
-        return _("tout le quartier")
-    if post.author_id == viewer.id:
-        return None
-    return posts.distance_band(viewer, post)
-
-
-def _pinned_alerts(viewer: Member) -> list[NewsPost]:
-    return list(db.session.scalars(queries.recent_alerts(viewer, ALERTS_SHOWN)))
+    return {"news_kind_label": lambda kind: NEWS_KIND_LABELS.get(kind, kind)}
 
 
 # --- news list -----------------------------------------------------------------------
@@ -91,22 +65,27 @@ def index():
     me = _me()
     kind = request.args.get("kind", "")
     kind = kind if kind in NEWS_KINDS else ""
-    after, cursor_error = _after()
-    page = _page(lambda limit: queries.near_me(me, kind=kind or None, after=after, limit=limit))
-    alerts = _pinned_alerts(me) if after is None and kind in ("", "alerte") else []
+    after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    page = fetch_page(
+        db.session.scalars,
+        lambda limit: queries.near_me(me, kind=kind or None, after=after, limit=limit),
+        PAGE_SIZE,
+        posts.cursor_after,
+    )
+    alerts = queries.pinned_alerts(me) if after is None and kind in ("", "alerte") else []
     pinned = {a.id for a in alerts}
     # Pinned alerts are not repeated just below them (the cursor still follows the rows).
     items = [n for n in page.items if n.id not in pinned]
     return (
         render_template(
             "news/index.html",
-            alerts=[{"news": n, "where": _where(me, n)} for n in alerts],
-            cards=[{"news": n, "where": _where(me, n)} for n in items],
+            alerts=[{"news": n, "where": where_shown(me, n)} for n in alerts],
+            cards=[{"news": n, "where": where_shown(me, n)} for n in items],
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
             kind=kind,
-            kinds=[(k, KIND_LABELS[k]) for k in NEWS_KINDS],
+            kinds=[(k, NEWS_KIND_LABELS[k]) for k in NEWS_KINDS],
             radius_m=me.radius_m,
         ),
         400 if cursor_error else 200,
@@ -240,41 +219,3 @@ def delete_comment(comment_id: int):
         if outcome.ok:
             flash(_("Le commentaire est retiré."), "success")
     return redirect(url_for("news.show", news_id=news_id, _anchor="commentaires"))
-
-
-# --- the home timeline ---------------------------------------------------------------
-
-
-def _timeline_card(viewer: Member, post: Post) -> dict:
-    return {"post": post, "type": post.type, "where": _where(viewer, post)}
-
-
-def timeline_page():
-    """The "Fil du voisinage": pinned alerts, then everything near me, newest first.
-    A constant number of statements whatever the page size (see the tests)."""
-    me = _me()
-    chosen = [t for t in request.args.getlist("type") if t in TIMELINE_TYPES]
-    types = chosen or list(TIMELINE_TYPES)
-    after, cursor_error = _after()
-    page = _page(lambda limit: timelines.timeline(me, types, after, limit=limit))
-    alerts = _pinned_alerts(me) if after is None and "news" in types else []
-    pinned = {a.id for a in alerts}
-    return (
-        render_template(
-            "timeline/index.html",
-            alerts=[_timeline_card(me, n) for n in alerts],
-            cards=[_timeline_card(me, p) for p in page.items if p.id not in pinned],
-            next_cursor=page.next_cursor,
-            continued=after is not None,
-            cursor_error=cursor_error,
-            chosen=chosen,
-            types=types,
-            radius_m=me.radius_m,
-        ),
-        400 if cursor_error else 200,
-    )
-
-
-@bp.route("/timeline")
-def timeline():
-    return timeline_page()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,12 +15,14 @@ from peuplade.access import public
 from peuplade.extensions import csrf, db
 from peuplade.localtime import local_zone
 from peuplade.models import Member, Post, utcnow
-from peuplade.notifications import bp, links, queries, services
+from peuplade.notifications import links, queries, services
 from peuplade.notifications.forms import ButtonForm, EmailSettingsForm
 from peuplade.notifications.kinds import GROUPS, KINDS
 from peuplade.notifications.scheduled import NUDGE_BEFORE
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.validation import url_id
+
+bp = Blueprint("notifications", __name__)
 
 PAGE_SIZE = 30
 
@@ -59,8 +61,7 @@ def bell():
 def index():
     me = _me()
     after = TimeCursor.decode(request.args.get("apres"))
-    rows = db.session.scalars(queries.mine(me, after).limit(PAGE_SIZE + 1)).all()
-    page = page_of(rows, PAGE_SIZE, queries.cursor_after)
+    page = fetch_page(db.session.scalars, queries.mine(me, after), PAGE_SIZE, queries.cursor_after)
     # Shown is read (like opening a conversation): only my own read markers change.
     fresh = {n.id for n in page.items if n.read_at is None}
     if fresh:

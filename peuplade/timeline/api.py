@@ -25,9 +25,9 @@ from peuplade.news.serializers import PageCounts, page_counts
 from peuplade.pagination import TimeCursor, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
-from peuplade.posts.timeline import timeline
 from peuplade.timeline import schemas as ts
 from peuplade.timeline import serializers
+from peuplade.timeline.queries import timeline
 
 
 def _refuse(errors: dict[str, object]) -> None:

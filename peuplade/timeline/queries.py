@@ -1,5 +1,5 @@
-"""The home timeline ("Fil du voisinage"): everything in my neighbourhood, mixed, newest
-first, in ONE query over ``posts`` (its subtypes joined in the same statement)."""
+"""The timeline's query ("Fil du voisinage"): everything in my neighbourhood, mixed,
+newest first, in ONE query over ``posts`` (its subtypes joined in the same statement)."""
 
 from __future__ import annotations
 
