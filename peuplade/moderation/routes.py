@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
+from peuplade.auth.forms import submit
+from peuplade.auth.routes import safe_next
 from peuplade.errors import BadCursor, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import REPORT_TARGETS, Member
@@ -126,8 +128,6 @@ def _reported() -> services.Target:
 
 @bp.route("/report", methods=["GET", "POST"])
 def report():
-    from peuplade.auth.forms import submit
-
     me = _me()
     target = _reported()
     own = target.author_id == me.id
@@ -165,8 +165,6 @@ def report():
 
 
 def _back(form: BlockForm, default: str) -> str:
-    from peuplade.auth.routes import safe_next  # auth imports this package: not at the top
-
     return safe_next(form.next.data or "") or default
 
 
@@ -339,8 +337,6 @@ DONE = {
 @bp.route(f"/moderation/reports/{REPORT_ID}/<any({', '.join(ACTIONS)}):action>", methods=["POST"])
 @moderators_only
 def act(report_id: int, action: str):
-    from peuplade.auth.forms import submit
-
     me = _me()
     view = queries.get_report_or_404(me, report_id)
     form = (SuspendForm if action == "suspend" else ReasonForm)(prefix=action)
