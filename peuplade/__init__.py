@@ -21,9 +21,9 @@ def _login_message():
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
-    from peuplade import database, geocoding, health, requestlog
+    from peuplade import database, geocoding, health, replicas, requestlog
     from peuplade.config import ConfigError, load_config
-    from peuplade.errors import register_error_handlers
+    from peuplade.error_handlers import register_error_handlers
     from peuplade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     app = Flask(
@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     database.init_app(app, db)
+    replicas.init_app(app, db)  # reads of GET requests to replicas, when configured
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: templates, static, data
 
 ENVIRONMENTS = ("development", "production", "testing")
@@ -85,9 +88,6 @@ def _postgres_url(url: str) -> str:
 def _replica_urls(env: dict[str, str], database_url: str) -> list[str]:
     """DATABASE_REPLICA_URLS: zero or more PostgreSQL URLs, separated by commas or
     spaces; only with a PostgreSQL primary."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     urls = [
         _postgres_url(u) for u in env.get("DATABASE_REPLICA_URLS", "").replace(",", " ").split()
     ]

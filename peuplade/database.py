@@ -1,4 +1,15 @@
-"""The two database backends: SQLite + SpatiaLite (embedded) and PostgreSQL + PostGIS."""
+"""The two database backends: SQLite + SpatiaLite (embedded) and PostgreSQL + PostGIS.
+
+Their engine options and statement limits, what a driver error means (the database
+away: ``unavailable``; a write refused: ``refusal``), the request's one commit, the end
+of each request's transaction, and reads run once more after a lost connection.
+
+Low in the house: ``replicas`` builds its engines with this module's options,
+``extensions`` makes the session from ``replicas``, and ``create_app`` wires both
+(``init_app`` here, then ``replicas.init_app``). So the session helpers below
+(``commit``, ``flush``, ``rollback_quietly``, ``lock_row``) reach the app's session
+through the app (``_session``) instead of importing ``extensions.db``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +18,22 @@ import logging
 import time
 from dataclasses import dataclass
 
-from flask import Flask, has_request_context
-from sqlalchemy import event
+from flask import Flask, current_app, has_request_context
+from flask_babel import lazy_gettext as _l
+from geoalchemy2.admin.dialects.sqlite import init_spatialite
+from sqlalchemy import MetaData, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from peuplade.errors import Conflict
+from peuplade.models import Base
+from peuplade.models.loan import OVERLAP_DDL
+from peuplade.search import POSTGRES_DDL, fold
+
+try:  # a driver missing from the install is said in one sentence (engine_options)
+    import sqlean.dbapi2 as sqlean_dbapi
+except ImportError:
+    sqlean_dbapi = None
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +63,9 @@ CONNECT_TIMEOUT_S = 3
 # tasks (migrations, backups, imports) are not limited. Override with the app config
 # DATABASE_STATEMENT_TIMEOUT_MS (0: no limit). See docs/operations.md.
 WEB_STATEMENT_TIMEOUT_MS = 15_000
+# How long a health check lets the database take to answer its queries (PostgreSQL):
+# /readyz (peuplade/health.py) and a replica's state (peuplade/replicas.py).
+CHECK_TIMEOUT_MS = 2000
 
 
 class SpatialiteMissing(SystemExit):
@@ -60,13 +86,9 @@ def _load_spatialite(dbapi_conn) -> None:
 
 
 def _on_sqlite_connect(dbapi_conn, _record) -> None:
-    from geoalchemy2.admin.dialects.sqlite import init_spatialite
-
     _load_spatialite(dbapi_conn)
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
     # SQLite's lower() folds ASCII only: search compares with Python's folding instead.
-    from peuplade.search import fold
-
     dbapi_conn.create_function("peuplade_fold", 1, fold, deterministic=True)
     dbapi_conn.execute("PRAGMA busy_timeout = 15000")
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
@@ -95,10 +117,8 @@ def engine_options(
     # SQL errors must not log their parameters: they hold homes, emails and hashes.
     options["hide_parameters"] = True
     if is_sqlite(url):
-        try:
-            import sqlean.dbapi2 as sqlean_dbapi
-        except ImportError:
-            raise SystemExit(SQLEAN_MISSING) from None
+        if sqlean_dbapi is None:
+            raise SystemExit(SQLEAN_MISSING)
         options["module"] = sqlean_dbapi
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
     else:
@@ -116,6 +136,8 @@ def engine_options(
 
 
 def init_app(app: Flask, db) -> None:
+    """The primary's engine for ``db`` (Flask-SQLAlchemy), its connection hooks, the end
+    of each request's transaction and ``RetryReads``; replicas are ``replicas.init_app``'s."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     pooler = app.config.get("DATABASE_POOLER", "none")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
@@ -133,9 +155,6 @@ def init_app(app: Flask, db) -> None:
         with app.app_context():
             limit_web_statements(app, db.engine)
             _note_writes(db.engine)
-    from peuplade import replicas
-
-    replicas.init_app(app, db)
     _close_sessions_quietly(app, db, reads_end_with_commit=not is_sqlite(url))
     app.wsgi_app = RetryReads(app, app.wsgi_app)
 
@@ -267,7 +286,7 @@ def unavailable(exc: BaseException) -> str | None:
     return None
 
 
-# A GET or HEAD whose connection was lost runs once more: errors.py puts the reason
+# A GET or HEAD whose connection was lost runs once more: error_handlers.py puts the reason
 # under this key of the WSGI environ when it answers 503.
 RETRY_KEY = "peuplade.retry_read"
 RETRY_PATH_KEY = "peuplade.retry_path"  # the route of that read, as it may be logged
@@ -333,10 +352,6 @@ def _fresh_metadata():
     """A copy of the models' metadata. GeoAlchemy2's create/drop hooks edit the Table
     objects they run on (spatial indexes are removed and re-added per dialect), so
     using a copy keeps the models intact when one process talks to both backends."""
-    from sqlalchemy import MetaData
-
-    from peuplade.models import Base
-
     copy = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
         table.to_metadata(copy)
@@ -345,11 +360,6 @@ def _fresh_metadata():
 
 def create_schema(engine) -> None:
     """Create every table (tests, benchmarks); deployments use ``flask db upgrade``."""
-    from sqlalchemy import text
-
-    from peuplade.models.loan import OVERLAP_DDL
-    from peuplade.search import POSTGRES_DDL
-
     _fresh_metadata().create_all(engine)
     extra = (POSTGRES_DDL if engine.dialect.name == "postgresql" else []) + OVERLAP_DDL.get(
         engine.dialect.name, []
@@ -428,21 +438,23 @@ def refusal(exc: BaseException) -> Refusal | None:
     return None
 
 
+def _session():
+    """The app's session (``extensions.db.session``), reached through the app: see the
+    module's docstring for why it is not imported."""
+    return current_app.extensions["sqlalchemy"].session
+
+
 def rollback_quietly() -> None:
     """Give the request's session back in a usable state (its transaction, and every
     savepoint in it, undone). A connection that died meanwhile has nothing to undo."""
-    from peuplade.extensions import db
-
     with contextlib.suppress(DBAPIError):
-        db.session.rollback()
+        _session().rollback()
 
 
 def refusal_message(refused: Refusal, twin_message=None):
     """What to tell the member whose write was refused (lazy: translated when shown).
     ``twin_message`` is the caller's words for its own racing twin ("Vous avez déjà
     répondu à cette annonce."); the other refusals have words of their own."""
-    from flask_babel import lazy_gettext as _l
-
     if refused.kind == TWIN:
         return twin_message or _l("Cela vient d'être fait : rechargez la page.")
     if refused.kind == GONE:
@@ -456,8 +468,6 @@ def refusal_message(refused: Refusal, twin_message=None):
 def _refusal_as_conflict(twin_message):
     """The database refusing the write inside is a Conflict for the member, raised after
     a rollback; a busy database, or any other error, goes on to the error handlers."""
-    from peuplade.errors import Conflict
-
     try:
         yield
     except DBAPIError as exc:
@@ -472,19 +482,15 @@ def commit(conflict_message=None) -> None:
     """The request's one commit. The database refusing it (two identical requests
     racing, a transaction it could not serialise) is a Conflict for the member, after
     the session was rolled back; ``conflict_message`` says what a racing twin means."""
-    from peuplade.extensions import db
-
     with _refusal_as_conflict(conflict_message):
-        db.session.commit()
+        _session().commit()
 
 
 def flush(conflict_message=None) -> None:
     """A service's flush where the database may keep a racing twin out (an exclusion
     constraint, a unique index): its refusal is a Conflict, as with :func:`commit`."""
-    from peuplade.extensions import db
-
     with _refusal_as_conflict(conflict_message):
-        db.session.flush()
+        _session().flush()
 
 
 def twin_on(refused: Refusal | None, table: str, column: str) -> bool:
@@ -504,15 +510,12 @@ def lock_row(model, row_id: int) -> None:
     ignores FOR UPDATE: the transaction takes the database's write lock at once (BEGIN
     IMMEDIATE, unless a write of this transaction already holds it), so a second
     request waits here (busy_timeout) and counts only after the first committed."""
-    from sqlalchemy import select
-
-    from peuplade.extensions import db
-
-    connection = db.session.connection()
+    session = _session()
+    connection = session.connection()
     if connection.dialect.name == "sqlite":
         # The driver begins a transaction only before its first write: until then,
         # nothing holds the lock and the reads so far saw committed rows only.
         if not connection.connection.dbapi_connection.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        db.session.execute(select(model.id).where(model.id == row_id).with_for_update())
+        session.execute(select(model.id).where(model.id == row_id).with_for_update())

@@ -16,15 +16,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
+from geopy.distance import geodesic
 from shapely.geometry import Point
 from sqlalchemy import Float, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 SRID = 4326
-METRES_PER_DEGREE_LAT = 111_132.0  # smallest value over the globe is 110_574; we pad below
 _BOX_MARGIN = 1.02  # the box must contain the whole circle: pad for spheroid and rounding
 
 
@@ -79,8 +79,6 @@ def bounding_box(centre: LatLon, metres: float) -> tuple[float, float, float, fl
 
 def geodesic_distance_m(a: LatLon, b: LatLon) -> float:
     """Distance in metres on the WGS84 ellipsoid, computed in Python (same as the SQL)."""
-    from geopy.distance import geodesic
-
     return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
 
 
@@ -297,6 +295,4 @@ def _contains_spatialite(element, compiler, **kw):
 
 def geometry_from_wkt(wkt: str):
     """A WKT literal expression in WGS84 (for polygons loaded by the CLI)."""
-    from geoalchemy2 import WKTElement
-
     return WKTElement(wkt, srid=SRID)

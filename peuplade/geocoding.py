@@ -24,6 +24,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from geopy.adapters import URLLibAdapter
 from geopy.exc import GeocoderTimedOut, GeopyError
+from geopy.geocoders import BANFrance, Nominatim, Photon
 from geopy.location import Location
 from geopy.point import Point as GeopyPoint
 
@@ -146,16 +147,10 @@ def _build_provider(app: Flask) -> _Provider:
     if name == "offline":
         return OfflineGazetteer(app.config["GAZETTEER_PATH"])
     if name == "nominatim":
-        from geopy.geocoders import Nominatim
-
         return Nominatim(**kwargs)
     if name == "ban":
-        from geopy.geocoders import BANFrance
-
         return BANFrance(**kwargs)
     if name == "photon":
-        from geopy.geocoders import Photon
-
         return Photon(**kwargs)
     raise ValueError(f"GEOCODER must be one of {', '.join(PROVIDERS)}, got {name!r}.")
 

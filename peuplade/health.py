@@ -1,7 +1,8 @@
 """Health checks for load balancers and orchestrators (docs/operations.md).
 
 - ``/healthz``: the process answers (liveness). Never touches the database.
-- ``/readyz``: the database answers within a short time and its schema is at the
+- ``/readyz``: the database answers within a short time (``database.CHECK_TIMEOUT_MS``
+  for its queries, ``database.CONNECT_TIMEOUT_S`` to connect) and its schema is at the
   migrations' head (readiness): 200 ``{"database": "ok", "migrations": "head"}``, else
   503 with the state of each check. Read replicas, if any, are listed under
   ``"replicas"``; their state does not change the status (reads fall back).
@@ -17,17 +18,21 @@ import functools
 import json
 import logging
 
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
+
+from peuplade import database
+from peuplade.config import ROOT
+from peuplade.extensions import db
+from peuplade.headers import API_POLICY
+from peuplade.replicas import replicas_of
 
 log = logging.getLogger(__name__)
 
 LIVENESS = "/healthz"
 READINESS = "/readyz"
-# How long /readyz lets the database take to answer its queries (PostgreSQL); opening a
-# connection is bounded by database.CONNECT_TIMEOUT_S.
-CHECK_TIMEOUT_MS = 2000
 
 READY = {"database": "ok", "migrations": "head"}
 
@@ -63,8 +68,6 @@ class HealthChecks:
 
 
 def _answer(start_response, method: str, status: int, content_type: str, body: bytes, extra=None):
-    from peuplade.headers import API_POLICY
-
     reasons = {200: "OK", 405: "METHOD NOT ALLOWED", 503: "SERVICE UNAVAILABLE"}
     headers = [
         ("Content-Type", content_type),
@@ -83,9 +86,6 @@ def readiness(app: Flask) -> dict:
     ``"replicas": {"replica-1": state, ...}`` too (peuplade/replicas.py: ``"ok"``,
     ``"lagging"``, ``"unavailable"``, ``"not_a_replica"``), asked now, which also
     refreshes this process's routing; the primary stays under ``"database"``."""
-    from peuplade.extensions import db
-    from peuplade.replicas import replicas_of
-
     with app.app_context():
         checks: dict = database_state(db.engine, migrations=True)
     replicas = replicas_of(app)
@@ -99,15 +99,13 @@ def database_state(engine, migrations: bool = False) -> dict[str, str]:
     with ``migrations``, ``"migrations"``: ``"head"``, ``"behind"`` (an upgrade is due),
     ``"unknown"`` (a revision these scripts do not know: newer code migrated it),
     ``"missing"`` (never migrated), or ``"unchecked"`` (no database to ask)."""
-    from peuplade import database
-
     state = {"database": "ok"}
     if migrations:
         state["migrations"] = "unchecked"
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {CHECK_TIMEOUT_MS:d}")
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {database.CHECK_TIMEOUT_MS:d}")
             conn.execute(text("SELECT 1"))
             if migrations:
                 state["migrations"] = _migrations_state(conn)
@@ -136,8 +134,4 @@ def _migrations_state(conn) -> str:
 @functools.cache
 def _scripts():
     """The migration scripts, read once per process (a deployment restarts it)."""
-    from alembic.script import ScriptDirectory
-
-    from peuplade.config import ROOT
-
     return ScriptDirectory(str(ROOT / "migrations"))

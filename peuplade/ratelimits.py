@@ -7,6 +7,8 @@ import hashlib
 from flask import request
 from flask_login import current_user
 
+from peuplade.extensions import limiter
+
 # Per client address: a burst of tries from one machine.
 PER_CLIENT = "10 per minute"
 # Per account, failed tries only: a slow guesser spread over many addresses.
@@ -66,6 +68,4 @@ def sign_up_limit():
     """The decorator of every sign-up view (``/register``, ``POST /api/v1/members``): one
     bucket per client address for all of them, so switching from the form to the API
     gives no fresh allowance."""
-    from peuplade.extensions import limiter
-
     return limiter.shared_limit(SIGN_UPS, scope=SIGN_UP_SCOPE, methods=["POST"])

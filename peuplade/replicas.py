@@ -21,6 +21,10 @@ on every replica still in use.
 
 A replica that fails under a request is marked down and the read is run once more on
 the primary (``database.RetryReads``): visitors see no error while the primary serves.
+
+Above ``database`` (whose engine options and error reading the replicas share), below
+``extensions`` (whose session is ``RoutingSession``); ``create_app`` calls ``init_app``
+right after ``database.init_app``.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_sqlalchemy.session import Session as FlaskSession
+from limits.storage import storage_from_string
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
+
+from peuplade import database
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +114,9 @@ class Replica:
 
     def check(self) -> str:
         """Ask the replica its state now (a connection from its pool, 2 s at most)."""
-        from peuplade.health import CHECK_TIMEOUT_MS
-
         try:
             with self.engine.connect() as conn:
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {CHECK_TIMEOUT_MS:d}")
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {database.CHECK_TIMEOUT_MS:d}")
                 in_recovery, lag = conn.execute(LAG_SQL).one()
         except DBAPIError as exc:
             self.mark_down(type(exc.orig).__name__)
@@ -146,8 +151,6 @@ class Replicas:
     """The app's replicas (``app.extensions[EXTENSION]``)."""
 
     def __init__(self, app: Flask, urls: list[str]):
-        from peuplade import database
-
         max_lag_s = float(app.config.get("REPLICA_MAX_LAG_S", 5.0))
         check_every_s = float(app.config.get("REPLICA_CHECK_S", CHECK_EVERY_S))
         self.window_s = max_lag_s + check_every_s
@@ -229,8 +232,6 @@ def _api_marker(member) -> str:
 
 
 def _marker_storage(app: Flask):
-    from limits.storage import storage_from_string
-
     uri = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     if uri.startswith("memory://") and app.config.get("PEUPLADE_ENV") == "production":
         log.warning(
@@ -242,8 +243,6 @@ def _marker_storage(app: Flask):
 
 def _on_replica_error(replica: Replica):
     def handle_error(context) -> None:
-        from peuplade import database
-
         exc = context.sqlalchemy_exception
         state = getattr(getattr(context.original_exception, "diag", None), "sqlstate", None)
         if state == _RECOVERY_CONFLICT:
@@ -265,9 +264,7 @@ def init_app(app: Flask, db) -> None:
     urls = app.config.get("DATABASE_REPLICA_URLS") or []
     if not urls:
         return
-    from peuplade.database import is_sqlite
-
-    if is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
+    if database.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         raise SystemExit(
             "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL: SQLite/SpatiaLite has no "
             "replicas, remove the setting."

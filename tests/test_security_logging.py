@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from peuplade.auth.security_log import log_safe
+from peuplade.security_log import log_safe
 from tests.conftest import CLICHY, FAR_AWAY, PASSWORD
 
 NEW_PASSWORD = "girafe bleue chante 77 fois"

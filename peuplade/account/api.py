@@ -13,7 +13,7 @@ from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from peuplade import database, ratelimits
+from peuplade import database, ratelimits, security_log
 from peuplade.account import blur, serializers, services, tokens
 from peuplade.account import queries as account_queries
 from peuplade.account import schemas as acs
@@ -21,7 +21,7 @@ from peuplade.account.schemas import TAG_LENGTH
 from peuplade.api import bp
 from peuplade.api.openapi import operation
 from peuplade.api.schemas import AddressLocation, PointLocation, Rule, described
-from peuplade.auth import confirm, emails, security_log, sessions, signup
+from peuplade.auth import confirm, sessions, signup
 from peuplade.auth.bearer import current_member
 from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.exchanges import queries as exchange_queries
@@ -296,9 +296,9 @@ def update_me(body: acs.ProfilePatch):
     database.commit()
     if member.pending_email and member.pending_email != old_pending:
         # The same answer whether another account has the address: the link goes to
-        # it, or that account's owner is told (emails.send_address_change).
+        # it, or that account's owner is told (confirm.send_address_change).
         security_log.event("email_change_asked", member=member.id)
-        emails.send_address_change(member)
+        confirm.send_address_change(member)
     return serializers.me(member)
 
 
@@ -322,7 +322,7 @@ def resend_confirmation():
     member = current_member()
     if member.email_confirmed_at is not None:
         return acs.ConfirmationSentOut(status="confirmed").model_dump(mode="json"), 200
-    emails.send_confirmation(member, emails.CONFIRM_AGAIN)
+    confirm.send_confirmation(member, confirm.CONFIRM_AGAIN)
     security_log.event("email_confirmation_sent", member=member.id)
     return acs.ConfirmationSentOut(status="sent").model_dump(mode="json"), 202
 

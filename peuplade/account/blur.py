@@ -33,6 +33,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import and_, delete, exists, func, select, tuple_, update
 
 from peuplade import geo, privacy
+from peuplade.account.queries import quartier_at
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.geo import LatLon, to_element
@@ -154,8 +155,6 @@ def _quartier_point(near: LatLon) -> LatLon:
     there. Outside every known quartier, or when that point lies too far from the cell
     (``privacy.QUARTIER_POINT_MAX_M``: a public position stays within
     ``PUBLIC_OFFSET_MAX_M`` of the home), the coarsest cell's centre."""
-    from peuplade.account.queries import quartier_at
-
     quartier: Quartier | None = quartier_at(near)
     if quartier is None:
         return near
@@ -360,8 +359,6 @@ def refresh_all(
 def _move_all(moves: dict[LatLon, list[int]]) -> None:
     """What :func:`_show_at` does, for many members at once: one statement per new
     position for the members, one for their posts (the daily job moves thousands)."""
-    from peuplade.account.queries import quartier_at
-
     for position, ids in moves.items():
         quartier = quartier_at(position)
         db.session.execute(
@@ -381,8 +378,6 @@ def _move_all(moves: dict[LatLon, list[int]]) -> None:
 def _show_at(member: Member, position: LatLon, move_posts: bool = True) -> bool:
     """Give the member this public position (and the quartier found from it); their
     posts shown at their position (no public place picked) move with it."""
-    from peuplade.account.queries import quartier_at
-
     if member.public_position is not None and geo.from_element(member.public_position) == position:
         return False
     member.public_position = to_element(position)

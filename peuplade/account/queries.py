@@ -1,4 +1,5 @@
-"""Reads about members and quartiers."""
+"""Reads about members and quartiers: who lives where, whose profile a member may open,
+who knows how to do something."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from peuplade import geo
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.geo import LatLon
-from peuplade.models import Member, Quartier
+from peuplade.models import ExchangeResponse, Member, MemberSkill, Post, Quartier
+from peuplade.posts import audience
 
 
 def member_by_email(email: str) -> Member | None:
@@ -33,9 +35,6 @@ def visible_members(viewer: Member) -> Select:
     author of a post the viewer can see, or someone who answered the viewer's exchange.
     Never a member who blocked the viewer (to them, they are not in the neighbourhood);
     the blocker still opens the profile of the member they blocked (to unblock them)."""
-    from peuplade.models import ExchangeResponse, Post
-    from peuplade.posts import audience
-
     viewer_public = geo.from_element(viewer.public_position)
     theirs = (
         geo.distance_m(Member.public_position, geo.point(viewer_public.lat, viewer_public.lon))
@@ -58,6 +57,11 @@ def visible_members(viewer: Member) -> Select:
             answered_me,
         ),
     )
+
+
+def knows(category: str):
+    """SQL: the member has ``category`` among their skills."""
+    return exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == category)
 
 
 def get_member_or_404(viewer: Member, member_id: int) -> Member:

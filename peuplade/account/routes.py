@@ -6,10 +6,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import categories, database, geo, ratelimits
+from peuplade import categories, database, geo, ratelimits, security_log
 from peuplade.account import blur, queries, services, tokens
 from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, ProfileForm
-from peuplade.auth import emails, security_log, sessions
+from peuplade.auth import confirm, emails, sessions
 from peuplade.extensions import limiter
 from peuplade.forms import forget_bad_point, location_input, submit
 from peuplade.validation import url_id
@@ -130,9 +130,9 @@ def edit_profile():
 
 def _email_asked(member) -> None:
     """A new address is pending: the same words whether another account has it or not
-    (``emails.send_address_change`` sends the link, or tells that account's owner)."""
+    (``confirm.send_address_change`` sends the link, or tells that account's owner)."""
     security_log.event("email_change_asked", member=member.id)
-    emails.send_address_change(member)
+    confirm.send_address_change(member)
     flash(
         _(
             "Votre profil est enregistré. Nous avons envoyé un lien à %(email)s. Votre "
@@ -150,7 +150,7 @@ def pending_email_again():
     nothing is sent then, its owner was told once)."""
     member = _me()
     if member.pending_email:
-        emails.send_address_change(member, again=True)
+        confirm.send_address_change(member, again=True)
         security_log.event("email_change_link_sent", member=member.id)
         flash(
             _(

@@ -429,7 +429,7 @@ def update_account(
     the city. An email equal to the current one is no change and needs nothing. A new
     one is only *pending* (``pending_email``): the account keeps its address until the
     link sent to the new one is followed (``auth.confirm``; the caller sends it with
-    ``auth.emails.send_address_change``). Whether another account has that address is
+    ``auth.confirm.send_address_change``). Whether another account has that address is
     not looked at here: the answer and what is stored are the same either way, so
     nobody can test addresses with their own password; the link is never sent to a
     taken address (its owner is told instead), and following one applies nothing if

@@ -12,10 +12,10 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
-from peuplade import ratelimits, viewer
+from peuplade import ratelimits, security_log, viewer
 from peuplade.account import tokens
 from peuplade.api import bp
-from peuplade.auth import security_log, sessions
+from peuplade.auth import sessions
 from peuplade.errors import json_error
 from peuplade.extensions import db
 from peuplade.models import Member

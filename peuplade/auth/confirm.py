@@ -15,6 +15,9 @@ way round. Following it makes the pending address the account's, confirmed
 an address taken in between is said so, and the pending one is dropped. Until then the
 account keeps its address: nothing is ever keyed to an address nobody confirmed.
 
+The links are emailed from here too (``send_confirmation``, ``send_address_change``),
+made once the response is out, with ``auth.emails``' helpers.
+
 An unconfirmed member can do everything a confirmed one can; only the privacy crowd
 (``account.blur``) counts confirmed members alone.
 """
@@ -24,16 +27,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError
 
-from peuplade import database
+from peuplade import database, security_log
+from peuplade.account import person, queries
+from peuplade.auth import emails
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, utcnow
+from peuplade.notifications import links
 
 SALT = "peuplade.email-confirmation"
 LINK_DAYS = 7
@@ -168,8 +177,6 @@ def confirm(token: object) -> Outcome:
         member.email_confirmed_at = utcnow()
         db.session.flush()
         return Outcome(member, True)
-    from peuplade.account import person, queries  # account imports auth modules
-
     new, old = member.pending_email, member.email
     owner = queries.member_by_email(new)
     if owner is not None and owner.id != member.id:
@@ -196,8 +203,6 @@ def follow(token: object) -> Outcome:
     and by the unique index when the two race) changes nothing but dropping the pending
     one: ``Outcome.taken``. ValidationFailed (nothing written) for a link that does not
     work; a busy or lost database goes on to the error pages."""
-    from peuplade.auth import emails, security_log
-
     try:
         outcome = confirm(token)
         db.session.commit()
@@ -219,3 +224,76 @@ def follow(token: object) -> Outcome:
     elif outcome.first:
         security_log.event("email_confirmed", member=member.id)
     return outcome
+
+
+# --- the e-mails that carry a link ------------------------------------------------------
+
+# Why a confirmation link is sent: the words that open the e-mail.
+CONFIRM_NEW = "new"  # just signed up
+CONFIRM_CHANGED = "changed"  # a new address in the account settings
+CONFIRM_AGAIN = "again"  # asked for a new link
+
+
+def confirmation_email(
+    member: Member, token: str, why: str = CONFIRM_NEW, to_address: str | None = None
+) -> EmailMessage:
+    """The link that confirms the member's address (``/email/confirm/<token>``), or the
+    new address ``to_address`` they asked for (``why`` is then CONFIRM_CHANGED)."""
+    locale = emails.locale_of(member)
+    with force_locale(locale):
+        intros = {
+            CONFIRM_NEW: _(
+                "Bienvenue sur Peuplade ! Il reste une petite chose à faire : confirmer votre "
+                "adresse e-mail."
+            ),
+            CONFIRM_CHANGED: _(
+                "Vous avez choisi cette nouvelle adresse e-mail pour votre compte Peuplade. "
+                "Elle deviendra celle de votre compte quand vous l'aurez confirmée ; d'ici "
+                "là, votre compte garde son adresse actuelle."
+            ),
+            CONFIRM_AGAIN: _("Voici un nouveau lien pour confirmer votre adresse e-mail."),
+        }
+        body = render_template(
+            "auth/email/confirm_email.txt",
+            member=member,
+            intro=intros[why],
+            link=links.external_url("auth.confirm_email", token=token),
+            days=LINK_DAYS,
+        )
+        subject = _("Peuplade : confirmez votre adresse e-mail")
+    return emails.compose(member.display_name, to_address or member.email, subject, body, locale)
+
+
+def send_confirmation(member: Member, why: str = CONFIRM_NEW) -> None:
+    """A link to confirm the member's address, made once the response is out (for the
+    address the member has then); nothing when it is confirmed by then."""
+    member_id = member.id
+
+    def build() -> list[EmailMessage]:
+        current = db.session.get(Member, member_id)
+        if current is None or current.email_confirmed_at is not None:
+            return []
+        return [confirmation_email(current, make_token(current), why)]
+
+    emails.send_after_response(build, "email confirmation")
+
+
+def send_address_change(member: Member, again: bool = False) -> None:
+    """Once the response is out, for the member's pending address then (none: nothing):
+    the link that applies it, or, when another account has that address, a word to that
+    account's owner instead (``again``: nothing then, the owner was told once). The
+    asker sees the same answer either way, and no link for a taken address exists."""
+    member_id = member.id
+
+    def build() -> list[EmailMessage]:
+        current = db.session.get(Member, member_id)
+        if current is None or not current.pending_email:
+            return []
+        owner = queries.member_by_email(current.pending_email)
+        if owner is not None and owner.id != current.id:
+            return [] if again else [emails.address_taken_email(owner)]
+        why = CONFIRM_AGAIN if again else CONFIRM_CHANGED
+        token = make_change_token(current)
+        return [confirmation_email(current, token, why, to_address=current.pending_email)]
+
+    emails.send_after_response(build, "email change")

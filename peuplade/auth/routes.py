@@ -18,11 +18,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from peuplade import ratelimits
+from peuplade import ratelimits, security_log
 from peuplade.access import public
 from peuplade.account import queries, services
 from peuplade.account.tokens import secret_digest
-from peuplade.auth import confirm, emails, reset, security_log, sessions, signup
+from peuplade.auth import confirm, emails, reset, sessions, signup
 from peuplade.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -217,9 +217,9 @@ def confirmation_again(token: str):
     if link.done:
         return _confirm_page("already")
     if link.change:  # to the pending address it was for (if no other account has it)
-        emails.send_address_change(link.member, again=True)
+        confirm.send_address_change(link.member, again=True)
     else:
-        emails.send_confirmation(link.member, emails.CONFIRM_AGAIN)
+        confirm.send_confirmation(link.member, confirm.CONFIRM_AGAIN)
     security_log.event("email_confirmation_sent", member=link.member.id)
     return _confirm_page("sent")
 
@@ -233,7 +233,7 @@ def send_confirmation():
     if member.email_confirmed_at is not None:
         flash(_("Votre adresse e-mail est déjà confirmée."), "success")
         return redirect(target)
-    emails.send_confirmation(member, emails.CONFIRM_AGAIN)
+    confirm.send_confirmation(member, confirm.CONFIRM_AGAIN)
     security_log.event("email_confirmation_sent", member=member.id)
     flash(
         _(

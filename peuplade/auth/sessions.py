@@ -24,9 +24,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 
-from peuplade import viewer
+from peuplade import security_log, viewer
 from peuplade.account.tokens import secret_digest
-from peuplade.auth import security_log
 from peuplade.extensions import db
 from peuplade.localtime import local_zone
 from peuplade.models import Member, MemberSession, utcnow

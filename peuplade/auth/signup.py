@@ -30,9 +30,9 @@ from flask_babel import get_locale
 from limits import parse
 from sqlalchemy.exc import IntegrityError
 
-from peuplade import database, ratelimits
+from peuplade import database, ratelimits, security_log
 from peuplade.account import person, queries, services
-from peuplade.auth import emails, security_log
+from peuplade.auth import confirm, emails
 from peuplade.extensions import db, limiter
 from peuplade.location import LocationInput
 from peuplade.models import Member
@@ -102,7 +102,7 @@ def sign_up(
         if owner is None:  # pragma: no cover - the twin was rolled back after all
             raise
         return _taken(new.email, owner, None)
-    emails.send_confirmation(member, emails.CONFIRM_NEW)
+    confirm.send_confirmation(member, confirm.CONFIRM_NEW)
     security_log.event("sign_up", member=member.id)
     return SignUp(new.email, CREATED, member.id)
 

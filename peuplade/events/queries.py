@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Event, Member, Rsvp
+from peuplade.moderation import targets as report_targets
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
@@ -38,6 +39,9 @@ def get_event_or_404(viewer: Member, event_id: int) -> Event:
     if event is None:
         raise NotFound(_l("Cette sortie n'existe pas, ou n'est pas dans votre voisinage."))
     return event
+
+
+report_targets.register("event", get_event_or_404)
 
 
 def going(event: Event, viewer: Member) -> Select:

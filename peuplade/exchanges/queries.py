@@ -8,9 +8,11 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
+from peuplade.account.queries import knows
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Block, Exchange, ExchangeResponse, Member, MemberSkill, Thanks
+from peuplade.moderation import targets as report_targets
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
@@ -67,6 +69,9 @@ def get_exchange_or_404(viewer: Member, exchange_id: int) -> Exchange:
     return exchange
 
 
+report_targets.register("exchange", get_exchange_or_404)
+
+
 def matching(exchange: Exchange, viewer: Member, limit: int = 10) -> list[Exchange]:
     """Offers that could answer a request (or requests an offer could answer): same
     category, opposite kind, open, in the viewer's neighbourhood, not the viewer's own."""
@@ -95,11 +100,6 @@ def neighbours_who_know_how(exchange: Exchange) -> Select:
         .where(audience.reached_by_public(exchange), knows(exchange.category))
         .order_by(rank, func.lower(Member.display_name), Member.id)
     )
-
-
-def knows(category: str):
-    """SQL: the member has ``category`` among their skills."""
-    return exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == category)
 
 
 def know_how_count(exchange: Exchange) -> int:

@@ -22,10 +22,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, or_, select
 
-from peuplade import geo
+from peuplade import geo, security_log
 from peuplade.account import blur, person
 from peuplade.account import services as accounts
-from peuplade.auth import security_log
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
 from peuplade.gdpr.policy import RETENTION

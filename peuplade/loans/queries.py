@@ -9,6 +9,7 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.localtime import today
 from peuplade.models import HOLDING, Item, Loan, Member
+from peuplade.moderation import targets as report_targets
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
@@ -48,6 +49,9 @@ def get_item_or_404(viewer: Member, item_id: int) -> Item:
     if item is None:
         raise NotFound(_l("Cet objet n'existe pas, ou n'est pas dans votre voisinage."))
     return item
+
+
+report_targets.register("item", get_item_or_404)
 
 
 def get_loan_or_404(viewer: Member, loan_id: int) -> Loan:

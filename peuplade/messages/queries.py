@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Conversation, Member, Message
+from peuplade.moderation import targets as report_targets
 from peuplade.posts import audience
 
 
@@ -72,6 +73,18 @@ def get_conversation_or_404(member: Member, conversation_id: int) -> Conversatio
     if conversation is None:
         raise NotFound(_l("Cette conversation n'existe pas."))
     return conversation
+
+
+def get_message_or_404(member: Member, message_id: int) -> Message:
+    """A message, to the participants of its conversation only (what they may report)."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound(_l("Ce message n'existe pas."))
+    get_conversation_or_404(member, message.conversation_id)
+    return message
+
+
+report_targets.register("message", get_message_or_404)
 
 
 def messages(conversation: Conversation) -> Select:

@@ -1,7 +1,9 @@
 """Private conversations: start one, write, mark as read.
 
 A member may write to a neighbour (either's radius covers the other, on public
-positions) or to someone they already share an exchange or a loan with.
+positions) or to someone they already share an exchange or a loan with. A conversation
+may be about an exchange, an object, a loan or an outing: messages sits above those
+features and loads its subject through their own ``get_..._or_404``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from sqlalchemy import and_, exists, or_, select
 
 from peuplade.account.queries import get_member_or_404
 from peuplade.errors import Forbidden, NotFound, ValidationFailed
+from peuplade.events.queries import get_event_or_404
+from peuplade.exchanges.queries import get_exchange_or_404
 from peuplade.extensions import db
+from peuplade.loans.queries import get_item_or_404, get_loan_or_404
 from peuplade.models import (
     Conversation,
     ExchangeResponse,
@@ -25,6 +30,7 @@ from peuplade.models import (
 )
 from peuplade.moderation import limits
 from peuplade.notifications import services as notifications
+from peuplade.posts import audience
 from peuplade.submissions import clean_submission_key, write_once
 from peuplade.validation import clean_text
 
@@ -84,7 +90,7 @@ def may_write(sender: Member, recipient: Member) -> bool:
     or a loan. The moderation issue adds blocking here."""
     if sender.id == recipient.id:
         return False
-    if limits.blocked_between(sender.id, recipient.id):
+    if audience.blocked_between(sender.id, recipient.id):
         return False  # a block silences both ways; the blocked one is not told why
     try:
         get_member_or_404(sender, recipient.id)  # the neighbourhood rules of profiles
@@ -98,10 +104,6 @@ def subject_title(subject: Subject | None, sender: Member) -> str | None:
     ``about``); writes nothing."""
     if subject is None:
         return None
-    from peuplade.events.queries import get_event_or_404
-    from peuplade.exchanges.queries import get_exchange_or_404
-    from peuplade.loans.queries import get_item_or_404, get_loan_or_404
-
     finders = {
         "exchange": lambda: get_exchange_or_404(sender, subject.id).title,
         "item": lambda: get_item_or_404(sender, subject.id).title,
@@ -198,7 +200,7 @@ def write(
     if earlier is not None:
         return earlier
     body = _body(message)
-    if limits.blocked_between(author.id, conversation.other(author).id):
+    if audience.blocked_between(author.id, conversation.other(author).id):
         raise _not_allowed()
     limits.check_new_account_messages(author)
     note, created = write_once(

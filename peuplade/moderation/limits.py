@@ -1,6 +1,7 @@
-"""Checks other services make before writing: blocks between two members, and the
+"""Checks other services make before writing: whether a member blocked another, and the
 limits on new accounts (spam). Kept apart, with few imports, so that every feature
-can call them."""
+can call them. A block either way between two members (messages, notifications) is
+``posts.audience.blocked_between``, with the rest of who sees whom."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import func, select
 
 from peuplade.errors import TooManyChanges
 from peuplade.extensions import db
@@ -18,22 +19,6 @@ from peuplade.models import Block, Member, Message, Post, utcnow
 def is_blocked(blocker_id: int, blocked_id: int) -> bool:
     """``blocker_id`` blocked ``blocked_id``."""
     return db.session.get(Block, (blocker_id, blocked_id)) is not None
-
-
-def blocked_between(a_id: int, b_id: int) -> bool:
-    """Either of the two members blocked the other."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    or_(
-                        and_(Block.blocker_id == a_id, Block.blocked_id == b_id),
-                        and_(Block.blocker_id == b_id, Block.blocked_id == a_id),
-                    )
-                )
-            )
-        )
-    )
 
 
 def _over_limit(author: Member, model, setting: str, window: timedelta) -> int | None:

@@ -196,7 +196,3 @@ def my_blocks(member: Member, after: TimeCursor | None = None) -> Select:
 def block_cursor(row) -> str:
     block = row[0]
     return TimeCursor(block.created_at, block.blocked_id).encode()
-
-
-def blocked_ids(member: Member) -> set[int]:
-    return set(db.session.scalars(select(Block.blocked_id).where(Block.blocker_id == member.id)))

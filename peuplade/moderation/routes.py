@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import database
+from peuplade.auth.routes import safe_next
 from peuplade.errors import NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.forms import submit
@@ -161,8 +162,6 @@ def report():
 
 
 def _back(form: BlockForm, default: str) -> str:
-    from peuplade.auth.routes import safe_next  # auth imports this package: not at the top
-
     return safe_next(form.next.data or "") or default
 
 

@@ -4,6 +4,9 @@ suspend, ban, dismiss), each written to the audit log.
 Moderators act in their quartiers (a report belongs to the quartier of the content, or
 of its author); admins everywhere. Every action needs a reason and leaves one
 ``ModerationAction`` row: who, what, when, why.
+
+What can be reported is found through ``moderation.targets``, which the features fill
+in: this module imports none of them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from peuplade.account import blur
+from peuplade.account.queries import get_member_or_404, member_by_email
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
@@ -32,6 +36,7 @@ from peuplade.models import (
     Report,
     utcnow,
 )
+from peuplade.moderation import targets
 from peuplade.notifications import services as notifications
 from peuplade.validation import clean_text
 
@@ -70,13 +75,6 @@ class Target:
 def find_target(viewer: Member, target_type: str | None, target_id: object) -> Target:
     """The thing ``viewer`` reports, if they can see it (else NotFound, as for any page
     they could not open)."""
-    from peuplade.account.queries import get_member_or_404
-    from peuplade.events.queries import get_event_or_404
-    from peuplade.exchanges.queries import get_exchange_or_404
-    from peuplade.loans.queries import get_item_or_404
-    from peuplade.messages.queries import get_conversation_or_404
-    from peuplade.news.queries import get_comment_or_404, get_news_or_404
-
     if target_type not in REPORT_TARGETS:
         msg = _l("Choisissez ce que vous signalez.")
         raise ValidationFailed(msg, {"type": msg})
@@ -87,35 +85,21 @@ def find_target(viewer: Member, target_type: str | None, target_id: object) -> T
     except (TypeError, ValueError, OverflowError):
         msg = _l("Numéro invalide.")
         raise ValidationFailed(msg, {"id": msg}) from None
-    posts = {
-        "exchange": get_exchange_or_404,
-        "item": get_item_or_404,
-        "news": get_news_or_404,
-        "event": get_event_or_404,
-    }
-    if target_type in posts:
-        post = posts[target_type](viewer, ident)
+    if target_type == "member":
+        member = get_member_or_404(viewer, ident)
+        return Target("member", ident, member.id, member.quartier_id, member.display_name, member)
+    found = targets.load(target_type, viewer, ident)
+    if isinstance(found, Post):
         return Target(
             target_type,
             ident,
-            post.author_id,
-            post.quartier_id or post.author.quartier_id,
-            post.title,
-            post,
+            found.author_id,
+            found.quartier_id or found.author.quartier_id,
+            found.title,
+            found,
         )
-    if target_type == "comment":
-        note = get_comment_or_404(viewer, ident)
-        return Target("comment", ident, note.author_id, note.author.quartier_id, note.body, note)
-    if target_type == "message":
-        message = db.session.get(Message, ident)
-        if message is None:
-            raise NotFound(_l("Ce message n'existe pas."))
-        get_conversation_or_404(viewer, message.conversation_id)  # participants only
-        return Target(
-            "message", ident, message.author_id, message.author.quartier_id, message.body, message
-        )
-    member = get_member_or_404(viewer, ident)
-    return Target("member", ident, member.id, member.quartier_id, member.display_name, member)
+    # A news comment or a message: in its author's quartier.
+    return Target(target_type, ident, found.author_id, found.author.quartier_id, found.body, found)
 
 
 def find_any(target_type: str, target_id: int) -> Target:
@@ -181,8 +165,6 @@ def report(
 
 def block(blocker: Member, blocked_id: object) -> Block:
     """Block a member I can see (idempotent). They are not told."""
-    from peuplade.account.queries import get_member_or_404
-
     try:
         ident = int(blocked_id)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
@@ -426,7 +408,6 @@ def unban(moderator: Member, member: Member, reason: str | None) -> ModerationAc
 
 
 def make_admin(email: str) -> Member:
-    from peuplade.account.queries import member_by_email
     from peuplade.validation import normalise_email
 
     try:

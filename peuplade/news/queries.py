@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Member, NewsComment, NewsPost, Quartier, utcnow
+from peuplade.moderation import targets as report_targets
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
@@ -90,6 +91,10 @@ def get_comment_or_404(viewer: Member, comment_id: int) -> NewsComment:
         raise NotFound(_l("Ce commentaire n'existe pas."))
     get_news_or_404(viewer, note.news_id)  # only readers of the news reach its comments
     return note
+
+
+report_targets.register("news", get_news_or_404)
+report_targets.register("comment", get_comment_or_404)
 
 
 def quartier_by_slug_or_404(slug: str) -> Quartier:

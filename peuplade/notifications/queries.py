@@ -36,9 +36,7 @@ def is_shown(notification: Notification) -> bool:
     """``shown`` for one notification already loaded (the emails)."""
     if notification.actor_id is None:
         return True
-    from peuplade.moderation.limits import blocked_between
-
-    return not blocked_between(notification.member_id, notification.actor_id)
+    return not audience.blocked_between(notification.member_id, notification.actor_id)
 
 
 def unread_count(member: Member) -> int:

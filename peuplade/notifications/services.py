@@ -16,8 +16,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
+from peuplade.account.queries import knows
 from peuplade.errors import Conflict, ValidationFailed
-from peuplade.exchanges.queries import knows
 from peuplade.extensions import db
 from peuplade.models import (
     Conversation,
@@ -29,9 +29,9 @@ from peuplade.models import (
     Post,
     utcnow,
 )
-from peuplade.moderation.limits import blocked_between
 from peuplade.notifications.kinds import KINDS
 from peuplade.posts import audience
+from peuplade.posts.services import DEFAULT_LIFETIME
 
 # Ids of notifications whose email waits for the commit (see mail.init_app).
 PENDING_KEY = "peuplade.notifications.to_mail"
@@ -115,7 +115,7 @@ def notify(
         raise ValueError(f"unknown notification kind {kind!r}")
     if actor is not None and actor.id == recipient_id:
         return None
-    if actor is not None and blocked_between(actor.id, recipient_id):
+    if actor is not None and audience.blocked_between(actor.id, recipient_id):
         return None  # a block silences both ways
     mode = email_modes([recipient_id], kind)[recipient_id]
     notification = _add(recipient_id, kind, mode, actor, subject, title, detail, dedupe_key)
@@ -293,8 +293,6 @@ def unsubscribe(member: Member, kind: str) -> list[str]:
 
 
 def lifetime_for(post: Post) -> timedelta:
-    from peuplade.posts.services import DEFAULT_LIFETIME
-
     return ITEM_LIFETIME if post.type == "item" else DEFAULT_LIFETIME
 
 

@@ -26,16 +26,18 @@ profile already shows (docs/privacy.md, "Posts").
 **Who appears to whom** (``seen_by``): members whose PUBLIC position lies within my
 radius of my home, not banned, not me, with no block either way.
 
-**Blocks** apply both ways, everywhere, silently (``no_block``): to the blocked member
-the other is simply not in their neighbourhood, and the blocker no longer sees them
-either.
+**Blocks** apply both ways, everywhere, silently (``no_block`` in SQL,
+``blocked_between`` for two members at hand: a message, a notification): to the blocked
+member the other is simply not in their neighbourhood, and the blocker no longer sees
+them either.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, false, or_
+from sqlalchemy import and_, case, exists, false, or_, select
 
 from peuplade import geo, privacy
+from peuplade.extensions import db
 from peuplade.models import RADIUS_MAX_M, Block, Member, Post
 
 # A public position lies within this distance of the home it stands for: ``reached_by``
@@ -60,6 +62,22 @@ def no_block(a, b):
 def has_blocked(blocker, blocked):
     """SQL: ``blocker`` blocked ``blocked`` (ids or columns): one direction only."""
     return exists().where(Block.blocker_id == blocker, Block.blocked_id == blocked)
+
+
+def blocked_between(a_id: int, b_id: int) -> bool:
+    """Either of the two members blocked the other (one query)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    or_(
+                        and_(Block.blocker_id == a_id, Block.blocked_id == b_id),
+                        and_(Block.blocker_id == b_id, Block.blocked_id == a_id),
+                    )
+                )
+            )
+        )
+    )
 
 
 # --- what reaches me ---------------------------------------------------------------------

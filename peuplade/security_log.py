@@ -1,5 +1,6 @@
 """The security log (logger ``peuplade.security``): logins, logouts, password changes
-and resets, refused access, API tokens.
+and resets, refused access, API tokens. Plain logging at the bottom of the house:
+auth, the API, the error handlers and gdpr write to it.
 
 One line per event, ``event key=value ...``, with member ids only: never an email, a
 password, a token, a session id or a position. Anything that came from the visitor (a
