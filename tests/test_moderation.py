@@ -26,7 +26,7 @@ from peuplade.models import (
     Report,
     utcnow,
 )
-from peuplade.moderation import limits, services
+from peuplade.moderation import limits, queries, services
 from peuplade.neighbours.queries import neighbours
 from peuplade.timeline.queries import timeline
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
@@ -102,13 +102,13 @@ def test_moderators_act_in_their_quartiers_only(people, make_member, make_quarti
     db.session.commit()
     for outsider in (elsewhere, bruno):
         with pytest.raises(Forbidden):
-            services.get_report_for(outsider, report.id)
-    assert services.moderated_quartiers(modo) == [anne.quartier_id]
-    assert services.get_report_for(modo, report.id).id == report.id
+            queries.get_report_for(outsider, report.id)
+    assert queries.moderated_quartiers(modo) == [anne.quartier_id]
+    assert queries.get_report_for(modo, report.id).id == report.id
     admin = make_member("Admin", at=CLICHY)
     services.make_admin(admin.email)
-    assert services.moderated_quartiers(admin) is None
-    assert services.get_report_for(admin, report.id).id == report.id
+    assert queries.moderated_quartiers(admin) is None
+    assert queries.get_report_for(admin, report.id).id == report.id
 
 
 def test_hidden_content_leaves_every_list_but_its_author_still_sees_it(people):
@@ -117,7 +117,7 @@ def test_hidden_content_leaves_every_list_but_its_author_still_sees_it(people):
     report = services.report(bruno, "exchange", post.id, "spam")
     db.session.commit()
     assert [e.id for e in db.session.scalars(exchange_queries.near_me(bruno))] == [post.id]
-    target = services.target_of(modo, "exchange", post.id)
+    target = queries.target_of(modo, "exchange", post.id)
     with pytest.raises(ValidationFailed):
         services.hide(modo, target, "   ", report)  # a reason is required
     action = services.hide(modo, target, "Publicité déguisée", report)
@@ -134,7 +134,7 @@ def test_hidden_content_leaves_every_list_but_its_author_still_sees_it(people):
     with pytest.raises(NotFound):
         exchange_queries.get_exchange_or_404(bruno, post.id)
     assert exchange_queries.get_exchange_or_404(anne, post.id).hidden_at is not None
-    services.restore(modo, services.target_of(modo, "exchange", post.id), "Erreur de ma part")
+    services.restore(modo, queries.target_of(modo, "exchange", post.id), "Erreur de ma part")
     db.session.commit()
     assert [e.id for e in db.session.scalars(exchange_queries.near_me(bruno))] == [post.id]
     log = [a.action for a in db.session.scalars(select(ModerationAction).order_by("id"))]
@@ -146,7 +146,7 @@ def test_hidden_messages_disappear_from_the_conversation_and_unread_counts(peopl
     talk = messages.start(anne, bruno, "Message insultant")
     db.session.commit()
     assert message_queries.unread_total(bruno) == 1
-    services.hide(modo, services.target_of(modo, "message", talk.messages[0].id), "Insulte")
+    services.hide(modo, queries.target_of(modo, "message", talk.messages[0].id), "Insulte")
     db.session.commit()
     assert message_queries.unread_total(bruno) == 0
     assert list(db.session.scalars(message_queries.messages(talk))) == []
@@ -274,5 +274,5 @@ def test_make_moderator_command(people, make_member, runner):
     result = runner.invoke(args=["make-moderator", bruno.email, "batignolles"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
-    assert services.moderated_quartiers(db.session.get(Member, bruno.id)) == [bruno.quartier_id]
+    assert queries.moderated_quartiers(db.session.get(Member, bruno.id)) == [bruno.quartier_id]
     assert runner.invoke(args=["make-moderator", bruno.email, "nulle-part"]).exit_code == 1

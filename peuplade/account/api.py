@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 
 from peuplade import database, ratelimits, security_log
 from peuplade.account import blur, serializers, services, tokens
-from peuplade.account import queries as account_queries
 from peuplade.account import schemas as acs
 from peuplade.account.schemas import TAG_LENGTH
 from peuplade.api import bp
@@ -24,7 +23,6 @@ from peuplade.api.schemas import AddressLocation, PointLocation, Rule, described
 from peuplade.auth import confirm, sessions, signup
 from peuplade.auth.bearer import current_member
 from peuplade.errors import Conflict, ValidationFailed, json_error
-from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db, limiter
 from peuplade.location import LocationInput
 from peuplade.validation import url_id
@@ -362,19 +360,3 @@ def confirm_address(body: acs.ConfirmationBody):
     if outcome.taken:
         raise Conflict(confirm.taken_message())
     return acs.ConfirmationOut(status="confirmed", first_time=outcome.first).model_dump(mode="json")
-
-
-@bp.get(f"/members/{url_id('member_id')}")
-@operation(
-    _l("Profil public d'un voisin"),
-    responses={200: acs.MemberOut},
-    description=described(
-        None,
-        Rule(_l("Un membre de mon voisinage (les autres ne sont pas trouvés)"), 404),
-    ),
-)
-def member(member_id: int):
-    found = account_queries.get_member_or_404(current_member(), member_id)
-    return serializers.member_public(
-        found, exchange_queries.thanks_count(found.id, current_member())
-    )

@@ -23,6 +23,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from peuplade.extensions import db
+from peuplade.localtime import local_zone
 from peuplade.models import Member
 from peuplade.notifications import links, mail
 
@@ -121,9 +122,6 @@ def address_taken_email(owner: Member) -> EmailMessage:
 def sign_up_blocked_email(address: str, until: datetime, locale: str) -> EmailMessage:
     """To an address whose closed account used up its home moves: when it may sign up
     again."""
-    from peuplade.localtime import local_zone
-    from peuplade.notifications import links
-
     with force_locale(locale):
         day = format_date(until.astimezone(local_zone()), "long", rebase=False)
         body = render_template(

@@ -137,7 +137,7 @@ def unblock_member(member_id: int):
 )
 def moderation_queue(query: ms.QueueQuery):
     me = current_member()
-    if not services.is_moderator(me):
+    if not queries.is_moderator(me):
         raise NotFound(_l("Cette page n'existe pas, ou n'est pas dans votre voisinage."))
     after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
     rows = db.session.scalars(queries.queue(me, after).limit(query.limit + 1)).all()

@@ -49,7 +49,7 @@ def _is_moderator() -> bool:
     if not current_user.is_authenticated:
         return False
     if "peuplade_is_moderator" not in g:
-        g.peuplade_is_moderator = services.is_moderator(_me())
+        g.peuplade_is_moderator = queries.is_moderator(_me())
     return g.peuplade_is_moderator
 
 
@@ -89,7 +89,7 @@ def moderators_only(view):
     return wrapper
 
 
-def page_url(target: services.Target) -> str:
+def page_url(target: queries.Target) -> str:
     """Where the reported thing is shown, to go back there."""
     obj = target.obj
     if target.type == "comment":
@@ -110,14 +110,14 @@ def page_url(target: services.Target) -> str:
 # --- reporting -------------------------------------------------------------------------
 
 
-def _reported() -> services.Target:
+def _reported() -> queries.Target:
     """The ?type=&id= thing, if I may see it; anything else is a 404 page."""
     target_type = request.args.get("type", "")
     raw_id = request.args.get("id", "")
     if target_type not in REPORT_TARGETS or not (raw_id.isascii() and raw_id.isdigit()):
         abort(404)
     try:
-        return services.find_target(_me(), target_type, raw_id)
+        return queries.find_target(_me(), target_type, raw_id)
     except ValidationFailed:
         abort(404)
 
@@ -309,7 +309,7 @@ def _act(me: Member, view: queries.ReportView, action: str, form) -> object:
     report = view.report
     reason = form.reason.data
     if action in ("hide", "restore"):
-        target = services.target_of(me, report.target_type, report.target_id)
+        target = queries.target_of(me, report.target_type, report.target_id)
         return getattr(services, action)(me, target, reason, report=report)
     if action == "dismiss":
         return services.dismiss(me, report, reason)

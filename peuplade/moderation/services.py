@@ -12,7 +12,6 @@ in: this module imports none of them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -24,28 +23,28 @@ from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
     REPORT_REASONS,
-    REPORT_TARGETS,
     Block,
     Member,
     MemberSession,
-    Message,
     ModerationAction,
     Moderator,
-    NewsComment,
     Post,
     Report,
     utcnow,
 )
-from peuplade.moderation import targets
+from peuplade.moderation.queries import (
+    Target,
+    find_target,
+    require_scope,
+)
 from peuplade.notifications import services as notifications
-from peuplade.validation import clean_text
+from peuplade.validation import clean_text, normalise_email
 
 log = logging.getLogger("peuplade.security")
 
 DETAILS_MAX = 1000
 REASON_MAX = 1000
 SUSPEND_DAYS_MAX = 365
-POST_TYPES = {"exchange", "item", "news", "event"}
 # Reasons only Peuplade itself gives (a report with no reporter, account/person.py):
 # a member cannot pick them.
 SYSTEM_REASONS = ("signups",)
@@ -55,69 +54,6 @@ MEMBER_REASONS = tuple(r for r in REPORT_REASONS if r not in SYSTEM_REASONS)
 def by_peuplade(report: Report) -> bool:
     """Raised by Peuplade itself: no reporter, and a reason only the app gives."""
     return report.reporter_id is None and report.reason in SYSTEM_REASONS
-
-
-@dataclass(frozen=True)
-class Target:
-    """A reportable thing, found for someone allowed to see it."""
-
-    type: str
-    id: int
-    author_id: int | None
-    quartier_id: int | None
-    title: str
-    obj: object
-
-
-# --- finding what is reported ----------------------------------------------------
-
-
-def find_target(viewer: Member, target_type: str | None, target_id: object) -> Target:
-    """The thing ``viewer`` reports, if they can see it (else NotFound, as for any page
-    they could not open)."""
-    if target_type not in REPORT_TARGETS:
-        msg = _l("Choisissez ce que vous signalez.")
-        raise ValidationFailed(msg, {"type": msg})
-    try:
-        ident = int(target_id)  # type: ignore[call-overload]
-        if isinstance(target_id, bool) or not 0 < ident <= 2_147_483_647:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        msg = _l("Numéro invalide.")
-        raise ValidationFailed(msg, {"id": msg}) from None
-    if target_type == "member":
-        member = get_member_or_404(viewer, ident)
-        return Target("member", ident, member.id, member.quartier_id, member.display_name, member)
-    found = targets.load(target_type, viewer, ident)
-    if isinstance(found, Post):
-        return Target(
-            target_type,
-            ident,
-            found.author_id,
-            found.quartier_id or found.author.quartier_id,
-            found.title,
-            found,
-        )
-    # A news comment or a message: in its author's quartier.
-    return Target(target_type, ident, found.author_id, found.author.quartier_id, found.body, found)
-
-
-def find_any(target_type: str, target_id: int) -> Target:
-    """The thing, for a moderator (hidden content included)."""
-    model = {
-        "comment": NewsComment,
-        "message": Message,
-        "member": Member,
-    }.get(target_type, Post)
-    obj = db.session.get(model, target_id)
-    if obj is None or (model is Post and obj.type != target_type):
-        raise NotFound(_l("Ce contenu n'existe plus."))
-    if isinstance(obj, Member):
-        return Target("member", obj.id, obj.id, obj.quartier_id, obj.display_name, obj)
-    author = obj.author
-    quartier = getattr(obj, "quartier_id", None) or author.quartier_id
-    title = getattr(obj, "title", None) or obj.body
-    return Target(target_type, obj.id, author.id, quartier, title, obj)
 
 
 # --- reports and blocks ------------------------------------------------------------
@@ -190,28 +126,6 @@ def unblock(blocker: Member, blocked_id: int) -> None:
 # --- moderators --------------------------------------------------------------------
 
 
-def moderated_quartiers(member: Member) -> list[int] | None:
-    """The quartiers a member moderates; None means all of them (an admin)."""
-    if member.is_admin:
-        return None
-    return list(
-        db.session.scalars(select(Moderator.quartier_id).where(Moderator.member_id == member.id))
-    )
-
-
-def is_moderator(member: Member) -> bool:
-    scope = moderated_quartiers(member)
-    return scope is None or bool(scope)
-
-
-def _require_scope(moderator: Member, quartier_id: int | None) -> None:
-    scope = moderated_quartiers(moderator)
-    if scope is None:
-        return
-    if quartier_id is None or quartier_id not in scope:
-        raise Forbidden(_l("Ce n'est pas dans les quartiers que vous modérez."))
-
-
 def _reason(text: str | None) -> str:
     cleaned = clean_text(text)
     if not cleaned:
@@ -271,20 +185,6 @@ def _record(
     return row
 
 
-def get_report_for(moderator: Member, report_id: int) -> Report:
-    row = db.session.get(Report, report_id)
-    if row is None:
-        raise NotFound(_l("Ce signalement n'existe pas."))
-    _require_scope(moderator, row.quartier_id)
-    return row
-
-
-def target_of(moderator: Member, target_type: str, target_id: int) -> Target:
-    target = find_any(target_type, target_id)
-    _require_scope(moderator, target.quartier_id)
-    return target
-
-
 def hide(moderator: Member, target: Target, reason: str | None, report: Report | None = None):
     """Take content off every list and page (its author still sees it, marked hidden)."""
     text = _reason(reason)
@@ -319,7 +219,7 @@ def _member_target(moderator: Member, member: Member) -> Target:
         raise Forbidden(_l("Vous ne pouvez pas vous modérer vous-même."))
     if member.is_admin:
         raise Forbidden(_l("Un administrateur ne peut pas être modéré ici."))
-    _require_scope(moderator, member.quartier_id)
+    require_scope(moderator, member.quartier_id)
     return Target("member", member.id, member.id, member.quartier_id, member.display_name, member)
 
 
@@ -408,8 +308,6 @@ def unban(moderator: Member, member: Member, reason: str | None) -> ModerationAc
 
 
 def make_admin(email: str) -> Member:
-    from peuplade.validation import normalise_email
-
     try:
         address = normalise_email(email)
     except ValidationFailed:

@@ -14,8 +14,8 @@ request.
 
 The kinds are the models' ``REPORT_TARGETS``. Members ("member") are not registered:
 ``account`` lies below moderation, which loads profiles itself. What moderation makes
-of a thing (its author, its quartier, its title) is ``moderation.services.find_target``;
-what a moderator reads later comes from the models alone (``services.find_any``).
+of a thing (its author, its quartier, its title) is ``moderation.queries.find_target``;
+what a moderator reads later comes from the models alone (``queries.find_any``).
 """
 
 from __future__ import annotations
