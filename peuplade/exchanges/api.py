@@ -8,6 +8,7 @@ the HTML pages - commit once, and serialise. No business rule lives here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -29,7 +30,7 @@ from peuplade.exchanges import queries, serializers, services
 from peuplade.exchanges import schemas as xs
 from peuplade.extensions import db
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.schemas import PLACE_NEAR_HOME, post_location
 from peuplade.validation import url_id
@@ -108,10 +109,15 @@ def _input(
 # --- answers -------------------------------------------------------------------------
 
 
-def _page(stmt: Select, viewer: Member, limit: int):
-    """One page (``limit + 1`` rows fetched); response counts in one query for the page."""
-    rows = db.session.scalars(stmt.options(joinedload(Exchange.helper)).limit(limit + 1)).all()
-    page = page_of(rows, limit, posts.cursor_after)
+def _page(query: Callable[[int], Select], viewer: Member, limit: int):
+    """One page of ``query(LIMIT)`` (``pagination.fetch_page``); response counts in one
+    query for the page."""
+    page = fetch_page(
+        db.session.scalars,
+        lambda fetch: query(fetch).options(joinedload(Exchange.helper)),
+        limit,
+        posts.cursor_after,
+    )
     counts = queries.responses_count([e.id for e in page.items], viewer)
     return serializers.exchange_page(page.items, viewer, counts, page.next_cursor)
 
@@ -170,15 +176,18 @@ def list_exchanges(query: xs.ExchangesQuery):
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
-    stmt = queries.near_me(
+    return _page(
+        lambda limit: queries.near_me(
+            me,
+            kind=query.kind or None,
+            category=query.category or None,
+            q=query.q,
+            after=after,
+            limit=limit,
+        ),
         me,
-        kind=query.kind or None,
-        category=query.category or None,
-        q=query.q,
-        after=after,
-        limit=query.limit + 1,
+        query.limit,
     )
-    return _page(stmt, me, query.limit)
 
 
 @bp.get("/for-you")
@@ -197,7 +206,7 @@ def for_you(query: ForYouQuery):
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     if errors:
         raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
-    return _page(queries.for_you(me, after, limit=query.limit + 1), me, query.limit)
+    return _page(lambda limit: queries.for_you(me, after, limit=limit), me, query.limit)
 
 
 # --- one exchange --------------------------------------------------------------------

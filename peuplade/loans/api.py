@@ -9,6 +9,7 @@ here: who may do which step from which state is the services' decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -30,7 +31,7 @@ from peuplade.extensions import db
 from peuplade.loans import queries, serializers, services
 from peuplade.loans import schemas as ls
 from peuplade.models import Item, Loan, Member
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
 from peuplade.validation import ID_MAX, url_id
@@ -82,12 +83,14 @@ def _times_lent(items: list[Item]) -> dict[int, int]:
     return {lender_id: queries.times_lent(lender_id) for lender_id in {i.author_id for i in items}}
 
 
-def _item_page(stmt: Select, viewer: Member, limit: int, with_loans: bool = False):
-    """One page (``limit + 1`` rows fetched); ``with_loans`` for the lender's own list."""
+def _item_page(
+    query: Select | Callable[[int], Select], viewer: Member, limit: int, with_loans: bool = False
+):
+    """One page of ``query`` (``pagination.fetch_page``); ``with_loans`` for the lender's
+    own list."""
     if with_loans:
-        stmt = stmt.options(selectinload(Item.loans))
-    rows = db.session.scalars(stmt.limit(limit + 1)).all()
-    page = page_of(rows, limit, posts.cursor_after)
+        query = query.options(selectinload(Item.loans))  # type: ignore[union-attr]
+    page = fetch_page(db.session.scalars, query, limit, posts.cursor_after)
     return serializers.item_page(
         page.items, viewer, _times_lent(page.items), today(), page.next_cursor
     )
@@ -129,15 +132,18 @@ def list_items(query: ls.ItemsQuery):
         errors["category"] = _("Catégorie inconnue : utilisez un des identifiants de la liste.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    stmt = queries.near_me(
+    return _item_page(
+        lambda limit: queries.near_me(
+            me,
+            category=query.category or None,
+            q=query.q,
+            available_only=bool(query.available),
+            after=after,
+            limit=limit,
+        ),
         me,
-        category=query.category or None,
-        q=query.q,
-        available_only=bool(query.available),
-        after=after,
-        limit=query.limit + 1,
+        query.limit,
     )
-    return _item_page(stmt, me, query.limit)
 
 
 @bp.get("/items/mine")
@@ -293,9 +299,11 @@ def list_loans(query: ls.LoansQuery):
     if after is not None:
         start, ident = after
         stmt = stmt.where(or_(Loan.start < start, and_(Loan.start == start, Loan.id < ident)))
-    rows = db.session.scalars(stmt.options(selectinload(Loan.item)).limit(query.limit + 1)).all()
-    page = page_of(
-        rows, query.limit, lambda x: pagination.encode(LOAN_CURSOR, [x.start.isoformat(), x.id])
+    page = fetch_page(
+        db.session.scalars,
+        stmt.options(selectinload(Loan.item)),
+        query.limit,
+        lambda x: pagination.encode(LOAN_CURSOR, [x.start.isoformat(), x.id]),
     )
     return serializers.loan_page(page.items, today(), page.next_cursor)
 

@@ -26,7 +26,7 @@ from peuplade.extensions import db
 from peuplade.messages import queries, serializers, services
 from peuplade.messages import schemas as cs
 from peuplade.models import Conversation, Member, Message
-from peuplade.pagination import page_of
+from peuplade.pagination import fetch_page
 from peuplade.validation import url_id
 
 CONVERSATION_ID = url_id("conversation_id")
@@ -156,9 +156,9 @@ def list_messages(conversation_id: int, query: cs.MessagesQuery):
                 and_(Message.created_at == stamp, Message.id > ident),
             )
         )
-    rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
-    page = page_of(
-        rows,
+    page = fetch_page(
+        db.session.scalars,
+        stmt,
         query.limit,
         lambda m: pagination.encode(MESSAGE_CURSOR, [m.created_at.isoformat(), m.id]),
     )

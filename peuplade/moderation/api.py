@@ -20,7 +20,7 @@ from peuplade.extensions import db
 from peuplade.models import Member
 from peuplade.moderation import limits, queries, serializers, services
 from peuplade.moderation import schemas as ms
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.validation import url_id
 
 MEMBER_ID = url_id("member_id")
@@ -74,8 +74,9 @@ def create_report(body: ms.ReportBody):
 def list_blocks(query: ms.BlocksQuery):
     me = current_member()
     after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
-    rows = db.session.execute(queries.my_blocks(me, after).limit(query.limit + 1)).all()
-    page = page_of(rows, query.limit, queries.block_cursor)
+    page = fetch_page(
+        db.session.execute, queries.my_blocks(me, after), query.limit, queries.block_cursor
+    )
     return ms.BlockPage(
         items=[serializers.block(b, m) for b, m in page.items], next_cursor=page.next_cursor
     ).model_dump(mode="json")
@@ -140,8 +141,9 @@ def moderation_queue(query: ms.QueueQuery):
     if not queries.is_moderator(me):
         raise NotFound(_l("Cette page n'existe pas, ou n'est pas dans votre voisinage."))
     after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
-    rows = db.session.scalars(queries.queue(me, after).limit(query.limit + 1)).all()
-    page = page_of(rows, query.limit, queries.report_cursor)
+    page = fetch_page(
+        db.session.scalars, queries.queue(me, after), query.limit, queries.report_cursor
+    )
     titles = queries.target_titles(page.items)
     return ms.QueuePage(
         items=[serializers.queued_report(row, titles) for row in page.items],

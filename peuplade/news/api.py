@@ -34,7 +34,7 @@ from peuplade.news import queries as news_queries
 from peuplade.news import schemas as ns
 from peuplade.news import serializers
 from peuplade.news import services as news
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.schemas import PLACE_NEAR_HOME, post_location
 from peuplade.validation import url_id
@@ -150,9 +150,12 @@ def list_news(query: ns.NewsQuery):
         errors["kind"] = _("Type d'info inconnu : info, alerte, perdu_trouve ou vie_de_quartier.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    stmt = news_queries.near_me(me, kind=query.kind or None, after=after, limit=query.limit + 1)
-    rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
-    page = page_of(rows, query.limit, posts.cursor_after)
+    page = fetch_page(
+        db.session.scalars,
+        lambda limit: news_queries.near_me(me, kind=query.kind or None, after=after, limit=limit),
+        query.limit,
+        posts.cursor_after,
+    )
     return serializers.news_page(
         page.items, me, serializers.page_counts(page.items, me), page.next_cursor
     )
@@ -274,9 +277,9 @@ def list_comments(news_id: int, query: ForYouQuery):
                 and_(NewsComment.created_at == stamp, NewsComment.id > ident),
             )
         )
-    rows = db.session.scalars(stmt.limit(query.limit + 1)).all()
-    page = page_of(
-        rows,
+    page = fetch_page(
+        db.session.scalars,
+        stmt,
         query.limit,
         lambda c: pagination.encode(COMMENT_CURSOR, [c.created_at.isoformat(), c.id]),
     )
@@ -317,8 +320,12 @@ def list_events(query: ForYouQuery):
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    rows = db.session.scalars(event_queries.near_me(me, after, limit=query.limit + 1)).all()
-    page = page_of(rows, query.limit, posts.cursor_after)
+    page = fetch_page(
+        db.session.scalars,
+        lambda limit: event_queries.near_me(me, after, limit=limit),
+        query.limit,
+        posts.cursor_after,
+    )
     return serializers.event_page(
         page.items, me, serializers.page_counts(page.items, me), page.next_cursor
     )

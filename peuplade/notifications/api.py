@@ -19,7 +19,7 @@ from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.notifications import queries, serializers, services
 from peuplade.notifications import schemas as ns
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 
 
 @bp.get("/notifications")
@@ -36,8 +36,9 @@ from peuplade.pagination import TimeCursor, page_of
 def list_notifications(query: ns.NotificationsQuery):
     me = current_member()
     after = TimeCursor.decode(query.cursor)  # a bad cursor: 400 fields.cursor
-    rows = db.session.scalars(queries.mine(me, after).limit(query.limit + 1)).all()
-    page = page_of(rows, query.limit, queries.cursor_after)
+    page = fetch_page(
+        db.session.scalars, queries.mine(me, after), query.limit, queries.cursor_after
+    )
     return serializers.notification_page(page.items, page.next_cursor, queries.unread_count(me))
 
 

@@ -22,7 +22,7 @@ from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
 from peuplade.models import Exchange, Item, Member, Post
 from peuplade.news.serializers import PageCounts, page_counts
-from peuplade.pagination import TimeCursor, page_of
+from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.services import today
 from peuplade.timeline import schemas as ts
@@ -69,6 +69,10 @@ def feed(query: ts.FeedQuery):
         )
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     _refuse(errors)
-    rows = db.session.scalars(timeline(me, chosen or None, after, limit=query.limit + 1)).all()
-    page = page_of(rows, query.limit, posts.cursor_after)
+    page = fetch_page(
+        db.session.scalars,
+        lambda limit: timeline(me, chosen or None, after, limit=limit),
+        query.limit,
+        posts.cursor_after,
+    )
     return serializers.feed_page(page.items, me, _counts(page.items, me), today(), page.next_cursor)
