@@ -97,9 +97,10 @@ run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
 test: install postgis chromium ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(INSTALLED) ## ruff check + ruff format --check
+lint: $(INSTALLED) ## ruff check + ruff format --check + lint-imports (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # City-scale benchmarks (docs/SCALING.md). The databases are made once (~6 min for the
 # 1M-member city on PostGIS) and kept: drop them with `dropdb` when done.

@@ -132,7 +132,6 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.loans.routes import bp as loans_bp
     from peuplade.map.routes import bp as map_bp
     from peuplade.messages.routes import bp as messages_bp
-    from peuplade.moderation import cli as moderation_cli  # noqa: F401 - its commands, on the bp
     from peuplade.moderation.routes import bp as moderation_bp
     from peuplade.neighbours.routes import bp as neighbours_bp
     from peuplade.news.routes import bp as news_bp

@@ -24,7 +24,9 @@ KEY_USED_ELSEWHERE = _l(
     "Cette clé a déjà servi à publier autre chose : envoyez une nouvelle clé (ou rechargez "
     "la page)."
 )
-_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+# A form's submission key, and the API's Idempotency-Key (api/parsing.py): the same format.
+SUBMISSION_KEY_PATTERN = "^[A-Za-z0-9_-]{16,32}$"
+_SUBMISSION_KEY = re.compile(SUBMISSION_KEY_PATTERN)
 
 Row = TypeVar("Row")
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from peuplade.errors import BadCursor, ServiceError, ValidationFailed
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.submissions import SUBMISSION_KEY_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,7 +36,7 @@ class UnsupportedMediaType(ServiceError):
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The format of the forms' tokens (``posts.services.clean_submission_key``).
-IDEMPOTENCY_PATTERN = "^[A-Za-z0-9_-]{16,32}$"
+IDEMPOTENCY_PATTERN = SUBMISSION_KEY_PATTERN  # a form's submission key, the same format
 IDEMPOTENCY_PARAMETER = {
     "name": IDEMPOTENCY_HEADER,
     "in": "header",

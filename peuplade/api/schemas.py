@@ -41,10 +41,11 @@ from peuplade import categories, geo, validation
 from peuplade.api import parsing
 from peuplade.geocoding import MAX_ADDRESS_LENGTH, MAX_CANDIDATES
 from peuplade.models import Member, Quartier
+from peuplade.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from peuplade.validation import ID_MAX
 
-LIMIT_MAX = 100
-LIMIT_DEFAULT = 20
+LIMIT_MAX = MAX_LIMIT
+LIMIT_DEFAULT = DEFAULT_LIMIT
 # Query strings reach SQL as-is: PostgreSQL refuses NUL characters in text (a 500).
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 

@@ -31,8 +31,7 @@ from peuplade.moderation.forms import (
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.validation import url_id
 
-# cli_group=None: its commands are top-level (`flask make-admin`).
-bp = Blueprint("moderation", __name__, cli_group=None)
+bp = Blueprint("moderation", __name__)
 
 PAGE_SIZE = DEFAULT_LIMIT
 MEMBER_ID = url_id("member_id")
