@@ -233,3 +233,9 @@ def _type_message(kind: str, ctx: dict[str, Any]) -> str:
     if kind in ("less_than_equal", "less_than"):
         return _("Valeur trop grande.")
     return _("Valeur invalide.")
+
+
+def refuse(errors: dict[str, object]) -> None:
+    """A view's own field checks: a 422 naming each field, if any failed."""
+    if errors:
+        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)

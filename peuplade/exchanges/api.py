@@ -12,20 +12,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from peuplade import categories
-from peuplade.api import bp
+from peuplade.api import bp, parsing
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.api.parsing import parse_day
+from peuplade.api.responses import created
 from peuplade.api.schemas import ForYouQuery, Rule, described
 from peuplade.auth.bearer import current_member
 from peuplade.database import commit
-from peuplade.errors import ValidationFailed
 from peuplade.exchanges import queries, serializers, services
 from peuplade.exchanges import schemas as xs
 from peuplade.extensions import db
@@ -65,8 +65,7 @@ def _dates(body: xs.ExchangeBody | xs.ExchangePatch) -> dict[str, date | None]:
             continue
         text = getattr(body, field)
         given[field] = None if text is None else parse_day(text, field, errors)
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    parsing.refuse(errors)
     return given
 
 
@@ -144,14 +143,6 @@ def _detail(exchange: Exchange, viewer: Member) -> dict:
     )
 
 
-def _created(document: dict, location: str | None = None):
-    response = current_app.json.response(document)
-    response.status_code = 201
-    if location:
-        response.headers["Location"] = location
-    return response
-
-
 # --- lists ---------------------------------------------------------------------------
 
 
@@ -174,8 +165,7 @@ def list_exchanges(query: xs.ExchangesQuery):
     if query.category and query.category not in categories.SLUGS:
         errors["category"] = _("Catégorie inconnue : utilisez un des identifiants de la liste.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    parsing.refuse(errors)
     return _page(
         lambda limit: queries.near_me(
             me,
@@ -204,8 +194,7 @@ def for_you(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
+    parsing.refuse(errors)
     return _page(lambda limit: queries.for_you(me, after, limit=limit), me, query.limit)
 
 
@@ -237,7 +226,7 @@ def post_exchange(body: xs.ExchangeBody, idempotency_key: str | None):
     data = replace(_input(body), submission_key=idempotency_key)
     exchange = services.create_exchange(me, data)
     commit()
-    return _created(_detail(exchange, me), url_for("api.show_exchange", exchange_id=exchange.id))
+    return created(_detail(exchange, me), url_for("api.show_exchange", exchange_id=exchange.id))
 
 
 @bp.get(f"/exchanges/{EXCHANGE_ID}")
@@ -321,7 +310,7 @@ def respond_to_exchange(exchange_id: int, body: xs.ResponseBody):
     exchange = queries.get_exchange_or_404(me, exchange_id)
     response = services.respond(exchange, me, body.message)
     commit(_l("Vous avez déjà répondu à cette annonce."))
-    return _created(serializers.exchange_response(response))
+    return created(serializers.exchange_response(response))
 
 
 @bp.post(f"/exchanges/{EXCHANGE_ID}/close")
@@ -371,4 +360,4 @@ def thank_for_exchange(exchange_id: int, body: xs.ThanksBody):
     exchange = queries.get_exchange_or_404(me, exchange_id)
     note = services.thank(exchange, me, body.message)
     commit(_l("Vous avez déjà remercié pour cet échange."))
-    return _created(serializers.thanks_note(note))
+    return created(serializers.thanks_note(note))

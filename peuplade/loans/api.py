@@ -13,20 +13,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import selectinload
 
 from peuplade import categories, pagination
-from peuplade.api import bp
+from peuplade.api import bp, parsing
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
 from peuplade.api.parsing import parse_day
+from peuplade.api.responses import created
 from peuplade.api.schemas import ForYouQuery, Rule, described
 from peuplade.auth.bearer import current_member
 from peuplade.database import commit
-from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.loans import queries, serializers, services
 from peuplade.loans import schemas as ls
@@ -43,11 +43,6 @@ LOAN_CURSOR = "loan"
 
 
 # --- reading requests ----------------------------------------------------------------
-
-
-def _refuse(errors: dict[str, object]) -> None:
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
 
 
 def _loan_after(cursor: str | None) -> tuple[date, int] | None:
@@ -104,13 +99,6 @@ def _item_detail(item: Item, viewer: Member) -> dict:
     return serializers.item_detail(item, viewer, queries.times_lent(item.author_id), loans, today())
 
 
-def _created(document: dict, location: str):
-    response = current_app.json.response(document)
-    response.status_code = 201
-    response.headers["Location"] = location
-    return response
-
-
 # --- objects -------------------------------------------------------------------------
 
 
@@ -131,7 +119,7 @@ def list_items(query: ls.ItemsQuery):
     if query.category and query.category not in categories.SLUGS:
         errors["category"] = _("Catégorie inconnue : utilisez un des identifiants de la liste.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
+    parsing.refuse(errors)
     return _item_page(
         lambda limit: queries.near_me(
             me,
@@ -157,7 +145,7 @@ def my_items(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
+    parsing.refuse(errors)
     return _item_page(queries.mine(me, after), me, query.limit, with_loans=True)
 
 
@@ -178,7 +166,7 @@ def post_item(body: ls.ItemBody, idempotency_key: str | None):
     me = current_member()
     item = services.offer_item(me, replace(_item_input(body), submission_key=idempotency_key))
     commit()
-    return _created(_item_detail(item, me), url_for("api.show_item", item_id=item.id))
+    return created(_item_detail(item, me), url_for("api.show_item", item_id=item.id))
 
 
 @bp.get(f"/items/{ITEM_ID}")
@@ -269,10 +257,10 @@ def request_loan(item_id: int, body: ls.LoanRequestBody):
     item = queries.get_item_or_404(me, item_id)
     errors: dict[str, object] = {}
     start, due = parse_day(body.start, "start", errors), parse_day(body.due, "due", errors)
-    _refuse(errors)
+    parsing.refuse(errors)
     loan = services.request_loan(item, me, start, due, body.message or "")
     commit()
-    return _created(
+    return created(
         serializers.loan_detail(loan, today()), url_for("api.show_loan", loan_id=loan.id)
     )
 
@@ -294,7 +282,7 @@ def list_loans(query: ls.LoansQuery):
     if query.role and query.role not in ls.ROLES:
         errors["role"] = _("Choisissez « lender » (prêteur) ou « borrower » (emprunteur).")
     after = _loan_after(query.cursor)
-    _refuse(errors)
+    parsing.refuse(errors)
     stmt = queries.my_loans(me, query.role or None)
     if after is not None:
         start, ident = after

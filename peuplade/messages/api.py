@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_
 from peuplade import pagination
 from peuplade.api import bp
 from peuplade.api.openapi import NEW_ACCOUNT_MESSAGES, operation
+from peuplade.api.responses import created
 from peuplade.api.schemas import Rule, UnreadOut, described, unread_out
 from peuplade.auth.bearer import current_member
 from peuplade.database import commit
@@ -51,13 +52,6 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         return datetime.fromisoformat(stamp), int(ident)
     except (TypeError, ValueError):
         raise pagination.bad_cursor() from None
-
-
-def _created(document: dict, location: str):
-    response = current_app.json.response(document)
-    response.status_code = 201
-    response.headers["Location"] = location
-    return response
 
 
 @bp.get("/conversations")
@@ -128,7 +122,7 @@ def start_conversation(body: cs.StartBody, idempotency_key: str | None):
     conversation = services.start(me, recipient, body.message, about, idempotency_key)
     commit()
     location = url_for("api.list_messages", conversation_id=conversation.id)
-    return _created(_with_unread(conversation, me), location)
+    return created(_with_unread(conversation, me), location)
 
 
 @bp.get(f"/conversations/{CONVERSATION_ID}/messages")
@@ -189,4 +183,4 @@ def write_message(conversation_id: int, body: cs.MessageBody, idempotency_key: s
     note = services.write(conversation, me, body.message, idempotency_key)
     commit()
     location = url_for("api.list_messages", conversation_id=conversation_id)
-    return _created(serializers.message(note), location)
+    return created(serializers.message(note), location)

@@ -14,18 +14,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from peuplade import pagination
-from peuplade.api import bp
+from peuplade.api import bp, parsing
 from peuplade.api.openapi import NEW_ACCOUNT_POSTS, operation
+from peuplade.api.responses import created
 from peuplade.api.schemas import ForYouQuery, Rule, described
 from peuplade.auth.bearer import current_member
 from peuplade.database import commit
-from peuplade.errors import ValidationFailed
 from peuplade.events import queries as event_queries
 from peuplade.events import services as events
 from peuplade.extensions import db
@@ -60,11 +60,6 @@ ALERTS_SHOWN = 100
 # --- reading requests ------------------------------------------------------------------
 
 
-def _refuse(errors: dict[str, object]) -> None:
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
-
-
 def _time(text: str | None, field: str, errors: dict[str, object]) -> datetime | None:
     """An ISO 8601 instant WITH its offset: a bare local time is ambiguous."""
     if text is None:
@@ -94,7 +89,7 @@ def _event_input(body: ns.EventBody | ns.EventPatch) -> events.EventInput:
     errors: dict[str, object] = {}
     starts_at = _time(body.starts_at, "starts_at", errors)
     ends_at = _time(body.ends_at, "ends_at", errors)
-    _refuse(errors)
+    parsing.refuse(errors)
     return events.EventInput(
         title=body.title,
         body=body.body,
@@ -120,14 +115,6 @@ def _event_detail(event: Event, viewer: Member) -> dict:
     return serializers.event_detail(event, viewer, serializers.page_counts([event], viewer), going)
 
 
-def _created(document: dict, location: str | None = None):
-    response = current_app.json.response(document)
-    response.status_code = 201
-    if location:
-        response.headers["Location"] = location
-    return response
-
-
 # --- news ------------------------------------------------------------------------------
 
 
@@ -149,7 +136,7 @@ def list_news(query: ns.NewsQuery):
     if query.kind and query.kind not in NEWS_KINDS:
         errors["kind"] = _("Type d'info inconnu : info, alerte, perdu_trouve ou vie_de_quartier.")
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
+    parsing.refuse(errors)
     page = fetch_page(
         db.session.scalars,
         lambda limit: news_queries.near_me(me, kind=query.kind or None, after=after, limit=limit),
@@ -196,7 +183,7 @@ def post_news(body: ns.NewsBody, idempotency_key: str | None):
     me = current_member()
     item = news.post_news(me, replace(_news_input(body), submission_key=idempotency_key))
     commit()
-    return _created(_news_detail(item, me), url_for("api.show_news", news_id=item.id))
+    return created(_news_detail(item, me), url_for("api.show_news", news_id=item.id))
 
 
 @bp.get(f"/news/{NEWS_ID}")
@@ -267,7 +254,7 @@ def list_comments(news_id: int, query: ForYouQuery):
             after = (datetime.fromisoformat(stamp), int(ident))
     except (TypeError, ValueError):
         raise pagination.bad_cursor() from None
-    _refuse(errors)
+    parsing.refuse(errors)
     stmt = news_queries.comments(item, me)
     if after is not None:
         stamp, ident = after
@@ -298,7 +285,7 @@ def comment_news(news_id: int, body: ns.CommentBody, idempotency_key: str | None
     me = current_member()
     note = news.comment(news_queries.get_news_or_404(me, news_id), me, body.body, idempotency_key)
     commit()
-    return _created(serializers.comment(note))
+    return created(serializers.comment(note))
 
 
 # --- events ----------------------------------------------------------------------------
@@ -319,7 +306,7 @@ def list_events(query: ForYouQuery):
     me = current_member()
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
+    parsing.refuse(errors)
     page = fetch_page(
         db.session.scalars,
         lambda limit: event_queries.near_me(me, after, limit=limit),
@@ -354,7 +341,7 @@ def post_event(body: ns.EventBody, idempotency_key: str | None):
     me = current_member()
     event = events.create_event(me, replace(_event_input(body), submission_key=idempotency_key))
     commit()
-    return _created(_event_detail(event, me), url_for("api.show_event", event_id=event.id))
+    return created(_event_detail(event, me), url_for("api.show_event", event_id=event.id))
 
 
 @bp.get(f"/events/{EVENT_ID}")

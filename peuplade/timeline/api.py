@@ -13,10 +13,9 @@ from dataclasses import replace
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from peuplade.api import bp
+from peuplade.api import bp, parsing
 from peuplade.api.openapi import operation
 from peuplade.auth.bearer import current_member
-from peuplade.errors import ValidationFailed
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
@@ -28,11 +27,6 @@ from peuplade.posts.services import today
 from peuplade.timeline import schemas as ts
 from peuplade.timeline import serializers
 from peuplade.timeline.queries import timeline
-
-
-def _refuse(errors: dict[str, object]) -> None:
-    if errors:
-        raise ValidationFailed(_("Vérifiez les champs signalés."), errors)
 
 
 def _counts(rows: list[Post], viewer: Member) -> PageCounts:
@@ -68,7 +62,7 @@ def feed(query: ts.FeedQuery):
             names=", ".join(unknown),
         )
     after = TimeCursor.decode(query.cursor)  # not ours: 400
-    _refuse(errors)
+    parsing.refuse(errors)
     page = fetch_page(
         db.session.scalars,
         lambda limit: timeline(me, chosen or None, after, limit=limit),
