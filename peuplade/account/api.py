@@ -19,12 +19,11 @@ from peuplade.account import schemas as acs
 from peuplade.account.schemas import TAG_LENGTH
 from peuplade.api import bp
 from peuplade.api.openapi import operation
-from peuplade.api.schemas import AddressLocation, PointLocation, Rule, described
+from peuplade.api.schemas import Rule, described, location_input
 from peuplade.auth import confirm, sessions, signup
 from peuplade.auth.bearer import current_member
 from peuplade.errors import Conflict, ValidationFailed, json_error
 from peuplade.extensions import db, limiter
-from peuplade.location import LocationInput
 from peuplade.validation import url_id
 
 SIGN_IN_LIMIT = ratelimits.PER_CLIENT
@@ -37,12 +36,6 @@ ADDRESS_FOUND = Rule(
     fields=("location",),
 )
 LIVE_TOKEN = Rule(_l("Un de mes jetons encore en service"), 404)
-
-
-def _location(body: PointLocation | AddressLocation) -> LocationInput:
-    if isinstance(body, AddressLocation):
-        return LocationInput(address=body.address, choice=body.choice)
-    return LocationInput(lat=body.lat, lon=body.lon)
 
 
 @bp.post("/members")
@@ -79,7 +72,7 @@ def create_member(body: acs.RegisterBody):
         email=body.email,
         password=body.password,
         display_name=body.display_name,
-        location=_location(body.location),
+        location=location_input(body.location),
         radius_m=body.radius_m,
         skills=body.skills,
         tags=body.tags,
@@ -281,7 +274,7 @@ def update_me(body: acs.ProfilePatch):
             skills=body.skills,
             tags=body.tags,
             radius_m=body.radius_m,
-            location=_location(body.location) if body.location is not None else None,
+            location=location_input(body.location) if body.location is not None else None,
             email=body.email,
             current_password=body.current_password,
         )

@@ -40,6 +40,7 @@ from pydantic_core import PydanticCustomError
 from peuplade import categories, geo, validation
 from peuplade.api import parsing
 from peuplade.geocoding import MAX_ADDRESS_LENGTH, MAX_CANDIDATES
+from peuplade.location import LocationInput
 from peuplade.models import Member, Quartier
 from peuplade.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from peuplade.validation import ID_MAX
@@ -381,3 +382,10 @@ def member_ref(member: Member) -> MemberRefOut:
 def unread_out(count: int) -> dict[str, Any]:
     # int(): PostgreSQL sums to a Decimal, which JSON would write as a string.
     return UnreadOut(unread=int(count)).model_dump(mode="json")
+
+
+def location_input(location: PointLocation | AddressLocation) -> LocationInput:
+    """The services' ``LocationInput`` for a point or an address given in a request."""
+    if isinstance(location, AddressLocation):
+        return LocationInput(address=location.address, choice=location.choice)
+    return LocationInput(lat=location.lat, lon=location.lon)

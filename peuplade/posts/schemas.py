@@ -9,7 +9,15 @@ from typing import Annotated, Any
 from flask_babel import lazy_gettext as _l
 from pydantic import Discriminator, Tag
 
-from peuplade.api.schemas import AddressLocation, Body, Id, PointLocation, Rule, integer
+from peuplade.api.schemas import (
+    AddressLocation,
+    Body,
+    Id,
+    PointLocation,
+    Rule,
+    integer,
+    location_input,
+)
 from peuplade.location import LocationInput
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M
 
@@ -64,6 +72,4 @@ def post_location(
         return None
     if isinstance(location, PlaceLocation):
         return LocationInput(place_id=location.place_id)
-    if isinstance(location, AddressLocation):
-        return LocationInput(address=location.address, choice=location.choice)
-    return LocationInput(lat=location.lat, lon=location.lon)
+    return location_input(location)
