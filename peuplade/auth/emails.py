@@ -45,6 +45,7 @@ def compose(to_name: str, to_address: str, subject: str, body: str, locale: str)
 
 
 def locale_of(member: Member) -> str:
+    """The language of ``member``'s emails: theirs, else the site's default."""
     return member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
