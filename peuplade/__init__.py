@@ -122,7 +122,6 @@ def _register_login_loader() -> None:
 def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.account.routes import bp as account_bp
     from peuplade.api import bp as api_bp
-    from peuplade.api.docs import bp as api_docs_bp
     from peuplade.auth.routes import bp as auth_bp
     from peuplade.board.routes import bp as board_bp
     from peuplade.events.routes import bp as events_bp
@@ -168,8 +167,13 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.notifications import api as notifications_api  # noqa: F401
     from peuplade.account import api as account_api  # noqa: F401
     from peuplade.neighbours import api as neighbours_api  # noqa: F401
+    from peuplade.api.docs import bp as api_docs_bp
     # isort: on
 
+    from peuplade.moderation import targets
+
+    if targets.missing():  # every feature's queries module registered its kinds above
+        raise RuntimeError(f"report targets without a loader: {targets.missing()}")
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
     csrf.exempt(api_bp)  # bearer tokens only under /api/: no cookies, so no CSRF

@@ -15,17 +15,25 @@ import subprocess
 from pathlib import Path
 
 import click
-import sqlean.dbapi2 as sqlean
 from alembic.script import ScriptDirectory
 from flask.cli import with_appcontext
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
+from peuplade import database
 from peuplade.commands import CommandFailed
 from peuplade.config import ROOT
 from peuplade.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sqlite():
+    """The SQLite driver that loads SpatiaLite (sqlean.py); a missing one is said in one
+    sentence, as when the app starts (database.SQLEAN_MISSING)."""
+    if database.sqlean_dbapi is None:
+        raise CommandFailed(database.SQLEAN_MISSING)
+    return database.sqlean_dbapi
 
 
 def _sqlite_path(url) -> Path:
@@ -45,7 +53,7 @@ def backup_sqlite(source_connection, target: Path) -> None:
     temporary file first so that ``target`` is never half a database."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    copy = sqlean.connect(str(partial))
+    copy = _sqlite().connect(str(partial))
     try:
         source_connection.backup(copy)  # every page in one step: one snapshot
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
@@ -64,7 +72,7 @@ def peuplade_revision(path: Path) -> str:
     with path.open("rb") as f:
         if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise CommandFailed(f"{path} n'est pas une base SQLite.")
-    conn = sqlean.connect(f"file:{path}?mode=ro", uri=True)
+    conn = _sqlite().connect(f"file:{path}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"alembic_version", "members", "posts"} <= tables:
@@ -85,10 +93,11 @@ def _holds_data(path: Path) -> bool:
     SpatiaLite-only file as soon as it starts: that one holds nothing to lose)."""
     if not path.is_file() or path.stat().st_size == 0:
         return False
-    conn = sqlean.connect(f"file:{path}?mode=ro", uri=True)
+    sqlite = _sqlite()
+    conn = sqlite.connect(f"file:{path}?mode=ro", uri=True)
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlean.DatabaseError:
+    except sqlite.DatabaseError:
         return True  # not even a database: still not ours to overwrite silently
     finally:
         conn.close()
@@ -161,10 +170,10 @@ def restore_command(path: Path, yes: bool) -> None:
         )
     db.session.remove()
     db.engine.dispose()
-    source = sqlean.connect(f"file:{path}?mode=ro", uri=True)
+    source = _sqlite().connect(f"file:{path}?mode=ro", uri=True)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        copy = sqlean.connect(str(target), timeout=15)
+        copy = _sqlite().connect(str(target), timeout=15)
         try:
             source.backup(copy)  # page by page into the live file, under SQLite's locks
         finally:

@@ -26,10 +26,10 @@ from sqlalchemy import select
 
 from peuplade import geo
 from peuplade.account.queries import quartier_at
-from peuplade.account.services import clean_text
 from peuplade.commands import CommandFailed, require_schema
 from peuplade.extensions import db
 from peuplade.models import Member, Place, Quartier
+from peuplade.validation import clean_text
 
 MAX_REPORTED_PROBLEMS = 20
 

@@ -6,7 +6,7 @@ violation, a serialization failure, a lost connection) its attributes are expire
 the session refuses to load them until it is rolled back. Whatever the rest of the
 request needs about the member just to answer - their language for the message, their
 id for the logs - is copied here the moment they are authenticated (a session cookie in
-``auth.sessions``, a bearer token in ``api.auth``), so that no answer, the answer to a
+``auth.sessions``, a bearer token in ``auth.bearer``), so that no answer, the answer to a
 refused write above all, ever has to ask the ORM.
 """
 

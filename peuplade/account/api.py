@@ -4,7 +4,7 @@ confirming an address, a member's public profile.
 Views parse (``@operation``), call services/queries, serialise.
 
 One commit per request, after the service call; a ServiceError rolls back
-(``auth.service_error``), so nothing is half-written.
+(``error_handlers``), so nothing is half-written.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ from peuplade.validation import TAG_MAX_LENGTH, TAGS_MAX
 LIST_BOUND = 50
 
 
-# A free tag as ``account.services.clean_tags`` keeps it: letters and digits of any
+# A free tag as ``validation.clean_tags`` keeps it: letters and digits of any
 # script, then also spaces, apostrophes and hyphens; removed characters anywhere.
 _TAG_CHARS = r"\p{L}\p{N}_"
 _TAG_MESSAGE = _l(
@@ -299,7 +299,7 @@ class ProfilePatch(Body):
     ) = None
 
 
-# A rule of sign-up, the profile and the neighbour search (``account.services.clean_tags``).
+# A rule of sign-up, the profile and the neighbour search (``validation.clean_tags``).
 TAG_LENGTH = Rule(
     _l("Un mot-clé fait 40 caractères au plus une fois en minuscules (« ß » en fait deux)"),
     fields=("tags",),

@@ -35,7 +35,6 @@ class UnsupportedMediaType(ServiceError):
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# The format of the forms' tokens (``posts.services.clean_submission_key``).
 IDEMPOTENCY_PATTERN = SUBMISSION_KEY_PATTERN  # a form's submission key, the same format
 IDEMPOTENCY_PARAMETER = {
     "name": IDEMPOTENCY_HEADER,

@@ -30,10 +30,10 @@ from peuplade.database import commit
 from peuplade.extensions import db
 from peuplade.loans import queries, serializers, services
 from peuplade.loans import schemas as ls
+from peuplade.localtime import today
 from peuplade.models import Item, Loan, Member
 from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from peuplade.validation import ID_MAX, url_id
 
 ITEM_ID = url_id("item_id")

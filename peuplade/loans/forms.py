@@ -1,6 +1,6 @@
 """Forms for lendable objects and loans. Rules live in loans.services; the forms carry
 what the member typed, turn HTML dates into dates, and show the errors the services
-report (through exchanges.forms.run, shared by every post page)."""
+report (through ``peuplade.forms.submit``, shared by every page with a form)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def _loan(loan: Loan, today: date) -> ls.LoanOut:
 
 
 def loan_detail(loan: Loan, today: date) -> dict[str, Any]:
-    """``today``: the local day (``posts.services.today()``) that decides ``overdue``."""
+    """``today``: the local day (``localtime.today()``) that decides ``overdue``."""
     return _loan(loan, today).model_dump(mode="json")
 
 

@@ -37,6 +37,12 @@ def register(kind: str, load: Loader) -> None:
     _LOADERS[kind] = load
 
 
+def missing() -> list[str]:
+    """The kinds of report target no feature has registered ("member" is moderation's own):
+    ``create_app`` refuses to start with any (a 500 on the first report otherwise)."""
+    return sorted(k for k in REPORT_TARGETS if k != "member" and k not in _LOADERS)
+
+
 def load(kind: str, viewer: Member, ident: int) -> object:
     """The ``kind`` thing ``ident``, if ``viewer`` may see it (else NotFound)."""
     return _LOADERS[kind](viewer, ident)

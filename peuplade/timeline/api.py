@@ -1,7 +1,7 @@
 """The timeline's JSON API (``GET /api/v1/feed``): everything in my neighbourhood, mixed,
 newest first, each entry in the shape of its own type.
 
-The view parses (``@operation``), runs the one timeline query (``posts.timeline``) and
+The view parses (``@operation``), runs the one timeline query (``timeline.queries.timeline``) and
 serialises; what the rows show beyond themselves (responses, loans, comments, members
 going...) is counted once per page, so a longer page costs no more statements.
 """
@@ -19,11 +19,11 @@ from peuplade.auth.bearer import current_member
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.extensions import db
 from peuplade.loans import queries as loan_queries
+from peuplade.localtime import today
 from peuplade.models import Exchange, Item, Member, Post
 from peuplade.news.serializers import PageCounts, page_counts
 from peuplade.pagination import TimeCursor, fetch_page
 from peuplade.posts import queries as posts
-from peuplade.posts.services import today
 from peuplade.timeline import schemas as ts
 from peuplade.timeline import serializers
 from peuplade.timeline.queries import timeline
