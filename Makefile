@@ -124,8 +124,9 @@ bench-radius: install ## time the neighbours radius query with and without the s
 clean: ## remove the local database and caches (keeps .venv)
 	rm -rf instance/peuplade.sqlite* .pytest_cache .ruff_cache
 
-translations: $(INSTALLED) ## re-extract French texts, update and compile the English catalog
+translations: $(INSTALLED) ## re-extract French texts, update the English catalog and the French plurals, compile
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
 		--project=Peuplade --copyright-holder="Peuplade contributors" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/python translations/french_plurals.py
 	$(BIN)/pybabel compile -d translations --statistics

@@ -103,6 +103,7 @@ def test_a_request_posted_with_the_form_reaches_neighbours_but_not_3_km_away(app
     assert band in listed[0]["text"]
     assert "Demande" in listed[0]["text"] and "Déménagement" in listed[0]["text"]
     assert "Par Autrice" in listed[0]["text"] and "0 réponse" in listed[0]["text"]
+    assert "0 réponses" not in listed[0]["text"]  # French plural rule: 0 takes the singular
 
     far = as_member(app, street["far"])
     assert cards(far.get("/exchanges").get_data(as_text=True)) == []

@@ -16,6 +16,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from flask_babel import force_locale, ngettext
 
 from peuplade.account import services
 from peuplade.config import ROOT
@@ -354,3 +355,38 @@ def test_extraction_finds_the_sources():
     }
     assert "peuplade/categories.py" in files
     assert "templates/auth/login.html" in files
+
+
+# --- French plurals ------------------------------------------------------------------
+
+FR_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
+FR_MO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo"
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"), [(0, "0 réponse"), (1, "1 réponse"), (2, "2 réponses"), (12, "12 réponses")]
+)
+def test_french_counts_follow_french_plural_rules(app, count, shown):
+    """0 and 1 take the singular in French: the French catalogue brings the rule (without
+    it gettext applies the English one to the French sources: "0 réponses")."""
+    with app.test_request_context(), force_locale("fr"):
+        assert ngettext("%(num)s réponse", "%(num)s réponses", count) == shown
+
+
+def test_french_catalogue_has_every_plural_of_the_sources():
+    """`make translations` fills them (translations/french_plurals.py): each plural
+    message of the sources, its singular first, its plural for the other forms."""
+    with (TRANSLATIONS / "messages.pot").open("rb") as f:
+        template = read_po(f)
+    with FR_PO.open("rb") as f:
+        french = read_po(f, locale="fr")
+    plurals = [m for m in template if m.id and m.pluralizable]
+    assert plurals, "no plural message in the sources?"
+    for message in plurals:
+        entry = french.get(message.id[0], message.context)
+        assert entry is not None, f"{message.id[0]!r} missing from {FR_PO.name}: {FIX}"
+        expected = (message.id[0], *[message.id[1]] * (french.num_plurals - 1))
+        assert tuple(entry.string) == expected, f"{message.id[0]!r}: {FIX}"
+    with FR_MO.open("rb") as f:
+        compiled = read_mo(f)
+    assert compiled.get(plurals[0].id[0]) is not None, "run `pybabel compile -d translations`"
