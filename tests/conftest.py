@@ -378,3 +378,21 @@ def mail_app(make_app, smtp):
     app = make_app(**mail_settings(smtp))
     with app.app_context():
         yield app
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the tests measured (``record_property("figure", line)``: Lighthouse scores,
+    screens and taps per journey...), printed at the end of the run, also with ``-q`` and
+    from pytest-xdist's workers (the properties travel with the reports)."""
+    figures = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.write_sep("-", "figures measured by the tests")
+        for line in figures:
+            terminalreporter.write_line(str(line))
