@@ -1,6 +1,7 @@
 /* Neighbourhood map: the posts of the list below, as clustered markers at their public
    positions, around the member's radius circle. Progressive enhancement: without
-   JavaScript (or without Leaflet) the map stays hidden and the list is the page; without
+   JavaScript the map's room says so and the list is the page (without Leaflet the room
+   is taken away); without
    tiles the markers and the list still work. Data comes from the page as JSON in the
    data-json attribute of #map-data (never executed), texts from data attributes, so
    they are translated with the templates. No inline script: the CSP forbids it. */
@@ -58,10 +59,11 @@
   }
 
   function setUp(box, data) {
-    if (typeof window.L === "undefined") return; // Leaflet did not load: the list remains
     var mapEl = box.querySelector(".map");
-    if (!mapEl || !isPoint(data.home)) return;
-    box.hidden = false;
+    if (typeof window.L === "undefined" || !mapEl || !isPoint(data.home)) {
+      box.hidden = true; // Leaflet did not load: the list remains
+      return;
+    }
 
     var home = [data.home.lat, data.home.lon];
     var map = L.map(mapEl, { scrollWheelZoom: false }).setView(home, 15);
@@ -98,7 +100,11 @@
     map.fitBounds(circle.getBounds(), { padding: [10, 10] });
 
     var group = typeof L.markerClusterGroup === "function"
-      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 })
+      ? L.markerClusterGroup({
+        showCoverageOnHover: false,
+        maxClusterRadius: 50,
+        chunkedLoading: true // many markers: added in short slices, the page stays responsive
+      })
       : L.featureGroup(); // the cluster plugin did not load: plain markers
     group.addTo(map);
 
@@ -161,15 +167,53 @@
     }
   }
 
+  // Leaflet and its cluster plugin, fetched when the map is wanted (same origin: the CSP
+  // allows them), in order; ``done`` runs once all have loaded, or with none if one fails.
+  function loadLeaflet(box, done) {
+    var styles = (box.dataset.styles || "").split(" ");
+    for (var i = 0; i < styles.length; i++) {
+      if (!styles[i]) continue;
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = styles[i];
+      document.head.appendChild(link);
+    }
+    var scripts = (box.dataset.scripts || "").split(" ").filter(Boolean);
+    (function next(k) {
+      if (k === scripts.length) return done();
+      var script = document.createElement("script");
+      script.src = scripts[k];
+      script.onload = function () { next(k + 1); };
+      script.onerror = function () { done(); };
+      document.head.appendChild(script);
+    })(0);
+  }
+
+  // A wide screen shows the map beside the list at once; a phone shows the list first and
+  // the map on request (a map in the way of scrolling, and ~200 kB a member may not want).
+  var WIDE = "(min-width: 48em)";
+
   function start() {
     var box = document.querySelector("[data-map]");
     var data = readData();
-    if (box && data) setUp(box, data);
+    if (!box || !data) return;
+    var mapEl = box.querySelector(".map");
+    var opener = box.querySelector("[data-map-open]");
+    function draw(asked) {
+      loadLeaflet(box, function () {
+        setUp(box, data);
+        if (asked && !box.hidden) mapEl.focus(); // the button is gone: focus goes to the map
+      });
+    }
+    if (window.matchMedia(WIDE).matches || !opener) {
+      draw();
+      return;
+    }
+    box.classList.add("map-view--folded");
+    opener.parentNode.hidden = false;
+    opener.addEventListener("click", function () {
+      opener.parentNode.hidden = true;
+      box.classList.remove("map-view--folded");
+      draw(true);
+    });
   }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
-  }
-})();
