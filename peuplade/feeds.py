@@ -1,4 +1,5 @@
-"""Feeds for other programs: a public Atom feed per quartier, and a member's .ics calendar.
+"""Feeds for other programs: a public Atom feed per quartier, a member's .ics calendar of
+the outings near them, and one outing's .ics ("Ajouter à mon agenda").
 
 Both are built by real libraries (feedgen, icalendar), which escape user text for their
 format; we only ever hand them plain text and never a position.
@@ -20,12 +21,14 @@ from peuplade.events import queries as event_queries
 from peuplade.extensions import db
 from peuplade.models import Event, NewsPost, Quartier, utcnow
 from peuplade.news import queries as news_queries
+from peuplade.validation import url_id
 
 bp = Blueprint("feeds", __name__)
 
 FEED_MAX_AGE_S = 300
 FEED_ENTRIES = 50
 CALENDAR_PRODID = "-//Peuplade//Sorties du voisinage//FR"
+EVENT_ID = url_id("event_id")
 
 
 @bp.get("/feeds/<quartier_slug>.atom")
@@ -50,12 +53,12 @@ def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
     self_url = url_for("feeds.quartier_atom", quartier_slug=quartier.slug, _external=True)
     feed = FeedGenerator()
     feed.id(self_url)
-    feed.title(_("Infos du quartier %(name)s", name=quartier.name))
+    feed.title(_("Infos du quartier %(name)s", name=quartier.display_name))
     feed.subtitle(_("Les infos publiées pour tout le quartier par ses habitants, sur Peuplade."))
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     feed.link(href=url_for("neighbours.index", _external=True), rel="alternate")
     # TRANSLATORS: the author of the public feed of a quartier: its neighbours, unnamed.
-    voices = {"name": _("Voisins de %(name)s", name=quartier.name)}
+    voices = {"name": _("Voisins de %(name)s", name=quartier.display_name)}
     feed.author(voices)
     feed.language("fr")
     feed.generator("Peuplade")
@@ -86,41 +89,66 @@ def _feed_epoch() -> datetime:
 def upcoming_ics() -> Response:
     """The upcoming outings of my neighbourhood, for my calendar application."""
     events = db.session.scalars(event_queries.upcoming(current_user)).all()
-    response = Response(ics_calendar(events), mimetype="text/calendar")
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="peuplade-sorties.ics"'
+    return _ics_response(ics_calendar(events), "peuplade-sorties.ics")
+
+
+@bp.get(f"/events/{EVENT_ID}.ics")
+def event_ics(event_id: int) -> Response:
+    """One outing, for "Ajouter à mon agenda": seen by whoever may see its page (the
+    same query, so the same 404 for everyone else)."""
+    event = event_queries.get_event_or_404(current_user, event_id)
+    body = ics_calendar([event], named=False)
+    return _ics_response(body, f"peuplade-sortie-{event.id}.ics")
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")  # "; charset=utf-8" added
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Personal (it depends on my neighbourhood): never kept by a shared cache.
     response.cache_control.private = True
     response.cache_control.no_store = True
     return response
 
 
-def ics_calendar(events: list[Event]) -> bytes:
-    """iCalendar (RFC 5545) with one VEVENT per outing, times in UTC; the library folds and
-    escapes the text (commas, semicolons, newlines)."""
+def ics_calendar(events: list[Event], *, named: bool = True) -> bytes:
+    """iCalendar (RFC 5545) with one VEVENT per outing; the library folds long lines,
+    ends them with CRLF and escapes the text (commas, semicolons, newlines). Not
+    ``named`` for a single outing: without a calendar name, applications add it to the
+    calendar the member already has instead of offering a new one."""
     calendar = Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", _("Sorties du voisinage (Peuplade)"))
+    if named:
+        calendar.add("x-wr-calname", _("Sorties du voisinage (Peuplade)"))
     stamp = utcnow().replace(microsecond=0)
     host = _uid_host()
     for event in events:
-        entry = CalendarEvent()
-        entry.add("uid", f"event-{event.id}@{host}")  # stable: updates replace, never duplicate
-        entry.add("dtstamp", stamp)
-        entry.add("dtstart", event.starts_at.replace(microsecond=0))
-        if event.ends_at is not None:
-            entry.add("dtend", event.ends_at.replace(microsecond=0))
-        entry.add("last-modified", event.updated_at.replace(microsecond=0))
-        entry.add("summary", event.title)
-        entry.add("description", event.body)
-        if event.place_name:  # the public place's name only, never a coordinate
-            entry.add("location", event.place_name)
-        entry.add("url", url_for("events.show", event_id=event.id, _external=True))
-        calendar.add_component(entry)
+        calendar.add_component(ics_event(event, stamp, host))
     return calendar.to_ical()
+
+
+def ics_event(event: Event, stamp: datetime, host: str) -> CalendarEvent:
+    """One outing as a VEVENT, times in UTC. Its UID is the same in every file (the
+    calendar feed, the outing's own file, any download), so adding it twice, or updating
+    it, replaces it instead of duplicating it. LOCATION is the public place's name only:
+    never a coordinate, never anyone's home."""
+    page = url_for("events.show", event_id=event.id, _external=True)
+    entry = CalendarEvent()
+    entry.add("uid", f"event-{event.id}@{host}")
+    entry.add("dtstamp", stamp)
+    entry.add("dtstart", event.starts_at.replace(microsecond=0))
+    if event.ends_at is not None:
+        entry.add("dtend", event.ends_at.replace(microsecond=0))
+    entry.add("last-modified", event.updated_at.replace(microsecond=0))
+    entry.add("summary", event.title)
+    # Many calendar applications do not show URL: the page's address ends the text too.
+    entry.add("description", f"{event.body}\n\n{page}")
+    if event.place_name:
+        entry.add("location", event.place_name)
+    entry.add("url", page)
+    return entry
 
 
 def _uid_host() -> str:

@@ -9,6 +9,7 @@ same imports.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -27,11 +28,16 @@ from sqlalchemy import select
 from peuplade import geo
 from peuplade.account.queries import quartier_at
 from peuplade.commands import CommandFailed, require_schema
+from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.models import Member, Place, Quartier
 from peuplade.validation import clean_text
 
 MAX_REPORTED_PROBLEMS = 20
+# The names of the Paris quartiers as French writes them (the open data drops accents):
+# source reference and open-data name -> the name pages show (data/README.md).
+QUARTIER_NAMES = ROOT / "data" / "quartiers-paris-noms.csv"
+QUARTIER_NAMES_REF_FIELD = "c_quinsee"
 
 
 def slugify(name: str) -> str:
@@ -160,6 +166,7 @@ def import_quartiers(
     features, problems = parse_quartiers(data, name_field, ref_field, arrondissement_field)
     if problems:
         raise _refuse(path, problems)
+    corrections = quartier_display_names()
     existing = {q.source_ref: q for q in db.session.scalars(select(Quartier))}
     taken = {q.slug for q in existing.values()}
     created = updated = 0
@@ -172,10 +179,36 @@ def import_quartiers(
         else:
             updated += 1  # the slug stays: it may already be in links
         quartier.name = feature.name
+        quartier.display_name = display_name(feature, corrections)
         quartier.arrondissement = feature.arrondissement
         quartier.geom = geo.geometry_from_wkt(feature.geometry.wkt)
     db.session.flush()
     return created, updated
+
+
+def quartier_display_names(path: Path = QUARTIER_NAMES) -> dict[str, tuple[str, str]]:
+    """The correction table: source reference (``"c_quinsee 7511704"``, as the import
+    stores it) -> (the open-data name it corrects, the name to show). No file: none."""
+    if not path.is_file():
+        return {}
+    table: dict[str, tuple[str, str]] = {}
+    with path.open(encoding="utf-8", newline="") as rows:
+        for line, row in enumerate(csv.DictReader(rows), start=2):
+            code, raw, shown = (row.get(k) or "" for k in (QUARTIER_NAMES_REF_FIELD, "l_qu", "nom"))
+            if not (code.strip() and raw.strip() and shown.strip()):
+                raise CommandFailed(
+                    f"{path}, ligne {line} : il faut {QUARTIER_NAMES_REF_FIELD}, l_qu et nom."
+                )
+            table[f"{QUARTIER_NAMES_REF_FIELD} {code.strip()}"] = (raw.strip(), shown.strip())
+    return table
+
+
+def display_name(feature: QuartierFeature, corrections: dict[str, tuple[str, str]]) -> str:
+    """The name to show: the table's, when it corrects this very quartier under this very
+    name (a quartier renamed in newer open data shows its new name, not a stale
+    correction); else the name as the file gives it (other cities)."""
+    raw, shown = corrections.get(feature.source_ref, ("", ""))
+    return shown if raw == feature.name else feature.name
 
 
 def _unique_slug(feature: QuartierFeature, taken: set[str]) -> str:

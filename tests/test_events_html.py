@@ -167,3 +167,34 @@ def test_only_the_organiser_edits_and_outsiders_get_404(client, auth, make_membe
     assert event.title == "Pique-nique déplacé" and event.capacity == 5
     assert client.post(f"/events/{event_id}/delete").status_code == 302
     assert client.get(f"/events/{event_id}").status_code == 404
+
+
+def test_an_upcoming_outing_offers_its_calendar_file_a_past_one_does_not(client, auth, make_member):
+    organiser = make_member("Organisatrice", at=DAMES_LEMERCIER, email="o@example.org")
+    make_member("Voisin", at=CLICHY, email="v@example.org")
+    event = _event(organiser, _place())
+    auth.login("v@example.org")
+
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+
+    link = re.search(r'<a class="button" href="([^"]+)">Ajouter à mon agenda</a>', page)
+    assert link and link.group(1) == f"/events/{event.id}.ics"
+    file = client.get(link.group(1))
+    assert file.status_code == 200 and file.mimetype == "text/calendar"
+    assert b"BEGIN:VEVENT" in file.data
+
+    event = db.session.get(Event, event.id)
+    event.starts_at = event.expires_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    past = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Cette sortie est passée" in past and "Ajouter à mon agenda" not in past
+
+
+def test_the_outing_page_in_english_offers_the_calendar_too(client, auth, make_member):
+    organiser = make_member("Organisatrice", at=DAMES_LEMERCIER, email="o@example.org")
+    make_member("Voisin", at=CLICHY, email="v@example.org")
+    event = _event(organiser, _place())
+    auth.login("v@example.org")
+    page = client.get(f"/events/{event.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f'href="/events/{event.id}.ics"' in page.get_data(as_text=True)

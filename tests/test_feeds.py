@@ -3,6 +3,7 @@ feed readers and calendar applications use (feedparser, icalendar)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, timedelta
 
 import feedparser
@@ -124,6 +125,13 @@ def test_empty_quartier_gives_a_valid_empty_feed(app, client, make_quartier):
     assert feed.feed.title == "Infos du quartier Epinettes"
 
 
+def test_feed_names_the_quartier_as_french_writes_it(app, client, make_quartier):
+    make_quartier("epinettes", around=CLICHY, name="Epinettes", display_name="Épinettes")
+    feed = feedparser.parse(client.get("/feeds/epinettes.atom").data)
+    assert feed.feed.title == "Infos du quartier Épinettes"
+    assert feed.feed.author == "Voisins de Épinettes"
+
+
 def test_feed_title_follows_the_reader_language(app, client, make_quartier):
     make_quartier("epinettes", around=CLICHY)
     response = client.get("/feeds/epinettes.atom", headers={"Accept-Language": "en"})
@@ -206,7 +214,8 @@ def test_ics_lists_upcoming_events_of_my_neighbourhood(app, client, auth, make_m
     assert str(first["location"]) == "Square des Batignolles"
     assert str(first["url"]) == _url(app, "events.show", event_id=soon.id)
     assert str(first["uid"]) == f"event-{soon.id}@localhost"
-    assert str(first["description"]) == "Chacun apporte un plat."
+    page = _url(app, "events.show", event_id=soon.id)
+    assert str(first["description"]) == f"Chacun apporte un plat.\n\n{page}"
     assert "geo" not in first  # the place's name, never coordinates
     assert b"48.88" not in response.data and b"2.31" not in response.data
     assert me.id  # the viewer's own events are not required: the neighbourhood's are
@@ -232,7 +241,7 @@ def test_ics_escapes_text_and_round_trips_it(app, client, auth, make_member):
     vevents = calendar.walk("VEVENT")
     assert len(vevents) == 1  # the text did not open or close a component
     assert str(vevents[0]["summary"]) == tricky
-    assert str(vevents[0]["description"]) == body
+    assert str(vevents[0]["description"]).startswith(body + "\n\nhttp")
     assert b"Ap\xc3\xa9ro\\; vin\\, fromage\\net pain" in response.data.replace(b"\r\n ", b"")
 
 
@@ -240,3 +249,167 @@ def test_ics_is_for_members_only(app, client):
     response = client.get("/events.ics")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+# --- one outing's .ics: "Ajouter à mon agenda" -----------------------------------------
+
+LONG_BODY = (
+    (
+        "Rendez-vous devant la grille, côté rue Cardinet ; chacun apporte un plat, une "
+        "boisson ou un dessert, et une couverture si vous en avez une. "
+    )
+    * 3
+).strip()  # the service trims the text
+
+
+def _content_lines(data: bytes) -> list[str]:
+    """RFC 5545 by hand: every line ends with CRLF and holds at most 75 octets; a line
+    starting with a space continues the one before (unfolded here)."""
+    assert data.endswith(b"\r\n")
+    physical = data[:-2].split(b"\r\n")
+    assert all(b"\n" not in line and b"\r" not in line for line in physical)
+    assert all(len(line) <= 75 for line in physical), max(physical, key=len)
+    assert not physical[0].startswith(b" ")
+    lines: list[str] = []
+    for line in physical:
+        if line.startswith(b" "):
+            lines[-1] += line[1:].decode("utf-8")
+        else:
+            lines.append(line.decode("utf-8"))
+    return lines
+
+
+def test_one_outing_ics_is_a_strict_single_vevent(app, client, auth, make_member):
+    make_member("Moi", at=BATIGNOLLES, email="moi@example.org")
+    organiser = make_member("Orga", at=CLICHY)
+    square = _place("Square des Batignolles, côté Cardinet", BATIGNOLLES)
+    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    title = "Pique-nique; apéro, jeux\net musique"
+    outing = _event(organiser, square, title, 2, body=LONG_BODY, ends_at=start + timedelta(hours=3))
+    _event(organiser, square, "Une autre sortie", 3)
+    auth.login("moi@example.org")
+
+    response = client.get(f"/events/{outing.id}.ics")
+
+    assert response.status_code == 200
+    assert response.content_type == "text/calendar; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="peuplade-sortie-{outing.id}.ics"'
+    assert "no-store" in response.headers["Cache-Control"]
+    lines = _content_lines(response.data)
+    page = _url(app, "events.show", event_id=outing.id)
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert lines.count("BEGIN:VEVENT") == 1 and lines.count("END:VEVENT") == 1
+    assert "VERSION:2.0" in lines
+    assert not any(line.startswith("X-WR-CALNAME") for line in lines)  # into my calendar
+    assert f"UID:event-{outing.id}@localhost" in lines
+    assert f"DTSTART:{outing.starts_at:%Y%m%dT%H%M%S}Z" in lines
+    assert f"DTEND:{outing.ends_at:%Y%m%dT%H%M%S}Z" in lines
+    assert "SUMMARY:Pique-nique\\; apéro\\, jeux\\net musique" in lines
+    assert "LOCATION:Square des Batignolles\\, côté Cardinet" in lines
+    assert f"URL:{page}" in lines
+    description = next(line for line in lines if line.startswith("DESCRIPTION:"))
+    assert description.endswith(f"\\n\\n{page}") and "côté rue Cardinet \\;" in description
+    assert any(line.startswith("DTSTAMP:") and line.endswith("Z") for line in lines)
+    # And a calendar library reads the same.
+    vevent = Calendar.from_ical(response.data).walk("VEVENT")[0]
+    assert str(vevent["summary"]) == title
+    assert str(vevent["description"]) == f"{LONG_BODY}\n\n{page}"
+    assert vevent.decoded("dtstart") == outing.starts_at
+    assert vevent.decoded("dtend") == outing.ends_at
+    assert str(vevent["location"]) == square.name
+    # The same UID as in the neighbourhood calendar: added twice, it is one event.
+    feed_uids = [str(e["uid"]) for e in _calendar(client)[1].walk("VEVENT")]
+    assert str(vevent["uid"]) in feed_uids
+
+
+def test_one_outing_ics_at_no_place_tells_no_position(app, client, auth, make_member):
+    me = make_member("Moi", at=BATIGNOLLES, email="moi@example.org")
+    organiser = make_member("Orga", at=CLICHY)
+    start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    outing = events.create_event(
+        organiser,
+        events.EventInput(
+            title="Goûter",
+            body="Chez nous.",
+            starts_at=start,
+            location=LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
+        ),
+    )
+    db.session.commit()
+    assert outing.place_name is None
+    auth.login("moi@example.org")
+
+    data = client.get(f"/events/{outing.id}.ics").data
+
+    assert "location" not in Calendar.from_ical(data).walk("VEVENT")[0]
+    for member in (me, organiser):
+        for point in (geo.from_element(member.home), geo.from_element(member.public_position)):
+            for number in (point.lat, point.lon):
+                assert f"{number:.3f}".encode() not in data
+    assert b"GEO" not in data
+
+
+def test_one_outing_ics_follows_the_outing_page_rules(app, client, auth, make_member):
+    make_member("Voisin", at=BATIGNOLLES, email="voisin@example.org")
+    make_member("Loin", at=FAR_AWAY, email="loin@example.org")
+    organiser = make_member("Orga", at=CLICHY, email="orga@example.org")
+    shown = _event(organiser, _place("Square", BATIGNOLLES), "Visible", 1)
+    hidden = _event(organiser, _place("Square bis", BATIGNOLLES), "Masquée", 1)
+    hidden.hidden_at = utcnow()
+    db.session.commit()
+    missing = hidden.id + 100
+
+    assert client.get(f"/events/{shown.id}.ics").status_code == 302  # members only
+    for email in ("voisin@example.org", "loin@example.org", "orga@example.org"):
+        auth.login(email)
+        for outing_id in (shown.id, hidden.id, missing):
+            page = client.get(f"/events/{outing_id}").status_code
+            ics = client.get(f"/events/{outing_id}.ics").status_code
+            assert ics == page, (email, outing_id)
+        auth.logout()
+    auth.login("voisin@example.org")
+    assert client.get(f"/events/{shown.id}.ics").status_code == 200
+    assert client.get(f"/events/{hidden.id}.ics").status_code == 404
+    auth.logout()
+    auth.login("loin@example.org")
+    assert client.get(f"/events/{shown.id}.ics").status_code == 404
+
+
+# --- where the feeds are linked ---------------------------------------------------------
+
+
+def test_news_page_links_the_quartier_feed(app, client, auth, make_member, make_quartier):
+    make_quartier("epinettes", around=BATIGNOLLES, name="Epinettes", display_name="Épinettes")
+    make_member("Moi", at=BATIGNOLLES, email="moi@example.org")
+    make_member("Ailleurs", at=FAR_AWAY, email="ailleurs@example.org")
+    auth.login("moi@example.org")
+
+    page = client.get("/news").get_data(as_text=True)
+
+    feed = _url(app, "feeds.quartier_atom", quartier_slug="epinettes")
+    head = page.split("</head>")[0]
+    assert re.search(
+        r'<link rel="alternate" type="application/atom\+xml"\s+'
+        rf'title="Infos du quartier Épinettes"\s+href="{re.escape(feed)}">',
+        head,
+    )
+    assert 'href="/feeds/epinettes.atom">Suivre les infos du quartier Épinettes (flux)</a>' in page
+    assert client.get("/feeds/epinettes.atom").status_code == 200
+    auth.logout()
+    # Outside every known quartier: no feed to offer, no dead link.
+    auth.login("ailleurs@example.org")
+    elsewhere = client.get("/news").get_data(as_text=True)
+    assert "application/atom+xml" not in elsewhere and ".atom" not in elsewhere
+
+
+def test_outings_page_links_the_calendar(app, client, auth, make_member):
+    make_member("Moi", at=BATIGNOLLES, email="moi@example.org")
+    auth.login("moi@example.org")
+
+    page = client.get("/events").get_data(as_text=True)
+
+    head = page.split("</head>")[0]
+    calendar = _url(app, "feeds.upcoming_ics")
+    assert re.search(rf'<link rel="alternate" type="text/calendar"[^>]*href="{calendar}">', head)
+    assert 'href="/events.ics">Ajouter toutes les sorties à mon agenda</a>' in page

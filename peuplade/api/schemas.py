@@ -366,7 +366,7 @@ class ErrorOut(AbsentNotNull):
 
 
 def quartier(q: Quartier | None) -> QuartierOut | None:
-    return None if q is None else QuartierOut(slug=q.slug, name=q.name)
+    return None if q is None else QuartierOut(slug=q.slug, name=q.display_name)
 
 
 def position(element: Any) -> PositionOut:

@@ -131,7 +131,9 @@ def _account(member: Member) -> dict[str, Any]:
         # The member's own home: theirs to take away (it is never in anyone else's export).
         "home": _position(member.home),
         "public_position": _position(member.public_position),
-        "quartier": None if quartier is None else {"slug": quartier.slug, "name": quartier.name},
+        "quartier": None
+        if quartier is None
+        else {"slug": quartier.slug, "name": quartier.display_name},
         "status": member.status,
         "suspended_until": _when(member.suspended_until),
         "is_admin": member.is_admin,

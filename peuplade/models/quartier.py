@@ -9,12 +9,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from peuplade.models.base import Base, TimestampMixin
 
 
+def _raw_name(context) -> str | None:
+    """A quartier added without a display name shows its name as it came."""
+    return context.get_current_parameters().get("name")
+
+
 class Quartier(TimestampMixin, Base):
     __tablename__ = "quartiers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    # The name as the open data gives it ("Epinettes"): what a re-import compares.
     name: Mapped[str] = mapped_column(String(120), nullable=False)
+    # The name pages show ("Épinettes"): the import's correction table
+    # (data/quartiers-paris-noms.csv), else the name as it came.
+    display_name: Mapped[str] = mapped_column(String(120), nullable=False, default=_raw_name)
     # Where the polygon came from (e.g. "c_quinsee 7511765"), so re-imports update in place.
     source_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
     arrondissement: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -40,7 +40,7 @@ def make_moderator_command(email: str, quartier: str) -> None:
         raise click.ClickException("Membre ou quartier inconnu.")
     services.appoint(member, place.id)
     db.session.commit()
-    click.echo(f"Le membre n°{member.id} modère le quartier {place.name}.")
+    click.echo(f"Le membre n°{member.id} modère le quartier {place.display_name}.")
 
 
 COMMANDS = (make_admin_command, make_moderator_command)

@@ -50,7 +50,7 @@ class NewsForm(FlaskForm):
             ("radius", _l("Les voisins dans mon rayon")),
             (
                 "quartier",
-                _l("Tout mon quartier (%(name)s)", name=quartier.name)
+                _l("Tout mon quartier (%(name)s)", name=quartier.display_name)
                 if quartier
                 else _l("Tout mon quartier"),
             ),
