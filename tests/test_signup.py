@@ -2,7 +2,11 @@
 and the API, with a real SMTP server (aiosmtpd on loopback): the same status and the
 same words for a new address and a taken one, nothing created for the taken one, and
 its owner told by e-mail; every field error is the same either way; the password is
-hashed either way (the one slow step)."""
+hashed either way (the one slow step).
+
+Issue 21: the page is three short steps in one form (who you are, where you live, what
+you know how to do) that reopens on the first step with an error and loses nothing
+typed; after it, "Premiers pas"."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from peuplade.location import LocationInput
 from peuplade.models import Member, utcnow
 from tests.conftest import BATIGNOLLES, PASSWORD
 from tests.helpers.mail import mail_settings, plain_text
+from tests.helpers.pages import field_error, input_value
+from tests.helpers.pages import text_of as plain
 
 TAKEN = "anne@example.org"
 NEW = "nouvelle@example.org"
@@ -258,3 +264,227 @@ def test_sign_ups_from_many_machines_cannot_flood_an_owner_s_mailbox(make_app, s
         assert [p.status_code for p in pages] == [200] * 5
         assert len({_page(p, TAKEN) for p in pages}) == 1
         assert len(smtp.to(TAKEN)) == 3
+
+
+# --- sign-up in three short steps (issue 21) ---------------------------------------------
+
+STEP_FIELDS = {
+    "step-who": ["display_name", "email", "password", "password_confirm"],
+    "step-home": ["address", "home-lat", "home-lon", "radius_m"],
+    "step-skills": ["skills", "tags", "bio"],
+}
+
+
+def _steps(page: str) -> dict[str, str]:
+    """Each step's section of the page, by its id, in the page's order."""
+    return dict(
+        re.findall(
+            r'<section class="signup-step" id="(step-[a-z]+)".*?>(.*?)</section>', page, re.S
+        )
+    )
+
+
+def _open_step(page: str) -> str:
+    found = re.search(r'data-open-step="(\d)"', page)
+    assert found, "the form does not say which step to open"
+    return found.group(1)
+
+
+def test_the_page_is_three_steps_in_one_form(app):
+    page = app.test_client().get("/register").get_data(as_text=True)
+    steps = _steps(page)
+    assert list(steps) == list(STEP_FIELDS)
+    for number, (step, fields) in enumerate(STEP_FIELDS.items(), start=1):
+        assert f"Étape {number} sur 3" in plain(steps[step])
+        for field in fields:
+            assert f'id="{field}"' in steps[step], (field, step)
+    titles = [plain(re.search(r"<h2.*?</h2>", s, re.S).group(0)) for s in steps.values()]
+    assert titles == [
+        "Étape 1 sur 3 : Qui êtes-vous ?",
+        "Étape 2 sur 3 : Où habitez-vous ?",
+        "Étape 3 sur 3 : Que savez-vous faire ?",
+    ]
+    # One form, one button that sends it (at the end); "Suivant" and "Retour" only
+    # appear with the script, which needs no inline code.
+    assert re.search(r"<main.*?</main>", page, re.S).group(0).count("<form") == 1
+    assert page.count('type="submit" class="button button--primary"') == 1
+    assert "Créer mon compte" in steps["step-skills"]
+    assert len(re.findall(r'<div class="signup-step__nav" data-step-nav hidden>', page)) == 3
+    assert '<script src="/static/js/signup-steps.js' in page
+    assert _open_step(page) == "1"
+
+
+def test_the_page_checks_each_step_with_the_server_s_own_words(app):
+    page = app.test_client().get("/register").get_data(as_text=True)
+    assert 'data-required="Indiquez votre adresse e-mail."' in page
+    assert 'data-invalid="Adresse e-mail invalide."' in page
+    assert 'data-min-length="12"' in page
+    assert "Le mot de passe doit faire au moins 12 caractères." in page
+    assert 'data-different="Les deux mots de passe ne sont pas identiques."' in page
+    assert (
+        'data-location-missing="Indiquez votre adresse, ou placez votre domicile sur la carte."'
+        in page
+    )
+    english = app.test_client().get("/register", headers={"Accept-Language": "en"})
+    english = english.get_data(as_text=True)
+    assert "Indiquez votre adresse e-mail." not in english  # the messages follow the language
+
+
+@pytest.mark.parametrize(
+    ("overrides", "step"),
+    [
+        ({"display_name": " "}, "1"),
+        ({"password_confirm": "autre chose encore 42"}, "1"),
+        ({"lat": "", "lon": "", "address": "3 rue Imaginaire, 75017 Paris"}, "2"),
+        ({"lat": "", "lon": "", "address": ""}, "2"),
+        ({"radius_m": "9000"}, "2"),
+        ({"bio": "x" * 1001}, "3"),
+        # Errors on several steps: the first of them.
+        (
+            {"lat": "", "lon": "", "address": "", "password": "court", "password_confirm": "court"},
+            "1",
+        ),
+    ],
+    ids=["name", "mismatch", "unknown-address", "no-home", "radius", "bio", "first-of-two"],
+)
+def test_an_error_reopens_the_first_step_that_has_one(app, overrides, step):
+    response = app.test_client().post("/register", data=_form(NEW, **overrides))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _open_step(page) == step
+    # The message is next to its field, in that step.
+    shown = list(_steps(page))[int(step) - 1]
+    assert 'class="field-error"' in _steps(page)[shown]
+
+
+def test_an_unknown_address_keeps_everything_typed(app):
+    """A geocoder miss costs nothing: name, e-mail, both passwords, skills, the rest."""
+    data = _form(
+        NEW,
+        lat="",
+        lon="",
+        address="3 rue Imaginaire, 75017 Paris",
+        skills=["bricolage", "couture"],
+        tags="vélo, tricot",
+        bio="Retraitée, j'aime coudre.",
+    )
+    response = app.test_client().post("/register", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Adresse introuvable" in field_error(page, "address")
+    for name in ("display_name", "email", "password", "password_confirm", "address", "tags"):
+        assert input_value(page, name) == data[name], name
+    assert re.findall(r'name="skills" value="([a-z]+)"[^>]*checked', page) == [
+        "bricolage",
+        "couture",
+    ]
+    assert "Retraitée, j&#39;aime coudre." in page
+    # The typed "more about you" stays unfolded, and the page is kept out of caches.
+    assert '<details class="signup-more" open>' in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert _members() == 0
+
+
+# --- "Premiers pas" after sign-up ----------------------------------------------------------
+
+
+def _links(page: str) -> list[str]:
+    """The buttons of the page's main part (not of its header)."""
+    main = re.search(r"<main.*?</main>", page, re.S).group(0)
+    return re.findall(r'<a class="button[^"]*" href="([^"]+)"', main)
+
+
+def _log_in(browser, email: str, password: str, next_path: str | None = None):
+    page = browser.get("/login" + (f"?next={next_path}" if next_path else ""))
+    hidden = re.search(r'name="next" type="hidden" value="([^"]*)"', page.get_data(as_text=True))
+    return browser.post(
+        "/login",
+        data={"email": email, "password": password, "next": hidden.group(1) if hidden else ""},
+    )
+
+
+def test_logging_in_from_the_sign_up_answer_opens_premiers_pas(app, smtp):
+    browser = app.test_client()
+    sent = browser.post("/register", data=_form(NEW, skills=["bricolage"]))
+    assert sent.status_code == 200
+    login = re.search(
+        r'<a class="button button--primary" href="([^"]+)">Se connecter',
+        sent.get_data(as_text=True),
+    )
+    assert login and login.group(1) == "/login?next=/account/first-steps"
+    response = _log_in(browser, NEW, "lampe tempête 42 cerises", "/account/first-steps")
+    assert response.headers["Location"] == "/account/first-steps"
+
+    page = browser.get("/account/first-steps").get_data(as_text=True)
+    assert "<h1>Premiers pas</h1>" in page
+    assert "Bienvenue, Nadia !" in plain(page)
+    cards = re.findall(r'<li class="first-step">(.*?)</li>', page, re.S)
+    assert [plain(re.search(r"<h2.*?</h2>", c, re.S).group(0)) for c in cards] == [
+        "Ajouter mon savoir-faire",
+        "Ma première demande ou offre",
+        "Imprimer l’affiche pour mon immeuble",
+    ]
+    # Each says why in a sentence; her skill is named back to her.
+    assert all(re.search(r"<p>[^<]{40,}</p>", card) for card in cards)
+    assert "Vous avez déjà indiqué : Bricolage." in plain(cards[0])
+    assert _links(page) == [
+        "/account/profile#skills",
+        "/exchanges/new",  # no publish chooser on this site: the exchanges' form
+        "/board",
+        "/",
+    ]
+    assert "Passer, voir le fil" in page
+    # A later login goes to the feed: the page is not shown at every login.
+    browser.post("/logout")
+    assert _log_in(browser, NEW, "lampe tempête 42 cerises").headers["Location"] == "/"
+
+
+def test_premiers_pas_leads_to_the_publish_chooser_when_there_is_one(make_app, smtp):
+    app = make_app(**mail_settings(smtp))
+    app.add_url_rule("/publier", endpoint="home.publish", view_func=lambda: "chooser")
+    with app.app_context():
+        services.register_member(
+            email=NEW,
+            password=PASSWORD,
+            display_name="Nadia",
+            location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        )
+        db.session.commit()
+        browser = app.test_client()
+        _log_in(browser, NEW, PASSWORD)
+        page = browser.get("/account/first-steps").get_data(as_text=True)
+    assert "/publier" in _links(page) and "/exchanges/new" not in _links(page)
+
+
+def _confirmation_path(smtp, email: str) -> str:
+    [message] = smtp.to(email)
+    return re.search(r"https://peuplade\.example(/email/confirm/\S+)", plain_text(message)).group(1)
+
+
+def test_confirming_a_new_address_leads_to_premiers_pas(app, smtp):
+    other = "autre@example.org"
+    for email in (NEW, other):
+        app.test_client().post("/register", data=_form(email))
+    # From the e-mail, not logged in: the login, then Premiers pas.
+    done = app.test_client().post(_confirmation_path(smtp, NEW)).get_data(as_text=True)
+    assert "Merci ! Votre adresse e-mail est confirmée." in done
+    assert 'href="/login?next=/account/first-steps"' in done
+    # Logged in already (the account works before): straight to it.
+    browser = app.test_client()
+    _log_in(browser, other, "lampe tempête 42 cerises")
+    path = _confirmation_path(smtp, other)
+    done = browser.post(path).get_data(as_text=True)
+    assert re.search(r'href="/account/first-steps">\s*Continuer', done)
+    # Only the first time: a link followed again leads to the feed.
+    again = browser.post(path).get_data(as_text=True)
+    assert "déjà confirmée" in again and "/account/first-steps" not in again
+
+
+def test_premiers_pas_is_for_members_and_reachable_from_my_profile(app, anne):
+    assert app.test_client().get("/account/first-steps").status_code == 302
+    browser = app.test_client()
+    _log_in(browser, TAKEN, PASSWORD)
+    overview = browser.get("/account").get_data(as_text=True)
+    assert 'href="/account/first-steps"' in overview
+    page = browser.get("/account/first-steps").get_data(as_text=True)
+    assert "Les voisins qui cherchent de l’aide vous trouveront" in page  # no skill yet

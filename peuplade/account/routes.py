@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -56,6 +65,25 @@ def overview():
         member=member,
         home_changes_left=services.home_changes_left(member),
         tokens=tokens.live_tokens(member),
+    )
+
+
+# The page where every kind of post starts, once it exists; the exchanges' form until then.
+PUBLISH_ENDPOINTS = ("home.publish", "exchanges.new")
+
+
+@bp.route("/account/first-steps")
+def first_steps():
+    """The "Premiers pas" page: what a new member may do first (say what they know how to do,
+    publish, print the board for their building), each skippable. The pages after
+    sign-up lead here (the "check your mailbox" page and the e-mail confirmation, through
+    the login); "Mon profil" links to it for later."""
+    member = _me()
+    publish = next(e for e in PUBLISH_ENDPOINTS if e in current_app.view_functions)
+    return render_template(
+        "account/first_steps.html",
+        member=member,
+        publish_url=url_for(publish),
     )
 
 

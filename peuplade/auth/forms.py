@@ -18,6 +18,7 @@ from wtforms.validators import EqualTo, InputRequired
 from wtforms.widgets import PasswordInput
 
 from peuplade import categories
+from peuplade.account import services
 from peuplade.forms import (
     PASSWORD_HINT,
     TAGS_HINT,
@@ -25,6 +26,16 @@ from peuplade.forms import (
     address_field,
     radius_field,
 )
+
+# The services' own messages (the same words, so the same translation), for the checks
+# the sign-up page makes before going on to the next step: the server makes them again.
+PASSWORD_TOO_SHORT = _l(
+    "Le mot de passe doit faire au moins %(n)s caractères. "
+    "Astuce : trois ou quatre mots au hasard.",
+    n=services.PASSWORD_MIN,
+)
+INVALID_EMAIL = _l("Adresse e-mail invalide.")
+HOME_MISSING = _l("Indiquez votre adresse, ou placez votre domicile sur la carte.")
 
 
 class LoginForm(FlaskForm):
@@ -71,15 +82,26 @@ class ResetPasswordForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(
-        _l("Adresse e-mail"),
-        validators=[InputRequired(message=_l("Indiquez votre adresse e-mail."))],
-        render_kw={"autocomplete": "email"},
+    """Sign-up in three short steps (templates/auth/register.html; static/js/signup-steps.js
+    shows them one at a time): who you are, where you live, what you know how to do. One
+    form and one POST: without JavaScript the three steps are one page."""
+
+    # (the step's id, its fields), in the order the page shows them.
+    STEPS = (
+        ("who", ("display_name", "email", "password", "password_confirm")),
+        ("home", ("address", "lat", "lon", "radius_m")),
+        ("skills", ("skills", "tags", "bio")),
     )
+
     display_name = StringField(
         _l("Votre nom"),
         validators=[InputRequired(message=_l("Indiquez un nom (un prénom suffit)."))],
         render_kw={"autocomplete": "given-name", "maxlength": 60},
+    )
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[InputRequired(message=_l("Indiquez votre adresse e-mail."))],
+        render_kw={"autocomplete": "email"},
     )
     # Shown back when another field is refused (an address not found must not cost the
     # member both passwords); the page clears them when a password itself is refused.
@@ -111,3 +133,38 @@ class RegisterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.skills.choices = categories.choices()  # per request: labels follow the language
+
+    def open_step(self) -> int:
+        """The step the page opens on (1-based): the first one with a field in error, else
+        the first."""
+        for number, (_step, names) in enumerate(self.STEPS, start=1):
+            if any(self[name].errors for name in names):
+                return number
+        return 1
+
+    def step_checks(self) -> dict:
+        """What the page checks itself before going on to the next step
+        (static/js/signup-steps.js), with the messages the server would give: data-*
+        attributes for each field, and the message of a home not given. The server
+        checks everything again."""
+
+        def required(name: str) -> dict[str, str]:
+            message = next(v.message for v in self[name].validators if isinstance(v, InputRequired))
+            return {"data-required": str(message)}
+
+        same = next(v for v in self.password_confirm.validators if isinstance(v, EqualTo))
+        return {
+            "display_name": required("display_name"),
+            "email": {**required("email"), "data-invalid": str(INVALID_EMAIL)},
+            "password": {
+                **required("password"),
+                "data-min-length": str(services.PASSWORD_MIN),
+                "data-too-short": str(PASSWORD_TOO_SHORT),
+            },
+            "password_confirm": {
+                **required("password_confirm"),
+                "data-same-as": "password",
+                "data-different": str(same.message),
+            },
+            "location_missing": str(HOME_MISSING),
+        }

@@ -57,16 +57,19 @@ def confirm_address(page: Page, server: LiveServer, smtp: SMTPInbox, lang: str, 
 
 
 def register(page: Page, server: LiveServer, lang: str, name: str, email: str, address=None):
+    """Sign-up in its three steps (who, where, what one knows how to do)."""
     page.goto(server.url + "/register")
     expect(page.get_by_role("heading", level=1)).to_have_text(tr(lang, "S'inscrire"))
-    page.get_by_label(tr(lang, "Adresse e-mail"), exact=True).fill(email)
     page.get_by_label(tr(lang, "Votre nom"), exact=True).fill(name)
+    page.get_by_label(tr(lang, "Adresse e-mail"), exact=True).fill(email)
     page.get_by_label(tr(lang, "Mot de passe"), exact=True).fill(PASSWORD)
     page.get_by_label(tr(lang, "Mot de passe, encore une fois"), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=tr(lang, "Suivant")).click()
     if address:
         page.get_by_label(tr(lang, "Adresse"), exact=True).fill(address)
     else:
-        # The home picker: a click on the map places the home (tiles or not).
+        # The home picker, unfolded: a click on the map places the home (tiles or not).
+        page.get_by_text(tr(lang, "Ou placer mon domicile sur la carte")).click()
         picker = page.get_by_label(tr(lang, "Carte pour placer votre domicile"))
         expect(picker).to_be_visible()
         box = picker.bounding_box()
@@ -77,6 +80,7 @@ def register(page: Page, server: LiveServer, lang: str, name: str, email: str, a
             )
         ).to_be_visible()
         assert page.locator("#home-lat").input_value()
+    page.get_by_role("button", name=tr(lang, "Suivant")).click()
     page.get_by_label(tr(lang, "Bricolage")).check()
     page.get_by_role("button", name=tr(lang, "Créer mon compte")).click()
     # Not logged in: the same answer whether the address had an account or not.
