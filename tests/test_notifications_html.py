@@ -1,5 +1,5 @@
 """The bell and the notification pages: count in the navigation, the list (mine
-only, read once shown, paged), the email settings form, and the pages reached from
+only, read when followed, paged), the email settings form, and the pages reached from
 emails without logging in."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _bell(html: str) -> str:
     return " ".join(found.group(1).split())
 
 
-def test_the_bell_counts_and_the_list_reads(app, client, make_member):
+def test_the_bell_counts_and_the_list_reads_nothing(app, client, make_member):
     anne = make_member("Anne", at=DAMES_LEMERCIER)
     bruno = make_member("Bruno", at=CLICHY)
     request = _request(anne)
@@ -51,11 +51,19 @@ def test_the_bell_counts_and_the_list_reads(app, client, make_member):
     page = client.get("/notifications").get_data(as_text=True)
     assert "Bruno a répondu à votre annonce « Monter un canapé »." in page
     assert "Bruno vous a écrit." in page
-    assert page.count("Nouveau</strong>") == 2
-    assert f'href="/exchanges/{request.id}"' in page
-    # Shown once: read.
-    assert "nouvelle" not in _bell(client.get("/exchanges").get_data(as_text=True))
-    assert "Nouveau</strong>" not in client.get("/notifications").get_data(as_text=True)
+    assert page.count('class="notification__new"') == 2
+    answer = db.session.scalar(
+        select(Notification.id).where(
+            Notification.member_id == anne.id, Notification.kind == "response"
+        )
+    )
+    assert f'href="/notifications/{answer}/open"' in page
+    # Shown is not read: only following it is (tests/test_notifications_calm.py).
+    assert "(2 nouvelles)" in _bell(client.get("/exchanges").get_data(as_text=True))
+    assert client.get(f"/notifications/{answer}/open").headers["Location"] == (
+        f"/exchanges/{request.id}"
+    )
+    assert "(1 nouvelle)" in _bell(client.get("/exchanges").get_data(as_text=True))
 
 
 def test_i_see_only_my_own_notifications(app, client, make_member):

@@ -114,6 +114,7 @@ def seed_demo_command(
         posted, present = seed.seed_demo_exchanges(exchanges_path)
         offered, shelved, lent = seed.seed_demo_items(items_path)
         news, events, answers, announced = seed.seed_demo_news(news_path)
+        seed.settle_demo_notifications()
         seed.skip_demo_emails()
         db.session.commit()
     except BaseException:

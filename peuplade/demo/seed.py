@@ -34,7 +34,19 @@ from peuplade.geocoding import OfflineGazetteer
 from peuplade.loans import queries as loan_queries
 from peuplade.loans import services as loans
 from peuplade.location import LocationInput
-from peuplade.models import Event, Exchange, Item, Member, NewsPost, Notification, utcnow
+from peuplade.models import (
+    Event,
+    Exchange,
+    ExchangeResponse,
+    Item,
+    Loan,
+    Member,
+    NewsPost,
+    Notification,
+    Rsvp,
+    Thanks,
+    utcnow,
+)
 from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.posts import services as posts
@@ -584,6 +596,88 @@ def _seed_event(entry: dict[str, Any], index: int, now: datetime) -> int | None:
 
 
 DEMO_DOMAIN = "demo.example.org"
+# The demo members last came by this long ago: what happened before is read, as it
+# would be for a real neighbour; only what happened since waits in their bell.
+DEMO_LAST_VISIT = timedelta(days=2)
+
+
+def settle_demo_notifications() -> int:
+    """The demo members' notifications as a real member would find them.
+
+    Made by the services while seeding, they are all dated "now" and unread (24 "new"
+    for camille at her first login). Each is dated when what it tells happened (the
+    answer, the RSVP, the loan's step, the request's posting), and read when the member
+    has been by since, or has acted on it (a loan request already answered). Returns
+    how many stay unread."""
+    demo = set(db.session.scalars(select(Member.id).where(Member.email.like(f"%@{DEMO_DOMAIN}"))))
+    notes = [
+        n
+        for n in db.session.scalars(select(Notification).where(Notification.read_at.is_(None)))
+        if n.member_id in demo
+    ]
+    answered = {
+        (r.exchange_id, r.author_id): r.created_at
+        for r in db.session.scalars(select(ExchangeResponse))
+    }
+    thanked = {
+        (t.exchange_id, t.from_member_id): t.created_at for t in db.session.scalars(select(Thanks))
+    }
+    coming = {(r.event_id, r.member_id): r.created_at for r in db.session.scalars(select(Rsvp))}
+    exchanges_by_id = {e.id: e for e in db.session.scalars(select(Exchange))}
+    loans_by_id = {loan.id: loan for loan in db.session.scalars(select(Loan))}
+    now = utcnow()
+    last_visit = now - DEMO_LAST_VISIT
+    unread = 0
+    for note in notes:
+        happened, acted = _demo_moment(
+            note, answered, thanked, coming, exchanges_by_id, loans_by_id
+        )
+        if happened is None:
+            unread += 1
+            continue
+        note.created_at = min(happened, now)
+        if acted is not None:
+            note.read_at = min(max(acted, note.created_at), now)
+        elif note.created_at < last_visit:
+            note.read_at = min(note.created_at + timedelta(hours=3), last_visit)
+        else:
+            unread += 1
+    db.session.flush()
+    return unread
+
+
+def _demo_moment(note, answered, thanked, coming, exchanges_by_id, loans_by_id):
+    """When what ``note`` tells happened, and when its member acted on it (or None)."""
+    key = (note.subject_id, note.actor_id)
+    if note.kind == "response":
+        return answered.get(key), None
+    if note.kind == "thanks":
+        return thanked.get(key), None
+    if note.kind == "rsvp":
+        return coming.get(key), None
+    if note.kind in ("picked", "matching_request"):
+        exchange = exchanges_by_id.get(note.subject_id)
+        if exchange is None:
+            return None, None
+        if note.kind == "picked":
+            return exchange.closed_at, None
+        return exchange.created_at + timedelta(minutes=2), None
+    loan = loans_by_id.get(note.subject_id) if note.subject_type == "loan" else None
+    if loan is None:
+        return None, None
+    moments = {
+        "loan_requested": loan.created_at,
+        "loan_accepted": loan.decided_at,
+        "loan_declined": loan.decided_at,
+        "loan_cancelled": loan.decided_at or loan.updated_at,
+        "loan_handed_over": loan.lent_at,
+        "loan_returned": loan.returned_at,
+    }
+    # The lender has answered a request: they acted on it.
+    acted = (
+        loan.decided_at if note.kind == "loan_requested" and loan.status != "requested" else None
+    )
+    return moments.get(note.kind), acted
 
 
 def skip_demo_emails() -> None:

@@ -1,10 +1,12 @@
-"""The email settings form: one choice per kind of notification."""
+"""The email settings form: one of three presets for every kind at once, or one
+choice per kind of notification."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.validators import Optional
 
 from peuplade.notifications.kinds import KINDS
 
@@ -15,8 +17,43 @@ MODE_CHOICES = (
 )
 
 
+# The presets, each the same mode for every kind; "custom" is the state when the kinds
+# differ (shown then, and choosing it keeps the kind-by-kind choices).
+PRESETS = (
+    ("on", _l("Tout de suite")),
+    ("digest", _l("Un résumé par jour")),
+    ("off", _l("Rien")),
+)
+CUSTOM = ("custom", _l("Personnalisé"))
+PRESET_HINTS = {
+    "on": _l("Un email à chaque nouvelle."),
+    "digest": _l("Un seul email par jour, qui rassemble tout."),
+    "off": _l("Aucun email : tout reste visible sur Peuplade."),
+    "custom": _l("Vos choix type par type, ci-dessous."),
+}
+
+
+def preset_of(settings: dict[str, str]) -> str:
+    """The preset these choices make, or "custom" when the kinds differ."""
+    modes = set(settings.values())
+    return modes.pop() if len(modes) == 1 else CUSTOM[0]
+
+
 class EmailSettingsForm(FlaskForm):
-    """Fields are named after the kinds (``response``, ``loan_requested``...)."""
+    """``preset``, then fields named after the kinds (``response``,
+    ``loan_requested``...)."""
+
+    preset = RadioField(
+        _l("Recevoir des emails"), choices=(*PRESETS, CUSTOM), validators=[Optional()]
+    )
+
+    def chosen(self, before: str) -> dict[str, str]:
+        """Every kind's mode as submitted: a preset newly chosen (``before`` was the
+        state shown) sets every kind; otherwise the kind-by-kind choices."""
+        preset = self.preset.data
+        if preset != before and preset in dict(PRESETS):
+            return dict.fromkeys(KINDS, preset)
+        return {name: getattr(self, name).data for name in KINDS}
 
 
 for _name, _kind in KINDS.items():

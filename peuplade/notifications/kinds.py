@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -165,3 +166,42 @@ def text(kind: str, who: str | None, what: str, day: str | None) -> str:
         "what": what,
         "day": when,
     }
+
+
+# Kinds whose lines on one subject come from several neighbours, said in one sentence.
+_TWO = {
+    "response": _l("%(who)s et %(other)s ont répondu à votre annonce « %(what)s »."),
+    "rsvp": _l("%(who)s et %(other)s viennent à votre sortie « %(what)s »."),
+}
+
+
+def _many(kind: str, who: str, others: int, what: str) -> str:
+    if kind == "response":
+        return ngettext(
+            "%(who)s et %(num)s autre voisin ont répondu à votre annonce « %(what)s ».",
+            "%(who)s et %(num)s autres voisins ont répondu à votre annonce « %(what)s ».",
+            others,
+            who=who,
+            what=what,
+        )
+    return ngettext(
+        "%(who)s et %(num)s autre voisin viennent à votre sortie « %(what)s ».",
+        "%(who)s et %(num)s autres voisins viennent à votre sortie « %(what)s ».",
+        others,
+        who=who,
+        what=what,
+    )
+
+
+def groups_well(kind: str) -> bool:
+    """Several neighbours' lines of this kind on one subject make one sentence."""
+    return kind in _TWO
+
+
+def group_text(kind: str, names: list[str | None], what: str) -> str:
+    """One sentence for several neighbours (``names``: newest first, two or more):
+    "Hugo D. et Sophie M. viennent…", "Hugo D. et 4 autres voisins viennent…"."""
+    who = [name or _("Un·e voisin·e") for name in names]
+    if len(who) == 2:
+        return str(_TWO[kind]) % {"who": who[0], "other": who[1], "what": what}
+    return _many(kind, who[0], len(who) - 1, what)

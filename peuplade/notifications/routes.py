@@ -14,12 +14,19 @@ from peuplade import database
 from peuplade.access import public
 from peuplade.extensions import csrf, db
 from peuplade.localtime import local_zone
-from peuplade.models import Member, Post, utcnow
-from peuplade.notifications import links, queries, services
-from peuplade.notifications.forms import ButtonForm, EmailSettingsForm
+from peuplade.models import Member, Notification, Post, utcnow
+from peuplade.notifications import links, queries, services, times
+from peuplade.notifications.forms import (
+    CUSTOM,
+    PRESET_HINTS,
+    PRESETS,
+    ButtonForm,
+    EmailSettingsForm,
+    preset_of,
+)
 from peuplade.notifications.kinds import GROUPS, KINDS
 from peuplade.notifications.scheduled import NUDGE_BEFORE
-from peuplade.pagination import TimeCursor, fetch_page
+from peuplade.pagination import TimeCursor
 from peuplade.validation import url_id
 
 bp = Blueprint("notifications", __name__)
@@ -38,12 +45,12 @@ def _link(notification) -> str:
 
 @bp.app_context_processor
 def bell():
-    """The count next to the bell in the navigation."""
+    """The count next to the bell in the navigation: groups with something unread."""
 
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return queries.unread_count(_me())
+        return queries.unread_groups(_me())
 
     def keep_open_due(post: Post) -> bool:
         return services.may_be_kept_open(post) and post.expires_at <= utcnow() + NUDGE_BEFORE
@@ -52,24 +59,49 @@ def bell():
         "keep_open_due": keep_open_due,
         "may_keep_open": services.may_be_kept_open,
         "unread_notifications": unread_notifications,
-        "notification_text": queries.sentence,
-        "notification_link": _link,
     }
 
 
 @bp.route("/notifications")
 def index():
+    """My notifications, grouped. Opening the page reads nothing: a group is read when
+    its link is followed, or with "Tout marquer comme lu"."""
     me = _me()
     after = TimeCursor.decode(request.args.get("apres"))
-    page = fetch_page(db.session.scalars, queries.mine(me, after), PAGE_SIZE, queries.cursor_after)
-    # Shown is read (like opening a conversation): only my own read markers change.
-    fresh = {n.id for n in page.items if n.read_at is None}
-    if fresh:
-        services.mark_read(me, fresh)
-        database.commit()
+    page = queries.groups(me, after, PAGE_SIZE)
+    now = utcnow()
     return render_template(
-        "notifications/index.html", page=page, fresh=fresh, first_page=after is None
+        "notifications/index.html",
+        page=page,
+        first_page=after is None,
+        any_unread=queries.unread_groups(me) > 0,
+        sentence=queries.group_sentence,
+        ago=lambda value: times.relative(value, now),
+        exact=times.exact,
     )
+
+
+@bp.route(f"/notifications/{url_id('notification_id')}/open")
+def open_notification(notification_id: int):
+    """Follow a notification: its group is read, then its page. Only my own, and only
+    to the page the notification itself leads to (never an address from the request),
+    so this link cannot be used to send anyone elsewhere."""
+    me = _me()
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.member_id != me.id:
+        abort(404)
+    services.mark_group_read(me, notification)
+    database.commit()
+    return redirect(_link(notification))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def read_all():
+    """ "Tout marquer comme lu" (a form; CSRFProtect checks its token)."""
+    services.mark_read(_me())
+    database.commit()
+    flash(_("Toutes vos notifications sont marquées comme lues."), "success")
+    return redirect(url_for("notifications.index"))
 
 
 @bp.app_template_filter("message_day")
@@ -107,11 +139,18 @@ def keep_mine_open(post_id: int):
 
 @bp.route("/account/notifications", methods=["GET", "POST"])
 def settings():
+    """Three presets on top ("Tout de suite", "Un résumé par jour", "Rien"), the
+    kind-by-kind choices folded below; mixed choices show "Personnalisé"."""
     me = _me()
     current = services.settings_of(me)
-    form = EmailSettingsForm(data=current) if request.method == "GET" else EmailSettingsForm()
+    state = preset_of(current)
+    form = (
+        EmailSettingsForm(data={**current, "preset": state})
+        if request.method == "GET"
+        else EmailSettingsForm()
+    )
     if form.validate_on_submit():
-        services.choose_emails(me, {name: getattr(form, name).data for name in KINDS})
+        services.choose_emails(me, form.chosen(request.form.get("shown", state)))
         database.commit()
         flash(_("Vos choix d'emails sont enregistrés."), "success")
         return redirect(url_for("notifications.settings"))
@@ -124,6 +163,9 @@ def settings():
         form=form,
         groups=groups,
         email=me.email,
+        state=state,
+        presets=PRESETS if state != CUSTOM[0] else (*PRESETS, CUSTOM),
+        hints=PRESET_HINTS,
     ), (422 if form.errors else 200)
 
 

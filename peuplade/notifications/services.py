@@ -228,6 +228,25 @@ def mark_read(member: Member, ids: Iterable[int] | None = None) -> int:
     return result.rowcount or 0
 
 
+def mark_group_read(member: Member, notification: Notification) -> int:
+    """Mark read the member's lines of the same group as ``notification`` (same kind,
+    same subject; a line without a subject alone): what following it has acted on."""
+    conditions = [
+        Notification.member_id == member.id,
+        Notification.read_at.is_(None),
+        Notification.kind == notification.kind,
+    ]
+    if notification.subject_id is None:
+        conditions.append(Notification.id == notification.id)
+    else:
+        conditions += [
+            Notification.subject_type == notification.subject_type,
+            Notification.subject_id == notification.subject_id,
+        ]
+    result = db.session.execute(update(Notification).where(*conditions).values(read_at=utcnow()))
+    return result.rowcount or 0
+
+
 def mark_subject_read(member: Member, subject_type: str, subject_id: int) -> None:
     """Opening a conversation reads its message notifications too."""
     db.session.execute(
