@@ -88,11 +88,12 @@ def test_offer_borrow_hand_over_and_return_through_the_api(street):
     assert lender.get("/items").get_json()["items"] == []  # never one's own
     assert [i["id"] for i in lender.get("/items/mine").get_json()["items"]] == [created["id"]]
 
-    r = borrower.post(f"{path}/loans", json={"start": day(1), "due": day(4), "message": "Merci !"})
+    # From today: the hand-over is taken from the loan's first day on.
+    r = borrower.post(f"{path}/loans", json={"start": day(0), "due": day(4), "message": "Merci !"})
     loan = _status(r, 201)
     assert set(loan) == set(ls.LoanOut.model_fields)
     assert r.headers["Location"] == f"/api/v1/loans/{loan['id']}"
-    assert (loan["status"], loan["start"], loan["due"]) == ("requested", day(1), day(4))
+    assert (loan["status"], loan["start"], loan["due"]) == ("requested", day(0), day(4))
     assert loan["item_title"] == DRILL["title"] and loan["message"] == "Merci !"
     assert loan["borrower"] == {"id": borrower.member_id, "display_name": "Emprunteur"}
     assert loan["overdue"] is False and loan["returned_at"] is None
@@ -124,7 +125,6 @@ def test_offer_borrow_hand_over_and_return_through_the_api(street):
 
 def test_every_wrong_step_answers_403_409_or_404_and_changes_nothing(street):
     members = street["members"]
-    item = _item(members["lender"])
     cases = [
         ((), "accept", "borrower", 403),
         ((), "decline", "borrower", 403),
@@ -146,7 +146,9 @@ def test_every_wrong_step_answers_403_409_or_404_and_changes_nothing(street):
         (("cancel",), "accept", "lender", 409),
     ]
     for n, (done, step, actor, expected) in enumerate(cases):
-        loan = _loan(item, members["borrower"], 2 * n, 2 * n + 1, done)
+        # One object each, lent from today: a hand-over is taken from the first day on.
+        item = _item(members["lender"], title=f"Perceuse n°{n}")
+        loan = _loan(item, members["borrower"], 0, 1, done)
         before = loan.status
         r = street[actor].post(f"/loans/{loan.id}/{step}")
         assert r.status_code == expected, (done, step, actor, r.get_json())
@@ -174,7 +176,7 @@ def test_own_unavailable_and_other_peoples_objects(street):
     lender, borrower, other = street["lender"], street["borrower"], street["other"]
     item = _item(street["members"]["lender"])
     path = f"/items/{item.id}"
-    dates = {"start": day(1), "due": day(2)}
+    dates = {"start": day(0), "due": day(2)}
     assert _status(lender.post(f"{path}/loans", json=dates), 403)["error"]["code"] == "forbidden"
     assert other.patch(path, json={"title": "Piratée"}).status_code == 403
     assert other.delete(path).status_code == 403
@@ -313,9 +315,9 @@ def test_a_loan_still_lent_after_its_due_day_is_overdue_for_both(street):
     members = street["members"]
     item = _item(members["lender"])
     loan = _loan(item, members["borrower"], 0, 1, ("accept", "handover"))
-    on_time = _loan(item, members["borrower"], 3, 4, ("accept", "handover"))
     loan.start, loan.due = today() - timedelta(days=5), today() - timedelta(days=1)
     db.session.commit()
+    on_time = _loan(item, members["borrower"], 0, 4, ("accept", "handover"))
     for name in ("lender", "borrower"):
         flags = {x["id"]: x["overdue"] for x in street[name].get("/loans").get_json()["items"]}
         assert flags == {loan.id: True, on_time.id: False}
@@ -400,3 +402,21 @@ def test_no_loan_answer_contains_a_members_home(client, make_member):
     # The check saw real data: the parties' names and the objects' positions.
     assert '"display_name":"Bruno"' in everything and '"position"' in everything
     assert _other_homes_leaked(everything, members) == []
+
+
+def test_the_hand_over_is_refused_before_the_loans_first_day(street):
+    members, lender = street["members"], street["lender"]
+    loan = _loan(_item(members["lender"]), members["borrower"], 1, 3, ("accept",))
+    error = _status(lender.post(f"/loans/{loan.id}/handover"), 409)["error"]
+    assert error["code"] == "conflict"
+    assert "vous pourrez noter la remise de l'objet à partir de ce jour-là" in error["message"]
+    assert _status(lender.get(f"/loans/{loan.id}"), 200)["status"] == "accepted"
+    # On its first day (the site's local day), the same call goes through.
+    db.session.rollback()
+    db.session.get(Loan, loan.id).start = today()
+    db.session.commit()
+    assert _status(lender.post(f"/loans/{loan.id}/handover"), 200)["status"] == "lent"
+    # The OpenAPI document says so.
+    spec = lender.get("/openapi.json").get_json()
+    handover = spec["paths"]["/api/v1/loans/{loan_id}/handover"]["post"]
+    assert "premier jour du prêt" in handover["description"]

@@ -115,7 +115,7 @@ def test_refused_while_a_loan_is_in_progress(app, make_member, steps, my_role):
     other = make_member("Bruno")
     lender, borrower = (me, other) if my_role == "lender" else (other, me)
     item = loans.offer_item(lender, loans.ItemInput(title="Perceuse", category="bricolage"))
-    loan = loans.request_loan(item, borrower, *_days(1, 3), "")
+    loan = loans.request_loan(item, borrower, *_days(0, 3), "")
     for step in steps:
         loans.STEPS[step](loan, lender)
     db.session.commit()
@@ -238,7 +238,7 @@ def test_api_delete_refused_during_a_loan(api, make_member):
     me = make_member("Anne", email=ME)
     other = make_member("Bruno")
     item = loans.offer_item(me, loans.ItemInput(title="Perceuse", category="bricolage"))
-    loan = loans.request_loan(item, other, *_days(1, 3), "")
+    loan = loans.request_loan(item, other, *_days(0, 3), "")
     loans.accept(loan, me)
     loans.hand_over(loan, me)
     db.session.commit()

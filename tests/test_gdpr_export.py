@@ -103,7 +103,8 @@ def populate(make_member) -> Neighbourhood:
     her_item = loans.offer_item(
         other, loans.ItemInput(title="Taille-haie", description="", category="jardinage")
     )
-    start, due = today() + timedelta(days=1), today() + timedelta(days=3)
+    # From today: a hand-over is noted from the loan's first day.
+    start, due = today(), today() + timedelta(days=3)
     lent = loans.request_loan(my_item, other, start, due, THEIR_WORDS[4])
     for step in (loans.accept, loans.hand_over, loans.mark_returned):
         step(lent, me)

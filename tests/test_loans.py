@@ -4,12 +4,13 @@ itself (also under concurrent accepts on PostgreSQL), and scoping."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from peuplade import localtime
 from peuplade.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.loans import queries, services
@@ -45,7 +46,8 @@ def people(make_member):
 def test_full_lifecycle_and_history(app, people):
     lender, borrower, _ = people
     item = _item(lender)
-    loan = services.request_loan(item, borrower, *_days(1, 3), "Pour des étagères.")
+    # From today: the hand-over is noted from the loan's first day.
+    loan = services.request_loan(item, borrower, *_days(0, 2), "Pour des étagères.")
     db.session.commit()
     assert loan.status == "requested"
     for step in (services.accept, services.hand_over, services.mark_returned):
@@ -81,7 +83,7 @@ def test_every_wrong_step_is_refused_and_changes_nothing(
 ):
     lender, borrower, other = people
     item = _item(lender)
-    loan = services.request_loan(item, borrower, *_days(1, 3))
+    loan = services.request_loan(item, borrower, *_days(0, 2))
     path = {
         "accepted": ["accept"],
         "lent": ["accept", "handover"],
@@ -292,7 +294,7 @@ def test_a_loan_is_visible_to_its_two_parties_only(app, people):
 def test_deleting_an_object_with_a_current_loan_is_refused(app, people):
     lender, borrower, _ = people
     item = _item(lender)
-    loan = services.request_loan(item, borrower, *_days(1, 2))
+    loan = services.request_loan(item, borrower, *_days(0, 2))
     services.accept(loan, lender)
     db.session.commit()
     with pytest.raises(Conflict):
@@ -313,7 +315,7 @@ def test_overdue_shows_to_both_sides(app, people):
     loan.start = today() - timedelta(days=3)
     db.session.commit()
     assert loan.overdue_on(today())
-    assert services.status_label(loan) == "en retard"
+    assert services.status_label(loan) == "En retard"
     assert [x.id for x in db.session.scalars(queries.overdue(lender))] == [loan.id]
     assert [x.id for x in db.session.scalars(queries.overdue(borrower))] == [loan.id]
 
@@ -332,3 +334,113 @@ def test_bad_objects_are_refused(app, make_member):
         assert field in err.value.fields
         db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Item)) == 0
+
+
+# --- issue 21: the history, the status, the hand-over day ------------------------------
+
+
+def test_the_history_counts_every_loan_handed_over_not_requests_or_promises(app, people):
+    lender, borrower, other = people
+    item = _item(lender)
+    assert queries.item_history_count(item) == 0
+    returned = services.request_loan(item, borrower, *_days(0, 1))
+    services.accept(returned, lender)
+    services.hand_over(returned, lender)
+    services.mark_returned(returned, lender)
+    out = services.request_loan(item, other, *_days(2, 3))
+    services.accept(out, lender)
+    out.start = today()  # its first day has come
+    services.hand_over(out, lender)
+    out.due = today() - timedelta(days=1)
+    out.start = today() - timedelta(days=2)  # and now it is overdue
+    services.accept(services.request_loan(item, borrower, *_days(10, 11)), lender)
+    services.decline(services.request_loan(item, borrower, *_days(12, 13)), lender)
+    services.cancel(services.request_loan(item, borrower, *_days(14, 15)), borrower)
+    services.request_loan(item, other, *_days(16, 17))
+    db.session.commit()
+    assert out.overdue_on(today())
+    assert queries.item_history_count(item) == 2
+
+
+def _loan_at(item, borrower, status, start, due):
+    return Loan(
+        item_id=item.id,
+        lender_id=item.author_id,
+        borrower_id=borrower.id,
+        status=status,
+        start=today() + timedelta(days=start),
+        due=today() + timedelta(days=due),
+    )
+
+
+def test_one_rule_for_an_objects_status(app, people):
+    lender, borrower, _ = people
+    item = _item(lender)
+    day = today()
+
+    def status(*loans):
+        return queries.status_from(item, loans, day)
+
+    assert status() == queries.ItemStatus("available")
+    assert status(_loan_at(item, borrower, "requested", 0, 2)).kind == "available"
+    assert status(_loan_at(item, borrower, "returned", -5, -1)).kind == "available"
+    coming = _loan_at(item, borrower, "accepted", 3, 5)
+    later = _loan_at(item, borrower, "accepted", 8, 9)
+    assert status(later, coming) == queries.ItemStatus(
+        "available", next_start=coming.start, next_due=coming.due
+    )
+    begun = _loan_at(item, borrower, "accepted", -1, 1)
+    assert status(begun, coming) == queries.ItemStatus("reserved", begun.start, begun.due)
+    stale = _loan_at(item, borrower, "accepted", -5, -2)  # never handed over, period over
+    assert status(stale).kind == "available"
+    out = _loan_at(item, borrower, "lent", -1, 1)
+    assert status(out, coming) == queries.ItemStatus("lent", out.start, out.due)
+    late = _loan_at(item, borrower, "lent", -9, -1)
+    assert status(late, coming) == queries.ItemStatus("overdue", late.start, late.due)
+    item.available = False
+    assert status(late).kind == "overdue"  # out beats the switch
+    assert status() == queries.ItemStatus("unavailable")
+    assert status(coming).next_start == coming.start
+    # The one query for a page of objects gives the same answer.
+    item.available = True
+    db.session.add(_loan_at(item, borrower, "lent", -9, -1))
+    db.session.commit()
+    assert queries.item_statuses([item])[item.id].kind == "overdue"
+
+
+def test_the_hand_over_waits_for_the_first_local_day(app, people, monkeypatch):
+    lender, borrower, _ = people
+    loan = services.request_loan(_item(lender), borrower, *_days(1, 3))
+    services.accept(loan, lender)
+    db.session.commit()
+    with pytest.raises(Conflict, match="à partir de ce jour-là"):
+        services.hand_over(loan, lender)
+    db.session.rollback()
+    assert db.session.get(Loan, loan.id).status == "accepted"
+    assert not services.may_hand_over(loan, today())
+    # 23:30 UTC the evening before is already the first day in Paris: the local day counts.
+    monkeypatch.setitem(app.config, "TIMEZONE", "Europe/Paris")
+    first = loan.start
+    evening_before = datetime.combine(first - timedelta(days=1), time(23, 30), tzinfo=UTC)
+    monkeypatch.setattr(localtime, "utcnow", lambda: evening_before)
+    assert localtime.today() == first
+    assert services.may_hand_over(loan, localtime.today())
+    services.hand_over(loan, lender)
+    db.session.commit()
+    assert loan.status == "lent"
+
+
+def test_statuses_are_plain_sentences_and_the_request_reads_for_each_side(app, people):
+    lender, borrower, _ = people
+    loan = services.request_loan(_item(lender), borrower, *_days(0, 2))
+    assert services.status_label(loan, lender) == "Demande reçue, à vous de répondre"
+    assert services.status_label(loan, borrower) == "Demande envoyée, en attente de réponse"
+    words = {}
+    for step, status in (("accept", "accepted"), ("handover", "lent"), ("return", "returned")):
+        services.STEPS[step](loan, lender)
+        words[status] = services.status_label(loan, borrower)
+    assert words == {
+        "accepted": "Accepté, l'objet n'est pas encore remis",
+        "lent": "Prêté",
+        "returned": "Rendu",
+    }

@@ -21,6 +21,7 @@ from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 from tests.helpers.browsers import as_member
 from tests.helpers.pages import more_link, text_of
 from tests.test_privacy import _other_homes_leaked
+from tests.test_timeline_html import _statements
 
 
 def cards(page: str) -> list[dict]:
@@ -153,7 +154,7 @@ def test_filters_and_pagination_over_25_objects(app, street):
     first = alice.get("/objects").get_data(as_text=True)
     shown = cards(first)
     assert len(shown) == 20 and shown[0]["title"] == "Tondeuse"
-    assert "Pas disponible en ce moment" in shown[0]["text"]
+    assert "Pas disponible pour l'instant" in shown[0]["text"]
     seen = [c["id"] for c in shown]
     while link := more_link(first):
         first = alice.get(link).get_data(as_text=True)
@@ -215,7 +216,9 @@ def test_a_borrow_request_through_the_form_reaches_the_lender(app, street):
     assert r.status_code == 302
     loan = db.session.scalars(select(Loan)).one()
     assert (loan.status, loan.borrower_id, loan.due) == ("requested", street["alice"].id, due)
-    assert "demandé" in alice.get(f"/objects/{item.id}").get_data(as_text=True)
+    assert "Demande envoyée, en attente de réponse" in text_of(
+        alice.get(f"/objects/{item.id}").get_data(as_text=True)
+    )
 
     lender_page = as_member(app, street["lender"]).get(f"/objects/{item.id}").get_data(as_text=True)
     assert "Pour des étagères." in lender_page and "Alice" in lender_page
@@ -254,7 +257,7 @@ def test_bad_borrow_requests_are_refused_clearly_with_nothing_written(app, stree
 
 def test_the_lender_takes_a_loan_through_its_life_with_the_buttons(app, street):
     item = quick_item(street["lender"])
-    loan = quick_loan(item, street["alice"])
+    loan = quick_loan(item, street["alice"], 0, 2)  # from today: it can be handed over
     lender = as_member(app, street["lender"])
     for step, status, button_next in (
         ("accept", "accepted", "handover"),
@@ -268,11 +271,11 @@ def test_the_lender_takes_a_loan_through_its_life_with_the_buttons(app, street):
         if button_next:
             assert f'action="/loans/{loan.id}/{button_next}"' in page
     assert f"/loans/{loan.id}/" not in page  # a returned loan has no button left
-    assert "Cet objet a été prêté et rendu 1 fois." in text_of(page)
+    assert "Cet objet a été prêté 1 fois." in text_of(page)
     alice_view = text_of(
         as_member(app, street["alice"]).get(f"/objects/{item.id}").get_data(as_text=True)
     )
-    assert "a prêté 1 fois" in alice_view and "rendu" in alice_view
+    assert "a prêté 1 fois" in alice_view and "Rendu" in alice_view
     with app.test_request_context():
         shown = text_of(
             render_template_string('{% include "loans/_profile.html" %}', member=street["alice"])
@@ -292,8 +295,8 @@ def test_wrong_party_gets_403_wrong_state_409_and_strangers_404(app, street):
     assert as_member(app, street["bruno"]).post(f"/loans/{loan.id}/cancel").status_code == 404
     r = lender.post(f"/loans/{loan.id}/return", data={"back": "item"})
     assert r.status_code == 409
-    assert "Ce prêt n'en est plus là (état actuel : demandé)" in html.unescape(
-        r.get_data(as_text=True)
+    assert "Ce prêt n'en est plus là. Où il en est : Demande reçue, à vous de répondre." in (
+        html.unescape(r.get_data(as_text=True))
     )
     assert lender.post(f"/loans/{loan.id}/refuse").status_code == 404
     assert lender.get(f"/loans/{loan.id}/accept").status_code == 405  # GET changes nothing
@@ -364,13 +367,14 @@ def test_my_loans_show_overdue_first_to_both_sides_and_no_home(app, street):
         part = html.unescape(page).split(section, 1)[1]
         listed = cards(part)
         assert [c["id"] for c in listed][:2] == [ladder.id, drill.id]
-        assert "en retard" in listed[0]["text"] and "à rendre depuis le" in listed[0]["text"]
+        assert "En retard" in listed[0]["text"] and "à rendre depuis le" in listed[0]["text"]
         assert "status--overdue" in listed[0]["html"]
-        assert "en retard" not in listed[1]["text"] and "demandé" in listed[1]["text"]
+        assert "En retard" not in listed[1]["text"]
+        assert ("Demande reçue" if member is lender_m else "Demande envoyée") in listed[1]["text"]
 
     lender = as_member(app, lender_m)
     mine = lender.get("/objects/mine").get_data(as_text=True)
-    assert "en retard" in mine and "Alice" in mine
+    assert "En retard" in mine and "Alice" in mine
     others = [street["alice"], street["bruno"], street["far"]]
     for path in ("/objects", "/objects/mine", "/loans", f"/objects/{drill.id}"):
         assert not _other_homes_leaked(lender.get(path).get_data(as_text=True), others), path
@@ -395,3 +399,211 @@ def test_loan_steps_need_the_csrf_token(make_app, make_member):
         assert r.status_code == 302
         assert browser.post(f"/loans/{loan.id}/accept").status_code == 400
         assert status_of(loan.id) == "requested"
+
+
+# --- an object's status tells the truth (issue 21) -------------------------------------
+
+
+def _set(loan: Loan, status: str, start: int, due: int) -> None:
+    """Put a loan where a test wants it in time (the services refuse past dates)."""
+    db.session.execute(
+        update(Loan)
+        .where(Loan.id == loan.id)
+        .values(
+            status=status, start=today() + timedelta(days=start), due=today() + timedelta(days=due)
+        )
+    )
+    db.session.commit()
+
+
+def _status_line(page: str) -> str:
+    """The status line at the top of an object's page (category and status)."""
+    return text_of(re.search(r'<p class="card__meta">(.*?)</p>', page, re.S).group(1))
+
+
+def test_an_overdue_ladder_reads_en_retard_everywhere_and_counts_as_lent(app, street):
+    lender_m, alice_m = street["lender"], street["alice"]
+    ladder = quick_item(lender_m, title="Échelle")
+    late = quick_loan(ladder, alice_m, 1, 2)
+    _set(late, "lent", -10, -2)  # out ten days ago, due two days ago
+    due = (today() - timedelta(days=2)).day
+
+    for member in (street["bruno"], alice_m, lender_m):
+        page = as_member(app, member).get(f"/objects/{ladder.id}").get_data(as_text=True)
+        line = _status_line(page)
+        assert "En retard : à rendre depuis le" in line and str(due) in line, member
+        assert "Disponible" not in line
+        assert "Cet objet a été prêté 1 fois." in text_of(page)
+        assert "pas encore été prêté" not in text_of(page)
+    bruno = as_member(app, street["bruno"])
+    card = cards(bruno.get("/objects").get_data(as_text=True))[0]
+    assert "En retard" in card["text"] and "Disponible" not in card["text"]
+    # "Disponibles seulement" does not offer an object that is out.
+    assert cards(bruno.get("/objects?available=1").get_data(as_text=True)) == []
+    mine = cards(as_member(app, lender_m).get("/objects/mine").get_data(as_text=True))[0]
+    assert "En retard" in mine["text"].split("À venir")[0]
+
+
+def test_the_status_ladder_from_the_loans_and_the_lenders_switch(app, street):
+    lender_m, alice_m = street["lender"], street["alice"]
+    item = quick_item(lender_m)
+    bruno = as_member(app, street["bruno"])
+
+    def line() -> str:
+        return _status_line(bruno.get(f"/objects/{item.id}").get_data(as_text=True))
+
+    assert line().endswith("Disponible")
+    assert "Cet objet n'a pas encore été prêté." in text_of(
+        bruno.get(f"/objects/{item.id}").get_data(as_text=True)
+    )
+    waiting = quick_loan(item, alice_m, 5, 7)  # a request promises nothing
+    assert line().endswith("Disponible")
+    services.accept(waiting, lender_m)
+    db.session.commit()
+    later = line()  # free now, promised later
+    free_until = (today() + timedelta(days=4)).day
+    assert f"Disponible jusqu'au {free_until} " in later and "Réservé du" in later
+    _set(waiting, "accepted", 1, 2)  # promised from tomorrow
+    assert "Disponible aujourd'hui Réservé du" in line()
+    _set(waiting, "accepted", -1, 2)  # the promised period has begun, not handed over
+    assert "Réservé du" in line() and "Disponible" not in line()
+    _set(waiting, "lent", -1, 2)
+    assert line().startswith("Bricolage Prêté jusqu'au")
+    assert "Cet objet a été prêté 1 fois." in text_of(
+        bruno.get(f"/objects/{item.id}").get_data(as_text=True)
+    )
+    # The lender's switch: set aside, unless the object is out.
+    services.update_item(item, lender_m, services.ItemInput(available=False))
+    db.session.commit()
+    assert "Prêté jusqu'au" in line()
+    _set(waiting, "returned", -3, -1)
+    assert line().endswith("Pas disponible pour l'instant")
+
+
+def test_deja_promis_lists_current_and_coming_periods_only(app, street):
+    lender_m, alice_m, bruno_m = street["lender"], street["alice"], street["bruno"]
+    item = quick_item(lender_m)
+    past = quick_loan(item, alice_m, 1, 2)
+    _set(past, "lent", -20, -15)  # overdue: out, but its period is over
+    ended = quick_loan(item, alice_m, 3, 4)
+    _set(ended, "accepted", -12, -10)  # accepted, never handed over, period over
+    coming = quick_loan(item, alice_m, 6, 8)
+    services.accept(coming, lender_m)
+    db.session.commit()
+    page = as_member(app, bruno_m).get(f"/objects/{item.id}").get_data(as_text=True)
+    promised = text_of(page.split("Déjà promis", 1)[1].split("</ul>", 1)[0])
+    assert promised.count("Du ") == 1
+    for loan, shown in ((coming, True), (past, False), (ended, False)):
+        db.session.refresh(loan)
+        words = render_period(app, loan)
+        assert (words in promised) is shown, (loan.id, words, promised)
+    # Nothing current nor coming: no "Déjà promis" at all.
+    _set(coming, "cancelled", 6, 8)
+    assert "Déjà promis" not in as_member(app, bruno_m).get(f"/objects/{item.id}").get_data(
+        as_text=True
+    )
+
+
+def render_period(app, loan: Loan) -> str:
+    with app.test_request_context():
+        return text_of(
+            render_template_string(
+                '{% from "loans/_macros.html" import period with context %}{{ period(loan) }}',
+                loan=loan,
+            )
+        )
+
+
+def test_the_hand_over_is_offered_and_taken_only_from_the_first_day(app, street):
+    item = quick_item(street["lender"])
+    loan = quick_loan(item, street["alice"], 9, 12)
+    services.accept(loan, street["lender"])
+    db.session.commit()
+    lender = as_member(app, street["lender"])
+    page = lender.get(f"/objects/{item.id}").get_data(as_text=True)
+    assert f'action="/loans/{loan.id}/handover"' not in page
+    assert "Vous pourrez noter la remise de l'objet à partir du" in html.unescape(page)
+    mine = lender.get("/loans").get_data(as_text=True)
+    assert f'action="/loans/{loan.id}/handover"' not in mine
+
+    for back in ("item", "loans"):
+        r = lender.post(f"/loans/{loan.id}/handover", data={"back": back})
+        assert r.status_code == 409, back
+        said = html.unescape(r.get_data(as_text=True))
+        assert 'role="alert"' in said
+        assert "vous pourrez noter la remise de l'objet à partir de ce jour-là" in said
+        assert status_of(loan.id) == "accepted"
+
+    _set(loan, "accepted", 0, 3)  # its first day has come
+    page = lender.get(f"/objects/{item.id}").get_data(as_text=True)
+    assert f'action="/loans/{loan.id}/handover"' in page
+    assert lender.post(f"/loans/{loan.id}/handover", data={"back": "item"}).status_code == 302
+    assert status_of(loan.id) == "lent"
+
+
+def _statuses(page: str) -> list[str]:
+    """The words of every status badge of a page."""
+    return [
+        text_of(x).lstrip("⚠ ")
+        for x in re.findall(r'<span class="status status--[^"]*">(.*?)</span>\s*(?=<|$)', page)
+    ]
+
+
+def test_the_lender_refuses_the_borrower_withdraws_in_plain_words(app, street):
+    item = quick_item(street["lender"])
+    loan = quick_loan(item, street["alice"])
+    lender_html = as_member(app, street["lender"]).get(f"/objects/{item.id}").get_data(as_text=True)
+    lender_page = text_of(lender_html)
+    assert "Accepter la demande" in lender_page and "Refuser la demande" in lender_page
+    assert "Annuler" not in lender_page
+    assert "Demande reçue, à vous de répondre" in _statuses(lender_html)
+
+    alice = as_member(app, street["alice"])
+    borrower_html = alice.get(f"/objects/{item.id}").get_data(as_text=True)
+    borrower_page = text_of(borrower_html)
+    assert "Annuler ma demande" in borrower_page and "Refuser" not in borrower_page
+    assert "Demande envoyée, en attente de réponse" in _statuses(borrower_html)
+    for page in (lender_html, borrower_html, alice.get("/loans").get_data(as_text=True)):
+        words = _statuses(page)
+        assert words and all(w[0].isupper() for w in words), words
+
+    r = alice.post(f"/loans/{loan.id}/cancel", data={"back": "item"})
+    assert r.status_code == 302 and status_of(loan.id) == "cancelled"
+    assert "Votre demande est annulée." in alice.get(f"/objects/{item.id}").get_data(as_text=True)
+    assert "Annulé" in text_of(alice.get(f"/objects/{item.id}").get_data(as_text=True))
+
+
+def test_the_contact_link_names_the_lender(app, street):
+    item = quick_item(street["lender"])
+    page = text_of(
+        as_member(app, street["alice"]).get(f"/objects/{item.id}").get_data(as_text=True)
+    )
+    assert "Écrire à Prêteuse (qui prête l'objet)" in page
+    assert "l'auteur" not in page
+
+
+def test_object_lists_cost_the_same_for_one_object_or_a_full_page(app, street):
+    lender_m = street["lender"]
+    first = quick_item(lender_m, title="Objet 0")
+    quick_loan(first, street["alice"], 2, 3)
+    alice, lender = as_member(app, street["alice"]), as_member(app, lender_m)
+
+    def cost(browser, path: str) -> int:
+        browser.get(path)
+        with _statements() as seen:
+            assert browser.get(path).status_code == 200
+        return len(seen)
+
+    few = {path: cost(b, path) for b, path in ((alice, "/objects"), (lender, "/objects/mine"))}
+    for n in range(1, 24):
+        item = quick_item(lender_m, title=f"Objet {n}")
+        loan = quick_loan(item, street["bruno"], 0, 2)
+        services.accept(loan, lender_m)
+        if n % 2:
+            services.hand_over(loan, lender_m)
+        quick_loan(item, street["alice"], 5, 6)
+    db.session.commit()
+    assert len(cards(alice.get("/objects").get_data(as_text=True))) == 20
+    assert "Prêté jusqu'au" in alice.get("/objects").get_data(as_text=True)
+    for browser, path in ((alice, "/objects"), (lender, "/objects/mine")):
+        assert cost(browser, path) == few[path], path

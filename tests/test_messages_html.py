@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from peuplade import geo
+from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
-from peuplade.models import Conversation, Message
+from peuplade.loans import services as loans
+from peuplade.localtime import today
+from peuplade.location import LocationInput
+from peuplade.models import Conversation, Message, Place, utcnow
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
 from tests.helpers.browsers import as_member
 from tests.helpers.pages import text_of
@@ -73,7 +79,9 @@ def test_start_from_an_exchange_page_carries_its_title(app, make_member):
     db.session.commit()
     b = as_member(app, bruno)
     page = b.get(f"/exchanges/{offer.id}").get_data(as_text=True)
-    link = html.unescape(re.search(r'href="(/messages/new[^"]*)">Écrire à l', page).group(1))
+    link = html.unescape(
+        re.search(r'href="(/messages/new[^"]*)">Écrire à Anne \(qui offre\)', page).group(1)
+    )
     assert f"about=exchange:{offer.id}" in link.replace("%3A", ":")
     assert "À propos de : Cours de guitare" in text_of(b.get(link).get_data(as_text=True))
     talk_url = b.post(link, data={"message": "Ça m'intéresse"}).headers["Location"]
@@ -166,3 +174,108 @@ def test_csrf_token_is_required(make_app, make_member):
     assert browser.post(r.headers["Location"], data={"message": "Encore"}).status_code == 400
     with app.app_context():
         assert messages_count() == 1
+
+
+# --- the way back to what a conversation is about (issue 21) ----------------------------
+
+
+def _back_links(page: str) -> list[tuple[str, str]]:
+    """(href, text) of the links at the foot of a conversation or a new message."""
+    foot = page.rsplit("</form>", 1)[1]
+    return [
+        (html.unescape(href), text_of(text))
+        for href, text in re.findall(r'<a href="([^"]+)">([^<]*)</a>', foot)
+        if not href.startswith(("/report", "/privacy", "/a-propos"))
+    ]
+
+
+def _write_from(browser, page_path: str, link_text: str) -> tuple[str, str]:
+    """Follow the page's "Écrire à …" link, send a message; (form page, conversation page)."""
+    page = browser.get(page_path).get_data(as_text=True)
+    links = {
+        text_of(text): html.unescape(href)
+        for href, text in re.findall(r'href="(/messages/new[^"]*)">([^<]*)</a>', page)
+    }
+    link = links[link_text]
+    form = browser.get(link).get_data(as_text=True)
+    r = browser.post(link, data={"message": "Bonjour, c'est toujours possible ?"})
+    assert r.status_code == 302
+    return form, browser.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_after_writing_from_an_object_the_way_back_is_the_object(app, make_member):
+    anne, bruno = make_member("Anne", at=DAMES_LEMERCIER), make_member("Bruno", at=CLICHY)
+    item = loans.offer_item(anne, loans.ItemInput(title="Échelle", category="bricolage"))
+    db.session.commit()
+    b = as_member(app, bruno)
+    form, talk = _write_from(b, f"/objects/{item.id}", "Écrire à Anne (qui prête l'objet)")
+    for page in (form, talk):
+        links = _back_links(page)
+        assert links[0] == (f"/objects/{item.id}", "Retour à l'objet « Échelle »"), links
+        assert not any(href.startswith("/profile/") for href, _text in links), links
+    assert ("/messages", "Retour aux messages") in _back_links(talk)
+    # The lender reads it and finds the same way back to her object.
+    talk_url = db.session.scalars(select(Conversation)).one().id
+    anne_page = as_member(app, anne).get(f"/messages/{talk_url}").get_data(as_text=True)
+    assert _back_links(anne_page)[0][0] == f"/objects/{item.id}"
+
+
+def test_the_way_back_from_an_exchange_an_outing_and_a_loan(app, make_member):
+    anne, bruno = make_member("Anne", at=DAMES_LEMERCIER), make_member("Bruno", at=CLICHY)
+    request = exchanges.create_exchange(
+        anne,
+        exchanges.ExchangeInput(
+            kind="request", title="Porter un canapé", body="Samedi.", category="demenagement"
+        ),
+    )
+    place = Place(
+        name="Square", source_ref="test:square", position=geo.to_element(geo.lat_lon(*CLICHY))
+    )
+    db.session.add(place)
+    db.session.flush()
+    outing = events.create_event(
+        anne,
+        events.EventInput(
+            title="Pique-nique",
+            body="Apportez un plat.",
+            starts_at=utcnow() + timedelta(days=3),
+            location=LocationInput(place_id=place.id),
+        ),
+    )
+    item = loans.offer_item(anne, loans.ItemInput(title="Perceuse", category="bricolage"))
+    loan = loans.request_loan(item, bruno, today() + timedelta(days=1), today() + timedelta(days=2))
+    db.session.commit()
+    b = as_member(app, bruno)
+    _form, talk = _write_from(b, f"/exchanges/{request.id}", "Écrire à Anne (qui demande)")
+    assert _back_links(talk)[0] == (
+        f"/exchanges/{request.id}",
+        "Retour à l'annonce « Porter un canapé »",
+    )
+    _form, talk = _write_from(b, f"/events/{outing.id}", "Écrire à Anne (qui organise)")
+    assert _back_links(talk)[0] == (f"/events/{outing.id}", "Retour à la sortie « Pique-nique »")
+    r = b.post(f"/messages/new?to={anne.id}&about=loan:{loan.id}", data={"message": "Merci"})
+    talk = b.get(r.headers["Location"]).get_data(as_text=True)
+    assert _back_links(talk)[0] == (f"/objects/{item.id}", "Retour à l'objet « Perceuse »")
+
+
+def test_no_way_back_to_a_subject_gone_and_no_address_taken_from_the_request(app, make_member):
+    anne, bruno = make_member("Anne", at=DAMES_LEMERCIER), make_member("Bruno", at=CLICHY)
+    item = loans.offer_item(anne, loans.ItemInput(title="Échelle", category="bricolage"))
+    db.session.commit()
+    b = as_member(app, bruno)
+    evil = "next=https://evil.example/&back=//evil.example"
+    url = f"/messages/new?to={anne.id}&about=item:{item.id}&{evil}"
+    assert _back_links(b.get(url).get_data(as_text=True))[0][0] == f"/objects/{item.id}"
+    talk_url = b.post(url, data={"message": "Bonjour"}).headers["Location"]
+    assert "evil.example" not in talk_url
+    page = b.get(f"{talk_url}?{evil}").get_data(as_text=True)
+    assert not re.search(r'href="[^"]*evil\.example', page)
+    assert _back_links(page)[0][0] == f"/objects/{item.id}"
+    # Once the object is gone, the conversation stays, with the way back to the inbox only.
+    loans.delete_item(item, anne)
+    db.session.commit()
+    links = _back_links(b.get(talk_url).get_data(as_text=True))
+    assert links == [("/messages", "Retour aux messages")], links
+    # Written from a profile: back to the profile, as before.
+    form = b.get(f"/messages/new?to={anne.id}").get_data(as_text=True)
+    assert _back_links(form) == [(f"/profile/{anne.id}", "Retour au profil de Anne")]

@@ -90,7 +90,8 @@ def test_response_picked_and_thanks_reach_the_right_people(app, anne_bruno, make
 def test_every_loan_step_tells_the_other_side(app, anne_bruno):
     lender, borrower = anne_bruno
     item = _item(lender)
-    start, due = today() + timedelta(days=1), today() + timedelta(days=4)
+    # From today: a hand-over is noted from the loan's first day.
+    start, due = today(), today() + timedelta(days=4)
     loan = loans.request_loan(item, borrower, start, due, "Pour une étagère.")
     db.session.commit()
     assert _kinds(lender) == ["loan_requested"]

@@ -432,6 +432,10 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
                 by = borrower if request.get("cancelled_by", "borrower") == "borrower" else lender
                 loans.cancel(loan, by)
             else:
+                if step == "handover":
+                    # A hand-over is noted from the loan's first day on: back to its
+                    # real (past) dates first.
+                    _to_real_dates(loan, real_start, real_due)
                 loans.STEPS[step](loan, lender)
     except ServiceError as exc:
         raise CommandFailed(_field_messages(exc)) from None
@@ -452,8 +456,12 @@ def _seed_loan(item: Any, request: dict[str, Any], jitter: int, now: datetime) -
         loan.decided_at = asked_at + ((lent_at or now) - asked_at) / 3
     loan.lent_at, loan.returned_at = lent_at, returned_at
     loan.updated_at = returned_at or lent_at or loan.decided_at or asked_at
-    # Back to its real dates; the database's overlap guard checks them again here.
-    loan.start, loan.due = real_start, real_due
+    _to_real_dates(loan, real_start, real_due)
+
+
+def _to_real_dates(loan: Any, start: date, due: date) -> None:
+    """Back to its real dates; the database's overlap guard checks them again here."""
+    loan.start, loan.due = start, due
     try:
         db.session.flush()
     except IntegrityError as exc:

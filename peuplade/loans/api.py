@@ -329,11 +329,12 @@ STEP_DOCS = {
     "handover": (
         _l("Remettre l'objet : le prêt commence"),
         described(
-            _l("Le prêteur, depuis « accepté »."),
+            _l("Le prêteur, depuis « accepté », à partir du premier jour du prêt."),
             LENDER_ONLY,
             Rule(_l("Depuis « accepté »"), 409),
+            Rule(_l("À partir du premier jour du prêt (jour local du site)"), 409),
         ),
-        {403: "Not the lender", 409: "Not accepted"},
+        {403: "Not the lender", 409: "Not accepted, or before the loan's first day"},
     ),
     "return": (
         _l("Confirmer le retour de l'objet"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
@@ -22,11 +26,13 @@ def near_me(
     category: str | None = None,
     q: str | None = None,
     available_only: bool = False,
+    free_today: bool = False,
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
 ) -> Select:
     """At most ``limit`` objects in the viewer's neighbourhood (not the viewer's own),
-    newest first."""
+    newest first. ``available_only``: the lender's switch is on; ``free_today``: and no
+    loan holds it today (out, overdue, or promised for a period that has begun)."""
     conditions = [Item.author_id != viewer.id]
     if category:
         conditions.append(Item.category == category)
@@ -34,6 +40,8 @@ def near_me(
         conditions.append(text_matches(Item.title, Item.description, q))
     if available_only:
         conditions.append(Item.available.is_(True))
+    if free_today:
+        conditions.append(~exists().where(Loan.item_id == Item.id, _holds_today(today())))
     return posts.newest_nearby(viewer, Item, *conditions, limit=limit, after=after)
 
 
@@ -81,14 +89,17 @@ def item_loans(item: Item, *, upcoming_only: bool = False) -> Select:
     """The loans of one object (for its lender): its calendar."""
     stmt = select(Loan).where(Loan.item_id == item.id)
     if upcoming_only:
-        # A loan still lent is current even past its due date (overdue): keep it.
-        stmt = stmt.where(
-            or_(
-                and_(Loan.status.in_(("requested", *HOLDING)), Loan.due >= today()),
-                Loan.status == "lent",
-            )
-        )
+        stmt = stmt.where(_upcoming())
     return stmt.order_by(Loan.start, Loan.id)
+
+
+def _upcoming():
+    """SQL: a request or a promise not yet past, or a loan still out. A loan still lent
+    is current even past its due date (overdue): kept."""
+    return or_(
+        and_(Loan.status.in_(("requested", *HOLDING)), Loan.due >= today()),
+        Loan.status == "lent",
+    )
 
 
 def overdue(member: Member) -> Select:
@@ -123,15 +134,113 @@ def times_borrowed(member_id: int) -> int:
     )
 
 
+# A loan that really happened: the object was handed over (still out, overdue, or back).
+HANDED_OVER = ("lent", "returned")
+
+
 def item_history_count(item: Item) -> int:
+    """How many times the object was really lent: handed over, whether it is still out
+    (on time or overdue) or back."""
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Loan)
-            .where(Loan.item_id == item.id, Loan.status == "returned")
+            .where(Loan.item_id == item.id, Loan.status.in_(HANDED_OVER))
         )
         or 0
     )
+
+
+# --- what an object's page and cards say about it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """An object's state, from its loans and its lender's switch. ``kind`` is one of
+    ``available``, ``unavailable`` (the lender set it aside), ``reserved`` (an accepted
+    period has begun, the object is not handed over yet), ``lent``, ``overdue``.
+    ``start``/``due``: the loan that makes it so; ``next_start``/``next_due``: the next
+    accepted period, when the object is not out or reserved now."""
+
+    kind: str
+    start: date | None = None
+    due: date | None = None
+    next_start: date | None = None
+    next_due: date | None = None
+
+    @property
+    def free_until(self) -> date | None:
+        """The last free day before the next promised period."""
+        return self.next_start - timedelta(days=1) if self.next_start else None
+
+
+def _holds_today(day: date):
+    """SQL: a loan that holds its object on ``day``: out (even overdue), or accepted
+    for a period that has begun and not ended."""
+    return or_(
+        Loan.status == "lent",
+        and_(Loan.status == "accepted", Loan.start <= day, Loan.due >= day),
+    )
+
+
+def holding_loans(item_ids: Iterable[int]) -> Select:
+    """The loans that decide the objects' status and "Déjà promis": out (an overdue one
+    included), or accepted and not yet past, in date order."""
+    return (
+        select(Loan)
+        .where(
+            Loan.item_id.in_(list(item_ids)),
+            Loan.status.in_(HOLDING),
+            or_(Loan.status == "lent", Loan.due >= today()),
+        )
+        .order_by(Loan.item_id, Loan.start, Loan.id)
+    )
+
+
+def status_from(item: Item, loans: Iterable[Loan], day: date) -> ItemStatus:
+    """The one rule for an object's status, from the loans of it (any may be given:
+    only those holding it count) on the local ``day``."""
+    holding = [x for x in loans if x.item_id == item.id and x.status in HOLDING]
+    out = [x for x in holding if x.status == "lent"]
+    if out:
+        # Two loans out at once only when a return was never noted: the latest counts.
+        loan = max(out, key=lambda x: (x.start, x.id))
+        kind = "overdue" if loan.overdue_on(day) else "lent"
+        return ItemStatus(kind, loan.start, loan.due)
+    promised = sorted(
+        (x for x in holding if x.status == "accepted" and x.due >= day),
+        key=lambda x: (x.start, x.id),
+    )
+    if promised and promised[0].start <= day:
+        return ItemStatus("reserved", promised[0].start, promised[0].due)
+    kind = "available" if item.available else "unavailable"
+    if promised:
+        return ItemStatus(kind, next_start=promised[0].start, next_due=promised[0].due)
+    return ItemStatus(kind)
+
+
+def item_statuses(items: list[Item]) -> dict[int, ItemStatus]:
+    """``status_from`` for a page of objects, in one query."""
+    if not items:
+        return {}
+    loans = db.session.scalars(holding_loans(i.id for i in items)).all()
+    day = today()
+    return {item.id: status_from(item, loans, day) for item in items}
+
+
+def upcoming_loans(item_ids: list[int]) -> dict[int, list[Loan]]:
+    """``item_loans(upcoming_only=True)`` for a page of objects, in one query."""
+    found: dict[int, list[Loan]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return found
+    stmt = (
+        select(Loan)
+        .where(Loan.item_id.in_(item_ids), _upcoming())
+        .order_by(Loan.item_id, Loan.start, Loan.id)
+    )
+    for loan in db.session.scalars(stmt):
+        found[loan.item_id].append(loan)
+    return found
 
 
 def borrower_loans_of(item: Item, borrower: Member) -> Select:

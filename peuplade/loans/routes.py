@@ -17,7 +17,7 @@ from peuplade.forms import submit
 from peuplade.loans import queries, services
 from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_label
 from peuplade.localtime import today
-from peuplade.models import HOLDING, Item, Loan, Member
+from peuplade.models import Item, Loan, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.validation import url_id
@@ -32,11 +32,12 @@ STEP = "<any(accept, decline, handover, return, cancel):step>"
 
 STEP_DONE = {
     "accept": _l("Prêt accepté. Convenez avec votre voisin du moment de la remise."),
-    "decline": _l("Demande refusée."),
+    "decline": _l("La demande est refusée. Votre voisin en est prévenu."),
     "handover": _l("C'est noté : l'objet est prêté."),
     "return": _l("C'est noté : l'objet est rendu. Merci d'avoir prêté !"),
     "cancel": _l("Le prêt est annulé."),
 }
+REQUEST_CANCELLED = _l("Votre demande est annulée.")
 OVERLAP = _l("Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet.")
 
 
@@ -54,10 +55,15 @@ def loan_helpers():
             "borrowed": queries.times_borrowed(member.id),
         }
 
+    def loan_status(loan: Loan) -> str:
+        viewer = _me() if current_user.is_authenticated else None
+        return services.status_label(loan, viewer)
+
     return {
         "loan_counts": loan_counts,
         "condition_label": condition_label,
-        "loan_status": services.status_label,
+        "loan_status": loan_status,
+        "may_hand_over": services.may_hand_over,
         "today": today,
     }
 
@@ -80,13 +86,18 @@ def index():
             category=category or None,
             q=q or None,
             available_only=available_only,
+            free_today=available_only,
             after=after,
             limit=limit,
         ),
         PAGE_SIZE,
         posts.cursor_after,
     )
-    cards = [{"item": item, "band": posts.distance_band(me, item)} for item in page.items]
+    statuses = queries.item_statuses(page.items)
+    cards = [
+        {"item": item, "band": posts.distance_band(me, item), "status": statuses[item.id]}
+        for item in page.items
+    ]
     return render_template(
         "loans/index.html",
         cards=cards,
@@ -107,11 +118,14 @@ def mine():
     me = _me()
     after, cursor_error = cursor_or_restart(request.args.get("cursor"))
     page = fetch_page(db.session.scalars, queries.mine(me, after), PAGE_SIZE, posts.cursor_after)
-    # One small indexed query per object of the page (20 at most): its coming loans.
+    # One query for the coming loans of the whole page; the status comes from them.
+    upcoming = queries.upcoming_loans([item.id for item in page.items])
+    day = today()
     entries = [
         {
             "item": item,
-            "loans": db.session.scalars(queries.item_loans(item, upcoming_only=True)).all(),
+            "loans": upcoming[item.id],
+            "status": queries.status_from(item, upcoming[item.id], day),
         }
         for item in page.items
     ]
@@ -233,15 +247,17 @@ def _show(item: Item, *, status: int = 200, problem: object = None, borrow_form=
         "promised": [],
         "borrow_form": None,
     }
+    holding = db.session.scalars(queries.holding_loans([item.id])).all()
+    day = today()
+    context["status"] = queries.status_from(item, holding, day)
     if is_lender:
         context["calendar"] = db.session.scalars(queries.item_loans(item)).all()
     else:
         context["my_loans"] = db.session.scalars(queries.borrower_loans_of(item, me)).all()
-        # Periods already promised, without names: so a borrower can pick free dates.
+        # Periods already promised, without names, so a borrower can pick free dates:
+        # the current and coming ones only (a loan overdue is shown by the status).
         context["promised"] = [
-            loan
-            for loan in db.session.scalars(queries.item_loans(item, upcoming_only=True))
-            if loan.status in HOLDING
+            loan for loan in holding if loan.due >= day and loan.borrower_id != me.id
         ]
         if item.available:
             context["borrow_form"] = borrow_form or BorrowForm()
@@ -294,6 +310,7 @@ def step(loan_id: int, step: str):
     form = ConfirmForm()
     back_to_item = _back_to_item()
     if form.validate_on_submit():
+        was = loan.status
         try:
             services.STEPS[step](loan, me)
             database.commit(OVERLAP)
@@ -304,7 +321,10 @@ def step(loan_id: int, step: str):
                     queries.get_item_or_404(me, loan.item_id), problem=exc.message, status=409
                 )
             return _my_loans_page(problem=exc.message, status=409)
-        flash(str(STEP_DONE[step]), "success")
+        done = STEP_DONE[step]
+        if step == "cancel" and was == "requested" and me.id == loan.borrower_id:
+            done = REQUEST_CANCELLED
+        flash(str(done), "success")
     if back_to_item:
         return redirect(url_for("loans.show", item_id=loan.item_id))
     return redirect(url_for("loans.my_loans"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
@@ -263,7 +264,10 @@ def _step(loan: Loan, actor: Member, allowed: tuple[str, ...], from_states: tupl
         raise Forbidden(_l("Ce n'est pas à vous de faire cette étape du prêt."))
     if loan.status not in from_states:
         raise Conflict(
-            _l("Ce prêt n'en est plus là (état actuel : %(status)s).", status=status_label(loan))
+            _l(
+                "Ce prêt n'en est plus là. Où il en est : %(status)s.",
+                status=status_label(loan, actor),
+            )
         )
 
 
@@ -292,9 +296,22 @@ def decline(loan: Loan, lender: Member) -> Loan:
     return loan
 
 
+def may_hand_over(loan: Loan, day: date) -> bool:
+    """The hand-over is noted from the loan's first (local) day on, not before."""
+    return loan.status == "accepted" and day >= loan.start
+
+
 def hand_over(loan: Loan, lender: Member) -> Loan:
-    """The lender gives the object: the loan is now under way."""
+    """The lender gives the object: the loan is now under way (from its first day)."""
     _step(loan, lender, ("lender",), ("accepted",))
+    if today() < loan.start:
+        raise Conflict(
+            _l(
+                "Le prêt commence le %(day)s : vous pourrez noter la remise de l'objet "
+                "à partir de ce jour-là.",
+                day=format_date(loan.start, "long"),
+            )
+        )
     loan.status = "lent"
     loan.lent_at = utcnow()
     db.session.flush()
@@ -332,15 +349,20 @@ STEPS = {
 }
 
 
-def status_label(loan: Loan) -> str:
-    labels = {
-        "requested": _l("demandé"),
-        "accepted": _l("accepté"),
-        "declined": _l("refusé"),
-        "lent": _l("prêté"),
-        "returned": _l("rendu"),
-        "cancelled": _l("annulé"),
-    }
+def status_label(loan: Loan, viewer: Member | None = None) -> str:
+    """Where a loan is, as a plain sentence; a request reads differently for the lender
+    (who must answer it) and for the borrower (who waits)."""
     if loan.overdue_on(today()):
-        return str(_l("en retard"))
+        return str(_l("En retard"))
+    if loan.status == "requested":
+        if viewer is not None and viewer.id == loan.lender_id:
+            return str(_l("Demande reçue, à vous de répondre"))
+        return str(_l("Demande envoyée, en attente de réponse"))
+    labels = {
+        "accepted": _l("Accepté, l'objet n'est pas encore remis"),
+        "declined": _l("Demande refusée"),
+        "lent": _l("Prêté"),
+        "returned": _l("Rendu"),
+        "cancelled": _l("Annulé"),
+    }
     return str(labels.get(loan.status, loan.status))

@@ -9,12 +9,14 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from peuplade import database
 from peuplade.errors import Forbidden, NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.forms import submit
+from peuplade.loans.queries import get_loan_or_404
 from peuplade.localtime import local_zone
 from peuplade.messages import queries, services
 from peuplade.messages.forms import MessageForm
@@ -55,6 +57,40 @@ def message_helpers():
         return current_user.is_authenticated and services.may_write(_me(), member)
 
     return {"unread_messages": unread_messages, "may_write_to": may_write_to}
+
+
+# --- the way back to what a conversation is about ---------------------------------------
+
+# The page a conversation's subject lives on, and how its back link reads. Only these
+# known endpoints, built with url_for from the stored subject: no address from the
+# request is ever followed (no open redirect).
+BACK_TO = {
+    "exchange": ("exchanges.show", "exchange_id", _l("Retour à l'annonce « %(title)s »")),
+    "item": ("loans.show", "item_id", _l("Retour à l'objet « %(title)s »")),
+    "event": ("events.show", "event_id", _l("Retour à la sortie « %(title)s »")),
+}
+
+
+def back_to_subject(me: Member, subject_type: str | None, subject_id: int | None) -> dict | None:
+    """``{url, text}`` of the page the conversation is about, if ``me`` may still see it
+    (an object out of reach or deleted has no link: the inbox link stays)."""
+    if subject_type is None or subject_id is None:
+        return None
+    try:
+        if subject_type == "loan":
+            loan = get_loan_or_404(me, subject_id)
+            endpoint, arg, text = BACK_TO["item"]
+            return {
+                "url": url_for(endpoint, **{arg: loan.item_id}),
+                "text": str(text) % {"title": loan.item.title},
+            }
+        if subject_type not in BACK_TO:
+            return None
+        title = services.subject_title(services.Subject(subject_type, subject_id), me)
+    except (NotFound, ValidationFailed):
+        return None
+    endpoint, arg, text = BACK_TO[subject_type]
+    return {"url": url_for(endpoint, **{arg: subject_id}), "text": str(text) % {"title": title}}
 
 
 # --- inbox -----------------------------------------------------------------------------
@@ -143,6 +179,7 @@ def new():
             recipient=recipient,
             subject_title=title,
             about=request.args.get("about", "") if subject else "",
+            back=back_to_subject(me, subject.type, subject.id) if title else None,
         ),
         status,
     )
@@ -160,6 +197,7 @@ def _show(conversation: Conversation, form: MessageForm | None = None, status: i
             other=conversation.other(me),
             messages=db.session.scalars(queries.messages(conversation)).all(),
             form=form or MessageForm(formdata=None),
+            back=back_to_subject(me, conversation.subject_type, conversation.subject_id),
         ),
         status,
     )
