@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.news.routes import bp as news_bp
     from peuplade.notifications import mail
     from peuplade.notifications.routes import bp as notifications_bp
+    from peuplade.posts.routes import bp as places_bp
     from peuplade.timeline import routes as timeline_routes  # noqa: F401 - /timeline, on news_bp
 
     app.register_blueprint(auth_bp)
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(loans_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(places_bp)
     app.register_blueprint(map_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(messages_bp)

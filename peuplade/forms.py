@@ -16,15 +16,17 @@ from datetime import date
 
 from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import DBAPIError
 from wtforms import Field, SelectField, SelectMultipleField, StringField
 
-from peuplade import database
+from peuplade import database, geo
 from peuplade.errors import ServiceError, ValidationFailed
 from peuplade.extensions import db
+from peuplade.formats import radius_text
 from peuplade.location import AmbiguousLocation, LocationInput
-from peuplade.models import RADIUS_DEFAULT_M, RADIUS_MAX_M, RADIUS_MIN_M
+from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Place
 
 # --- a form handed to a service --------------------------------------------------------
 
@@ -176,12 +178,21 @@ def forget_bad_point(form) -> None:
         form.lat.data = form.lon.data = ""
 
 
-RADIUS_HINT = _l(
-    "Entre %(min)s et %(max)s mètres. Vous verrez les voisins qui habitent à cette distance "
-    "de chez vous. 1000 mètres, c'est environ 12 minutes à pied.",
-    min=RADIUS_MIN_M,
-    max=RADIUS_MAX_M,
+# How far, as people say it: the choices of a radius or a reach, in metres, each with its
+# meaning. The stored value stays a number of metres (the API takes any in the range).
+DISTANCE_CHOICES = (
+    (200, _l("Ma rue · ~%(distance)s")),
+    (400, _l("5 min à pied · ~%(distance)s")),
+    (800, _l("10 min à pied · ~%(distance)s")),
+    (1500, _l("Mon quartier · ~%(distance)s")),
+    (5000, _l("Ma ville · %(distance)s")),
 )
+CUSTOM_DISTANCE = _l("Personnalisé · ~%(distance)s")
+# Checked on a blank sign-up form: the choice nearest the members' default radius
+# (RADIUS_DEFAULT_M, 1000 m, what the API gives when no radius is sent).
+RADIUS_FORM_DEFAULT_M = 800
+
+RADIUS_HINT = _l("Vous verrez les voisins qui habitent à cette distance de chez vous.")
 TAGS_HINT = _l("Séparés par des virgules. Par exemple : vélo, tricot, piano.")
 PASSWORD_HINT = _l(
     "Au moins 12 caractères, 15 ou plus c'est mieux. Tous les caractères comptent, "
@@ -189,19 +200,56 @@ PASSWORD_HINT = _l(
 )
 
 
-def radius_field() -> StringField:
-    # A number input, but kept as text: the service gives the one range message.
-    return StringField(
-        _l("Rayon de votre voisinage, en mètres"),
+class DistanceField(StringField):
+    """A radius or a reach as a few choices with their meaning (radio buttons: the
+    ``field`` macro draws them). The value is still a number of metres as text: the
+    service checks it, with its one range message. A value that is none of the choices
+    (set through the API) is offered as its own choice, checked, so sending the form
+    again never changes it silently."""
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(value, text) pairs: the fixed choices, and the current value if it is another
+        number in the range."""
+        listed = [
+            (str(metres), str(text % {"distance": radius_text(metres)}))
+            for metres, text in DISTANCE_CHOICES
+        ]
+        current = (self.data or "").strip() if isinstance(self.data, str) else self.data
+        try:
+            metres = int(current)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return listed
+        if RADIUS_MIN_M <= metres <= RADIUS_MAX_M and all(v != str(metres) for v, _t in listed):
+            custom = (str(metres), str(CUSTOM_DISTANCE % {"distance": radius_text(metres)}))
+            listed = sorted([*listed, custom], key=lambda pair: int(pair[0]))
+        return listed
+
+    def checked(self) -> str:
+        """The value to show checked (a number written "0800" is the choice "800")."""
+        raw = (self.data or "").strip() if isinstance(self.data, str) else self.data
+        try:
+            return str(int(raw))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return ""
+
+
+def radius_field() -> DistanceField:
+    return DistanceField(
+        _l("Jusqu'où s'étend votre voisinage ?"),
         description=RADIUS_HINT,
-        default=str(RADIUS_DEFAULT_M),
-        render_kw={
-            "type": "number",
-            "min": RADIUS_MIN_M,
-            "max": RADIUS_MAX_M,
-            "step": 50,
-            "inputmode": "numeric",
-        },
+        default=str(RADIUS_FORM_DEFAULT_M),
+    )
+
+
+def reach_field(description=None) -> DistanceField:
+    """How far a post reaches, from where it is shown."""
+    return DistanceField(
+        _l("Jusqu'où montrer l'annonce ?"),
+        description=description
+        or _l(
+            "Seuls les voisins à cette distance de l'annonce la verront. "
+            "Au départ, c'est la taille de votre voisinage."
+        ),
     )
 
 
@@ -250,3 +298,68 @@ def typed_day(f: Field) -> date | None:
     except ValueError:
         add_error(f, _l("Écrivez une date comme 31/12/2025 (jour/mois/année)."))
         return None
+
+
+# --- where a post is: a public place, a point on the map, and a name -------------------
+
+KEEP_PLACE = "keep"  # on edit: leave the post where it is
+PLACE_NAME_MAX = 160  # posts.place_name
+VENUE_HINT = _l(
+    "Par exemple : « Café Le Bon Coin », « devant la boulangerie ». Placez-le aussi sur "
+    "la carte, ou choisissez le lieu public le plus proche."
+)
+
+
+def venue_field() -> StringField:
+    """A name the author writes for the place (shown instead of the place's own)."""
+    return StringField(
+        _l("Le nom du lieu, avec vos mots"),
+        description=VENUE_HINT,
+        render_kw={"maxlength": PLACE_NAME_MAX, "autocomplete": "off"},
+    )
+
+
+def place_choices(places, chosen: object = None) -> list[tuple[str, str]]:
+    """The public places of a form's select, as people say them; a place chosen by
+    searching (``chosen``: its id as sent), farther than the nearest listed, is added so
+    that a form shown again keeps it."""
+    listed = [(str(p.id), p.label) for p in places]
+    raw = str(chosen or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) < 10 and all(v != raw for v, _t in listed):
+        place = db.session.get(Place, int(raw))
+        if place is not None:
+            listed.append((raw, place.label))
+    return listed
+
+
+def place_input(form: FlaskForm, choice: Field) -> LocationInput | None:
+    """Where the author put the post: a point picked on the map (``venue_lat`` /
+    ``venue_lon``) wins over the place chosen in ``choice`` ("" is near my home); the
+    name written in ``venue`` goes with either. None: leave it where it is (on edit,
+    "keep" chosen, nothing picked on the map, no name written)."""
+    name = (form.venue.data or "").strip() or None
+    lat, lon = (form.venue_lat.data or "").strip(), (form.venue_lon.data or "").strip()
+    if lat or lon:
+        return LocationInput(lat=lat or None, lon=lon or None, name=name)
+    place = (choice.data or "").strip()
+    if place == KEEP_PLACE:
+        if name:
+            add_error(
+                form.venue,
+                _l("Dites aussi où est ce lieu : choisissez-le dans la liste, ou sur la carte."),
+            )
+        return None
+    return LocationInput(place_id=place or None, name=name)
+
+
+def forget_bad_venue_point(form: FlaskForm, choice: Field) -> None:
+    """A refused map point is not sent again as is (the message stays on the list)."""
+    if choice.errors and (form.venue_lat.data or form.venue_lon.data):
+        form.venue_lat.data = form.venue_lon.data = ""
+
+
+def picker_centre() -> str:
+    """Where the map to pick a place opens: the member's PUBLIC position ("lat,lon"),
+    never their home (the page may be seen over their shoulder, or cached)."""
+    here = geo.from_element(getattr(current_user, "public_position", None))
+    return f"{here.lat:.6f},{here.lon:.6f}" if here is not None else ""

@@ -44,17 +44,23 @@ class LocationInput:
     lon: object = None
     address: str | None = None
     choice: int | None = None  # index into the candidates of an ambiguous address
+    # A name the member wrote for the place (« Café Le Bon Coin », « devant la
+    # boulangerie »): shown instead of the place's own name. Forms only.
+    name: str | None = None
 
     @property
     def is_empty(self) -> bool:
-        """Nothing was given (spaces alone are no address)."""
+        """No place, point or address was given (spaces alone are no address; a
+        ``name`` alone says what, not where)."""
         given = (self.place_id, self.lat, self.lon, (self.address or "").strip())
         return all(value in (None, "") for value in given)
 
 
 class Resolved(NamedTuple):
     position: geo.LatLon
-    name: str | None  # the place's name, or the address found; None for a point
+    # The place's name as people say it (Place.label), or the address found; None for
+    # a point.
+    name: str | None
 
 
 def _field_error(message) -> ValidationFailed:
@@ -69,7 +75,7 @@ def resolve(location: LocationInput) -> Resolved:
         place = db.session.get(Place, ident) if ident is not None else None
         if place is None:
             raise _field_error(_l("Ce lieu n'existe pas."))
-        return Resolved(geo.from_element(place.position), place.name)
+        return Resolved(geo.from_element(place.position), place.label)
     if location.lat not in (None, "") or location.lon not in (None, ""):
         try:
             return Resolved(geo.lat_lon(location.lat, location.lon), None)

@@ -13,7 +13,7 @@ from peuplade.extensions import db
 from peuplade.geo import from_element
 from peuplade.models import Member
 from tests.conftest import BATIGNOLLES, PASSWORD
-from tests.helpers.pages import field_error, input_value, text_of
+from tests.helpers.pages import checked_value, field_error, input_value, text_of
 
 # Our own small gazetteer, so these tests do not depend on the shipped one.
 GAZETTEER = {
@@ -80,7 +80,8 @@ def test_register_page_is_readable_without_login(browser):
     page = browser.get("/register").get_data(as_text=True)
     assert '<html lang="fr">' in page
     assert 'for="email"' in page and 'for="address"' in page  # visible labels
-    assert input_value(page, "radius_m") == "1000"  # the default radius
+    # The radius is a choice with its meaning; "10 min à pied · ~800 m" at first.
+    assert checked_value(page, "radius_m") == "800"
     # Every skill of the fixed list is a checkbox.
     assert len(re.findall(r'type="checkbox" name="skills"', page)) == 13
 
@@ -176,7 +177,9 @@ def test_register_error_is_shown_next_to_field_and_keeps_values(browser, overrid
     if field != "display_name":
         assert input_value(page, "display_name") == data["display_name"]
     assert input_value(page, "tags") == data["tags"]
-    assert input_value(page, "radius_m") == data["radius_m"]
+    # A radius out of range is no choice to keep: the member picks one again.
+    kept_radius = None if field == "radius_m" else data["radius_m"]
+    assert checked_value(page, "radius_m") == kept_radius
     assert data["bio"].replace("'", "&#39;") in page
     assert checked_values(page, "skills") == set(data["skills"])
     if field.startswith("password"):

@@ -481,7 +481,7 @@ def _check_demo_exchanges() -> None:
     assert {e.kind for e in exchanges} == {"request", "offer"}
     assert len({e.category for e in exchanges}) >= 12
     assert all(e.author.email.endswith("@demo.example.org") for e in exchanges)
-    places = {p.name: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
+    places = {p.label: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
     at_places = [e for e in exchanges if e.place_name]
     assert len(at_places) >= 5
     for exchange in exchanges:
@@ -615,7 +615,7 @@ def _check_demo_news() -> None:
 
 def _check_demo_events() -> None:
     now = utcnow()
-    places = {p.name: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
+    places = {p.label: geo.from_element(p.position) for p in db.session.scalars(select(Place))}
     outings = db.session.scalars(select(Event)).all()
     full = 0
     for event in outings:

@@ -11,13 +11,21 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField, TextAreaField
 
 from peuplade.events import services
-from peuplade.forms import FreeSelectField, add_error, typed_day
+from peuplade.forms import (
+    KEEP_PLACE,
+    FreeSelectField,
+    add_error,
+    picker_centre,
+    place_choices,
+    place_input,
+    typed_day,
+    venue_field,
+)
 from peuplade.localtime import local_zone
-from peuplade.location import LocationInput
 from peuplade.models import Event, Place
 from peuplade.submissions import new_submission_key
 
-KEEP = "keep"  # on edit: leave the event where it is
+KEEP = KEEP_PLACE  # on edit: leave the event where it is
 
 TIME_TYPED = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?")
 
@@ -67,6 +75,10 @@ class EventForm(FlaskForm):
         _l("Lieu du rendez-vous"),
         description=_l("Un lieu public près de chez vous : jamais votre domicile."),
     )
+    venue = venue_field()
+    # A point picked on the map (static/js/home-picker.js), in place of the list.
+    venue_lat = HiddenField()
+    venue_lon = HiddenField()
     capacity = StringField(
         _l("Nombre de places"),
         description=_l("Laissez vide si tout le monde peut venir."),
@@ -84,10 +96,11 @@ class EventForm(FlaskForm):
     def __init__(self, *args, places: list[Place] = (), current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         keep = [(KEEP, _l("Ne pas changer : %(where)s", where=current))] if current else []
+        self.centre = picker_centre()  # where the map opens: my PUBLIC position
         self.place.choices = [
             *keep,
             *([] if current else [("", _l("Choisissez un lieu"))]),
-            *((str(p.id), p.name) for p in places),
+            *place_choices(places, self.place.data),
         ]
         # The services name fields by what they mean; errors land on the inputs.
         self.starts_at, self.ends_at, self.location = self.starts_on, self.ends_time, self.place
@@ -121,9 +134,9 @@ class EventForm(FlaskForm):
             data["clear_end"] = editing is not None and ends_at is None
         if editing is None:
             data["submission_key"] = self.submission_key.data or None
-        place = (self.place.data or "").strip()
-        if place != KEEP:
-            data["location"] = LocationInput(place_id=place or None)
+        location = place_input(self, self.place)
+        if location is not None:
+            data["location"] = location
         return services.EventInput(**data)
 
 

@@ -11,19 +11,20 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 
 from peuplade import categories
 from peuplade.exchanges import services
-from peuplade.forms import FreeSelectField, typed_day
-from peuplade.location import LocationInput
-from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Exchange, Member, Place
+from peuplade.forms import (
+    KEEP_PLACE,
+    FreeSelectField,
+    picker_centre,
+    place_choices,
+    place_input,
+    reach_field,
+    typed_day,
+    venue_field,
+)
+from peuplade.models import Exchange, Member, Place
 
 HOME = ""  # the location choice meaning "my approximate position"
-KEEP = "keep"  # on edit: leave the exchange where it is
-
-REACH_HINT = _l(
-    "Entre %(min)s et %(max)s mètres autour de l'endroit de l'annonce. Seuls les voisins "
-    "à cette distance la verront. Par défaut, votre propre rayon.",
-    min=RADIUS_MIN_M,
-    max=RADIUS_MAX_M,
-)
+KEEP = KEEP_PLACE  # on edit: leave the exchange where it is
 
 
 class ExchangeForm(FlaskForm):
@@ -65,17 +66,11 @@ class ExchangeForm(FlaskForm):
             "approximatif (à environ 200 m près). Vous pouvez aussi choisir un lieu public."
         ),
     )
-    reach_m = StringField(
-        _l("Portée de l'annonce, en mètres"),
-        description=REACH_HINT,
-        render_kw={
-            "type": "number",
-            "min": RADIUS_MIN_M,
-            "max": RADIUS_MAX_M,
-            "step": 50,
-            "inputmode": "numeric",
-        },
-    )
+    venue = venue_field()
+    # A point picked on the map (static/js/home-picker.js), in place of the list.
+    venue_lat = HiddenField()
+    venue_lon = HiddenField()
+    reach_m = reach_field()
 
     on_behalf_of = StringField(
         _l("Pour qui ?"),
@@ -96,12 +91,13 @@ class ExchangeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Per request: labels follow the language, places follow the member's home.
         self.category.choices = [("", _l("Choisissez une catégorie")), *categories.choices()]
+        self.centre = picker_centre()  # where the map opens: my PUBLIC position
         # On edit, ``current`` names where the exchange is now: the first choice keeps it.
         keep = [(KEEP, _l("Ne pas changer : %(where)s", where=current))] if current else []
         self.location.choices = [
             *keep,
             (HOME, _l("Près de chez moi (position approximative)")),
-            *((str(p.id), p.name) for p in places),
+            *place_choices(places, self.location.data),
         ]
 
     def period(self) -> tuple[date | None, date | None]:
@@ -125,9 +121,9 @@ class ExchangeForm(FlaskForm):
             data["submission_key"] = self.submission_key.data or None
         if editing is None or (starts_on, ends_on) != (editing.starts_on, editing.ends_on):
             data["starts_on"], data["ends_on"] = starts_on, ends_on
-        place = (self.location.data or "").strip()
-        if place != KEEP:
-            data["location"] = LocationInput(place_id=place or None)
+        location = place_input(self, self.location)
+        if location is not None:
+            data["location"] = location
         return services.ExchangeInput(**data)
 
 
@@ -161,10 +157,7 @@ class CloseForm(FlaskForm):
 class ThanksForm(FlaskForm):
     message = TextAreaField(
         _l("Votre mot de remerciement"),
-        description=_l(
-            "Quelques mots, %(n)s caractères au plus. Il sera visible sur son profil.",
-            n=services.THANKS_MAX,
-        ),
+        description=_l("Quelques mots. Ils seront visibles sur son profil."),
         render_kw={"rows": 3, "maxlength": services.THANKS_MAX},
     )
 

@@ -30,7 +30,7 @@ class NewsForm(FlaskForm):
     )
     body = TextAreaField(
         _l("Texte"),
-        description=_l("%(n)s caractères au plus.", n=services.BODY_MAX),
+        description=_l("Tout ce que les voisins doivent savoir : quoi, où, quand."),
         render_kw={"rows": 8, "maxlength": services.BODY_MAX},
     )
     link = StringField(
@@ -72,7 +72,7 @@ class NewsForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Votre commentaire"),
-        description=_l("%(n)s caractères au plus.", n=services.COMMENT_MAX),
+        description=_l("Quelques phrases suffisent."),
         render_kw={"rows": 3, "maxlength": services.COMMENT_MAX},
     )
     submission_key = HiddenField(default=new_submission_key)

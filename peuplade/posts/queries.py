@@ -24,9 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
-from peuplade import geo, privacy
+from peuplade import geo, privacy, search
 from peuplade.extensions import db
-from peuplade.models import Member, Post, utcnow
+from peuplade.models import RADIUS_MAX_M, Member, Place, Post, utcnow
 from peuplade.models.base import UTCDateTime
 from peuplade.pagination import TimeCursor
 from peuplade.posts import audience
@@ -208,3 +208,33 @@ def distance_band(viewer: Member, post: Post) -> str | None:
     if here is None or there is None:
         return None
     return privacy.distance_band(geo.geodesic_distance_m(here, there))
+
+
+# --- public places, searched as the author types ---------------------------------------
+
+PLACES_FOUND_MAX = 12
+PLACE_QUERY_MAX = 80
+
+
+def places_matching(member: Member, query: str, limit: int = PLACES_FOUND_MAX) -> list:
+    """Public places within ``RADIUS_MAX_M`` of the member's PUBLIC position whose name,
+    or name as people say it (``Place.label``), holds every word typed (case and accents
+    ignored), nearest that public position first: never measured from the home, so the
+    order teaches nothing the profile does not already show. Each is (place, distance
+    band). An empty query gives the nearest."""
+    here = geo.from_element(member.public_position)
+    typed = [search.fold(w) for w in search.words(query[:PLACE_QUERY_MAX])]
+    stmt = (
+        select(Place)
+        .where(geo.within_radius(Place.position, here, RADIUS_MAX_M))
+        .order_by(geo.distance_m(Place.position, geo.point(here.lat, here.lon)), Place.id)
+    )
+    found = []
+    for place in db.session.scalars(stmt):
+        haystack = search.fold(f"{place.name} {place.label}") or ""
+        if all(word in haystack for word in typed):
+            distance = geo.geodesic_distance_m(here, geo.from_element(place.position))
+            found.append((place, privacy.distance_band(distance)))
+            if len(found) >= limit:
+                break
+    return found

@@ -58,7 +58,8 @@ PostLocation = Annotated[
 PLACE_NEAR_HOME = Rule(
     _l(
         "`location` : un lieu public qui existe, un point, ou une adresse que le "
-        "géocodeur trouve, à 5 km au plus de mon domicile"
+        "géocodeur trouve, à 5 km au plus de mon domicile ; un point ou une adresse "
+        "jamais à moins de 250 m de mon domicile (l'annonce y serait montrée)"
     ),
     fields=("location",),
 )

@@ -8,20 +8,28 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from peuplade import geo
+from peuplade import geo, privacy
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
 from peuplade.localtime import end_of_day, today
 from peuplade.location import LocationInput, resolve
 from peuplade.models import RADIUS_MAX_M, RADIUS_MIN_M, Member, Place, Post, utcnow
 from peuplade.submissions import KEY_USED_ELSEWHERE, write_once
+from peuplade.validation import checked_text
 
 DEFAULT_LIFETIME = timedelta(days=60)
 MAX_DAYS_AHEAD = 366
 
 
+PLACE_NAME_MAX = 160  # posts.place_name
+# A point or an address given for a post is shown as it is: it must not be the author's
+# home. Nearer than the finest distance band ("< 250 m") it is refused.
+HOME_KEEP_AWAY_M = privacy.BANDS[0][0]
+
+
 def places_near(member: Member, limit: int = 60) -> list[Place]:
-    """Public places within the member's radius, nearest first (for the author's own form)."""
+    """Public places within the member's radius of their home, nearest first (for the
+    author's own form: a select, never sent elsewhere)."""
     home = geo.from_element(member.home)
     stmt = (
         select(Place)
@@ -32,23 +40,48 @@ def places_near(member: Member, limit: int = 60) -> list[Place]:
     return list(db.session.scalars(stmt))
 
 
+def _too_far() -> ValidationFailed:
+    msg = _l(
+        "Ce lieu est à plus de %(km)s km de chez vous : choisissez un lieu du quartier.",
+        km=RADIUS_MAX_M // 1000,
+    )
+    return ValidationFailed(msg, {"location": msg})
+
+
+def _too_close() -> ValidationFailed:
+    msg = _l(
+        "Ce point est tout près de chez vous : tout le monde verrait où vous habitez. "
+        "Choisissez un lieu public un peu plus loin (un square, un café, un coin de rue), "
+        "ou « Près de chez moi » : votre adresse reste alors cachée."
+    )
+    return ValidationFailed(msg, {"location": msg})
+
+
 def resolve_position(
     author: Member, location: LocationInput | None
 ) -> tuple[geo.LatLon, str | None]:
-    """The public position (and place name) of a new or moved post: the author's public
-    position when no location is given; else the place, point or address given
-    (``location.resolve``), within ``RADIUS_MAX_M`` of the author's home."""
+    """The public position (and place name) of a new or moved post.
+
+    - No place, point or address: the author's public position (with the ``name`` the
+      author wrote, if any: « devant la boulangerie »).
+    - A named public place: its position, within ``RADIUS_MAX_M`` of the author's home.
+    - A point or an address: the same, and never the home itself: nearer than
+      ``HOME_KEEP_AWAY_M`` to the author's home it is refused.
+
+    The ``name`` the author wrote wins over the place's or the address's own name."""
+    name = None
+    if location is not None and location.name not in (None, ""):
+        name = checked_text(location.name, "venue", PLACE_NAME_MAX) or None
     if location is None or location.is_empty:
-        return geo.from_element(author.public_position), None
-    position, name = resolve(location)
+        return geo.from_element(author.public_position), name
+    position, found = resolve(location)
     home = geo.from_element(author.home)
-    if geo.geodesic_distance_m(home, position) > RADIUS_MAX_M:
-        msg = _l(
-            "Ce lieu est à plus de %(km)s km de chez vous : choisissez un lieu du quartier.",
-            km=RADIUS_MAX_M // 1000,
-        )
-        raise ValidationFailed(msg, {"location": msg})
-    return position, name
+    distance = geo.geodesic_distance_m(home, position)
+    if distance > RADIUS_MAX_M:
+        raise _too_far()
+    if location.place_id in (None, "") and distance < HOME_KEEP_AWAY_M:
+        raise _too_close()
+    return position, name or found
 
 
 def clean_reach(author: Member, reach: object) -> int:

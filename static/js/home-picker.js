@@ -36,6 +36,14 @@
       attribution: box.dataset.attribution || ""
     }).addTo(map);
 
+    // A map folded in a <details> (a post's venue) is drawn when it is unfolded.
+    var folded = mapEl.closest ? mapEl.closest("details") : null;
+    if (folded) {
+      folded.addEventListener("toggle", function () {
+        if (folded.open) map.invalidateSize();
+      });
+    }
+
     var marker = null;
     if (current && !picked) {
       // The stored home, shown greyed until the member moves it.

@@ -51,6 +51,7 @@ MEMBER = [
     ("map", "/map"),
     ("exchanges", "/exchanges"),
     ("exchange-new", "/exchanges/new"),
+    ("event-new", "/events/new"),
     ("exchange-mine", "{exchange_mine}"),
     ("exchange-theirs", "{exchange_theirs}"),
     ("objects", "/objects"),

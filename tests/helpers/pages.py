@@ -45,3 +45,12 @@ def coordinate_strings(*points: tuple[float, float]) -> set[str]:
             found |= {repr(value), f"{value:.4f}", f"{value:.5f}", f"{value:.6f}"}
             found.add(str(value)[: str(value).index(".") + 5])  # truncated to 4 decimals
     return found
+
+
+def checked_value(page: str, name: str) -> str | None:
+    """The value of the checked radio button named ``name`` (None when none is)."""
+    for tag in re.findall(rf'<input [^>]*name="{name}"[^>]*>', page):
+        if re.search(r"\bchecked\b", tag) and 'type="radio"' in tag:
+            value = re.search(r'value="([^"]*)"', tag)
+            return html.unescape(value.group(1)) if value else ""
+    return None
