@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.exchanges.routes import bp as exchanges_bp
     from peuplade.feeds import bp as feeds_bp
     from peuplade.gdpr.routes import bp as gdpr_bp
+    from peuplade.home.routes import bp as home_bp
     from peuplade.loans.routes import bp as loans_bp
     from peuplade.map.routes import bp as map_bp
     from peuplade.messages.routes import bp as messages_bp
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(neighbours_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(exchanges_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(news_bp)

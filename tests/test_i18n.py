@@ -237,8 +237,8 @@ def test_member_who_signed_up_in_english_keeps_english(client, auth):
     assert '<html lang="en">' in r.get_data(as_text=True)
     r = auth.login("carla@example.org", follow=True)  # no Accept-Language this time
     text = visible_text(r.get_data(as_text=True))
-    assert "My neighbours" in text and "Log out" in text
-    assert "Mes voisins" not in text and "Se déconnecter" not in text
+    assert "Feed" in text and "Neighbourhood feed" in text
+    assert "Fil du voisinage" not in text
 
 
 # --- API -----------------------------------------------------------------------------

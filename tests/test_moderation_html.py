@@ -246,7 +246,7 @@ def test_queue_is_only_for_the_quartiers_moderators_and_admins(app, world, make_
     there = _report(w, w.far_modo, "item", nadia_item.id)
 
     b = as_member(app, w.bruno)
-    assert "/moderation" not in re.findall(r'href="([^"]*)"', b.get("/news").get_data(as_text=True))
+    assert "/moderation" not in re.findall(r'href="([^"]*)"', b.get("/more").get_data(as_text=True))
     for url in ("/moderation", "/moderation/log", f"/moderation/reports/{here.id}"):
         assert b.get(url).status_code == 404, url
     r = b.post(f"/moderation/reports/{here.id}/hide", data={"hide-reason": "non"})
@@ -254,7 +254,7 @@ def test_queue_is_only_for_the_quartiers_moderators_and_admins(app, world, make_
     assert db.session.get(Exchange, w.exchange.id).hidden_at is None
 
     m = as_member(app, w.modo)
-    page = m.get("/news").get_data(as_text=True)
+    page = m.get("/more").get_data(as_text=True)
     assert 'href="/moderation"' in page and "Modération" in text_of(page)
     queue = m.get("/moderation")
     assert queue.status_code == 200

@@ -12,6 +12,7 @@ from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
+from tests.helpers.pages import text_of
 from tests.test_news_events import _event, _news, _place
 from tests.test_privacy import _other_homes_leaked
 
@@ -97,7 +98,11 @@ def test_pages_have_no_duplicates_and_alerts_are_pinned(client, auth, make_membe
     alert = _news(author, kind="alerte", title="Fuite de gaz")
     html = client.get("/timeline").get_data(as_text=True)
     assert _links(html)[0] == f"/news/{alert.id}" and _links(html).count(f"/news/{alert.id}") == 1
-    assert "Alertes des dernières 48 heures" in html and "Info : Alerte" in html
+    assert "Alertes des dernières 48 heures" in html
+    # A compact strip above the feed: the alert's title and who wrote it, no card.
+    strip = re.search(r'<section class="alert-strip".*?</section>', html, re.S).group(0)
+    assert _links(strip) == [f"/news/{alert.id}"] and "Par Autrice" in strip
+    assert 'class="card' not in strip
     # Filtered to objects only: no pinned alert.
     assert "Fuite de gaz" not in client.get("/timeline?type=item").get_data(as_text=True)
     far = make_member("Loin", at=FAR_AWAY, email="loin@example.org")
@@ -124,3 +129,50 @@ def test_the_page_runs_the_same_statements_whatever_its_size(client, auth, make_
     assert len(_links(html)) == 21  # the pinned alert, then a full page
     assert len(many) == len(few), (few, many)
     assert len(few) <= 8, few
+
+
+def _chips(html: str) -> list[tuple[str, str, bool]]:
+    """The filter chips: (text, link, chosen)."""
+    found = re.search(r'<ul class="chips".*?</ul>', html, re.S)
+    assert found, "no chips"
+    return [
+        (text_of(text), href.replace("&amp;", "&"), current == ' aria-current="true"')
+        for href, current, text in re.findall(
+            r'<a class="chip" href="([^"]*)"\s*((?: aria-current="true")?)>(.*?)</a>',
+            found.group(0),
+            re.S,
+        )
+    ]
+
+
+def test_the_feed_starts_at_once_filters_are_chips(client, auth, make_member):
+    """On a phone the posts come first: no intro paragraph nor board link above them, the
+    kinds of post as chips (one tap each), "Publier" in the navigation."""
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    made = _one_of_each(author, _place(), 1)
+    auth.login("l@example.org")
+    html = client.get("/").get_data(as_text=True)
+    assert _chips(html) == [
+        ("Tout", "/timeline", True),
+        ("Échanges", "/timeline?type=exchange", False),
+        ("Objets", "/timeline?type=item", False),
+        ("Infos", "/timeline?type=news", False),
+        ("Sorties", "/timeline?type=event", False),
+    ]
+    main = html.split('<main id="contenu"', 1)[1]
+    assert '<form method="get"' not in main and 'type="checkbox"' not in main
+    assert "/board" not in main  # on the "Plus" page now
+    assert main.index('class="chips"') < main.index(f'href="{made[-1]}"')
+    assert 'href="/publish"' in html
+    only = client.get("/timeline?type=item").get_data(as_text=True)
+    assert [c[2] for c in _chips(only)] == [False, False, True, False, False]
+    assert _links(only) == [made[3]]
+    both = client.get("/timeline?type=news&type=event").get_data(as_text=True)
+    assert [c[2] for c in _chips(both)] == [False, False, False, True, True]
+    # Nothing near: the empty feed leads to the chooser.
+    auth.logout()
+    make_member("Loin", at=FAR_AWAY, email="loin@example.org")
+    auth.login("loin@example.org")
+    empty = client.get("/").get_data(as_text=True).split('<main id="contenu"', 1)[1]
+    assert "Rien de neuf près de chez vous" in empty and 'href="/publish"' in empty

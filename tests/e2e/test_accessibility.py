@@ -48,6 +48,8 @@ DOUBLE_TEXT = """() => {
 ANONYMOUS = [("login", "/login"), ("register", "/register"), ("privacy-anonymous", "/privacy")]
 MEMBER = [
     ("timeline", "/"),
+    ("publish", "/publish"),
+    ("more", "/more"),
     ("map", "/map"),
     ("exchanges", "/exchanges"),
     ("exchange-new", "/exchanges/new"),

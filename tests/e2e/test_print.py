@@ -40,7 +40,7 @@ def test_the_lobby_board_prints_on_one_page(live_server, new_context, lang):
     _longest_texts(live_server)
     page = new_context(lang).new_page()
     log_in(page, live_server, lang, DEMO_EMAIL, DEMO_PASSWORD)
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/more")
     page.get_by_role("link", name=tr(lang, "Imprimer une affiche pour le hall")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         tr(lang, "Affiche pour le hall de l'immeuble")
