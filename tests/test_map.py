@@ -119,10 +119,13 @@ def test_filters_work_without_javascript(client, auth, make_member):
     assert _list_links(only) == [event, news]
     assert [m["url"] for m in _data(only)["markers"]] == [event, news]
     assert _data(only)["types"] == ["news", "event"]
-    assert re.search(r'value="news" id="type-news"\s+checked', only)
-    assert not re.search(r'value="item" id="type-item"\s+checked', only)
     exchange_only = client.get("/map?type=exchange").get_data(as_text=True)
     assert _list_links(exchange_only) == [offer]
+    # The chips are links: the chosen one is marked, "Tout" leads back to everything.
+    assert re.search(r'href="/map\?type=exchange"\s+aria-current="true"', exchange_only)
+    assert not re.search(r'href="/map"\s+aria-current="true"', exchange_only)
+    assert re.search(r'href="/map"\s+aria-current="true"', client.get("/map").get_data(as_text=True))
+    assert "Aucune annonce de ce type." in client.get("/map?type=item").get_data(as_text=True)
     everything = client.get("/map?type=nothing").get_data(as_text=True)
     assert _list_links(everything) == [offer, event, news]
 

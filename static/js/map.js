@@ -44,20 +44,6 @@
     return box;
   }
 
-  function chosenTypes(form) {
-    var chosen = [];
-    var boxes = form ? form.querySelectorAll('input[type="checkbox"][name="type"]') : [];
-    for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) chosen.push(boxes[i].value);
-    return chosen;
-  }
-
-  function allTypes(form) {
-    var all = [];
-    var boxes = form.querySelectorAll('input[type="checkbox"][name="type"]');
-    for (var i = 0; i < boxes.length; i++) all.push(boxes[i].value);
-    return all;
-  }
-
   function setUp(box, data) {
     var mapEl = box.querySelector(".map");
     if (typeof window.L === "undefined" || !mapEl || !isPoint(data.home)) {
@@ -108,63 +94,23 @@
       : L.featureGroup(); // the cluster plugin did not load: plain markers
     group.addTo(map);
 
-    var markers = [];
+    // The page's posts (the chips above filter them on the server); popups are built
+    // when opened.
+    var shown = [];
     var list = data.markers || [];
     for (var i = 0; i < list.length; i++) {
       var m = list[i];
       if (!isPoint(m)) continue;
-      var marker = L.marker([m.lat, m.lon], {
+      shown.push(L.marker([m.lat, m.lon], {
         title: m.label,
         alt: m.label,
         keyboard: true
-      }).bindPopup(popupFor(m, box.dataset.distanceLabel));
-      markers.push({ type: m.type, marker: marker });
+      }).bindPopup(popupFor.bind(null, m, box.dataset.distanceLabel)));
     }
-
+    if (group.addLayers) group.addLayers(shown);
+    else for (var j = 0; j < shown.length; j++) group.addLayer(shown[j]);
     var count = box.querySelector("[data-map-count]");
-    var none = document.querySelector("[data-map-none]");
-    var rows = document.querySelectorAll(".map-list__items > li[data-type]");
-
-    function show(types) {
-      var all = types.length === 0;
-      var shown = [];
-      for (var i = 0; i < markers.length; i++) {
-        if (all || types.indexOf(markers[i].type) !== -1) shown.push(markers[i].marker);
-      }
-      group.clearLayers();
-      if (group.addLayers) group.addLayers(shown);
-      else for (var j = 0; j < shown.length; j++) group.addLayer(shown[j]);
-      var visible = 0;
-      for (var k = 0; k < rows.length; k++) {
-        var keep = all || types.indexOf(rows[k].dataset.type) !== -1;
-        rows[k].hidden = !keep;
-        if (keep) visible++;
-      }
-      if (none) none.hidden = !(rows.length > 0 && visible === 0);
-      if (count) count.textContent = (box.dataset.shownText || "") + " " + shown.length;
-    }
-
-    var form = document.querySelector("[data-map-filter]");
-    var loaded = data.types || [];
-    show(chosenTypes(form));
-    if (form) {
-      form.addEventListener("change", function () {
-        var types = chosenTypes(form);
-        // A type the server did not send (the page was filtered): ask the server.
-        var wanted = types.length ? types : allTypes(form);
-        for (var i = 0; i < wanted.length; i++) {
-          if (loaded.indexOf(wanted[i]) === -1) {
-            form.submit();
-            return;
-          }
-        }
-        show(types);
-        if (window.history && window.history.replaceState) {
-          var query = types.map(function (t) { return "type=" + encodeURIComponent(t); }).join("&");
-          window.history.replaceState(null, "", form.getAttribute("action") + (query ? "?" + query : ""));
-        }
-      });
-    }
+    if (count) count.textContent = (box.dataset.shownText || "") + " " + shown.length;
   }
 
   // Leaflet and its cluster plugin, fetched when the map is wanted (same origin: the CSP

@@ -98,7 +98,11 @@ def first_link(page: Page, pattern: str) -> str:
 
 def use_the_map(page: Page) -> None:
     """Clusters and markers drawn, a cluster opened (zoom animation), a marker's popup,
-    the type filter changed and restored (markers removed and added back)."""
+    a type chosen with the chips (the page again, filtered). On a phone the map is drawn
+    on request: the button first."""
+    opener = page.get_by_role("button", name="Afficher la carte")
+    if opener.is_visible():
+        opener.click()
     clusters = page.locator(".leaflet-marker-icon.marker-cluster")
     expect(clusters.first).to_be_visible()
     expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
@@ -108,11 +112,10 @@ def use_the_map(page: Page) -> None:
     expect(single).to_be_visible()
     single.click()
     expect(page.locator(".leaflet-popup-content")).to_be_visible()
-    boxes = page.locator('[data-map-filter] input[type="checkbox"][name="type"]')
-    boxes.first.check()
-    boxes.first.uncheck()
     page.locator(".leaflet-control-zoom-out").click()
     page.wait_for_timeout(500)
+    page.get_by_role("link", name="Sorties").first.click()
+    page.wait_for_load_state()
 
 
 def place_home(page: Page) -> None:
