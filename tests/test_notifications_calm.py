@@ -328,14 +328,28 @@ def test_a_preset_sets_every_kind(app, street, preset):
     anne = street["Anne"]
     browser = as_member(app, anne)
     page = browser.get("/account/notifications").get_data(as_text=True)
-    assert _checked(page) == "custom"  # the defaults differ (nearby requests: digest)
-    form = {**_settings(anne), "preset": preset, "shown": "custom"}
+    # A new member has every kind's default: the recommended preset, not "Personnalisé".
+    assert _checked(page) == "recommended" and "Personnalisé" not in page
+    form = {**_settings(anne), "preset": preset, "shown": "recommended"}
     r = browser.post("/account/notifications", data=form, follow_redirects=True)
     assert r.status_code == 200
     assert _settings(anne) == dict.fromkeys(KINDS, preset)
     page = r.get_data(as_text=True)
     assert _checked(page) == preset
     assert 'value="custom"' not in page  # "Personnalisé" only when the kinds differ
+
+
+def test_the_recommended_preset_brings_back_every_default(app, street):
+    anne = street["Anne"]
+    browser = as_member(app, anne)
+    services.choose_emails(anne, dict.fromkeys(KINDS, "off"))
+    db.session.commit()
+    form = {**dict.fromkeys(KINDS, "off"), "preset": "recommended", "shown": "off"}
+    page = browser.post("/account/notifications", data=form, follow_redirects=True)
+    defaults = {name: kind.default for name, kind in KINDS.items()}
+    assert len(set(defaults.values())) > 1  # the defaults are a mix, not one mode
+    assert _settings(anne) == defaults
+    assert _checked(page.get_data(as_text=True)) == "recommended"
 
 
 def test_mixed_choices_show_personnalise_and_kind_by_kind_still_works(app, street):

@@ -17,15 +17,23 @@ MODE_CHOICES = (
 )
 
 
-# The presets, each the same mode for every kind; "custom" is the state when the kinds
-# differ (shown then, and choosing it keeps the kind-by-kind choices).
+# The presets: "recommended" is every kind's own default (what concerns me at once, the
+# street's news in the daily summary: what a new member has), the three others the same
+# mode for every kind; "custom" is the state when the kinds differ otherwise (shown
+# then, and choosing it keeps the kind-by-kind choices).
+RECOMMENDED = "recommended"
 PRESETS = (
+    (RECOMMENDED, _l("Le réglage conseillé")),
     ("on", _l("Tout de suite")),
     ("digest", _l("Un résumé par jour")),
     ("off", _l("Rien")),
 )
 CUSTOM = ("custom", _l("Personnalisé"))
 PRESET_HINTS = {
+    RECOMMENDED: _l(
+        "Tout de suite ce qui vous concerne (réponses, prêts, messages) ; "
+        "les nouvelles du quartier dans un résumé par jour."
+    ),
     "on": _l("Un email à chaque nouvelle."),
     "digest": _l("Un seul email par jour, qui rassemble tout."),
     "off": _l("Aucun email : tout reste visible sur Peuplade."),
@@ -34,9 +42,18 @@ PRESET_HINTS = {
 
 
 def preset_of(settings: dict[str, str]) -> str:
-    """The preset these choices make, or "custom" when the kinds differ."""
+    """The preset these choices make, or "custom" when the kinds differ otherwise."""
+    if all(settings.get(name) == kind.default for name, kind in KINDS.items()):
+        return RECOMMENDED
     modes = set(settings.values())
     return modes.pop() if len(modes) == 1 else CUSTOM[0]
+
+
+def modes_of(preset: str) -> dict[str, str]:
+    """Every kind's mode under ``preset``."""
+    if preset == RECOMMENDED:
+        return {name: kind.default for name, kind in KINDS.items()}
+    return dict.fromkeys(KINDS, preset)
 
 
 class EmailSettingsForm(FlaskForm):
@@ -52,7 +69,7 @@ class EmailSettingsForm(FlaskForm):
         state shown) sets every kind; otherwise the kind-by-kind choices."""
         preset = self.preset.data
         if preset != before and preset in dict(PRESETS):
-            return dict.fromkeys(KINDS, preset)
+            return modes_of(preset)
         return {name: getattr(self, name).data for name in KINDS}
 
 

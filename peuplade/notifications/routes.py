@@ -139,8 +139,8 @@ def keep_mine_open(post_id: int):
 
 @bp.route("/account/notifications", methods=["GET", "POST"])
 def settings():
-    """Three presets on top ("Tout de suite", "Un résumé par jour", "Rien"), the
-    kind-by-kind choices folded below; mixed choices show "Personnalisé"."""
+    """Presets on top (the recommended one, "Tout de suite", "Un résumé par jour",
+    "Rien"), the kind-by-kind choices folded below; other mixes show "Personnalisé"."""
     me = _me()
     current = services.settings_of(me)
     state = preset_of(current)
