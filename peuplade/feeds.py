@@ -48,7 +48,7 @@ def quartier_atom(quartier_slug: str) -> Response:
 
 def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
     """Atom XML of these news: title, text, dates, kind and link. Public, so it names
-    nobody: the author is "Voisins de <quartier>" (no member's name, email, position or
+    nobody: the author is "Voisins du quartier <quartier>" (no member's name, email, position or
     place: blocks cannot apply to an anonymous reader, and a name is not needed)."""
     self_url = url_for("feeds.quartier_atom", quartier_slug=quartier.slug, _external=True)
     feed = FeedGenerator()
@@ -58,7 +58,7 @@ def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     feed.link(href=url_for("neighbours.index", _external=True), rel="alternate")
     # TRANSLATORS: the author of the public feed of a quartier: its neighbours, unnamed.
-    voices = {"name": _("Voisins de %(name)s", name=quartier.display_name)}
+    voices = {"name": _("Voisins du quartier %(name)s", name=quartier.display_name)}
     feed.author(voices)
     feed.language("fr")
     feed.generator("Peuplade")

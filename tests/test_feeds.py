@@ -73,8 +73,8 @@ def test_quartier_feed_lists_its_quartier_news_newest_first(
     assert latest.id == latest.link
     assert [link.href for link in latest.links] == [latest.link]
     # Public: nobody is named, the quartier's neighbours speak together.
-    assert latest.author == "Voisins de Batignolles"
-    assert feed.feed.author == "Voisins de Batignolles"
+    assert latest.author == "Voisins du quartier Batignolles"
+    assert feed.feed.author == "Voisins du quartier Batignolles"
     text = "Ouverte dès 7 h.\nFermée le lundi.\n\nhttps://example.org/boulangerie"
     assert latest.content[0].value == text
     assert latest.published_parsed[:6] == second.created_at.astimezone(UTC).timetuple()[:6]
@@ -129,7 +129,7 @@ def test_feed_names_the_quartier_as_french_writes_it(app, client, make_quartier)
     make_quartier("epinettes", around=CLICHY, name="Epinettes", display_name="Épinettes")
     feed = feedparser.parse(client.get("/feeds/epinettes.atom").data)
     assert feed.feed.title == "Infos du quartier Épinettes"
-    assert feed.feed.author == "Voisins de Épinettes"
+    assert feed.feed.author == "Voisins du quartier Épinettes"
 
 
 def test_feed_title_follows_the_reader_language(app, client, make_quartier):
