@@ -333,7 +333,8 @@ def test_one_outing_ics_at_no_place_tells_no_position(app, client, auth, make_me
             title="Goûter",
             body="Chez nous.",
             starts_at=start,
-            location=LocationInput(lat=CLICHY[0], lon=CLICHY[1]),
+            # A point of the organiser's choosing (~450 m from home: not at home).
+            location=LocationInput(lat=CLICHY[0] + 0.004, lon=CLICHY[1]),
         ),
     )
     db.session.commit()
