@@ -6,7 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+# What is installed, stamped: `make run` needs the app's packages only (`pip install -e .`);
+# the test tools (pytest, Playwright, schemathesis, ruff...: ~500 MB) come with `make test`.
+# The test stamp depends on the run stamp, so either order, and a change to setup.cfg or
+# pyproject.toml, installs again what is needed and no more.
+INSTALLED_RUN := $(VENV)/.installed-run
+INSTALLED_TEST := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
@@ -33,19 +38,21 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install spatialite postgis chromium run test lint bench bench-radius clean translations
+.PHONY: help install install-test spatialite postgis chromium run test lint bench bench-radius clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_WORKERS=$(PYTEST_WORKERS) PYTEST_ARGS='$(PYTEST_ARGS)' BENCH_ARGS='$(BENCH_ARGS)'"
 
-install: $(INSTALLED) spatialite ## create .venv, install Python deps and SpatiaLite
+install: $(INSTALLED_RUN) spatialite ## create .venv, install what running needs and SpatiaLite
 
-$(INSTALLED): setup.cfg pyproject.toml
+install-test: $(INSTALLED_TEST) spatialite ## install also the test tools (pytest, Playwright, ruff...)
+
+$(INSTALLED_RUN): setup.cfg pyproject.toml
 	@if [ ! -x $(BIN)/pip ]; then \
 		rm -rf $(VENV); \
 		$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -56,10 +63,14 @@ $(INSTALLED): setup.cfg pyproject.toml
 			$(PYTHON) -m venv $(VENV); \
 		}; \
 	fi
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(INSTALLED_TEST): $(INSTALLED_RUN)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-spatialite: $(INSTALLED)
+spatialite: $(INSTALLED_RUN)
 	@$(BIN)/python -c "import sqlean; c = sqlean.connect(':memory:'); \
 		c.enable_load_extension(True); c.load_extension('mod_spatialite')" 2>/dev/null \
 		|| $(MAKE) --no-print-directory _apt PACKAGES=libsqlite3-mod-spatialite
@@ -87,17 +98,23 @@ chromium:
 _apt:
 	$(call apt_install,$(PACKAGES))
 
-run: install ## serve the demo neighbourhood on http://127.0.0.1:5000
-	@$(with_env) \
-	$(BIN)/flask db upgrade && \
-	$(BIN)/flask seed-demo && \
-	echo "Peuplade: http://$(HOST):$(PORT)" && \
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+# $(call quietly,message,command): the command's output only if it fails.
+define quietly
+	@echo "$(1)"; out=$$($(with_env) $(2) 2>&1) || { echo "$$out" >&2; exit 1; }
+endef
 
-test: install postgis chromium ## run the whole test suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS
+# `flask run` reads FLASK_RUN_HOST and FLASK_RUN_PORT, and so does the app: without
+# PUBLIC_URL, the links of the lobby board and of e-mails name this very address. The
+# start-up ends with the address to open and the demo login (peuplade/demo/cli.py).
+run: install ## serve the demo neighbourhood on http://HOST:PORT (127.0.0.1:5000)
+	$(call quietly,Database: migrations...,$(BIN)/flask db upgrade)
+	$(call quietly,Database: the demo neighbourhood...,$(BIN)/flask seed-demo)
+	@$(with_env) FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask run
+
+test: install-test postgis chromium ## the whole suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS (15-25 min on 2 cores)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(INSTALLED) ## ruff check + ruff format --check + lint-imports (.importlinter)
+lint: $(INSTALLED_TEST) ## ruff check + ruff format --check + lint-imports (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
@@ -111,20 +128,20 @@ BENCH_SMALL_MEMBERS ?= 100000
 BENCH_SQLITE ?= instance/bench_100k.sqlite
 BENCH_WORKERS ?= 4
 
-bench: install postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load
+bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load
 	$(BIN)/python bench/queries.py --db $(BENCH_DB) --small-db $(BENCH_SMALL_DB) \
 		--generate $(BENCH_MEMBERS) $(BENCH_SMALL_MEMBERS)
 	$(BIN)/python bench/queries.py --backend spatialite --db $(BENCH_SQLITE) \
 		--generate 50000 5000 --members 200
 	$(BIN)/python bench/http_load.py --db $(BENCH_DB) --workers $(BENCH_WORKERS) --seconds 30
 
-bench-radius: install ## time the neighbours radius query with and without the spatial index
+bench-radius: install-test ## time the neighbours radius query with and without the spatial index
 	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)
 
 clean: ## remove the local database and caches (keeps .venv)
 	rm -rf instance/peuplade.sqlite* .pytest_cache .ruff_cache
 
-translations: $(INSTALLED) ## re-extract French texts, update the English catalog and the French plurals, compile
+translations: $(INSTALLED_RUN) ## re-extract French texts, update the English catalog and the French plurals, compile
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
 		--project=Peuplade --copyright-holder="Peuplade contributors" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations

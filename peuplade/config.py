@@ -110,6 +110,19 @@ def _replica_urls(env: dict[str, str], database_url: str) -> list[str]:
     return urls
 
 
+def _development_url(env: dict[str, str]) -> str:
+    """Outside production, without PUBLIC_URL: the address ``flask run`` serves on, from
+    the variables it reads itself (``make run HOST=... PORT=...`` sets them), so links in
+    the lobby board and in e-mails lead to this very server."""
+    host = env.get("FLASK_RUN_HOST", "").strip() or "localhost"
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - every address: this machine's name opens it
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    port = _int(env, "FLASK_RUN_PORT", 5000)
+    return f"http://{host}:{port}"
+
+
 POOLERS = ("none", "pgbouncer", "pgbouncer-prepared")
 GEOCODERS = ("nominatim", "ban", "photon", "offline")
 MAIL_BACKENDS = ("smtp", "log")
@@ -158,7 +171,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
             raise ConfigError(
                 "PUBLIC_URL must be set in production (the site's address, used in emails)."
             )
-        public_url = "http://localhost:5000"
+        public_url = _development_url(env)
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}.")
     production = app_env == "production"

@@ -7,6 +7,9 @@ token: paths with a variable that is not a number (a password-reset token) are w
 as their route (``/password/reset/<token>``), and paths that match no route lose
 anything that looks like an email or a coordinate.
 
+In development (``flask run``) werkzeug's own access line, which says the same (and
+the query string), is dropped: one line per request.
+
 The request id comes from the ``X-Request-Id`` header when it is a short token (a proxy
 or load balancer set it), else it is made here; it is sent back in ``X-Request-Id``,
 added to the app's error lines (whose tracebacks stay on the server), and offered to
@@ -80,6 +83,19 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _NotAnAccessLine(logging.Filter):
+    """Drops werkzeug's access lines (``127.0.0.1 - - [date] "GET / HTTP/1.1" 200 -``,
+    written by ``WSGIRequestHandler.log_request``); its start-up and error lines pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (
+            record.levelno == logging.INFO
+            and " - - [" in message
+            and message.endswith('"%s" %s %s')
+        )
+
+
 def request_id() -> str:
     """This request's id: the caller's ``X-Request-Id`` if it is a short token, else new."""
     rid = g.get("request_id")
@@ -142,6 +158,26 @@ def _finish(response: Response) -> Response:
     return response
 
 
+class _PlainStderr(_Stderr):
+    """The development server's own lines as they are (no level, no logger name)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+
+def _quiet_dev_server() -> None:
+    """``flask run``: werkzeug's access lines dropped (ours say it), its start-up and error
+    lines written plainly on stderr."""
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _NotAnAccessLine) for f in werkzeug.filters):
+        werkzeug.addFilter(_NotAnAccessLine())
+    if not any(isinstance(h, _PlainStderr) for h in werkzeug.handlers):
+        werkzeug.addHandler(_PlainStderr())
+        werkzeug.setLevel(logging.INFO)
+        werkzeug.propagate = False
+
+
 def init_app(app: Flask) -> None:
     """Log every request of ``app`` as one JSON line and tag its error lines."""
     # First, so that the id and the clock exist even if another before_request answers.
@@ -152,6 +188,8 @@ def init_app(app: Flask) -> None:
         log.addHandler(_Stderr())
         log.setLevel(logging.INFO)
         log.propagate = False  # one line per request, not a second copy via the root logger
+    if app.config["PEUPLADE_ENV"] == "development":
+        _quiet_dev_server()
     for name in _TAGGED_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RequestIdFilter) for f in logger.filters):

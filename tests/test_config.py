@@ -105,3 +105,46 @@ def test_rate_limits_written_off_are_off(backend, monkeypatch, written):
 def test_rate_limits_written_on_are_on(backend, monkeypatch, written):
     app = _app_from_environment(backend, monkeypatch, written)
     assert _statuses_of_eleven_sign_ups(app)[-1] == 429
+
+
+# --- PUBLIC_URL follows `flask run`'s address in development ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "http://localhost:5000"),
+        ({"FLASK_RUN_HOST": "127.0.0.1", "FLASK_RUN_PORT": "5093"}, "http://127.0.0.1:5093"),
+        ({"FLASK_RUN_PORT": "5093"}, "http://localhost:5093"),
+        ({"FLASK_RUN_HOST": "0.0.0.0", "FLASK_RUN_PORT": "8000"}, "http://localhost:8000"),
+        ({"FLASK_RUN_HOST": "::1", "FLASK_RUN_PORT": "8000"}, "http://[::1]:8000"),
+        (
+            {"FLASK_RUN_PORT": "5093", "PUBLIC_URL": "https://peuplade.example.org/"},
+            "https://peuplade.example.org",
+        ),
+    ],
+)
+def test_public_url_follows_the_development_servers_address(tmp_path, env, url):
+    assert load_config(str(tmp_path), env)["PUBLIC_URL"] == url
+
+
+def test_a_port_that_is_not_a_number_stops_start_up(tmp_path):
+    with pytest.raises(ConfigError, match="FLASK_RUN_PORT must be a whole number"):
+        load_config(str(tmp_path), {"FLASK_RUN_PORT": "cinq mille"})
+
+
+def test_production_still_requires_public_url(tmp_path):
+    env = {"PEUPLADE_ENV": "production", "SECRET_KEY": "x" * 40, "FLASK_RUN_PORT": "5093"}
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be set in production"):
+        load_config(str(tmp_path), env)
+
+
+def test_e_mails_and_the_board_name_the_port_make_run_serves_on(backend, monkeypatch):
+    from peuplade.notifications.links import external_url
+
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.setenv("FLASK_RUN_HOST", "127.0.0.1")
+    monkeypatch.setenv("FLASK_RUN_PORT", "5093")
+    app = create_app(_test_config(backend))
+    with app.app_context():
+        assert external_url("auth.login") == "http://127.0.0.1:5093/login"

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import select
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from peuplade.access import public
+from peuplade.config import ROOT
 from tests.conftest import PASSWORD
 
 EMAIL = "anne.secret@example.org"
@@ -130,3 +138,72 @@ def test_an_error_logs_its_traceback_with_the_request_id_and_the_page_does_not(
     traceback = logging.Formatter().formatException(error.exc_info)
     assert "ZeroDivisionError: secret détail interne" in traceback
     assert "def broken" in traceback or "in broken" in traceback
+
+
+# --- `flask run` in development (`make run`) -------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _read_until(server: subprocess.Popen, enough, patience: float = 60.0) -> str:
+    """The server's output until ``enough(text)``, or until it has been silent for
+    ``patience`` seconds (a start-up without the banner must fail, not hang)."""
+    out = b""
+    while not enough(out.decode(errors="replace")):
+        ready, _, _ = select.select([server.stdout], [], [], patience)
+        chunk = os.read(server.stdout.fileno(), 4096) if ready else b""
+        if not chunk:
+            break
+        out += chunk
+    return out.decode(errors="replace")
+
+
+def test_make_runs_server_logs_one_line_per_request_and_ends_start_up_with_the_banner(
+    app, make_member, tmp_path
+):
+    """The real `flask run` (as `make run` starts it, FLASK_RUN_HOST/PORT and all): its
+    start-up ends with the address and the demo login; each request is our one JSON line,
+    werkzeug's own access line is gone."""
+    from peuplade.demo.cli import DEMO_PASSWORD
+
+    demo_email = json.loads((ROOT / "data" / "demo-members.json").read_text())["members"][0][
+        "email"
+    ]
+    make_member("Camille B.", email=demo_email)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PEUPLADE_ENV": "development",
+        "FLASK_APP": "wsgi",
+        "FLASK_RUN_HOST": "127.0.0.1",
+        "FLASK_RUN_PORT": str(port),
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MAIL_BACKEND": "log",
+        "RATELIMIT_ENABLED": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("PUBLIC_URL", None)
+    flask = Path(sys.executable).with_name("flask")
+    server = subprocess.Popen(
+        [str(flask), "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        start_up = _read_until(server, lambda text: text.count("=" * 20) >= 2)
+        assert "Press CTRL+C to quit" in start_up, start_up
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login?next=%2Fboard") as answer:
+            assert answer.status == 200
+    finally:
+        server.terminate()
+        rest = server.communicate(timeout=60)[0].decode()
+    # The banner closes the start-up: after werkzeug's last line.
+    banner = start_up[start_up.index("Press CTRL+C to quit") :]
+    assert f"ouvrez http://127.0.0.1:{port}" in banner, start_up
+    assert f"Compte de démonstration : {demo_email}" in banner
+    assert f"Mot de passe : {DEMO_PASSWORD}" in banner
+    requests = [line for line in rest.splitlines() if "/login" in line]
+    assert len(requests) == 1, rest  # ours only: no `"GET /login?next=... HTTP/1.1" 200`
+    assert json.loads(requests[0])["path"] == "/login"

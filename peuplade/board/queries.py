@@ -9,8 +9,9 @@ from peuplade.models import Event, Exchange, Member
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
-# One A4 page at a size older readers can read from a metre away.
-REQUESTS_MAX = 6
+# One A4 page at a size older readers can read from a metre away, with room at its foot
+# for the contact and the tear-off strips: the newest requests (the site has the rest).
+REQUESTS_MAX = 4
 EVENTS_MAX = 4
 
 

@@ -1,23 +1,32 @@
 """``flask seed-demo``: the demo neighbourhood (17th arrondissement of Paris) in one
 transaction. It imports the quartiers and public places first when the database has
 none (peuplade/geodata.py), then runs the builder (peuplade/demo/seed.py).
+
+In development, ``flask run`` (``make run``) ends its start-up with a banner: the
+address to open and the demo login, after werkzeug's own lines (``announce_when_serving``,
+called by wsgi.py).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from peuplade import geodata
+from peuplade.account import queries as accounts
 from peuplade.commands import CommandFailed, require_schema
 from peuplade.config import ROOT
 from peuplade.demo import seed
 from peuplade.extensions import db
 from peuplade.models import Place, Quartier
+from peuplade.validation import normalise_email
 
 DEMO_PASSWORD = "voisins de la rue des Dames"  # noqa: S105 - public, documented demo password
 DEFAULT_QUARTIERS = ROOT / "data" / "quartiers-paris.geojson"
@@ -133,6 +142,68 @@ def seed_demo_command(
     )
     if email:
         click.echo(f"Connectez-vous avec {email} et le mot de passe « {password} ».")
+
+
+# The last line werkzeug writes when `flask run` has started (werkzeug/serving.py).
+SERVER_STARTED = "Press CTRL+C to quit"
+
+
+def demo_login(members_path: Path = DEFAULT_MEMBERS) -> str | None:
+    """The demo member to log in as (the first of the members file), if the database
+    holds them (``flask seed-demo`` has run); None otherwise."""
+    try:
+        people = json.loads(members_path.read_text(encoding="utf-8"))["members"]
+        email = normalise_email(people[0]["email"])
+    except (OSError, ValueError, LookupError, TypeError):
+        return None
+    try:
+        member = accounts.member_by_email(email)
+    except SQLAlchemyError:  # no database yet, or no tables: say nothing of a login
+        db.session.rollback()
+        return None
+    finally:
+        db.session.remove()
+    return email if member is not None else None
+
+
+def banner(url: str, email: str | None, password: str = DEMO_PASSWORD) -> str:
+    """The lines that end `make run`'s start-up: where to go, and who to be."""
+    lines = [f"Peuplade est prêt : ouvrez {url}"]
+    if email:
+        lines += [
+            f"Compte de démonstration : {email}",
+            f"Mot de passe : {password}",
+        ]
+    lines.append("Ctrl+C pour arrêter.")
+    rule = "=" * max(len(line) for line in lines)
+    return "\n".join(["", rule, *lines, rule, ""])
+
+
+class _Announce(logging.Filter):
+    """Adds the banner to werkzeug's last start-up line, once."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+        self.done = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.done and SERVER_STARTED in record.getMessage():
+            self.done = True
+            with self.app.app_context():
+                text = banner(self.app.config["PUBLIC_URL"], demo_login())
+            record.msg, record.args = f"{record.getMessage()}\n{text}", ()
+        return True
+
+
+def announce_when_serving(app: Flask) -> None:
+    """In development: the banner after werkzeug's start-up lines (``flask run``)."""
+    if app.config["PEUPLADE_ENV"] != "development":
+        return
+    werkzeug = logging.getLogger("werkzeug")
+    for old in [f for f in werkzeug.filters if isinstance(f, _Announce)]:
+        werkzeug.removeFilter(old)
+    werkzeug.addFilter(_Announce(app))
 
 
 COMMANDS = (seed_demo_command,)
