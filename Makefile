@@ -38,7 +38,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install install-test spatialite postgis chromium run test lint bench bench-radius clean translations
+.PHONY: help install install-test spatialite postgis chromium lighthouse run test lint bench bench-radius clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -95,6 +95,16 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 \
 		|| $(MAKE) --no-print-directory _apt PACKAGES=chromium
 
+# Lighthouse (tests/e2e/test_lighthouse.py) is an npm package, pinned in package.json and
+# package-lock.json; it drives the same Chromium (CHROME_PATH) and downloads no browser.
+NODE_INSTALLED := node_modules/.installed
+lighthouse: $(NODE_INSTALLED) ## install Lighthouse (npm ci) for the browser tests
+
+$(NODE_INSTALLED): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory _apt PACKAGES="nodejs npm"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 _apt:
 	$(call apt_install,$(PACKAGES))
 
@@ -111,7 +121,7 @@ run: install ## serve the demo neighbourhood on http://HOST:PORT (127.0.0.1:5000
 	$(call quietly,Database: the demo neighbourhood...,$(BIN)/flask seed-demo)
 	@$(with_env) FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask run
 
-test: install-test postgis chromium ## the whole suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS (15-25 min on 2 cores)
+test: install-test postgis chromium lighthouse ## the whole suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS (15-25 min on 2 cores)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(INSTALLED_TEST) ## ruff check + ruff format --check + lint-imports (.importlinter)
