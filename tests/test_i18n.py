@@ -85,7 +85,7 @@ def test_register_page_in_english(client):
         "Your name",
         "Password, once more",
         "Your home",
-        "Your neighbourhood radius, in metres",
+        "How far does your neighbourhood reach?",
         "What you can do",
         "Gardening",  # category labels are translated too
         "DIY and repairs",

@@ -51,8 +51,7 @@ def _too_far() -> ValidationFailed:
 def _too_close() -> ValidationFailed:
     msg = _l(
         "Ce point est tout près de chez vous : tout le monde verrait où vous habitez. "
-        "Choisissez un lieu public un peu plus loin (un square, un café, un coin de rue), "
-        "ou « Près de chez moi » : votre adresse reste alors cachée."
+        "Choisissez un lieu public un peu plus loin : un square, un café, un coin de rue."
     )
     return ValidationFailed(msg, {"location": msg})
 
