@@ -1,7 +1,7 @@
 /* Room left in a long text, shown only near the limit: nobody has to count letters
    while there is plenty of room. The field's maxlength still stops the typing, with or
-   without this script. The page may load this file once per long text: each counter
-   is set up once. */
+   without this script. Loaded by every page (templates/base.html): it does nothing
+   where there is no counter. */
 (function () {
   "use strict";
 

@@ -117,9 +117,7 @@ def pages_to_check(server) -> dict[str, str]:
         ).first()
     member_pages = {
         "feed": "/",
-        "publish": server.app.url_for("home.publish")
-        if "home.publish" in server.app.view_functions
-        else "/exchanges/new",
+        "publish": "/publish",
         "exchange": paths["exchange_theirs"],
         "object": f"/objects/{item.id}",
         "map": "/map",
