@@ -114,7 +114,9 @@ def _posts(page: Page) -> Locator:
 @pytest.mark.postgis_only
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_the_first_posts_are_on_the_first_screen(demo, new_context, lang, viewport):
+def test_the_first_posts_are_on_the_first_screen(
+    demo, new_context, lang, viewport, record_property
+):
     page = _signed_in(demo, new_context, lang, viewport)
     size = VIEWPORTS[viewport]
     nav = _nav(page, lang)
@@ -136,7 +138,10 @@ def test_the_first_posts_are_on_the_first_screen(demo, new_context, lang, viewpo
     posts = _posts(page)
     assert posts.count() >= 2
     tops = [round(posts.nth(i).bounding_box()["y"]) for i in range(2)]
-    print(f"\n{lang} {viewport}: the first two posts start at {tops} px (screen: {visible_to} px)")
+    line = f"first screen {lang} {viewport}: the first two posts start at {tops} px"
+    line += f" (screen: {round(visible_to)} px)"
+    print("\n" + line)
+    record_property("figure", line)
     assert all(top < visible_to for top in tops), tops
     # Compact, still readable: 16 px and more for titles and bylines.
     for selector in (".cards--feed h3", ".cards--feed .card__by", ".chip"):
@@ -295,11 +300,12 @@ def _run(demo: Demo, page: Page, lang: str, name: str) -> Journey:
 @pytest.mark.postgis_only
 @pytest.mark.parametrize("name", list(JOURNEYS), ids=[_journey_id(n) for n in JOURNEYS])
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_a_daily_journey_from_the_feed_on_a_phone(demo, new_context, lang, name):
+def test_a_daily_journey_from_the_feed_on_a_phone(demo, new_context, lang, name, record_property):
     page = _signed_in(demo, new_context, lang, "phone")
     journey = _run(demo, page, lang, name)
     line = f"{lang} {name}: {journey.screens} screens (result included), {journey.taps} taps"
     print("\n" + line)
+    record_property("figure", "journey " + line)
     with open(artifacts_dir() / "journeys.txt", "a", encoding="utf-8") as out:
         out.write(line + "\n")
     if name == "post-a-request":  # the target: the chooser, the form, then it is posted
