@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from peuplade import geo
+from peuplade.account import blur
 from peuplade.extensions import db
 from peuplade.formats import place_label
 from peuplade.models import Event, Exchange, Place
@@ -218,7 +219,53 @@ def test_a_venue_point_just_beyond_the_privacy_distance_is_accepted(app, make_me
     r = post_exchange(
         as_member(app, author), venue_lat=f"{point[0]:.6f}", venue_lon=f"{point[1]:.6f}"
     )
-    assert db.session.get(Exchange, created_id(r)).place_name is None
+    exchange = db.session.get(Exchange, created_id(r))
+    assert exchange.place_name is None and exchange.at_author is False
+    # Its page says where it is, not "près de chez" its author.
+    page = text_of(as_member(app, author).get(f"/exchanges/{exchange.id}").get_data(as_text=True))
+    assert "Un lieu choisi sur la carte" in page and "Près de chez Autrice" not in page
+
+
+def _moved_with_a_coarser_floor(author, exchange) -> tuple[bool, bool]:
+    """(the author's public position changed, the post followed it) after the author
+    chose the coarsest floor."""
+    before = geo.from_element(author.public_position)
+    blur.set_floor(author, "quartier")
+    db.session.commit()
+    db.session.refresh(author)
+    db.session.refresh(exchange)
+    now_at = geo.from_element(author.public_position)
+    return now_at != before, geo.from_element(exchange.position) == now_at
+
+
+def test_a_post_named_in_my_words_moves_with_my_public_position(app, make_member):
+    # Shown at my public position: when it becomes coarser, the post must follow at once,
+    # or it would keep showing the finer cell (docs/privacy.md: "coarsen at once").
+    author = make_member("Autrice", at=BATIGNOLLES)
+    exchange = db.session.get(
+        Exchange, created_id(post_exchange(as_member(app, author), venue="devant la boulangerie"))
+    )
+    assert exchange.at_author is True
+    moved, followed = _moved_with_a_coarser_floor(author, exchange)
+    assert moved and followed
+    assert exchange.place_name == "devant la boulangerie"
+
+
+def test_a_post_at_a_point_of_my_choosing_stays_there(app, make_member):
+    author = make_member("Autrice", at=BATIGNOLLES)
+    point = offset(geo.lat_lon(*BATIGNOLLES), HOME_KEEP_AWAY_M + 200)
+    exchange = db.session.get(
+        Exchange,
+        created_id(
+            post_exchange(
+                as_member(app, author), venue_lat=f"{point[0]:.6f}", venue_lon=f"{point[1]:.6f}"
+            )
+        ),
+    )
+    chosen = geo.from_element(exchange.position)
+    moved, followed = _moved_with_a_coarser_floor(author, exchange)
+    assert moved and not followed
+    assert geo.from_element(exchange.position) == chosen
 
 
 def test_the_api_refuses_a_point_at_home_too(app, make_member, api):

@@ -390,12 +390,12 @@ def _show_at(member: Member, position: LatLon, move_posts: bool = True) -> bool:
 
 
 def _move_posts(author_ids: list[int], position: LatLon) -> None:
-    """The posts of these authors shown at their position (no public place picked) move
+    """The posts of these authors shown at their position (``Post.at_author``) move
     to ``position``, feed cells included: the lists read posts cell by cell
     (posts.queries)."""
     db.session.execute(
         update(Post)
-        .where(Post.author_id.in_(author_ids), Post.place_name.is_(None))
+        .where(Post.author_id.in_(author_ids), Post.at_author.is_(True))
         .values(
             position=to_element(position),
             cell_fine=geo.feed_cell(position, "fine"),

@@ -106,7 +106,7 @@ def create_event(organiser: Member, data: EventInput) -> Event:
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     starts_at, ends_at = values["times"]
-    position, place_name = values["location"]
+    position, place_name, at_author = values["location"]
     now = utcnow()
     event = Event(
         author=organiser,
@@ -117,6 +117,7 @@ def create_event(organiser: Member, data: EventInput) -> Event:
         capacity=values["capacity"],
         position=geo.to_element(position),
         place_name=place_name,
+        at_author=at_author,
         reach_m=values["reach_m"],
         status="open",
         created_at=now,
@@ -175,7 +176,7 @@ def update_event(event: Event, organiser: Member, data: EventInput) -> Event:
         event.starts_at, event.ends_at = values["times"]
         event.expires_at = event.ends_at or event.starts_at
     if "location" in values:
-        position, event.place_name = values["location"]
+        position, event.place_name, event.at_author = values["location"]
         event.position = geo.to_element(position)
     event.updated_at = utcnow()
     db.session.flush()

@@ -212,6 +212,8 @@ def new():
 def _where(exchange: Exchange) -> str:
     if exchange.place_name:
         return exchange.place_name
+    if not exchange.at_author:
+        return _("le point choisi sur la carte")
     return _("près de chez moi")
 
 

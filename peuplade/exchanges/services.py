@@ -121,7 +121,7 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     starts_on, ends_on = values["period"]
-    position, place_name = values["location"]
+    position, place_name, at_author = values["location"]
     now = utcnow()
     exchange = Exchange(
         author=author,
@@ -133,6 +133,7 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
         ends_on=ends_on,
         position=geo.to_element(position),
         place_name=place_name,
+        at_author=at_author,
         reach_m=values["reach_m"],
         status="open",
         created_at=now,
@@ -201,7 +202,7 @@ def update_exchange(exchange: Exchange, editor: Member, data: ExchangeInput) -> 
             exchange.ends_on or exchange.starts_on, exchange.created_at
         )
     if "location" in values:
-        position, exchange.place_name = values["location"]
+        position, exchange.place_name, exchange.at_author = values["location"]
         exchange.position = geo.to_element(position)
     if "behalf" in values and values["behalf"] != exchange.on_behalf_of:
         exchange.on_behalf_of = values["behalf"]

@@ -415,6 +415,7 @@ TABLES: tuple[Table, ...] = (
                 sensitive=True,
             ),
             "place_name": col(_l("le nom du lieu public choisi, le cas échéant")),
+            "at_author": col(_l("si l'annonce est montrée à votre position publique (et la suit)")),
             "cell_fine": col(
                 _l(
                     "le carré d'environ 500 m qui contient la position publique, pour "
@@ -823,7 +824,8 @@ TABLES: tuple[Table, ...] = (
         {
             "id": ID,
             "slug": col(_l("nom court, pour les adresses web")),
-            "name": col(_l("nom")),
+            "name": col(_l("nom, tel que les données d'origine l'écrivent")),
+            "display_name": col(_l("nom affiché, avec ses accents")),
             "source_ref": col(_l("référence dans les données d'origine")),
             "arrondissement": col(_l("arrondissement")),
             "geom": col(_l("contour")),

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peuplade import geo
@@ -61,6 +71,12 @@ class Post(TimestampMixin, Base):
     # PUBLIC: the author's grid cell centre, or a public place the author picked.
     position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     place_name: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # True when ``position`` is the author's public position (no place, point or address
+    # chosen; maybe a venue named in the author's words): the post moves with it
+    # (account/blur.py), so it never shows a finer or older cell than the author's own.
+    at_author: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=sa_true()
+    )
     # The feed cells holding ``position`` (geo.feed_cell), kept by ``_cells``.
     cell_fine: Mapped[int] = mapped_column(BigInteger, nullable=False)
     cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -58,8 +58,9 @@ def _too_close() -> ValidationFailed:
 
 def resolve_position(
     author: Member, location: LocationInput | None
-) -> tuple[geo.LatLon, str | None]:
-    """The public position (and place name) of a new or moved post.
+) -> tuple[geo.LatLon, str | None, bool]:
+    """The public position, place name and ``at_author`` (shown at the author's public
+    position, and moving with it: ``Post.at_author``) of a new or moved post.
 
     - No place, point or address: the author's public position (with the ``name`` the
       author wrote, if any: « devant la boulangerie »).
@@ -72,7 +73,7 @@ def resolve_position(
     if location is not None and location.name not in (None, ""):
         name = checked_text(location.name, "venue", PLACE_NAME_MAX) or None
     if location is None or location.is_empty:
-        return geo.from_element(author.public_position), name
+        return geo.from_element(author.public_position), name, True
     position, found = resolve(location)
     home = geo.from_element(author.home)
     distance = geo.geodesic_distance_m(home, position)
@@ -80,7 +81,7 @@ def resolve_position(
         raise _too_far()
     if location.place_id in (None, "") and distance < HOME_KEEP_AWAY_M:
         raise _too_close()
-    return position, name or found
+    return position, name or found, False
 
 
 def clean_reach(author: Member, reach: object) -> int:
