@@ -18,7 +18,7 @@ MODE_CHOICES = (
 
 
 # The presets: "recommended" is every kind's own default (what concerns me at once, the
-# street's news in the daily summary: what a new member has), the three others the same
+# neighbours' requests matching my know-how in the daily summary: what a new member has), the three others the same
 # mode for every kind; "custom" is the state when the kinds differ otherwise (shown
 # then, and choosing it keeps the kind-by-kind choices).
 RECOMMENDED = "recommended"
@@ -31,8 +31,8 @@ PRESETS = (
 CUSTOM = ("custom", _l("Personnalisé"))
 PRESET_HINTS = {
     RECOMMENDED: _l(
-        "Tout de suite ce qui vous concerne (réponses, prêts, messages) ; "
-        "les nouvelles du quartier dans un résumé par jour."
+        "Tout de suite ce qui vous concerne (réponses, prêts, messages) ; les demandes "
+        "des voisins qui correspondent à votre savoir-faire dans un résumé par jour."
     ),
     "on": _l("Un email à chaque nouvelle."),
     "digest": _l("Un seul email par jour, qui rassemble tout."),

@@ -28,13 +28,15 @@ HOME_KEEP_AWAY_M = privacy.BANDS[0][0]
 
 
 def places_near(member: Member, limit: int = 60) -> list[Place]:
-    """Public places within the member's radius of their home, nearest first (for the
-    author's own form: a select, never sent elsewhere)."""
+    """Public places within the member's radius of their home, nearest their public
+    position first (the order of a list seen over a shoulder must not point at the
+    home: as the search, /places/search)."""
     home = geo.from_element(member.home)
+    shown = geo.from_element(member.public_position)
     stmt = (
         select(Place)
         .where(geo.within_radius(Place.position, home, member.radius_m))
-        .order_by(geo.distance_m(Place.position, geo.point(home.lat, home.lon)), Place.id)
+        .order_by(geo.distance_m(Place.position, geo.point(shown.lat, shown.lon)), Place.id)
         .limit(limit)
     )
     return list(db.session.scalars(stmt))

@@ -87,6 +87,16 @@
     box.insertBefore(wrap, select);
     box.appendChild(status);
 
+    // The error summary's link to this field leads to the search box (the select it
+    // names is hidden).
+    var summaryLinks = document.querySelectorAll('.error-summary a[href="#' + select.id + '"]');
+    for (var k = 0; k < summaryLinks.length; k++) {
+      summaryLinks[k].addEventListener("click", function (event) {
+        event.preventDefault();
+        input.focus();
+      });
+    }
+
     var items = [];
     var active = -1;
     var timer = null;
@@ -162,7 +172,11 @@
         list.appendChild(none);
         status.textContent = box.dataset.noneText || "";
       } else {
-        status.textContent = (box.dataset.countText || "{n}").replace("{n}", String(items.length));
+        // French counts 0 and 1 as singular (« 1 lieu trouvé »), English 1 only.
+        var french = (document.documentElement.lang || "fr").slice(0, 2) === "fr";
+        var one = french ? found.length < 2 : found.length === 1;
+        var text = one ? box.dataset.countOne : box.dataset.countText;
+        status.textContent = (text || "{n}").replace("{n}", String(found.length));
       }
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
@@ -211,9 +225,11 @@
         event.preventDefault();
         highlight(Math.max(active - 1, 0));
       } else if (event.key === "Enter") {
-        if (!list.hidden && active >= 0 && items[active]) {
-          event.preventDefault(); // choosing, not sending the form
-          choose(items[active]);
+        // Choosing, not sending the form: the highlighted place, or the first one found
+        // (Enter after typing must never send the choice made before).
+        if (!list.hidden && items.length) {
+          event.preventDefault();
+          choose(items[active >= 0 ? active : 0]);
         }
       } else if (event.key === "Escape") {
         close();
