@@ -18,9 +18,9 @@ MODE_CHOICES = (
 
 
 # The presets: "recommended" is every kind's own default (what concerns me at once, the
-# neighbours' requests matching my know-how in the daily summary: what a new member has), the three others the same
-# mode for every kind; "custom" is the state when the kinds differ otherwise (shown
-# then, and choosing it keeps the kind-by-kind choices).
+# neighbours' requests matching my know-how in the daily summary: what a new member
+# has), the three others the same mode for every kind; "custom" is the state when the
+# kinds differ otherwise (shown then, and choosing it keeps the kind-by-kind choices).
 RECOMMENDED = "recommended"
 PRESETS = (
     (RECOMMENDED, _l("Le réglage conseillé")),
