@@ -124,7 +124,7 @@ def populate(make_member) -> Neighbourhood:
             title="Balade au parc",
             body="Départ 10 h.",
             starts_at=soon,
-            location=LocationInput(lat=48.8840, lon=2.3200),
+            location=LocationInput(lat=48.8870, lon=2.3200),  # ~400 m from my home
         ),
     )
     her_event = events.create_event(
@@ -133,7 +133,7 @@ def populate(make_member) -> Neighbourhood:
             title="Pique-nique",
             body="Chacun apporte un plat.",
             starts_at=soon,
-            location=LocationInput(lat=48.8850, lon=2.3230),
+            location=LocationInput(lat=48.8820, lon=2.3260),  # ~470 m from hers
         ),
     )
     events.rsvp(my_event, other, True)

@@ -429,7 +429,7 @@ def test_logging_in_from_the_sign_up_answer_opens_premiers_pas(app, smtp):
     assert "Vous avez déjà indiqué : Bricolage." in plain(cards[0])
     assert _links(page) == [
         "/account/profile#skills",
-        "/exchanges/new",  # no publish chooser on this site: the exchanges' form
+        "/publish",  # the chooser of every kind of post
         "/board",
         "/",
     ]
@@ -437,23 +437,6 @@ def test_logging_in_from_the_sign_up_answer_opens_premiers_pas(app, smtp):
     # A later login goes to the feed: the page is not shown at every login.
     browser.post("/logout")
     assert _log_in(browser, NEW, "lampe tempête 42 cerises").headers["Location"] == "/"
-
-
-def test_premiers_pas_leads_to_the_publish_chooser_when_there_is_one(make_app, smtp):
-    app = make_app(**mail_settings(smtp))
-    app.add_url_rule("/publier", endpoint="home.publish", view_func=lambda: "chooser")
-    with app.app_context():
-        services.register_member(
-            email=NEW,
-            password=PASSWORD,
-            display_name="Nadia",
-            location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
-        )
-        db.session.commit()
-        browser = app.test_client()
-        _log_in(browser, NEW, PASSWORD)
-        page = browser.get("/account/first-steps").get_data(as_text=True)
-    assert "/publier" in _links(page) and "/exchanges/new" not in _links(page)
 
 
 def _confirmation_path(smtp, email: str) -> str:

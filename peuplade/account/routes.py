@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -68,23 +67,13 @@ def overview():
     )
 
 
-# The page where every kind of post starts, once it exists; the exchanges' form until then.
-PUBLISH_ENDPOINTS = ("home.publish", "exchanges.new")
-
-
 @bp.route("/account/first-steps")
 def first_steps():
     """The "Premiers pas" page: what a new member may do first (say what they know how to do,
     publish, print the board for their building), each skippable. The pages after
     sign-up lead here (the "check your mailbox" page and the e-mail confirmation, through
     the login); "Mon profil" links to it for later."""
-    member = _me()
-    publish = next(e for e in PUBLISH_ENDPOINTS if e in current_app.view_functions)
-    return render_template(
-        "account/first_steps.html",
-        member=member,
-        publish_url=url_for(publish),
-    )
+    return render_template("account/first_steps.html", member=_me())
 
 
 @bp.route(f"/account/tokens/{url_id('token_id')}/revoke", methods=["POST"])
