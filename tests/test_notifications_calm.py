@@ -391,3 +391,14 @@ def test_the_demo_bell_is_what_a_real_first_login_would_show(app, runner):
     assert len({n.created_at.date() for n in notes}) > 10
     assert sum(n.read_at is None for n in notes) < len(notes) / 4
     assert all(n.read_at is None or n.read_at >= n.created_at for n in notes)
+
+
+def test_each_departed_neighbour_counts_in_a_group():
+    # Neighbours who left have no actor any more: two of them are two, not one.
+    lines = [
+        Notification(id=3, actor_id=None, actor=None),
+        Notification(id=2, actor_id=None, actor=None),
+        Notification(id=1, actor_id=7, actor=Member(id=7, display_name="Hugo D.")),
+        Notification(id=0, actor_id=7, actor=Member(id=7, display_name="Hugo D.")),
+    ]
+    assert queries.Group(lines=lines).names() == [None, None, "Hugo D."]

@@ -98,11 +98,13 @@ class Group:
         return any(line.read_at is None for line in self.lines)
 
     def names(self) -> list[str | None]:
-        """Who did it, newest first, each once (None: a neighbour who left)."""
+        """Who did it, newest first, each once (None: a neighbour who left; each
+        departed neighbour counts, as they cannot be told apart)."""
         seen, names = set(), []
         for line in self.lines:
-            if line.actor_id not in seen:
-                seen.add(line.actor_id)
+            who = line.actor_id if line.actor_id is not None else ("gone", line.id)
+            if who not in seen:
+                seen.add(who)
                 names.append(line.actor.display_name if line.actor is not None else None)
         return names
 
