@@ -56,7 +56,9 @@ def test_nearby_posts_on_the_map_and_in_the_list_far_ones_not(client, auth, make
     response = client.get("/map")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Carte du voisinage" in page and 'aria-current="page"' in page
+    assert "Carte du voisinage" in page
+    # The map is on "Plus": that entry is marked (its section), not as the page itself.
+    assert re.search(r'href="/more"\s+aria-current="true"', page)
     assert "Perceuse 1" in page and "Offre 1" in page and "Sortie 1" in page
     assert "Loin d&#39;ici" not in page and "Loin d'ici" not in page
     assert f"/exchanges/{mine.id}" not in page  # my own posts are in my lists, not here
