@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,15 +169,17 @@ def live_server_config() -> dict:
     return {}
 
 
-@pytest.fixture
-def live_server(backend, tile_url, tile_attribution, live_server_config) -> Iterator[LiveServer]:
+@contextmanager
+def serve(backend: str, tile_url: str, tile_attribution: str, **settings) -> Iterator[LiveServer]:
+    """The real app (CSRF on) served on a loopback port the system chooses; on leaving,
+    the server stops and the tables are emptied, as ``make_app`` does."""
     app = create_app(
         _test_config(
             backend,
             WTF_CSRF_ENABLED=True,  # the real forms, tokens and all
             MAP_TILE_URL=tile_url,
             MAP_TILE_ATTRIBUTION=tile_attribution,
-            **live_server_config,
+            **settings,
         )
     )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -192,6 +195,12 @@ def live_server(backend, tile_url, tile_attribution, live_server_config) -> Iter
             db.session.remove()
             _empty_tables()
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(backend, tile_url, tile_attribution, live_server_config) -> Iterator[LiveServer]:
+    with serve(backend, tile_url, tile_attribution, **live_server_config) as server:
+        yield server
 
 
 @pytest.fixture

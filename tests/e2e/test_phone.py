@@ -15,7 +15,6 @@ cores): the journeys each pick a post they can still act on."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,20 +22,17 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from peuplade import create_app
 from peuplade.extensions import db
 from peuplade.localtime import today
 from peuplade.models import Event, Exchange, Item, Loan, Member, Rsvp, utcnow
-from tests.conftest import _empty_tables, _test_config
 from tests.e2e.conftest import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
     LiveServer,
-    QuietHandler,
     artifacts_dir,
     log_in,
+    serve,
     tr,
 )
 
@@ -70,29 +66,9 @@ class Demo:
 def demo(backend, dead_tile_url) -> Iterator[Demo]:
     """The app served on loopback with the demo neighbourhood, for the whole module (as
     tests/e2e/conftest.py's ``live_server``, seeded once)."""
-    app = create_app(
-        _test_config(
-            backend,
-            WTF_CSRF_ENABLED=True,
-            MAP_TILE_URL=dead_tile_url,
-            MAP_TILE_ATTRIBUTION="© OpenStreetMap contributors",
-        )
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-phone", daemon=True)
-    thread.start()
     (artifacts_dir() / "journeys.txt").unlink(missing_ok=True)  # this run's counts only
-    try:
-        live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    with serve(backend, dead_tile_url, "© OpenStreetMap contributors") as live:
         yield Demo(server=live, paths=live.seed_demo())
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            _empty_tables()
-            db.engine.dispose()
 
 
 def _signed_in(demo: Demo, new_context, lang: str, viewport: str) -> Page:
