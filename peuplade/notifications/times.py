@@ -28,6 +28,19 @@ def _clock(moment: datetime) -> str:
     return format_time(moment, "short", rebase=False)
 
 
+def _ago(ago: timedelta, unit: str) -> str:
+    """``ago`` in whole minutes or hours, short, in the page's language ("il y a 5 min")."""
+    step = timedelta(**{unit + "s": 1})
+    return format_timedelta(
+        -(ago // step) * step,
+        granularity=unit,
+        threshold=1,
+        add_direction=True,
+        format="short",
+        locale=get_locale(),
+    )
+
+
 def relative(value: datetime, now: datetime | None = None) -> str:
     """How long ago ``value`` was, in the page's language."""
     now = now or utcnow()
@@ -35,27 +48,11 @@ def relative(value: datetime, now: datetime | None = None) -> str:
     if ago < timedelta(minutes=1):  # also a clock slightly ahead: never "dans 2 s"
         return _("à l'instant")
     if ago < timedelta(hours=1):
-        minutes = timedelta(minutes=ago // timedelta(minutes=1))
-        return format_timedelta(
-            -minutes,
-            granularity="minute",
-            threshold=1,
-            add_direction=True,
-            format="short",
-            locale=get_locale(),
-        )
+        return _ago(ago, "minute")
     zone = local_zone()
     local, today = value.astimezone(zone), now.astimezone(zone).date()
     if local.date() == today or ago < HOURS_AGO_ACROSS_MIDNIGHT:
-        hours = timedelta(hours=ago // timedelta(hours=1))
-        return format_timedelta(
-            -hours,
-            granularity="hour",
-            threshold=1,
-            add_direction=True,
-            format="short",
-            locale=get_locale(),
-        )
+        return _ago(ago, "hour")
     if local.date() == today - timedelta(days=1):
         return _("hier à %(time)s", time=_clock(local))
     if local.year == today.year:
