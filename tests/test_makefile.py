@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from peuplade.config import ROOT
-
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 RUN_INSTALL = re.compile(r"pip install .*-e \.$", re.M)
 TEST_INSTALL = re.compile(r"pip install .*-e '\.\[test\]'", re.M)
