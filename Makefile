@@ -38,7 +38,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install install-test spatialite postgis chromium lighthouse run test lint bench bench-radius clean translations
+.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-radius clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -95,6 +95,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 \
 		|| $(MAKE) --no-print-directory _apt PACKAGES=chromium
 
+# The photo tests read every served image back with exiftool (tests/test_photo_metadata.py):
+# no metadata block may survive the upload.
+exiftool:
+	@command -v exiftool >/dev/null 2>&1 \
+		|| $(MAKE) --no-print-directory _apt PACKAGES=libimage-exiftool-perl
+
 # Lighthouse (tests/e2e/test_lighthouse.py) is an npm package, pinned in package.json and
 # package-lock.json; it drives the same Chromium (CHROME_PATH) and downloads no browser.
 NODE_INSTALLED := node_modules/.installed
@@ -121,7 +127,7 @@ run: install ## serve the demo neighbourhood on http://HOST:PORT (127.0.0.1:5000
 	$(call quietly,Database: the demo neighbourhood...,$(BIN)/flask seed-demo)
 	@$(with_env) FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask run
 
-test: install-test postgis chromium lighthouse ## the whole suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS (15-25 min on 2 cores)
+test: install-test postgis chromium exiftool lighthouse ## the whole suite on SQLite+SpatiaLite AND PostgreSQL+PostGIS (15-25 min on 2 cores)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(INSTALLED_TEST) ## ruff check + ruff format --check + lint-imports (.importlinter)

@@ -70,6 +70,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # answered to a request still in flight, could undo a choice made meanwhile (the
     # language just picked).
     login_manager.session_protection = None
+    from peuplade.photos import uploads
+
+    uploads.init_app(app)  # before the CSRF check reads the form: photos weigh more
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -131,6 +134,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.home.routes import bp as home_bp
     from peuplade.loans.routes import bp as loans_bp
     from peuplade.map.routes import bp as map_bp
+    from peuplade.media.routes import bp as media_bp
     from peuplade.messages.routes import bp as messages_bp
     from peuplade.moderation.routes import bp as moderation_bp
     from peuplade.neighbours.routes import bp as neighbours_bp
@@ -157,6 +161,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(gdpr_bp)
     mail.init_app(app)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(media_bp)
     # Importing a feature's API module registers its JSON views on api_bp, in this order
     # (that of the routes): bearer authentication first, the OpenAPI document's view last.
     # isort: off

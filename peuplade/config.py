@@ -206,6 +206,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         # "pgbouncer-prepared" (PgBouncer >= 1.21, max_prepared_statements > 0).
         "DATABASE_POOLER": pooler,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Pages and API endpoints that take photos accept this much per request (four
+        # photos of 10 MB and the form); each photo is then checked on its own
+        # (photos/processing.py: 10 MB at most, told on the form, never a 413 page).
+        "PHOTO_REQUEST_MAX_BYTES": _int(env, "PHOTO_REQUEST_MAX_BYTES", 48 * 1024 * 1024),
+        # "database" (bytes in the photos table) or a directory shared by every app
+        # server (photos/storage.py, docs/operations.md).
+        "PHOTO_STORAGE": env.get("PHOTO_STORAGE") or "database",
         # Cookies (docs/security.md): no Domain, Path=/, HttpOnly, SameSite=Lax, and
         # Secure with the __Host- prefix in production. Dev and tests run on plain http.
         "SESSION_COOKIE_NAME": SESSION_COOKIE_NAMES[cookie_kind],

@@ -37,11 +37,13 @@ from peuplade.models.notification import (
     Notification,
     NotificationSetting,
 )
+from peuplade.models.photo import ALT_MAX, Photo
 from peuplade.models.place import Place
 from peuplade.models.post import POST_STATUSES, Post
 from peuplade.models.quartier import Quartier
 
 __all__ = [
+    "ALT_MAX",
     "CONDITIONS",
     "EMAIL_MODES",
     "EMAIL_STATES",
@@ -86,6 +88,7 @@ __all__ = [
     "Notification",
     "NotificationSetting",
     "PasswordReset",
+    "Photo",
     "Place",
     "Post",
     "PrivacyCell",

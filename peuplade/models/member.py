@@ -88,6 +88,9 @@ class Member(UserMixin, TimestampMixin, Base):
     privacy_floor: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
     )
+    # "<photo id>/<token>" of the member's face (a ``Photo`` of no post), or NULL: the
+    # avatar's URL without a query per member shown (photos.urls.avatar_url).
+    avatar_key: Mapped[str | None] = mapped_column(String(48), nullable=True)
 
     quartier = relationship("Quartier", lazy="joined")
     skills: Mapped[list[MemberSkill]] = relationship(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from peuplade import geo
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime
 from peuplade.models.member import RADIUS_MAX_M, RADIUS_MIN_M, Member
+from peuplade.models.photo import Photo
 
 POST_STATUSES = ("open", "done", "cancelled")
 # The predicate of the feed-cell indexes; queries that use them repeat it as is.
@@ -96,6 +97,14 @@ class Post(TimestampMixin, Base):
     submission_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
+    # Loaded for a whole list in one query ("selectin"), never one per post or photo; the
+    # bytes stay deferred. Deleted with the post (the database's cascade on both backends).
+    photos: Mapped[list[Photo]] = relationship(
+        lazy="selectin",
+        order_by=lambda: (Photo.position, Photo.id),
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "post"}
 

@@ -1,0 +1,1 @@
+"""Photos on posts and members' avatars: cleaned on the server, served to who may see them."""
