@@ -26,6 +26,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=True),
+        sa.Column("staged_key", sa.String(length=32), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("alt", sa.String(length=200), nullable=False),
         sa.Column("token", sa.String(length=24), nullable=False),
@@ -55,14 +56,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_photos")),
     )
     op.create_index("ix_photos_post_id_position", "photos", ["post_id", "position"])
-    op.create_index("ix_photos_member_id", "photos", ["member_id"])
+    op.create_index("ix_photos_member_id_staged_key", "photos", ["member_id", "staged_key"])
     op.create_index(
         "ix_photos_one_avatar",
         "photos",
         ["member_id"],
         unique=True,
-        postgresql_where=sa.text("post_id IS NULL"),
-        sqlite_where=sa.text("post_id IS NULL"),
+        postgresql_where=sa.text("post_id IS NULL AND staged_key IS NULL"),
+        sqlite_where=sa.text("post_id IS NULL AND staged_key IS NULL"),
     )
     # A plain ALTER (no table copy: SpatiaLite's geometry registration would not survive).
     op.add_column("members", sa.Column("avatar_key", sa.String(length=48), nullable=True))
@@ -71,6 +72,6 @@ def upgrade():
 def downgrade():
     op.execute("ALTER TABLE members DROP COLUMN avatar_key")
     op.drop_index("ix_photos_one_avatar", table_name="photos")
-    op.drop_index("ix_photos_member_id", table_name="photos")
+    op.drop_index("ix_photos_member_id_staged_key", table_name="photos")
     op.drop_index("ix_photos_post_id_position", table_name="photos")
     op.drop_table("photos")

@@ -49,7 +49,10 @@ def get_photo_or_404(viewer: Member, photo_id: int, token: str | None = None) ->
     """A photo of a post or an avatar, if ``viewer`` may see its post or its member.
     ``token`` (from the URL) must match when given."""
     photo = _photo(photo_id, token)
-    if photo.post_id is None:
+    if photo.staged_key is not None:  # kept for a form: its sender's only
+        if photo.member_id != viewer.id:
+            raise NotFound(GONE)
+    elif photo.post_id is None:
         try:
             get_member_or_404(viewer, photo.member_id)
         except NotFound:
@@ -61,6 +64,6 @@ def get_photo_or_404(viewer: Member, photo_id: int, token: str | None = None) ->
 
 def get_avatar_or_404(viewer: Member, member_id: int, photo_id: int, token: str) -> Photo:
     photo = _photo(photo_id, token)
-    if photo.post_id is not None or photo.member_id != member_id:
+    if not photo.is_avatar or photo.member_id != member_id:
         raise NotFound(GONE)
     return get_photo_or_404(viewer, photo_id, token)

@@ -75,7 +75,7 @@ def _send(photo: Photo, variant: str) -> Response:
 @public
 def photo(photo_id: int, token: str, variant: str):
     found = queries.get_photo_or_404(_viewer(), photo_id, token)
-    if found.post_id is None:
+    if found.is_avatar:  # served at its member's address only
         raise NotFound(queries.GONE)
     return _send(found, variant)
 

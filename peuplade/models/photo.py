@@ -31,15 +31,15 @@ class Photo(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("position >= 0", name="position_positive"),
         Index("ix_photos_post_id_position", "post_id", "position"),
-        Index("ix_photos_member_id", "member_id"),
-        # One avatar per member (an avatar is a photo of no post).
+        # One avatar per member (an avatar is a photo of no post, not staged).
         Index(
             "ix_photos_one_avatar",
             "member_id",
             unique=True,
-            postgresql_where=text("post_id IS NULL"),
-            sqlite_where=text("post_id IS NULL"),
+            postgresql_where=text("post_id IS NULL AND staged_key IS NULL"),
+            sqlite_where=text("post_id IS NULL AND staged_key IS NULL"),
         ),
+        Index("ix_photos_member_id_staged_key", "member_id", "staged_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,6 +51,11 @@ class Photo(TimestampMixin, Base):
     post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), nullable=True
     )
+    # Photos sent with a form that was refused for another field are kept, staged for
+    # that form (its submission key), so the member need not choose them again; they
+    # join the post when the form goes through, and are purged after a day otherwise.
+    # Only their sender sees them.
+    staged_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # The description read out by screen readers (the ``alt`` of every <img>).
     alt: Mapped[str] = mapped_column(String(ALT_MAX), nullable=False, default="")
@@ -73,7 +78,7 @@ class Photo(TimestampMixin, Base):
 
     @property
     def is_avatar(self) -> bool:
-        return self.post_id is None
+        return self.post_id is None and self.staged_key is None
 
     def __repr__(self) -> str:
         return f"<Photo {self.id} of post {self.post_id} by {self.member_id}>"

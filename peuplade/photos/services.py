@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -135,6 +136,67 @@ def remove_photo(photo: Photo, by: Member | None) -> None:
     db.session.flush()
 
 
+# --- photos kept for a form sent again --------------------------------------------------
+
+# Staged photos older than this are purged (``purge_staged``).
+STAGED_FOR = timedelta(days=1)
+
+
+def stage_photo(member: Member, cleaned: processing.Processed, alt: str | None, key: str) -> Photo:
+    """Keep a photo sent with a form refused for another reason, for that form only
+    (``key``: its submission key), so that sending it again needs no new choice."""
+    alt_text = checked_text(alt, "alt", ALT_MAX)
+    photo = _new_photo(member, cleaned, alt_text)
+    photo.staged_key = key
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def staged(member: Member, key: str | None) -> list[Photo]:
+    """The photos ``member`` sent with the form ``key``, in the order sent."""
+    if not key:
+        return []
+    return list(
+        db.session.scalars(
+            select(Photo)
+            .where(Photo.member_id == member.id, Photo.staged_key == key)
+            .order_by(Photo.id)
+        )
+    )
+
+
+def attach_staged(post: Post, photos: list[Photo], by: Member) -> None:
+    """Give ``post`` the staged photos kept (beyond the limit, the last are dropped)."""
+    room = max_photos(post) - len(post.photos)
+    start = max((p.position for p in post.photos), default=-1) + 1
+    for n, photo in enumerate(photos):
+        if photo.member_id != by.id or photo.staged_key is None:
+            continue
+        if n >= room:
+            db.session.delete(photo)
+            continue
+        photo.staged_key = None
+        photo.alt = photo.alt or default_alt(post)
+        photo.position = start + n
+        post.photos.append(photo)
+    db.session.flush()
+
+
+def purge_staged(now: datetime | None = None) -> int:
+    """Delete staged photos older than a day (forms abandoned): how many."""
+    limit = (now or utcnow()) - STAGED_FOR
+    old = list(
+        db.session.scalars(
+            select(Photo).where(Photo.staged_key.is_not(None), Photo.created_at < limit)
+        )
+    )
+    for photo in old:
+        db.session.delete(photo)
+    db.session.flush()
+    return len(old)
+
+
 # --- avatars -----------------------------------------------------------------------------
 
 
@@ -145,7 +207,9 @@ def key(photo: Photo) -> str:
 
 def avatar_of(member: Member) -> Photo | None:
     return db.session.scalar(
-        select(Photo).where(Photo.member_id == member.id, Photo.post_id.is_(None))
+        select(Photo).where(
+            Photo.member_id == member.id, Photo.post_id.is_(None), Photo.staged_key.is_(None)
+        )
     )
 
 

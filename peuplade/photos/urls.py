@@ -15,7 +15,7 @@ from peuplade.models import Member, Photo
 
 
 def photo_url(photo: Photo, variant: str = "full") -> str:
-    if photo.post_id is None:
+    if photo.is_avatar:
         return url_for(
             "media.avatar",
             member_id=photo.member_id,
