@@ -239,9 +239,11 @@ def _register_access_control(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:  # behind a proxy: ProxyFix with TRUSTED_PROXIES sets this
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        # Personal pages and API answers stay out of shared and browser caches.
+        # Personal pages and API answers stay out of shared and browser caches; a photo
+        # (peuplade.media) is cached by the member's own browser under its immutable URL.
         personal = request.endpoint != "static" and (api or _logged_in())
-        if personal and "no-store" not in headers.get("Cache-Control", ""):
+        kept = headers.get("Cache-Control", "")
+        if personal and "no-store" not in kept and "immutable" not in kept:
             headers["Cache-Control"] = "no-store"
         return response
 

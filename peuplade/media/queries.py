@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from peuplade.account.queries import get_member_or_404
 from peuplade.errors import NotFound
@@ -22,20 +24,49 @@ POST_LOADERS: dict[str, Callable[[Member, int], Post]] = {
     "news": get_news_or_404,
     "event": get_event_or_404,
 }
+VARIANT_COLUMNS = {"full": Photo.data, "thumb": Photo.thumb_data}
 
 GONE = _l("Cette photo n'existe pas, ou n'est pas visible pour vous.")
 
 
-def _photo(photo_id: int, token: str | None) -> Photo:
-    photo = db.session.get(Photo, photo_id)
-    if photo is None or (token is not None and photo.token != token):
+def _photo(photo_id: int, token: str | None, variant: str | None) -> tuple[Photo, str | None]:
+    """The photo and its post's type, in one statement (with the bytes of ``variant``,
+    which serving needs next)."""
+    stmt = (
+        select(Photo, Post.type)
+        .outerjoin(Post, Post.id == Photo.post_id)
+        .where(Photo.id == photo_id)
+    )
+    if variant is not None:
+        stmt = stmt.options(undefer(VARIANT_COLUMNS[variant]))
+    row = db.session.execute(stmt).first()
+    if row is None or (token is not None and row[0].token != token):
         raise NotFound(GONE)
+    return row[0], row[1]
+
+
+def _check(viewer: Member, photo: Photo, post_type: str | None) -> Photo:
+    if photo.staged_key is not None:  # kept for a form: its sender's only
+        if photo.member_id != viewer.id:
+            raise NotFound(GONE)
+        return photo
+    if photo.post_id is None:
+        load: Callable[[Member, int], object] | None = get_member_or_404
+        ident = photo.member_id
+    else:
+        load, ident = POST_LOADERS.get(post_type or ""), photo.post_id
+    if load is None:
+        raise NotFound(GONE)
+    try:
+        load(viewer, ident)
+    except NotFound:
+        raise NotFound(GONE) from None
     return photo
 
 
 def post_of(viewer: Member, photo: Photo) -> Post:
     """The photo's post, if ``viewer`` may see it (else NotFound, as for the post)."""
-    post = db.session.get(Post, photo.post_id)
+    post = db.session.get(Post, photo.post_id) if photo.post_id is not None else None
     load = POST_LOADERS.get(post.type) if post is not None else None
     if load is None:
         raise NotFound(GONE)
@@ -45,25 +76,20 @@ def post_of(viewer: Member, photo: Photo) -> Post:
         raise NotFound(GONE) from None
 
 
-def get_photo_or_404(viewer: Member, photo_id: int, token: str | None = None) -> Photo:
-    """A photo of a post or an avatar, if ``viewer`` may see its post or its member.
-    ``token`` (from the URL) must match when given."""
-    photo = _photo(photo_id, token)
-    if photo.staged_key is not None:  # kept for a form: its sender's only
-        if photo.member_id != viewer.id:
-            raise NotFound(GONE)
-    elif photo.post_id is None:
-        try:
-            get_member_or_404(viewer, photo.member_id)
-        except NotFound:
-            raise NotFound(GONE) from None
-    else:
-        post_of(viewer, photo)
-    return photo
+def get_photo_or_404(
+    viewer: Member, photo_id: int, token: str | None = None, variant: str | None = None
+) -> Photo:
+    """A photo of a post, a staged photo or an avatar, if ``viewer`` may see its post,
+    or is its sender, or may see its member. ``token`` (from the URL) must match when
+    given; ``variant``: load those bytes with it."""
+    photo, post_type = _photo(photo_id, token, variant)
+    return _check(viewer, photo, post_type)
 
 
-def get_avatar_or_404(viewer: Member, member_id: int, photo_id: int, token: str) -> Photo:
-    photo = _photo(photo_id, token)
+def get_avatar_or_404(
+    viewer: Member, member_id: int, photo_id: int, token: str, variant: str | None = None
+) -> Photo:
+    photo, post_type = _photo(photo_id, token, variant)
     if not photo.is_avatar or photo.member_id != member_id:
         raise NotFound(GONE)
-    return get_photo_or_404(viewer, photo_id, token)
+    return _check(viewer, photo, post_type)
