@@ -38,7 +38,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-radius clean translations
+.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-radius bench-photos clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -153,6 +153,10 @@ bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query
 
 bench-radius: install-test ## time the neighbours radius query with and without the spatial index
 	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)
+
+bench-photos: install-test ## photos: cleaning a 12-MP phone photo; a thumbnail served vs the timeline page
+	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/photo_serving.py
 
 clean: ## remove the local database and caches (keeps .venv)
 	rm -rf instance/peuplade.sqlite* .pytest_cache .ruff_cache

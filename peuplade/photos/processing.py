@@ -21,6 +21,7 @@ from typing import IO
 
 import pillow_heif
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
@@ -37,6 +38,8 @@ JPEG_QUALITY = 82
 # By content only. AVIF is refused: pillow-heif does not open it, Pillow's own AVIF
 # plugin is left out of this list.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# For the file input's ``accept``: a hint to the file chooser, never a check.
+FILE_INPUT_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
 
 EMPTY = _l("Le fichier est vide.")
 TOO_BIG = _l(
@@ -121,7 +124,7 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 class PhotoRefused(ValueError):
     """An upload we will not store; ``message`` tells the member why, in their language."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: LazyString | str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -192,8 +195,8 @@ def process(data: bytes) -> Processed:
         raise PhotoRefused(TOO_MANY_PIXELS) from exc
     except ValueError as exc:
         # PngImagePlugin's guard against zTXt/iTXt/iCCP chunks that inflate without end.
-        text = str(exc).lower()
-        if "too large" in text or "too much memory" in text:
+        text = str(exc)
+        if "MAX_TEXT_CHUNK" in text or "memory used in text chunks" in text:
             raise PhotoRefused(HIDDEN_DATA) from exc
         raise PhotoRefused(DAMAGED) from exc
     except Exception as exc:  # any decoder failure on hostile input is a damaged file
@@ -231,7 +234,7 @@ def _decode(data: bytes) -> Image.Image:
     return Image.frombytes("RGB", picture.size, picture.tobytes())
 
 
-def _unrecognised(data: bytes) -> str:
+def _unrecognised(data: bytes) -> LazyString:
     """The refusal for a file no accepted format opens."""
     head = data[:1024]
     if head.startswith(_ACCEPTED_SIGNATURES) or (head[8:12] == b"WEBP" and head[:4] == b"RIFF"):
