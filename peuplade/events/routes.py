@@ -12,11 +12,12 @@ from flask_login import current_user
 
 from peuplade.errors import Conflict, Forbidden
 from peuplade.events import queries, services
-from peuplade.events.forms import DeleteForm, EventForm, RsvpForm
+from peuplade.events.forms import PHOTO_RENAMES, DeleteForm, EventForm, PostPhotos, RsvpForm
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
 from peuplade.models import Event, Member, utcnow
+from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.validation import url_id
@@ -57,20 +58,29 @@ def index():
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
+@accepts_photos
 def new():
     me = _me()
     places = post_services.places_near(me)
     if request.method == "GET":
         form = EventForm(places=places, formdata=None)
+        PostPhotos(form, "event", me)
         return render_template("events/new.html", form=form, general=[], places=places)
     form = EventForm(places=places)
+    photos = PostPhotos(form, "event", me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.create_event(me, form.event_input()))
+        photos.read()
+        outcome = submit(
+            form,
+            lambda: photos.save(services.create_event(me, form.event_input())),
+            PHOTO_RENAMES,
+        )
         if outcome.ok:
             flash(_("Votre sortie est annoncée."), "success")
             return redirect(url_for("events.show", event_id=outcome.result.id))
         general = outcome.general
+        photos.keep()
     return render_template("events/new.html", form=form, general=general, places=places), 422
 
 
@@ -83,6 +93,7 @@ def _own_event_or_403(event_id: int) -> Event:
 
 
 @bp.route(f"/events/{EVENT_ID}/edit", methods=["GET", "POST"])
+@accepts_photos
 def edit(event_id: int):
     me = _me()
     event = _own_event_or_403(event_id)
@@ -105,17 +116,25 @@ def edit(event_id: int):
                 "capacity": str(event.capacity or ""),
             },
         )
+        PostPhotos(form, "event", me, event)
         return render_template(
             "events/edit.html", form=form, event=event, general=[], places=places
         )
     form = EventForm(places=places, current=current)
+    photos = PostPhotos(form, "event", me, event)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.update_event(event, me, form.event_input(event)))
+        photos.read()
+        outcome = submit(
+            form,
+            lambda: photos.save(services.update_event(event, me, form.event_input(event))),
+            PHOTO_RENAMES,
+        )
         if outcome.ok:
             flash(_("Votre sortie est modifiée."), "success")
             return redirect(url_for("events.show", event_id=event.id))
         general = outcome.general
+        photos.keep()
     return (
         render_template("events/edit.html", form=form, event=event, general=general, places=places),
         422,

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade import categories
+from peuplade.events.forms import PhotoFields
 from peuplade.exchanges import services
 from peuplade.forms import (
     KEEP_PLACE,
@@ -27,7 +28,7 @@ HOME = ""  # the location choice meaning "my approximate position"
 KEEP = KEEP_PLACE  # on edit: leave the exchange where it is
 
 
-class ExchangeForm(FlaskForm):
+class ExchangeForm(PhotoFields, FlaskForm):
     kind = RadioField(
         _l("Vous publiez"),
         choices=[

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from peuplade import categories, search
 from peuplade.errors import Conflict, Forbidden
+from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.exchanges import queries, services
 from peuplade.exchanges.forms import (
     CloseForm,
@@ -26,6 +27,7 @@ from peuplade.forms import submit
 from peuplade.localtime import local_zone
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
 from peuplade.privacy import band_label_for_rank
@@ -182,6 +184,7 @@ def _published_message(exchange: Exchange) -> str:
 
 
 @bp.route("/exchanges/new", methods=["GET", "POST"])
+@accepts_photos
 def new():
     me = _me()
     places = post_services.places_near(me)
@@ -196,16 +199,24 @@ def new():
         )
         if form.kind.data not in EXCHANGE_KINDS:
             form.kind.data = "request"
+        PostPhotos(form, "exchange", me)
         return render_template("exchanges/new.html", form=form, general=[])
     form = ExchangeForm(places=places)
+    photos = PostPhotos(form, "exchange", me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.create_exchange(me, form.exchange_input()))
+        photos.read()
+        outcome = submit(
+            form,
+            lambda: photos.save(services.create_exchange(me, form.exchange_input())),
+            PHOTO_RENAMES,
+        )
         if outcome.ok:
             exchange = outcome.result
             flash(_published_message(exchange), "success")
             return redirect(url_for("exchanges.show", exchange_id=exchange.id))
         general = outcome.general
+        photos.keep()
     return render_template("exchanges/new.html", form=form, general=general), 422
 
 
@@ -218,6 +229,7 @@ def _where(exchange: Exchange) -> str:
 
 
 @bp.route(f"/exchanges/{EXCHANGE_ID}/edit", methods=["GET", "POST"])
+@accepts_photos
 def edit(exchange_id: int):
     me = _me()
     exchange = queries.get_exchange_or_404(me, exchange_id)
@@ -241,15 +253,25 @@ def edit(exchange_id: int):
                 "location": "keep",
                 "reach_m": str(exchange.reach_m),
                 "on_behalf_of": exchange.on_behalf_of or "",
+                # Only for the photos kept while another field is refused (the edit
+                # itself needs no key).
+                "submission_key": new_submission_key(),
             },
         )
+        PostPhotos(form, "exchange", me, exchange)
         return render_template("exchanges/edit.html", form=form, exchange=exchange, general=[])
     form = ExchangeForm(places=places, current=current)
+    photos = PostPhotos(form, "exchange", me, exchange)
     general: list[str] = []
     if form.validate_on_submit():
+        photos.read()
         try:
             outcome = submit(
-                form, lambda: services.update_exchange(exchange, me, form.exchange_input(exchange))
+                form,
+                lambda: photos.save(
+                    services.update_exchange(exchange, me, form.exchange_input(exchange))
+                ),
+                PHOTO_RENAMES,
             )
         except Conflict as exc:
             return _show(exchange, problem=exc.message, status=409)
@@ -257,6 +279,7 @@ def edit(exchange_id: int):
             flash(_("Votre annonce est modifiée."), "success")
             return redirect(url_for("exchanges.show", exchange_id=exchange.id))
         general = outcome.general
+        photos.keep()
     return (
         render_template("exchanges/edit.html", form=form, exchange=exchange, general=general),
         422,

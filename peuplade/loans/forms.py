@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from peuplade import categories
+from peuplade.events.forms import PhotoFields
 from peuplade.forms import FreeSelectField, typed_day
 from peuplade.loans import services
 from peuplade.models import CONDITIONS, MAX_LOAN_DAYS
@@ -28,7 +29,7 @@ def condition_label(slug: str) -> str:
     return str(CONDITION_LABELS.get(slug, slug))
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PhotoFields, FlaskForm):
     title = StringField(
         _l("Nom de l'objet"),
         description=_l("Par exemple : perceuse à percussion, échelle 3 m, appareil à raclette."),

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from peuplade import categories, database, search
 from peuplade.errors import Conflict, Forbidden
+from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.loans import queries, services
@@ -19,6 +20,7 @@ from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_la
 from peuplade.localtime import today
 from peuplade.models import Item, Loan, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.validation import url_id
 
@@ -142,19 +144,26 @@ def mine():
 
 
 @bp.route("/objects/new", methods=["GET", "POST"])
+@accepts_photos
 def new():
     me = _me()
     if request.method == "GET":
         form = ItemForm(data={"condition": "bon", "available": True})
+        PostPhotos(form, "item", me)
         return render_template("loans/new.html", form=form, general=[])
     form = ItemForm()
+    photos = PostPhotos(form, "item", me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.offer_item(me, form.item_input()))
+        photos.read()
+        outcome = submit(
+            form, lambda: photos.save(services.offer_item(me, form.item_input())), PHOTO_RENAMES
+        )
         if outcome.ok:
             flash(_("Votre objet est sur l'étagère : vos voisins peuvent le demander."), "success")
             return redirect(url_for("loans.show", item_id=outcome.result.id))
         general = outcome.general
+        photos.keep()
     return render_template("loans/new.html", form=form, general=general), 422
 
 
@@ -167,6 +176,7 @@ def _own_item(item_id: int) -> Item:
 
 
 @bp.route(f"/objects/{ITEM_ID}/edit", methods=["GET", "POST"])
+@accepts_photos
 def edit(item_id: int):
     me = _me()
     item = _own_item(item_id)
@@ -181,15 +191,23 @@ def edit(item_id: int):
                 "available": item.available,
             }
         )
+        PostPhotos(form, "item", me, item)
         return render_template("loans/edit.html", form=form, item=item, general=[])
     form = ItemForm()
+    photos = PostPhotos(form, "item", me, item)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.update_item(item, me, form.item_input()))
+        photos.read()
+        outcome = submit(
+            form,
+            lambda: photos.save(services.update_item(item, me, form.item_input())),
+            PHOTO_RENAMES,
+        )
         if outcome.ok:
             flash(_("Votre objet est modifié."), "success")
             return redirect(url_for("loans.show", item_id=item.id))
         general = outcome.general
+        photos.keep()
     return render_template("loans/edit.html", form=form, item=item, general=general), 422
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade.errors import Forbidden
+from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
@@ -20,6 +21,7 @@ from peuplade.models import NEWS_KINDS, Member, NewsPost, Quartier
 from peuplade.news import queries, services
 from peuplade.news.forms import CommentForm, DeleteForm, NewsForm
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts.labels import NEWS_KIND_LABELS, where_shown
 from peuplade.validation import url_id
@@ -96,6 +98,7 @@ def index():
 
 
 @bp.route("/news/new", methods=["GET", "POST"])
+@accepts_photos
 def new():
     me = _me()
     if request.method == "GET":
@@ -103,15 +106,21 @@ def new():
         form = NewsForm(
             author=me, data={"kind": kind if kind in NEWS_KINDS else "info", "scope": "radius"}
         )
+        PostPhotos(form, "news", me)
         return render_template("news/new.html", form=form, general=[])
     form = NewsForm(author=me)
+    photos = PostPhotos(form, "news", me)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.post_news(me, form.news_input()))
+        photos.read()
+        outcome = submit(
+            form, lambda: photos.save(services.post_news(me, form.news_input())), PHOTO_RENAMES
+        )
         if outcome.ok:
             flash(_("Votre info est publiée."), "success")
             return redirect(url_for("news.show", news_id=outcome.result.id))
         general = outcome.general
+        photos.keep()
     return render_template("news/new.html", form=form, general=general), 422
 
 
@@ -124,6 +133,7 @@ def _own_news_or_403(news_id: int) -> NewsPost:
 
 
 @bp.route(f"/news/{NEWS_ID}/edit", methods=["GET", "POST"])
+@accepts_photos
 def edit(news_id: int):
     me = _me()
     news = _own_news_or_403(news_id)
@@ -138,15 +148,23 @@ def edit(news_id: int):
                 "scope": news.scope,
             },
         )
+        PostPhotos(form, "news", me, news)
         return render_template("news/edit.html", form=form, news=news, general=[])
     form = NewsForm(author=me)
+    photos = PostPhotos(form, "news", me, news)
     general: list[str] = []
     if form.validate_on_submit():
-        outcome = submit(form, lambda: services.update_news(news, me, form.news_input()))
+        photos.read()
+        outcome = submit(
+            form,
+            lambda: photos.save(services.update_news(news, me, form.news_input())),
+            PHOTO_RENAMES,
+        )
         if outcome.ok:
             flash(_("Votre info est modifiée."), "success")
             return redirect(url_for("news.show", news_id=news.id))
         general = outcome.general
+        photos.keep()
     return render_template("news/edit.html", form=form, news=news, general=general), 422
 
 
