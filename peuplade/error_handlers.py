@@ -14,8 +14,9 @@ import contextlib
 import logging
 import traceback
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -32,6 +33,18 @@ log = logging.getLogger("peuplade.errors")
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+PHOTOS_TOO_HEAVY = _l(
+    "Vos photos pèsent trop lourd ensemble : rien n'a été envoyé. Choisissez-en moins à "
+    "la fois, ou des plus légères (10 Mo chacune au plus)."
+)
+
+
+def _takes_photos() -> bool:
+    """The request went to a page that receives photos (photos/uploads.py marks them)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method == "POST" and bool(getattr(view, "peuplade_accepts_photos", False))
 
 
 _HTTP_CODES = {
@@ -115,6 +128,11 @@ def register_error_handlers(app: Flask) -> None:
             for key, value in exc.get_headers():  # e.g. Allow on 405, WWW-Authenticate
                 if key.lower() != "content-type":
                     response.headers[key] = value
+        elif status == 413 and _takes_photos():
+            # Photos heavier than a request may be (PHOTO_REQUEST_MAX_BYTES): the body
+            # cannot be read, so say so on the form itself, empty but at hand.
+            flash(PHOTOS_TOO_HEAVY, "error")
+            response = redirect(request.full_path.rstrip("?"), 303)
         else:
             response = render_template("error.html", status=status, message=message), status
         return response

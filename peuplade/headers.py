@@ -19,7 +19,9 @@ def content_security_policy(tile_url: str) -> str:
     all. Leaflet (tiles, markers, popups), Leaflet.markercluster and Swagger UI (React)
     set styles through the CSSOM (``element.style.left = ...``), which a policy does not
     restrict: tests/e2e/test_csp.py uses them in Chromium and finds no violation."""
-    images = ["'self'", "data:"]
+    # blob: the preview of a photo chosen on a form (URL.createObjectURL: made by the
+    # page itself from the member's own file, never fetched).
+    images = ["'self'", "data:", "blob:"]
     tiles = _tile_origin(tile_url)
     if tiles:
         images.append(tiles)

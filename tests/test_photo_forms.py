@@ -410,3 +410,28 @@ def test_a_form_stuffed_with_files_is_cut_short(app, make_member):
     assert r.status_code == 422 and count(Item) == 0
     assert "« f8.jpg » n'est pas gardée : choisissez moins de photos" in html.unescape(page)
     assert len(staged_photos()) == 8  # read and kept to choose from; the ninth is not
+
+
+def test_photos_heavier_than_a_request_may_be_bring_the_form_back_with_a_message(
+    make_app, make_member
+):
+    """Over PHOTO_REQUEST_MAX_BYTES the body cannot be read: no 413 page, but the form
+    again, with a message saying what to do (nothing was written)."""
+    app = make_app(PHOTO_REQUEST_MAX_BYTES=100_000)
+    with app.app_context():
+        lender = make_member("Lina", at=CLICHY)
+        browser = as_member(app, lender)
+        heavy = photofiles.jpeg_bytes((64, 48)) + b"\0" * 150_000
+        r = browser.post(
+            "/objects/new",
+            data={**ITEM_FORM, "photos": [upload(heavy, "IMG_0001.jpg")]},
+            content_type=MULTIPART,
+        )
+        assert r.status_code == 303, r.status_code
+        assert r.headers["Location"].endswith("/objects/new")
+        page = html.unescape(browser.get(r.headers["Location"]).get_data(as_text=True))
+        assert "Vos photos pèsent trop lourd ensemble : rien n'a été envoyé." in page
+        assert count(Item) == 0
+        # An ordinary page keeps the 1 MB limit and its error page.
+        r = browser.post("/account/profile", data={"bio": "x" * 2_000_000})
+        assert r.status_code == 413

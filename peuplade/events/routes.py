@@ -12,11 +12,12 @@ from flask_login import current_user
 
 from peuplade.errors import Conflict, Forbidden
 from peuplade.events import queries, services
-from peuplade.events.forms import PHOTO_RENAMES, DeleteForm, EventForm, PostPhotos, RsvpForm
+from peuplade.events.forms import DeleteForm, EventForm, RsvpForm
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
 from peuplade.models import Event, Member, utcnow
+from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services

@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 
 from peuplade import categories
-from peuplade.events.forms import PhotoFields
 from peuplade.exchanges import services
 from peuplade.forms import (
     KEEP_PLACE,
@@ -23,6 +22,7 @@ from peuplade.forms import (
     venue_field,
 )
 from peuplade.models import Exchange, Member, Place
+from peuplade.photos.forms import PhotoFields
 
 HOME = ""  # the location choice meaning "my approximate position"
 KEEP = KEEP_PLACE  # on edit: leave the exchange where it is

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from peuplade import categories, search
 from peuplade.errors import Conflict, Forbidden
-from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.exchanges import queries, services
 from peuplade.exchanges.forms import (
     CloseForm,
@@ -27,6 +26,7 @@ from peuplade.forms import submit
 from peuplade.localtime import local_zone
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services

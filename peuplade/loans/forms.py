@@ -11,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from peuplade import categories
-from peuplade.events.forms import PhotoFields
 from peuplade.forms import FreeSelectField, typed_day
 from peuplade.loans import services
 from peuplade.models import CONDITIONS, MAX_LOAN_DAYS
+from peuplade.photos.forms import PhotoFields
 from peuplade.submissions import new_submission_key
 
 CONDITION_LABELS = {

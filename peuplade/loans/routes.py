@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from peuplade import categories, database, search
 from peuplade.errors import Conflict, Forbidden
-from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.loans import queries, services
@@ -20,6 +19,7 @@ from peuplade.loans.forms import BorrowForm, ConfirmForm, ItemForm, condition_la
 from peuplade.localtime import today
 from peuplade.models import Item, Loan, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.validation import url_id

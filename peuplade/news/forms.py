@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 
-from peuplade.events.forms import PhotoFields
 from peuplade.models import Member
 from peuplade.news import services
+from peuplade.photos.forms import PhotoFields
 from peuplade.submissions import new_submission_key
 
 

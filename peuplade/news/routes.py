@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade.errors import Forbidden
-from peuplade.events.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.extensions import db
 from peuplade.forms import submit
 from peuplade.localtime import local_zone
@@ -21,6 +20,7 @@ from peuplade.models import NEWS_KINDS, Member, NewsPost, Quartier
 from peuplade.news import queries, services
 from peuplade.news.forms import CommentForm, DeleteForm, NewsForm
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts.labels import NEWS_KIND_LABELS, where_shown
