@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -120,4 +121,26 @@ class PositionForm(FlaskForm):
         _l("Me situer au mieux"),
         choices=[(name, label) for _level, name, label in blur.FLOOR_CHOICES],
         validate_choice=True,
+    )
+
+
+# What a file chooser offers for a photo: the formats photos.processing accepts (iPhones
+# send HEIC); the server still checks the content, never this list nor the file's name.
+PHOTO_ACCEPT = (
+    "image/jpeg,image/png,image/webp,image/heic,image/heif,.jpg,.jpeg,.png,.webp,.heic,.heif"
+)
+
+
+class AvatarForm(FlaskForm):
+    """The member's face (photos.services.set_avatar); removing it is a form of its own."""
+
+    photo = FileField(
+        _l("Votre photo"),
+        description=_l(
+            "Une photo JPEG, PNG, WebP ou HEIC (iPhone), de 10 Mo au plus. Elle est "
+            "réduite à 1600 pixels, et nous retirons tout ce que le fichier cache : la "
+            "position GPS, la date, le modèle du téléphone. Les voisins qui peuvent voir "
+            "votre profil la voient à côté de votre nom."
+        ),
+        render_kw={"accept": PHOTO_ACCEPT},
     )

@@ -16,10 +16,19 @@ from flask_login import current_user
 
 from peuplade import categories, database, geo, ratelimits, security_log
 from peuplade.account import blur, queries, services, tokens
-from peuplade.account.forms import HomeForm, PasswordForm, PositionForm, ProfileForm
+from peuplade.account.forms import (
+    AvatarForm,
+    HomeForm,
+    PasswordForm,
+    PositionForm,
+    ProfileForm,
+)
 from peuplade.auth import confirm, emails, sessions
 from peuplade.extensions import limiter
-from peuplade.forms import forget_bad_point, location_input, submit
+from peuplade.forms import add_error, forget_bad_point, location_input, submit
+from peuplade.photos import processing
+from peuplade.photos import services as photos
+from peuplade.photos.uploads import accepts_photos
 from peuplade.validation import url_id
 
 bp = Blueprint("account", __name__)
@@ -312,3 +321,44 @@ def position():
         ),
         status,
     )
+
+
+@bp.route("/account/avatar", methods=["GET", "POST"])
+@accepts_photos
+def avatar():
+    """My face beside my name: a photo (cleaned of everything it hides), or my initials."""
+    member = _me()
+    form = AvatarForm()
+    if request.method == "GET":
+        return render_template("account/avatar.html", form=form, member=member, general=[])
+    general: list[str] = []
+    if form.validate_on_submit():
+        upload = form.photo.data
+        if not upload or not getattr(upload, "filename", ""):
+            add_error(form.photo, _("Choisissez une photo."))
+        else:
+            try:
+                data = processing.read_upload(upload.stream)
+            except processing.PhotoRefused as refused:
+                add_error(form.photo, str(refused.message))
+            else:
+                outcome = submit(form, lambda: photos.set_avatar(member, data))
+                if outcome.ok:
+                    flash(_("Votre photo est enregistrée : vos voisins la voient."), "success")
+                    return redirect(url_for("account.overview"))
+                general = outcome.general
+    return (
+        render_template("account/avatar.html", form=form, member=member, general=general),
+        422,
+    )
+
+
+@bp.route("/account/avatar/remove", methods=["POST"])
+def remove_avatar():
+    """Back to my initials on a coloured disc; the photo is deleted."""
+    member = _me()
+    if member.avatar_key:
+        photos.remove_avatar(member)
+        database.commit()
+        flash(_("Votre photo est retirée : vos initiales la remplacent."), "success")
+    return redirect(url_for("account.avatar"))
