@@ -104,6 +104,7 @@ def test_visitors_keep_login_register_and_the_language(client, lang):
 
 PLUS = {
     "/account",
+    "/account/avatar",
     "/exchanges/mine",
     "/objects/mine",
     "/loans",

@@ -25,6 +25,7 @@ from peuplade.forms import (
     address_field,
     radius_field,
 )
+from peuplade.photos import processing
 
 
 def current_password_field(description=None) -> PasswordField:
@@ -126,9 +127,7 @@ class PositionForm(FlaskForm):
 
 # What a file chooser offers for a photo: the formats photos.processing accepts (iPhones
 # send HEIC); the server still checks the content, never this list nor the file's name.
-PHOTO_ACCEPT = (
-    "image/jpeg,image/png,image/webp,image/heic,image/heif,.jpg,.jpeg,.png,.webp,.heic,.heif"
-)
+PHOTO_ACCEPT = processing.FILE_INPUT_ACCEPT
 
 
 class AvatarForm(FlaskForm):

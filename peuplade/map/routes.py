@@ -84,6 +84,8 @@ def index():
     return render_template(
         "map/index.html",
         entries=entries,
+        # For the list's thumbnails (its photos loaded with the posts, in one query).
+        posts_by_id={p.id: p for p in found},
         data=data,
         chosen=chosen,
         truncated=len(found) >= queries.LIMIT,

@@ -28,7 +28,7 @@ from peuplade.validation import checked_text
 
 # What the file input offers (the server judges by content; HEIC has no MIME type on
 # some systems, hence the extensions).
-PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+PHOTO_ACCEPT = processing.FILE_INPUT_ACCEPT
 PHOTO_MAX_BYTES = processing.MAX_BYTES
 # Form names: the files, the descriptions of the new ones (in order), the description of
 # a photo already there, and the photos to remove.

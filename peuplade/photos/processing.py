@@ -39,7 +39,9 @@ JPEG_QUALITY = 82
 # plugin is left out of this list.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 # For the file input's ``accept``: a hint to the file chooser, never a check.
-FILE_INPUT_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+FILE_INPUT_ACCEPT = (
+    "image/jpeg,image/png,image/webp,image/heic,image/heif,.jpg,.jpeg,.png,.webp,.heic,.heif"
+)
 
 EMPTY = _l("Le fichier est vide.")
 TOO_BIG = _l(
