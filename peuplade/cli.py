@@ -16,6 +16,7 @@ from peuplade.demo import cli as demo_cli
 from peuplade.gdpr import cli as gdpr_cli
 from peuplade.moderation import cli as moderation_cli
 from peuplade.notifications import cli as notifications_cli
+from peuplade.photos import cli as photos_cli
 
 MODULES = (
     geodata,  # import-quartiers, import-places
@@ -24,6 +25,7 @@ MODULES = (
     gdpr_cli,  # purge-old-data
     account_cli,  # privacy-refresh
     moderation_cli,  # make-admin, make-moderator
+    photos_cli,  # photos prune
     backup,  # backup, restore
 )
 

@@ -28,8 +28,10 @@ neighbourhood.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -183,6 +185,18 @@ def _ids() -> list[int]:
     return sorted(ids | set(db.session.scalars(select(Member.id))))
 
 
+def _readable(response) -> str:
+    """A response as text; a ZIP (the data export: its JSON and photos) as the text of
+    every file in it."""
+    if response.mimetype != "application/zip":
+        return response.get_data(as_text=True)
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        return "\n".join(
+            archive.read(name).decode("utf-8" if name.endswith(".json") else "latin-1")
+            for name in archive.namelist()
+        )
+
+
 def _bodies(app, member, quartier, ids: list[int], other) -> dict[str, tuple[int, str]]:
     """What ``member`` is answered on every GET route of the URL map. The unread counts
     come first (opening /notifications reads what it shows), under ``unread:``."""
@@ -212,7 +226,7 @@ def _bodies(app, member, quartier, ids: list[int], other) -> dict[str, tuple[int
         for path in paths:
             response = client.get(path, headers=api if path.startswith("/api/") else {})
             assert response.status_code < 500, path
-            seen[path] = (response.status_code, response.get_data(as_text=True))
+            seen[path] = (response.status_code, _readable(response))
     for path in (
         f"/messages/new?to={other.id}",
         f"/moderation/report?type=member&id={other.id}",

@@ -4,7 +4,9 @@ position, or words they wrote - even where we shared a thread."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -225,13 +227,19 @@ def test_html_download(client, auth, hood):
     assert "/account/export" in r.get_data(as_text=True)
     r = client.get("/account/export")
     assert r.status_code == 200
-    assert r.mimetype == "application/json"
-    assert 'filename="peuplade-mes-donnees.json"' in r.headers["Content-Disposition"]
+    # A ZIP: the JSON, and the member's photos (tests/test_photos_gdpr.py).
+    assert r.mimetype == "application/zip"
+    assert "peuplade-mes-donnees.zip" in r.headers["Content-Disposition"]
     assert "attachment" in r.headers["Content-Disposition"]
     assert "no-store" in r.headers["Cache-Control"]
-    data = json.loads(r.get_data(as_text=True))
+    with zipfile.ZipFile(io.BytesIO(r.get_data())) as archive:
+        assert archive.namelist() == ["peuplade-export.json"]  # no photo sent
+        text = archive.read("peuplade-export.json").decode("utf-8")
+    data = json.loads(text)
+    ExportOut.model_validate(data)
     assert data["account"]["email"] == "anne.export@example.org"
-    assert OTHER_NAME not in r.get_data(as_text=True)
+    assert data["photos"] == []
+    assert OTHER_NAME not in text
 
 
 def test_api_export(api, hood):

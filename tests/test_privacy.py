@@ -119,6 +119,20 @@ def _other_homes_leaked(body: str, members: list[Member]) -> list[str]:
     return leaks
 
 
+def _readable(response) -> str:
+    """A response as text; a ZIP (the data export) as the text of every file in it."""
+    if response.mimetype != "application/zip":
+        return response.get_data(as_text=True)
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        return "\n".join(
+            archive.read(name).decode("utf-8" if name.endswith(".json") else "latin-1")
+            for name in archive.namelist()
+        )
+
+
 def _get_routes(app) -> list[str]:
     """Every parameter-free GET page of the app, plus profile pages."""
     paths = []
@@ -148,6 +162,8 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
     api.login(viewer.email)
     # Made first, so lists, notifications and pages have them when crawled.
     ids = _things_made_by(others, viewer)
+    # Photos taken at home, their GPS position in EXIF and XMP (issue 22).
+    shown_photos = _photos_taken_at_home(others)
     paths = _get_routes(app)
     assert "/neighbours" in paths and "/api/v1/me" in paths  # the crawl covers real pages
     assert "/notifications" in paths
@@ -160,7 +176,7 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
                 else client.get(path + query)
             )
             assert response.status_code < 500, path
-            bodies[path + query] = response.get_data(as_text=True)
+            bodies[path + query] = _readable(response)
     # Every GET page that takes one id, with the ids of everything that exists: each
     # neighbour's profile, their exchange (with a response and thanks) and their object
     # (with a loan), whatever the route calls them.
@@ -191,6 +207,22 @@ def test_no_page_or_api_answer_shows_another_members_home(app, client, make_memb
         bodies[f"/keep-open/{post.id}"] = client.get(f"/keep-open/{token}").get_data(as_text=True)
     token = links.unsubscribe_token(viewer.id, "message")
     bodies["/unsubscribe"] = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    # The photos themselves: every variant, as bytes, and as text.
+    from peuplade.photos.urls import photo_url
+    from tests.photofiles import coordinate_needles
+
+    for photo in shown_photos:
+        for variant in ("full", "thumb"):
+            with app.test_request_context():
+                path = photo_url(photo, variant)
+            response = client.get(path)
+            assert response.status_code == 200, path
+            content = response.get_data()
+            for member in others:
+                home = geo.from_element(member.home)
+                found = [n for n in coordinate_needles(home.lat, home.lon) if n in content]
+                assert found == [], (path, member.display_name, found)
+            bodies[path] = content.decode("latin-1")
     # The crawl really saw the neighbours (so a leak would have had a chance to show).
     assert "Bruno" in bodies["/notifications"] and "Alice vous a écrit." in bodies["/notifications"]
     assert any("Chloé" in body for body in bodies.values())
@@ -242,6 +274,30 @@ def _things_made_by(others, viewer) -> set[int]:
     ids = {m.id for m in others} | set(db.session.scalars(select(Post.id)))
     ids |= set(db.session.scalars(select(Loan.id)))
     return ids
+
+
+def _photos_taken_at_home(others) -> list:
+    """A photo on each post of the others and a face for each, every one sent with its
+    author's home in its EXIF, XMP and IPTC blocks (tests/photofiles.py)."""
+    from sqlalchemy import select
+
+    from peuplade.extensions import db
+    from peuplade.models import Post
+    from peuplade.photos import services as photos
+    from tests.photofiles import coordinate_needles, jpeg_with_gps
+
+    shown = []
+    for member in others:
+        home = geo.from_element(member.home)
+        sent = jpeg_with_gps(home.lat, home.lon)
+        assert [n for n in coordinate_needles(home.lat, home.lon) if n in sent]  # a real leak
+        for post in db.session.scalars(select(Post).where(Post.author_id == member.id)):
+            if photos.max_photos(post):
+                shown.append(photos.add_photo(post, sent, "", member))
+        shown.append(photos.set_avatar(member, sent))
+    db.session.commit()
+    assert len(shown) >= len(others) + 2  # faces, the exchange's and the object's photos
+    return shown
 
 
 def test_the_leak_check_catches_a_leak(app, make_member):

@@ -6,6 +6,8 @@
 - CSRF: every state-changing HTML form refuses a POST without its token, even from
   the owner of the object, and changes nothing.
 - GET never changes state (read markers and last-seen times aside).
+- Photos (issue 22): every photo URL (a post's photo and thumbnail, a face) answers 404
+  to a stranger out of reach, a blocked member and a visitor, 200 to a neighbour.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from peuplade.loans import services as loans
 from peuplade.localtime import today
 from peuplade.location import LocationInput
 from peuplade.messages import services as messages
-from peuplade.models import ApiToken, Member, Place, utcnow
+from peuplade.models import ApiToken, Member, Place, Post, utcnow
 from peuplade.moderation import services as moderation
 from peuplade.news import services as news
-from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
+from peuplade.photos import processing
+from peuplade.photos import services as photos
+from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY, PASSWORD
+from tests.photofiles import jpeg_bytes
 
 # Columns a GET may write: read markers, last-seen times.
 READ_MARKERS = {"read_at", "a_read_at", "b_read_at", "last_seen_at", "last_used_at"}
@@ -255,3 +260,91 @@ def test_token_routes_refuse_forged_tokens(app, path):
     before = _snapshot()
     assert app.test_client().post(path).status_code == 404
     assert _changes(before, _snapshot()) == []
+
+
+# What each argument of a photo route is, for one photo.
+PHOTO_ARGUMENTS = {
+    "photo_id": lambda photo: photo.id,
+    "token": lambda photo: photo.token,
+    "member_id": lambda photo: photo.member_id,
+}
+
+
+def _photo_paths(app, photo) -> list[str]:
+    """Every URL of the media blueprint that serves ``photo`` (each variant): the URL
+    map's own rules, so a new photo route is swept the day it is added."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("media."):
+            continue
+        fixed = {n: c for n, c in rule._converters.items() if isinstance(c, AnyConverter)}
+        unknown = set(rule.arguments) - set(PHOTO_ARGUMENTS) - set(fixed)
+        assert not unknown, f"{rule.rule}: teach the photo sweep {sorted(unknown)}"
+        if photo.is_avatar != ("member_id" in rule.arguments):
+            continue
+        values = {
+            name: PHOTO_ARGUMENTS[name](photo) for name in rule.arguments if name not in fixed
+        }
+        combos = [{}]
+        for name, converter in fixed.items():
+            combos = [{**combo, name: item} for combo in combos for item in sorted(converter.items)]
+        for combo in combos:
+            paths.append(rule.build({**values, **combo}, append_unknown=False)[1])
+    return paths
+
+
+def test_no_stranger_blocked_member_or_visitor_sees_a_photo(app):
+    owner, neighbour, stranger, _ids = _world()
+    blocked = account.register_member(
+        email="blocked@example.org",
+        password=PASSWORD,
+        display_name="Blocked",
+        location=LocationInput(lat=BATIGNOLLES[0], lon=BATIGNOLLES[1]),
+        radius_m=1000,
+    )
+    db.session.commit()
+    moderation.block(owner, blocked.id)
+    posts = db.session.scalars(select(Post).where(Post.author_id == owner.id)).all()
+    assert {p.type for p in posts} == {"exchange", "item", "news", "event"}
+    shown = [photos.add_photo(post, jpeg_bytes(), f"Photo {post.type}", owner) for post in posts]
+    shown.append(photos.set_avatar(owner, jpeg_bytes((400, 400))))
+    staged = photos.stage_photo(owner, processing.process(jpeg_bytes()), "", "k" * 32)
+    db.session.commit()
+    with app.test_request_context():
+        public = {p.id: _photo_paths(app, p) for p in shown}
+        private = _photo_paths(app, staged)
+    assert all(len(paths) == 2 for paths in public.values())  # full and thumbnail
+    token = new_token(stranger)[0]
+    db.session.commit()
+    clients = {}
+    for who, member in (("neighbour", neighbour), ("stranger", stranger), ("blocked", blocked)):
+        clients[who] = app.test_client()
+        _login(clients[who], member.email)
+    clients["visitor"] = app.test_client()
+    swept = 0
+    for paths in public.values():
+        for path in paths:
+            # Who may see the post (or the member) sees its photos: the sweep can fail.
+            assert clients["neighbour"].get(path).status_code == 200, path
+            for who in ("stranger", "blocked", "visitor"):
+                response = clients[who].get(path)
+                assert response.status_code == 404, f"{who} {path}"
+                assert response.mimetype != "image/jpeg", f"{who} {path}"
+                swept += 1
+            bearer = clients["visitor"].get(path, headers={"Authorization": f"Bearer {token}"})
+            assert bearer.status_code == 404, f"stranger's token {path}"
+            other_variant = re.sub(r"/(full|thumb)\.jpg$", "/original.jpg", path)
+            assert clients["neighbour"].get(other_variant).status_code == 404, other_variant
+    # A photo kept for a form not sent yet: its sender's only.
+    owner_client = app.test_client()
+    _login(owner_client, owner.email)
+    for path in private:
+        assert owner_client.get(path).status_code == 200, path
+        for who in clients:
+            assert clients[who].get(path).status_code == 404, f"{who} {path}"
+    # A wrong token is a 404 even for whoever may see the photo.
+    for photo in shown:
+        for path in public[photo.id]:
+            wrong = path.replace(photo.token, "A" * len(photo.token))
+            assert clients["neighbour"].get(wrong).status_code == 404, wrong
+    assert swept == 3 * 2 * len(shown)

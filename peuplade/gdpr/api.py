@@ -49,7 +49,9 @@ def _password_required(view):
     description=_l(
         "Tout ce que Peuplade garde sur moi, mon domicile compris (droit d'accès et "
         "portabilité). Les autres membres n'y figurent que sous un pseudonyme "
-        "(« voisin·e n°1 »), sans leur nom ni ce qu'ils ont écrit."
+        "(« voisin·e n°1 »), sans leur nom ni ce qu'ils ont écrit. Mes photos sont "
+        "listées (`photos`) avec l'adresse où les télécharger (`url`, avec le même "
+        "jeton) ; le téléchargement depuis le site est une archive ZIP qui les contient."
     ),
 )
 def export_me():

@@ -16,7 +16,8 @@ def purge_old_data_command() -> None:
     """Delete what the privacy policy (/privacy) says is kept no longer: notifications
     after a year, expired password resets, ended sessions, expired or revoked API
     tokens, old home changes (of deleted accounts too), handled reports and the
-    moderation log after a year. Run by cron once a day."""
+    moderation log after a year, photos kept a day for a form never sent. Run by cron
+    once a day."""
     counts = services.purge_old_data()
     db.session.commit()
     click.echo("Lignes effacées : " + ", ".join(f"{table} {n}" for table, n in counts.items()))

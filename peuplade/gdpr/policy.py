@@ -221,6 +221,13 @@ TABLES: tuple[Table, ...] = (
                 ),
                 "you",
             ),
+            "avatar_key": col(
+                _l(
+                    "votre photo de profil, si vous en mettez une (le numéro de la photo, "
+                    "table des photos) : sans elle, vos initiales sur un disque de couleur"
+                ),
+                "neighbours",
+            ),
             "created_at": col(_l("date d'inscription")),
             "updated_at": UPDATED,
         },
@@ -595,6 +602,64 @@ TABLES: tuple[Table, ...] = (
             "event_id": col(_l("la sortie")),
             "member_id": MEMBER,
             "going": col(_l("j'y vais, ou je n'y vais pas")),
+            "created_at": CREATED,
+            "updated_at": UPDATED,
+        },
+    ),
+    Table(
+        "photos",
+        "posts",
+        _l("Photos"),
+        _l(
+            "Les photos de vos annonces, objets, infos et sorties, et votre photo de profil : "
+            "chacune refaite par le serveur en une photo d'au plus 1600 pixels et une "
+            "vignette de 400 pixels, avec sa description. Aucune métadonnée n'est gardée : "
+            "la position GPS, l'appareil, la date de prise de vue et tout le reste sont "
+            "effacés à l'envoi."
+        ),
+        _l(
+            "Montrer l'objet, la demande, l'animal perdu ou la sortie aux voisins qui voient "
+            "l'annonce, et votre visage à ceux qui voient votre profil."
+        ),
+        "contract",
+        _l(
+            "Aussi longtemps que l'annonce ou le compte (vous pouvez retirer une photo à tout "
+            "moment). Les photos envoyées avec un formulaire qui n'a pas abouti sont gardées "
+            "un jour pour ce formulaire, puis effacées par la purge quotidienne."
+        ),
+        "neighbours",
+        {
+            "id": ID,
+            "member_id": col(_l("qui l'a envoyée (numéro du membre)")),
+            "post_id": col(_l("l'annonce qu'elle illustre ; vide pour une photo de profil")),
+            "staged_key": col(
+                _l(
+                    "le formulaire pour lequel elle est gardée, s'il n'a pas encore abouti "
+                    "(vous seul·e la voyez alors)"
+                ),
+                "you",
+            ),
+            "position": col(_l("son rang parmi les photos de l'annonce")),
+            "alt": col(_l("sa description, lue par les lecteurs d'écran")),
+            "token": col(
+                _l("un jeton aléatoire dans son adresse, qui change avec la photo"), "nobody"
+            ),
+            "content_type": col(_l("son format (JPEG)")),
+            "width": col(_l("largeur, en pixels")),
+            "height": col(_l("hauteur, en pixels")),
+            "thumb_width": col(_l("largeur de la vignette")),
+            "thumb_height": col(_l("hauteur de la vignette")),
+            "byte_size": col(_l("taille du fichier")),
+            "thumb_byte_size": col(_l("taille de la vignette")),
+            "digest": col(_l("empreinte SHA-256 de la photo, pour les caches"), "nobody"),
+            "thumb_digest": col(_l("empreinte SHA-256 de la vignette"), "nobody"),
+            "data": col(
+                _l(
+                    "la photo refaite par le serveur, sans aucune métadonnée (ou dans un "
+                    "dossier du serveur, selon l'installation)"
+                )
+            ),
+            "thumb_data": col(_l("sa vignette, refaite de même")),
             "created_at": CREATED,
             "updated_at": UPDATED,
         },

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import tempfile
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,12 +23,27 @@ def _me():
     return current_user._get_current_object()
 
 
+# An archive bigger than this goes to a temporary file rather than memory.
+ARCHIVE_IN_MEMORY = 8 * 1024 * 1024
+
+
 @bp.get("/account/export")
 def export():
-    """The member's data as a JSON file (a GET: it changes nothing)."""
-    body = json.dumps(services.export(_me()), ensure_ascii=False, indent=2)
-    response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{services.EXPORT_FILENAME}"'
+    """The member's data as a ZIP file: the JSON export and their photos (a GET: it
+    changes nothing)."""
+    # Closed by send_file once the response is sent.
+    archive = tempfile.SpooledTemporaryFile(max_size=ARCHIVE_IN_MEMORY)  # noqa: SIM115
+    services.write_archive(_me(), archive)
+    archive.seek(0)
+    response = send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=services.ARCHIVE_FILENAME,
+        etag=False,
+        conditional=False,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

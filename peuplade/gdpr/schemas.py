@@ -271,6 +271,36 @@ class ModerationDecisionOut(_Out):
     created_at: Timestamp
 
 
+class ExportPhotoPostOut(_Out):
+    type: str = Field(json_schema_extra={"enum": ["exchange", "item", "news", "event"]})
+    id: int
+
+
+class ExportPhotoOut(_Out):
+    """A photo I sent, as stored: cleaned on upload, without any metadata."""
+
+    id: int
+    of: str = Field(
+        json_schema_extra={"enum": ["post", "avatar", "staged"]},
+        description=(
+            "post: a photo of one of my posts; avatar: my face; staged: sent with a form "
+            "not sent yet, kept a day for it"
+        ),
+    )
+    post: ExportPhotoPostOut | None = Field(description="the post it shows (of = post)")
+    alt: str = Field(description="its description, read out by screen readers")
+    width: int
+    height: int
+    created_at: Timestamp
+    file: str | None = Field(
+        description=(
+            "its file in the ZIP archive of the HTML download (photos/<id>.jpg); null "
+            "when the file is missing"
+        )
+    )
+    url: str = Field(description="where to download it (with the same token or session)")
+
+
 class ExportOut(_Out):
     """Everything Peuplade stores about you (GDPR articles 15 and 20)."""
 
@@ -300,3 +330,4 @@ class ExportOut(_Out):
     reports: list[ExportReportOut]
     blocks: list[ExportBlockOut]
     moderation_decisions: list[ModerationDecisionOut]
+    photos: list[ExportPhotoOut]

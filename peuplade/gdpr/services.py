@@ -10,12 +10,18 @@ and tokens without their secrets, notifications...). Other people appear only as
 pseudonymous label ("voisin·e n°2", the same label for the same person throughout one
 export); their names, e-mail addresses, positions and the text they wrote (messages,
 answers, comments, thank-you notes) are left out. See docs/privacy.md.
+
+The photos the member sent (their posts', their face, those kept for a form not yet
+sent) are named in the export (``photos``); ``write_archive`` makes the HTML download:
+a ZIP of the same JSON and every photo's file (the cleaned 1600 px variant).
 """
 
 from __future__ import annotations
 
+import json
+import zipfile
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -50,6 +56,7 @@ from peuplade.models import (
     NewsPost,
     Notification,
     PasswordReset,
+    Photo,
     Post,
     Quartier,
     Report,
@@ -59,10 +66,16 @@ from peuplade.models import (
 )
 from peuplade.notifications import kinds
 from peuplade.notifications import services as notifications
+from peuplade.photos import services as photos
+from peuplade.photos import storage as photo_storage
+from peuplade.photos import urls as photo_urls
 
 EXPORT_FORMAT = "peuplade-export"
 EXPORT_VERSION = 1
 EXPORT_FILENAME = "peuplade-mes-donnees.json"
+# The HTML download: a ZIP holding the JSON under ARCHIVE_JSON and photos/<id>.jpg.
+ARCHIVE_FILENAME = "peuplade-mes-donnees.zip"
+ARCHIVE_JSON = "peuplade-export.json"
 
 
 # --- export ------------------------------------------------------------------------
@@ -513,6 +526,54 @@ def _safety(member: Member, who: _Pseudonyms) -> dict[str, Any]:
     }
 
 
+def _my_photos(member: Member) -> list[Photo]:
+    return list(
+        db.session.scalars(select(Photo).where(Photo.member_id == member.id).order_by(Photo.id))
+    )
+
+
+def photo_file(photo: Photo) -> str:
+    """A photo's name in the export's ZIP archive."""
+    return f"photos/{photo.id}.jpg"
+
+
+def _photos(member: Member) -> list[dict[str, Any]]:
+    """Every photo I sent: of my posts, my face, and those kept for a form I have not
+    sent yet. Cleaned on upload: no metadata of the original was kept."""
+    types = dict(
+        db.session.execute(
+            select(Post.id, Post.type)
+            .join(Photo, Photo.post_id == Post.id)
+            .where(Photo.member_id == member.id)
+        ).all()
+    )
+    rows = []
+    for photo in _my_photos(member):
+        if photo.staged_key is not None:
+            of = "staged"
+        elif photo.post_id is None:
+            of = "avatar"
+        else:
+            of = "post"
+        post_type = types.get(photo.post_id)
+        rows.append(
+            {
+                "id": photo.id,
+                "of": of,
+                "post": None
+                if photo.post_id is None or post_type is None
+                else {"type": post_type, "id": photo.post_id},
+                "alt": photo.alt,
+                "width": photo.width,
+                "height": photo.height,
+                "created_at": _when(photo.created_at),
+                "file": photo_file(photo),
+                "url": photo_urls.photo_url(photo),
+            }
+        )
+    return rows
+
+
 def export(member: Member) -> dict[str, Any]:
     """Everything stored about ``member``, as JSON-ready data (GDPR arts. 15 and 20).
 
@@ -537,7 +598,29 @@ def export(member: Member) -> dict[str, Any]:
     data["conversations"] = _conversations(member, who)
     data.update(_notifications(member))
     data.update(_safety(member, who))
+    data["photos"] = _photos(member)
     return data
+
+
+def write_archive(member: Member, out: IO[bytes]) -> None:
+    """The HTML download: a ZIP of ``ARCHIVE_JSON`` (the export) and ``photos/<id>.jpg``,
+    each photo's full variant as stored (either backend). A photo whose file is lost
+    (filesystem backend) is listed with ``"file": null``."""
+    data = export(member)
+    by_id = {photo.id: photo for photo in _my_photos(member)}
+    with zipfile.ZipFile(out, "w") as archive:
+        for row in data["photos"]:
+            photo = by_id.get(row["id"])
+            content = photo_storage.read(photo, "full") if photo is not None else None
+            if content is None:
+                row["file"] = None
+                continue
+            # JPEG is compressed already: stored as is.
+            archive.writestr(row["file"], content, compress_type=zipfile.ZIP_STORED)
+            # One photo's bytes in memory at a time.
+            db.session.expire(photo, ["data"])
+        body = json.dumps(data, ensure_ascii=False, indent=2)
+        archive.writestr(ARCHIVE_JSON, body, compress_type=zipfile.ZIP_DEFLATED)
 
 
 # --- account deletion --------------------------------------------------------------
@@ -673,5 +756,7 @@ def purge_old_data(now: datetime | None = None) -> dict[str, int]:
     for table, statement in statements.items():
         result = db.session.execute(statement.execution_options(synchronize_session=False))
         counts[table] = result.rowcount or 0
+    # Photos kept for a form abandoned a day ago (their files too, after the commit).
+    counts["staged_photos"] = photos.purge_staged(now)
     db.session.flush()
     return counts

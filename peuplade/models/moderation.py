@@ -16,7 +16,17 @@ REPORT_TARGETS = ("exchange", "item", "news", "event", "comment", "message", "me
 # same ~444 m privacy cell within a day (account/person.py); members cannot pick it.
 REPORT_REASONS = ("spam", "abuse", "danger", "privacy", "other", "signups")
 REPORT_STATUSES = ("open", "resolved", "dismissed")
-MODERATION_ACTIONS = ("hide", "restore", "warn", "suspend", "ban", "unban", "dismiss")
+# "remove_photo": one photo of a post taken down (the post is the target).
+MODERATION_ACTIONS = (
+    "hide",
+    "restore",
+    "warn",
+    "suspend",
+    "ban",
+    "unban",
+    "dismiss",
+    "remove_photo",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "ban": _l("Compte fermé"),
     "unban": _l("Compte rétabli"),
     "dismiss": _l("Signalement classé sans suite"),
+    "remove_photo": _l("Photo retirée"),
 }
 
 

@@ -5,6 +5,7 @@ request commits once (``forms.submit``)."""
 
 from __future__ import annotations
 
+import base64
 from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from peuplade.auth.routes import safe_next
 from peuplade.errors import NotFound, ValidationFailed
 from peuplade.extensions import db
 from peuplade.forms import submit
-from peuplade.models import REPORT_TARGETS, Member
+from peuplade.models import REPORT_TARGETS, Member, Photo
 from peuplade.moderation import limits, queries, services
 from peuplade.moderation.forms import (
     ACTION_LABELS,
@@ -29,13 +30,16 @@ from peuplade.moderation.forms import (
     reported_by,
 )
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
-from peuplade.validation import url_id
+from peuplade.photos import services as photos
+from peuplade.photos import storage as photo_storage
+from peuplade.validation import parse_id, url_id
 
 bp = Blueprint("moderation", __name__)
 
 PAGE_SIZE = DEFAULT_LIMIT
 MEMBER_ID = url_id("member_id")
 REPORT_ID = url_id("report_id")
+PHOTO_ID = url_id("photo_id")
 ACTIONS = ("hide", "restore", "dismiss", "warn", "suspend", "ban", "unban")
 
 
@@ -121,6 +125,21 @@ def _reported() -> queries.Target:
         abort(404)
 
 
+def _about_photo(form: ReportForm, target: queries.Target) -> None:
+    """``?photo=<id>``: reporting a photo reports its post (or its member, for a face);
+    the details start by naming the photo, for the moderators."""
+    photo_id = parse_id(request.args.get("photo", ""))
+    photo = db.session.get(Photo, photo_id) if photo_id else None
+    if photo is None or photo.staged_key is not None:
+        return
+    if target.type in queries.POST_TYPES:
+        if photo.post_id != target.id:
+            return
+    elif target.type != "member" or not photo.is_avatar or photo.member_id != target.id:
+        return
+    form.details.data = _("Photo n° %(id)s : ", id=photo.id)
+
+
 @bp.route("/report", methods=["GET", "POST"])
 def report():
     me = _me()
@@ -129,6 +148,8 @@ def report():
     form = ReportForm()
     general: list[str] = []
     status = 200
+    if request.method == "GET":
+        _about_photo(form, target)
     if request.method == "POST" and not own:
         status = 422
         if form.validate_on_submit():
@@ -274,14 +295,47 @@ def _forms(view: queries.ReportView, me: Member) -> dict:
     return forms
 
 
+def _photos_of(target: queries.Target | None) -> list[Photo]:
+    """The photos a moderator may take down from this report: the post's, or the
+    member's face."""
+    if target is None:
+        return []
+    if target.type in queries.POST_TYPES:
+        return list(target.obj.photos)
+    if target.type == "member":
+        face = photos.avatar_of(target.obj)
+        return [face] if face is not None else []
+    return []
+
+
+def _inline(photo: Photo) -> str | None:
+    """The thumbnail as a data: URL. Moderators read what is reported even when it is
+    hidden or out of their own reach, which the photo's own URL would refuse them."""
+    data = photo_storage.read(photo, "thumb")
+    if data is None:
+        return None
+    return f"data:{photo.content_type};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _photo_prefix(photo_id: int) -> str:
+    return f"photo{photo_id}"
+
+
 def _report_page(view: queries.ReportView, me: Member, failed=None, status: int = 200):
     forms = _forms(view, me)
     general: dict[str, list[str]] = {}
+    target = view.target
+    shown = _photos_of(target)
+    photo_forms = {p.id: ReasonForm(formdata=None, prefix=_photo_prefix(p.id)) for p in shown}
     if failed is not None:
         action, form, messages = failed
-        forms[action] = form
+        if action.startswith("photo"):
+            ident = int(action.removeprefix("photo"))
+            if ident in photo_forms:
+                photo_forms[ident] = form
+        else:
+            forms[action] = form
         general[action] = messages
-    target = view.target
     return (
         render_template(
             "moderation/report.html",
@@ -291,6 +345,7 @@ def _report_page(view: queries.ReportView, me: Member, failed=None, status: int 
             author=view.author,
             forms=forms,
             general=general,
+            photos=[(p, _inline(p), photo_forms[p.id]) for p in shown],
             page=page_url(target) if target is not None else None,
         ),
         status,
@@ -352,6 +407,35 @@ def act(report_id: int, action: str):
     # The page again, reloaded after the rollback, with this form's errors.
     return _report_page(
         queries.get_report_or_404(me, report_id), me, (action, form, general), status=status
+    )
+
+
+@bp.route(f"/moderation/reports/{REPORT_ID}/photos/{PHOTO_ID}/remove", methods=["POST"])
+@moderators_only
+def remove_photo(report_id: int, photo_id: int):
+    """Take down one photo of what is reported (its post's, or the member's face)."""
+    me = _me()
+    view = queries.get_report_or_404(me, report_id)
+    photo = next((p for p in _photos_of(view.target) if p.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    prefix = _photo_prefix(photo_id)
+    form = ReasonForm(prefix=prefix)
+    status = 422
+    if form.validate_on_submit():
+        outcome = submit(
+            form,
+            lambda: services.remove_photo(me, photo, form.reason.data, report=view.report),
+            refusals_on_form=True,
+        )
+        if outcome.ok:
+            flash(_("La photo est retirée. Le reste du contenu ne change pas."), "success")
+            return redirect(url_for("moderation.show_report", report_id=report_id))
+        general, status = outcome.general, outcome.status
+    else:
+        general = [_("Le formulaire a expiré : rechargez la page et recommencez.")]
+    return _report_page(
+        queries.get_report_or_404(me, report_id), me, (prefix, form, general), status=status
     )
 
 

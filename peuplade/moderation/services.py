@@ -1,5 +1,5 @@
 """Trust and safety writes: report, block, and what moderators do (hide, restore, warn,
-suspend, ban, dismiss), each written to the audit log.
+suspend, ban, dismiss, remove one photo), each written to the audit log.
 
 Moderators act in their quartiers (a report belongs to the quartier of the content, or
 of its author); admins everywhere. Every action needs a reason and leaves one
@@ -28,6 +28,7 @@ from peuplade.models import (
     MemberSession,
     ModerationAction,
     Moderator,
+    Photo,
     Post,
     Report,
     utcnow,
@@ -36,8 +37,10 @@ from peuplade.moderation.queries import (
     Target,
     find_target,
     require_scope,
+    target_of,
 )
 from peuplade.notifications import services as notifications
+from peuplade.photos import services as photos
 from peuplade.validation import clean_text, normalise_email
 
 log = logging.getLogger("peuplade.security")
@@ -212,6 +215,29 @@ def dismiss(moderator: Member, report: Report, reason: str | None) -> Moderation
         report.target_type, report.target_id, report.target_member_id, report.quartier_id, "", None
     )
     return _record(moderator, "dismiss", target, text, report)
+
+
+def remove_photo(
+    moderator: Member, photo: Photo, reason: str | None, report: Report | None = None
+) -> ModerationAction:
+    """Take down one photo: of a post (the post stays; the log names the post), or a
+    member's face (the log names the member). In the moderator's quartiers only."""
+    text = _reason(reason)
+    if photo.staged_key is not None:  # seen by its sender only: nothing to moderate
+        raise NotFound(_l("Cette photo n'existe pas."))
+    if photo.post_id is not None:
+        post = db.session.get(Post, photo.post_id)
+        if post is None:
+            raise NotFound(_l("Cette photo n'existe pas."))
+        target = target_of(moderator, post.type, post.id)
+    else:
+        member = db.session.get(Member, photo.member_id)
+        if member is None:
+            raise NotFound(_l("Cette photo n'existe pas."))
+        target = _member_target(moderator, member)
+    row = _record(moderator, "remove_photo", target, text, report)
+    photos.remove_photo(photo, None)
+    return row
 
 
 def _member_target(moderator: Member, member: Member) -> Target:
