@@ -4,6 +4,10 @@ answers reaching the member who posted, who passes them on. Forms, API, export."
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 from sqlalchemy import select
 
@@ -178,6 +182,7 @@ def test_the_name_is_in_the_authors_export(app, pair):
     browser = as_member(app, marc)
     r = browser.get("/account/export")
     assert r.status_code == 200, r.status_code
-    rows = r.get_json()["exchanges"]
+    with zipfile.ZipFile(io.BytesIO(r.get_data())) as archive:
+        rows = json.loads(archive.read("peuplade-export.json"))["exchanges"]
     assert [row["on_behalf_of"] for row in rows] == [DUPONT]
     assert rows[0]["behalf_consent_at"]
