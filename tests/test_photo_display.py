@@ -183,7 +183,9 @@ def test_a_post_page_shows_every_photo_with_its_caption_and_size(app, street):
         assert caption and html.unescape(caption.group(1)).strip() == photo.alt
     # Reporting a photo reports its post; the author is not offered to report their own.
     reports = re.findall(r'<a class="report-link" href="([^"]+)">Signaler cette photo', page)
-    assert [html.unescape(r) for r in reports] == [f"/report?type=item&id={item.id}"] * 2
+    assert [html.unescape(r) for r in reports] == [
+        f"/report?type=item&id={item.id}&photo={p.id}" for p in item.photos
+    ]
     mine = as_member(app, author).get(f"/objects/{item.id}").get_data(as_text=True)
     assert mine.count("<figure>") == 2 and "Signaler cette photo" not in mine
 
