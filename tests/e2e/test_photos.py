@@ -102,6 +102,7 @@ def test_a_neighbour_photographs_the_drill_another_sees_it(live_server, new_cont
     assert thumbnail.evaluate("img => img.naturalWidth") > 0, "the thumbnail did not load"
     box = thumbnail.bounding_box()
     assert box and box["x"] + box["width"] <= PHONE["width"], box
+    card.scroll_into_view_if_needed()
     other.screenshot(path=str(shots / "photos-shelf-phone.png"), full_page=False)
     assert axe_violations(other) == [], "\n".join(axe_violations(other))
 
@@ -115,9 +116,11 @@ def test_a_neighbour_photographs_the_drill_another_sees_it(live_server, new_cont
     other.screenshot(path=str(shots / "photos-object-phone.png"), full_page=True)
     assert axe_violations(other) == [], "\n".join(axe_violations(other))
 
-    # What the neighbour's browser loaded holds no trace of camille's home.
-    assert any("/thumb.jpg" in u for u in seen) and any("/full.jpg" in u for u in seen), seen
-    for url in set(seen):
+    # What the neighbour's browser loaded, and the full photo a tap opens, hold no trace of
+    # camille's home.
+    full = live_server.url + other.locator("figure a").first.get_attribute("href")
+    assert any("/thumb.jpg" in u for u in seen) and full.endswith("/full.jpg"), seen
+    for url in {*seen, full}:
         answer = other.context.request.get(url)
         assert answer.ok, url
         for needle in coordinate_needles(lat, lon):
