@@ -176,6 +176,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.notifications import api as notifications_api  # noqa: F401
     from peuplade.account import api as account_api  # noqa: F401
     from peuplade.neighbours import api as neighbours_api  # noqa: F401
+    from peuplade.media import api as media_api  # noqa: F401
     from peuplade.api.docs import bp as api_docs_bp
     # isort: on
 

@@ -62,7 +62,7 @@ def test_neighbours_talk_with_unread_counts_and_nobody_else_reads(street):
     talk = r.get_json()
     assert set(talk) == {"id", "with", "about", "last_message_at", "unread"}
     cs.ConversationOut.model_validate(talk)
-    assert talk["with"] == {"id": anne.member_id, "display_name": "Anne"}
+    assert talk["with"] == {"id": anne.member_id, "display_name": "Anne", "avatar_url": None}
     assert talk["about"] == {"type": "exchange", "id": offer.id, "title": "Prêt d'échelle"}
     assert talk["unread"] == 0  # my own message
     path = f"/conversations/{talk['id']}/messages"
@@ -77,7 +77,11 @@ def test_neighbours_talk_with_unread_counts_and_nobody_else_reads(street):
     r = anne.post(path, json={"message": "Oui, passez à 10 h."})
     assert r.status_code == 201, r.get_json()
     assert set(r.get_json()) == set(cs.MessageOut.model_fields)
-    assert r.get_json()["author"] == {"id": anne.member_id, "display_name": "Anne"}
+    assert r.get_json()["author"] == {
+        "id": anne.member_id,
+        "display_name": "Anne",
+        "avatar_url": None,
+    }
     assert anne.post(path, json={"message": "Sonnez deux fois."}).status_code == 201
     assert bruno.get("/conversations/unread").get_json() == {"unread": 2}
 

@@ -92,7 +92,11 @@ def test_request_answered_closed_and_thanked_both_ways(street):
     assert set(created) == set(xs.ExchangeDetailOut.model_fields)
     assert r.headers["Location"] == f"/api/v1/exchanges/{created['id']}"
     assert created["status"] == "open" and created["reach_m"] == 1500
-    assert created["author"] == {"id": author.member_id, "display_name": "Autrice"}
+    assert created["author"] == {
+        "id": author.member_id,
+        "display_name": "Autrice",
+        "avatar_url": None,
+    }
     assert created["starts_on"] == str(today() + timedelta(days=3))
     assert created["place_name"] is None and created["helper"] is None
     assert created["neighbours_who_know_how"] == 1  # Alice; Lointain is out of reach
@@ -124,7 +128,11 @@ def test_request_answered_closed_and_thanked_both_ways(street):
     r = author.post(f"{path}/close", json={"outcome": "done", "helper_id": alice.member_id})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["status"] == "done"
-    assert r.get_json()["helper"] == {"id": alice.member_id, "display_name": "Alice"}
+    assert r.get_json()["helper"] == {
+        "id": alice.member_id,
+        "display_name": "Alice",
+        "avatar_url": None,
+    }
     assert author.post(f"{path}/close", json={"outcome": "cancelled"}).status_code == 409
     assert alice.post(f"{path}/responses", json={"message": "Trop tard"}).status_code == 409
     assert alice.get("/exchanges").get_json()["items"] == []  # closed: off the lists

@@ -77,7 +77,11 @@ def test_offer_borrow_hand_over_and_return_through_the_api(street):
     assert set(created) == set(ls.ItemOut.model_fields)
     path = f"/items/{created['id']}"
     assert created["condition"] == "bon" and created["available"] is True
-    assert created["lender"] == {"id": lender.member_id, "display_name": "Prêteuse"}
+    assert created["lender"] == {
+        "id": lender.member_id,
+        "display_name": "Prêteuse",
+        "avatar_url": None,
+    }
     assert created["loans"] == [] and created["times_lent"] == 0
 
     listed = _status(borrower.get("/items"), 200)
@@ -95,7 +99,11 @@ def test_offer_borrow_hand_over_and_return_through_the_api(street):
     assert r.headers["Location"] == f"/api/v1/loans/{loan['id']}"
     assert (loan["status"], loan["start"], loan["due"]) == ("requested", day(0), day(4))
     assert loan["item_title"] == DRILL["title"] and loan["message"] == "Merci !"
-    assert loan["borrower"] == {"id": borrower.member_id, "display_name": "Emprunteur"}
+    assert loan["borrower"] == {
+        "id": borrower.member_id,
+        "display_name": "Emprunteur",
+        "avatar_url": None,
+    }
     assert loan["overdue"] is False and loan["returned_at"] is None
 
     assert [x["id"] for x in borrower.get("/loans").get_json()["items"]] == [loan["id"]]

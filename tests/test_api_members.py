@@ -306,6 +306,7 @@ def test_public_profile_of_a_neighbour(api, make_member):
     assert data == {
         "id": bruno.id,
         "display_name": "Bruno",
+        "avatar_url": None,
         "skills": ["bricolage"],
         "tags": ["vélo"],
         "bio": "Perceuse dispo",
@@ -345,7 +346,14 @@ def test_neighbours_within_my_radius_with_distance_bands(api, make_member):
     assert data["next_cursor"] is None
     for item in data["items"]:
         assert item["distance_band"] in {"< 250 m", "~500 m", "~1 km"}
-        assert set(item["member"]) == {"id", "display_name", "skills", "tags", "quartier"}
+        assert set(item["member"]) == {
+            "id",
+            "display_name",
+            "avatar_url",
+            "skills",
+            "tags",
+            "quartier",
+        }
 
     r = api.get("/neighbours?skill=bricolage")
     assert [i["member"]["display_name"] for i in r.get_json()["items"]] == ["Bruno"]

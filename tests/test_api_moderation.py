@@ -120,7 +120,7 @@ def test_block_unblock_and_list(api, people, make_member):
     assert r.status_code == 201, r.get_json()
     data = r.get_json()
     assert set(data) == set(BlockOut.model_fields)
-    assert data["member"] == {"id": bruno.id, "display_name": "Bruno"}
+    assert data["member"] == {"id": bruno.id, "display_name": "Bruno", "avatar_url": None}
     again = api.post(f"/blocks/{bruno.id}")
     assert again.status_code == 200  # idempotent: the same block
     assert again.get_json() == data

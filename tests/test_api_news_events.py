@@ -79,7 +79,11 @@ def test_news_published_read_commented_edited_and_deleted(street):
     assert r.headers["Location"] == f"/api/v1/news/{created['id']}"
     assert (created["type"], created["kind"], created["scope"]) == ("news", "info", "radius")
     assert created["quartier"] is None and created["comments_count"] == 0
-    assert created["author"] == {"id": author.member_id, "display_name": "Autrice"}
+    assert created["author"] == {
+        "id": author.member_id,
+        "display_name": "Autrice",
+        "avatar_url": None,
+    }
     assert created["created_at"].endswith("+00:00")
     path = f"/news/{created['id']}"
 
@@ -192,7 +196,7 @@ def test_event_announced_answered_until_full_then_over(street):
     assert bruno.post(f"{path}/rsvp", json={"going": False}).get_json()["going_count"] == 1
     seen = alice.get(path).get_json()
     assert seen["my_answer"] is True and seen["going"] == [
-        {"id": alice.member_id, "display_name": "Alice"}
+        {"id": alice.member_id, "display_name": "Alice", "avatar_url": None}
     ]
     assert bruno.get(path).get_json()["my_answer"] is False
     assert alice.post(f"{path}/rsvp", json={"going": False}).get_json()["going_count"] == 0

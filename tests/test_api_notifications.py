@@ -100,7 +100,7 @@ def test_my_notifications_newest_first_in_pages_and_listing_reads_nothing(street
     assert newest["kind"] == "message"
     assert newest["text"] == "Bruno vous a écrit."
     assert newest["subject"] == {"type": "conversation", "id": talk.id, "title": "Monter un canapé"}
-    assert newest["actor"] == {"id": bruno.member_id, "display_name": "Bruno"}
+    assert newest["actor"] == {"id": bruno.member_id, "display_name": "Bruno", "avatar_url": None}
     assert newest["read"] is False
     assert datetime.fromisoformat(newest["created_at"]).utcoffset() is not None
     answered = first["items"][1]

@@ -97,10 +97,23 @@ def test_public_operations_are_exactly_the_public_views(app, spec):
 
 def test_request_bodies_are_the_models_the_views_parse(app, spec):
     components = spec["components"]["schemas"]
-    seen = 0
+    seen = forms = 0
     for path, method, view in _operations(app):
         op_meta = view.api_operation
         op = spec["paths"][path][method]
+        if op_meta.form is not None:  # photos: multipart/form-data, never JSON
+            forms += 1
+            content = op["requestBody"]["content"]
+            assert list(content) == ["multipart/form-data"]
+            name = content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+            assert name == op_meta.form.__name__
+            model_schema = op_meta.form.model_json_schema(
+                ref_template=REF, schema_generator=RequestJsonSchema
+            )
+            assert components[name] == model_schema
+            for status in ("400", "413", "422"):
+                assert _model_of(op["responses"][status]["content"]) == "Error"
+            continue
         if op_meta.body is None:
             assert "requestBody" not in op
             continue
@@ -120,6 +133,16 @@ def test_request_bodies_are_the_models_the_views_parse(app, spec):
     # POST notifications/read, PATCH me/notification-settings; POST reports; DELETE me
     # (the current password)
     assert seen == 25
+    # POST items, exchanges, news and events /{id}/photos; PUT /me/avatar
+    assert forms == 5
+    assert components["PhotoForm"]["properties"]["photo"] == {
+        "description": components["PhotoForm"]["properties"]["photo"]["description"],
+        "format": "binary",
+        "title": "Photo",
+        "type": "string",
+    }
+    assert components["PhotoForm"]["properties"]["alt"]["maxLength"] == 200
+    assert components["PhotoForm"]["required"] == ["photo"]
     assert components["RegisterBody"]["required"] == [
         "email",
         "password",

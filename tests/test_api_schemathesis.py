@@ -46,6 +46,8 @@ coverage phase; ``SCHEMATHESIS_STATEFUL_EXAMPLES`` sequences of up to 6 calls (d
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -56,14 +58,20 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from PIL import Image
+from pydantic import ValidationError
 from schemathesis.checks import load_all_checks
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.meta import ComponentInfo
 from sqlalchemy import select
 
 from peuplade import create_app
 from peuplade.account.tokens import new_token
 from peuplade.api.openapi import Operation, rules_of
 from peuplade.extensions import db
+from peuplade.models import Post
+from peuplade.photos import services as photos
 from tests.conftest import PASSWORD, _empty_tables, _test_config
 from tests.test_fuzz import _fuzz_world
 
@@ -185,6 +193,7 @@ TABLES = {
     "helper_id": "members",
     "place_id": "places",
     "token_id": "api_tokens",
+    "photo_id": "photos",
     "id": "posts",
 }
 
@@ -205,6 +214,17 @@ def flatmap_path_parameters(context, path_parameters):
     return st.one_of(real_ones, real_ones, real_ones, st.just(path_parameters))
 
 
+def _small_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+# A photo the server takes: the multipart operations' ``photo`` is mostly this, so that
+# their happy path is reached too, not only the 422 of the bytes Schemathesis makes.
+PHOTO = _small_jpeg()
+
+
 def _soon(first: int, last: int) -> st.SearchStrategy[datetime]:
     return st.integers(first, last).map(lambda n: datetime.now(UTC) + timedelta(days=n))
 
@@ -215,6 +235,8 @@ def _likely(key: str, value: Any) -> st.SearchStrategy[Any] | None:
         return _real_ids(key)
     if key == "password":
         return st.just(PASSWORD)
+    if key == "photo" and isinstance(value, str | bytes):  # a file: valid for another file
+        return st.just(PHOTO)
     if key == "email":
         fresh = st.integers(1, 10**6).map(lambda n: f"voisin-{n}@example.org")
         return st.one_of(st.just(WORLD["email"]), fresh)
@@ -249,6 +271,26 @@ def flatmap_body(context, body):
     return _realistic(body)
 
 
+def _has_file(body: Any) -> bool:
+    return isinstance(body, dict) and any(isinstance(v, bytes) for v in body.values())
+
+
+def _form_valid_as_sent(case) -> bool:
+    """A multipart body with a file, judged as the server reads it (Schemathesis cannot
+    judge bytes): each other value is one text part (``None`` is sent as "null", 5 as
+    "5"), read by the very model the document is made from."""
+    op = OPERATIONS[case.operation.definition.raw["operationId"]]
+    body = case.body
+    if op.form is None or any(isinstance(v, list | dict) for v in body.values()):
+        return False
+    sent = {k: v if isinstance(v, str | bytes) else json.dumps(v) for k, v in body.items()}
+    try:
+        op.form.model_validate(sent)
+    except ValidationError:
+        return False
+    return True
+
+
 def _judged_as_sent(case) -> None:
     """The ids and fields the hooks put in are judged again (valid or not), on what is
     sent rather than on what Schemathesis first drew, before the checks read the case:
@@ -256,12 +298,20 @@ def _judged_as_sent(case) -> None:
     meta = case._meta
     if meta is None:
         return
+    # A multipart body holding a file: Schemathesis cannot judge bytes (it calls them
+    # invalid), so it is judged here, as the server reads it.
+    has_file = ParameterLocation.BODY in meta.components and _has_file(case.body)
     replaced = (ParameterLocation.PATH, ParameterLocation.BODY)
     for location in replaced:
         if location in meta.components:
             meta.raw_containers.pop(location, None)
             meta.mark_dirty(location)
     meta = case.meta  # judged again here
+    if has_file:
+        mode = GenerationMode.POSITIVE if _form_valid_as_sent(case) else GenerationMode.NEGATIVE
+        meta.components[ParameterLocation.BODY] = ComponentInfo(mode=mode)
+        positive = all(info.mode.is_positive for info in meta.components.values())
+        meta.generation.mode = GenerationMode.POSITIVE if positive else GenerationMode.NEGATIVE
     valid = {
         location
         for location in replaced
@@ -310,6 +360,10 @@ def _new_world(app) -> None:
     with app.app_context():
         _empty_tables()
         members = _fuzz_world()
+        # A photo on every post and the owner's face: DELETE /photos/{id} removes real ones.
+        for post in db.session.scalars(select(Post)):
+            photos.add_photo(post, PHOTO, None, post.author)
+        photos.set_avatar(members["owner"], PHOTO)
         WORLD["tokens"] = {who: new_token(members[who])[0] for who in ("owner", "neighbour")}
         new_token(members["owner"])  # a spare one, for DELETE/PATCH /tokens/{id}
         db.session.commit()

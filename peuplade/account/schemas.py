@@ -32,6 +32,7 @@ from peuplade.account.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX, P
 from peuplade.account.tokens import TOKEN_NAME_MAX
 from peuplade.api import parsing
 from peuplade.api.schemas import (
+    AVATAR_URL,
     AddressLocation,
     Body,
     PointLocation,
@@ -315,6 +316,7 @@ class MeOut(BaseModel):
     id: int
     email: str
     display_name: str
+    avatar_url: str | None = AVATAR_URL
     bio: str
     radius_m: int
     skills: list[str]
@@ -361,6 +363,7 @@ class MemberOut(BaseModel):
 
     id: int
     display_name: str
+    avatar_url: str | None = AVATAR_URL
     skills: list[str]
     tags: list[str]
     bio: str

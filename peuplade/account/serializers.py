@@ -12,6 +12,7 @@ from peuplade.account import blur
 from peuplade.account import schemas as acs
 from peuplade.api.schemas import position, quartier
 from peuplade.models import ApiToken, Member
+from peuplade.photos.urls import avatar_url
 
 
 def me(member: Member) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def me(member: Member) -> dict[str, Any]:
         id=member.id,
         email=member.email,
         display_name=member.display_name,
+        avatar_url=avatar_url(member),
         bio=member.bio,
         radius_m=member.radius_m,
         skills=member.skill_slugs,
@@ -39,6 +41,7 @@ def member_public(member: Member, thanks_count: int) -> dict[str, Any]:
     return acs.MemberOut(
         id=member.id,
         display_name=member.display_name,
+        avatar_url=avatar_url(member),
         skills=member.skill_slugs,
         tags=member.tag_names,
         bio=member.bio,

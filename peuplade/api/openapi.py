@@ -123,6 +123,8 @@ class Operation:
     public: bool = False
     # Takes an optional Idempotency-Key header (parsing.idempotency_key).
     idempotent: bool = False
+    # A multipart/form-data body (files: photos), instead of a JSON ``body``.
+    form: type[schemas.Form] | None = None
 
 
 def _errors(op: Operation) -> dict[int, str]:
@@ -133,6 +135,13 @@ def _errors(op: Operation) -> dict[int, str]:
         implied[400] = "Malformed JSON, wrong Content-Type, or a body that is not an object"
         implied[413] = "Body larger than 1 MiB"
         implied[422] = "Validation failed: `fields` maps each field to a message"
+    if op.form is not None:
+        implied[413] = "Request larger than PHOTO_REQUEST_MAX_BYTES (48 MiB by default)"
+        implied[422] = (
+            "Validation failed: `fields` maps each field to a message (a field unknown, "
+            "missing or sent twice; a file refused; not a multipart/form-data body: "
+            "`fields.photo`)"
+        )
     if op.query is not None:
         implied[422] = "Validation failed: `fields` maps each parameter to a message"
         if "cursor" in op.query.model_fields:
@@ -166,17 +175,24 @@ def operation(
     description: Any = None,
     public: bool = False,
     idempotent: bool = False,
+    form: type[schemas.Form] | None = None,
 ) -> Callable:
     """Declare an API view: its models parse the request and document it.
     ``public``: no token needed (``peuplade.access.public``). ``idempotent``: an optional
-    ``Idempotency-Key`` header, handed to the view as ``idempotency_key``."""
-    op = Operation(summary, responses, body, query, errors or {}, description, public, idempotent)
+    ``Idempotency-Key`` header, handed to the view as ``idempotency_key``. ``form``: a
+    multipart/form-data body (files), handed to the view as ``form``."""
+    assert body is None or form is None, "a JSON body or a form, not both"
+    op = Operation(
+        summary, responses, body, query, errors or {}, description, public, idempotent, form
+    )
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def parsed(*args: Any, **kwargs: Any) -> Any:
             if op.body is not None:
                 kwargs["body"] = parsing.parse_body(op.body)
+            if op.form is not None:
+                kwargs["form"] = parsing.parse_form(op.form)
             if op.query is not None:
                 kwargs["query"] = parsing.parse_query(op.query)
             if op.idempotent:
@@ -194,6 +210,7 @@ def operation(
         assert statuses[max(statuses)] is not None, view.__name__
         declared = api_spec.validate(
             json=op.body,
+            form=op.form,
             query=op.query,
             resp=Response(**{f"HTTP_{status}": model for status, model in statuses.items()}),
             security={} if op.public else None,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
@@ -41,7 +42,7 @@ from peuplade import categories, geo, validation
 from peuplade.api import parsing
 from peuplade.geocoding import MAX_ADDRESS_LENGTH, MAX_CANDIDATES
 from peuplade.location import LocationInput
-from peuplade.models import Member, Quartier
+from peuplade.models import ALT_MAX, Member, Quartier
 from peuplade.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from peuplade.validation import ID_MAX
 
@@ -334,11 +335,66 @@ DayOut = Annotated[
 ]
 
 
+AVATAR_URL = Field(
+    description="the member's face (a 400 px JPEG, served to who may see the member); "
+    "null: none, show the initials of `display_name`"
+)
+
+
 class MemberRefOut(BaseModel):
-    """Who wrote or helped: a name, never a position."""
+    """Who wrote or helped: a name and a face, never a position."""
 
     id: int
     display_name: str
+    avatar_url: str | None = AVATAR_URL
+
+
+class PhotoOut(BaseModel):
+    """A photo of a post: cleaned on the server (a JPEG without any metadata), served at
+    its URLs to who may see its post (a bearer token works), 404 to anybody else."""
+
+    id: int
+    url: str = Field(description="the photo, at most 1600 px a side")
+    thumbnail_url: str = Field(description="its thumbnail, at most 400 px a side")
+    alt: str = Field(description="its description, read out by screen readers")
+    width: int = Field(description="of the photo at `url`, in pixels")
+    height: int
+
+
+PhotosOut = Field(
+    description="the post's photos, in their order (empty: none); their URLs are served "
+    "to who may see the post"
+)
+
+
+# --- multipart request bodies ----------------------------------------------------------
+
+
+# A file of a multipart/form-data body: ``parsing.parse_form`` hands the view a stream of
+# its bytes as sent (a file, or a text field of that name); the services judge them.
+Upload = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
+
+
+class Form(AbsentNotNull):
+    """A multipart/form-data request body (files and texts): a field sent twice and
+    fields the model does not name are refused (422), as in a JSON body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhotoForm(Form):
+    """A photo: JPEG, PNG, WebP or HEIC, 10 MB at most; its description is `alt`."""
+
+    photo: Upload = Field(
+        description="the image file: JPEG, PNG, WebP or HEIC (iPhone), 10 MB at most; "
+        "stored re-encoded as a JPEG of at most 1600 px, without any metadata (no GPS "
+        "position, no EXIF, XMP or IPTC)"
+    )
+    alt: text(ALT_MAX) | None = Field(
+        default=None,
+        description="what the photo shows, read out by screen readers; omitted or blank: "
+        "the post's title (an avatar: « Photo de <display_name> »)",
+    )
 
 
 class UnreadOut(BaseModel):
@@ -375,8 +431,22 @@ def position(element: Any) -> PositionOut:
     return PositionOut(lat=point.lat, lon=point.lon)
 
 
+def avatar_url(member: Member) -> str | None:
+    """The URL of the member's face (400 px), None without one: what
+    ``photos.urls.avatar_url`` gives, read from ``Member.avatar_key`` without a query
+    (api/ is plumbing and imports no feature: the endpoint is named instead)."""
+    if not member.avatar_key:
+        return None
+    photo_id, _, token = member.avatar_key.partition("/")
+    return url_for(
+        "media.avatar", member_id=member.id, photo_id=int(photo_id), token=token, variant="thumb"
+    )
+
+
 def member_ref(member: Member) -> MemberRefOut:
-    return MemberRefOut(id=member.id, display_name=member.display_name)
+    return MemberRefOut(
+        id=member.id, display_name=member.display_name, avatar_url=avatar_url(member)
+    )
 
 
 def unread_out(count: int) -> dict[str, Any]:

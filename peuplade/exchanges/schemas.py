@@ -31,6 +31,8 @@ from peuplade.api.schemas import (
     ForYouQuery,
     Id,
     MemberRefOut,
+    PhotoOut,
+    PhotosOut,
     PositionOut,
     Timestamp,
     one_of,
@@ -182,6 +184,7 @@ class ExchangeOut(BaseModel):
     on_behalf_of: str | None = Field(
         description="posted by the author for this neighbour, who is not online"
     )
+    photos: list[PhotoOut] = PhotosOut
 
 
 class ExchangePage(BaseModel):

@@ -10,6 +10,7 @@ from peuplade.api.schemas import MemberRefOut, PositionOut, member_ref
 from peuplade.exchanges import schemas as xs
 from peuplade.exchanges.queries import helper_shown
 from peuplade.models import Exchange, ExchangeResponse, Member, Thanks
+from peuplade.photos.urls import photos_json
 from peuplade.posts.queries import distance_band
 
 
@@ -42,6 +43,7 @@ def exchange_summary(exchange: Exchange, viewer: Member, responses_count: int) -
         responses_count=responses_count,
         helper=_helper(exchange, viewer),
         on_behalf_of=exchange.on_behalf_of,
+        photos=photos_json(exchange.photos),
     )
 
 

@@ -22,6 +22,8 @@ from peuplade.api.schemas import (
     DayOut,
     ForYouQuery,
     MemberRefOut,
+    PhotoOut,
+    PhotosOut,
     PositionOut,
     QueryBool,
     Timestamp,
@@ -144,6 +146,7 @@ class ItemOut(BaseModel):
     created_at: Timestamp
     times_lent: int = Field(description="loans of the lender's that ended with the object back")
     loans: list[LoanOut] | None
+    photos: list[PhotoOut] = PhotosOut
 
 
 class ItemPage(BaseModel):

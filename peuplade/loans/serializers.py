@@ -10,6 +10,7 @@ from peuplade import geo
 from peuplade.api.schemas import PositionOut, member_ref
 from peuplade.loans import schemas as ls
 from peuplade.models import Item, Loan, Member
+from peuplade.photos.urls import photos_json
 from peuplade.posts.queries import distance_band
 
 
@@ -63,6 +64,7 @@ def item_out(
         loans=None
         if loans is None or item.author_id != viewer.id
         else [_loan(x, today) for x in loans],
+        photos=photos_json(item.photos),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peuplade.api.schemas import MemberRefOut
+from peuplade.api.schemas import MemberRefOut, member_ref
 from peuplade.models import Block, Member, Report
 from peuplade.moderation import schemas as ms
 from peuplade.moderation import services
@@ -23,13 +23,14 @@ def report(row: Report) -> ms.ReportOut:
 
 def block(block: Block, member: Member) -> ms.BlockOut:
     return ms.BlockOut(
-        member=MemberRefOut(id=member.id, display_name=member.display_name),
+        # No face: a member I blocked is out of my sight (their avatar would be a 404).
+        member=MemberRefOut(id=member.id, display_name=member.display_name, avatar_url=None),
         created_at=block.created_at,
     )
 
 
 def _ref(member: Member | None) -> MemberRefOut | None:
-    return None if member is None else MemberRefOut(id=member.id, display_name=member.display_name)
+    return None if member is None else member_ref(member)
 
 
 def queued_report(row: Report, titles: dict[tuple[str, int], str]) -> ms.QueuedReportOut:

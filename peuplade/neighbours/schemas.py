@@ -6,7 +6,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from peuplade.account.schemas import SkillFilter
-from peuplade.api.schemas import LIMIT_DEFAULT, AbsentNotNull, Cursor, Limit, QuartierOut
+from peuplade.api.schemas import (
+    AVATAR_URL,
+    LIMIT_DEFAULT,
+    AbsentNotNull,
+    Cursor,
+    Limit,
+    QuartierOut,
+)
 
 
 class NeighboursQuery(AbsentNotNull):
@@ -25,6 +32,7 @@ class NeighboursQuery(AbsentNotNull):
 class MemberSummaryOut(BaseModel):
     id: int
     display_name: str
+    avatar_url: str | None = AVATAR_URL
     skills: list[str]
     tags: list[str]
     quartier: QuartierOut | None

@@ -8,12 +8,14 @@ from typing import Any
 from peuplade.api.schemas import quartier
 from peuplade.models import Member
 from peuplade.neighbours import schemas as nbs
+from peuplade.photos.urls import avatar_url
 
 
 def member_summary(member: Member) -> nbs.MemberSummaryOut:
     return nbs.MemberSummaryOut(
         id=member.id,
         display_name=member.display_name,
+        avatar_url=avatar_url(member),
         skills=member.skill_slugs,
         tags=member.tag_names,
         quartier=quartier(member.quartier),

@@ -30,6 +30,8 @@ from peuplade.api.schemas import (
     Body,
     ForYouQuery,
     MemberRefOut,
+    PhotoOut,
+    PhotosOut,
     PositionOut,
     QuartierOut,
     Timestamp,
@@ -229,6 +231,7 @@ class NewsOut(BaseModel):
     distance_band: str | None = Field(examples=["~500 m"])
     created_at: Timestamp
     comments_count: int
+    photos: list[PhotoOut] = PhotosOut
 
 
 class NewsPage(BaseModel):
@@ -270,6 +273,7 @@ class EventOut(BaseModel):
     my_answer: bool | None
     organiser: MemberRefOut
     created_at: Timestamp
+    photos: list[PhotoOut] = PhotosOut
 
 
 class EventDetailOut(EventOut):

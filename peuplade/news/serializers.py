@@ -11,6 +11,7 @@ from peuplade.events import queries as event_queries
 from peuplade.models import Event, Member, NewsComment, NewsPost, Post, Quartier
 from peuplade.news import queries as news_queries
 from peuplade.news import schemas as ns
+from peuplade.photos.urls import photos_json
 from peuplade.posts.queries import distance_band
 
 
@@ -59,6 +60,7 @@ def news_out(item: NewsPost, viewer: Member, counts: PageCounts) -> ns.NewsOut:
         distance_band=distance_band(viewer, item),
         created_at=item.created_at,
         comments_count=counts.comments.get(item.id, 0),
+        photos=photos_json(item.photos),
     )
 
 
@@ -111,6 +113,7 @@ def event_out(event: Event, viewer: Member, counts: PageCounts) -> ns.EventOut:
         my_answer=counts.answers.get(event.id),
         organiser=member_ref(event.author),
         created_at=event.created_at,
+        photos=photos_json(event.photos),
     )
 
 
