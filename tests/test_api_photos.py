@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from peuplade import geo
 from peuplade.api.schemas import member_ref
 from peuplade.extensions import db
-from peuplade.models import Member, Moderator, Photo, Place, utcnow
+from peuplade.models import Member, ModerationAction, Moderator, Photo, Place, utcnow
 from peuplade.photos import processing, storage
 from peuplade.photos.urls import avatar_url
 from tests import photofiles as pf
@@ -479,3 +479,18 @@ def test_a_hostile_avatar_is_refused(street):
     assert _json(author.get("/me"), 200)["avatar_url"] is None
     as_json = author.client.put("/api/v1/me/avatar", json={}, headers=author.headers)
     assert set(_fields(as_json)) == {"photo"}
+
+
+def test_a_moderator_removing_a_photo_is_logged(street):
+    author, modo = street["author"], street["modo"]
+    news_id = _post(street, "news")
+    photo = _json(author.upload(f"/news/{news_id}/photos", pf.jpeg_bytes()), 201)
+    assert modo.delete(f"/photos/{photo['id']}").status_code == 422  # the reason is asked
+    assert modo.delete(f"/photos/{photo['id']}?reason=Visage+d%27enfant").status_code == 204
+    db.session.rollback()
+    logged = db.session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "remove_photo")
+    ).all()
+    assert [(a.target_type, a.target_id, a.reason) for a in logged] == [
+        ("news", news_id, "Visage d'enfant")
+    ]

@@ -25,9 +25,10 @@ from peuplade.media import queries
 from peuplade.media.schemas import AvatarOut, PhotoRemovalQuery
 from peuplade.models import ALT_MAX, Member, Photo
 from peuplade.moderation import queries as moderation
+from peuplade.moderation import services as moderation_services
 from peuplade.photos import processing, services, urls
 from peuplade.photos.uploads import accepts_photos
-from peuplade.validation import clean_text, url_id
+from peuplade.validation import url_id
 
 # What no schema can state about a photo sent: the file itself, and the post's room.
 FILE_RULE = Rule(
@@ -54,7 +55,6 @@ ROOM_RULE = Rule(
 )
 AUTHOR_RULE = Rule(_l("Seul l'auteur de l'annonce y ajoute des photos"), 403)
 GONE_RULE = Rule(_l("Une annonce que je peux voir (sinon 404, comme pour l'annonce)"), 404)
-REASON_NEEDED = _l("Écrivez la raison : elle est gardée dans le journal de modération.")
 NOT_YOURS = _l("Seuls l'auteur de la photo et la modération de son quartier peuvent la retirer.")
 
 
@@ -168,10 +168,9 @@ def delete_photo(photo_id: int, query: PhotoRemovalQuery):
     if photo.member_id == me.id:
         services.remove_photo(photo, me)
     elif moderation.is_moderator(me):
+        # Out of scope is a 403 whatever the reason says (checked before the reason).
         moderation.require_scope(me, _quartier_of(me, photo))
-        if not clean_text(query.reason):
-            raise ValidationFailed(REASON_NEEDED, {"reason": REASON_NEEDED})
-        services.remove_photo(photo, None)
+        moderation_services.remove_photo(me, photo, query.reason)
     else:
         raise Forbidden(NOT_YOURS)
     commit()
