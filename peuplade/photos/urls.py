@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import url_for
 
+from peuplade.api import schemas
 from peuplade.models import Member, Photo
 
 
@@ -46,18 +47,11 @@ def photos_json(photos: list[Photo]) -> list[dict[str, Any]]:
     return [photo_json(p) for p in photos]
 
 
-def avatar_url(member: Member, variant: str = "thumb") -> str | None:
-    """The member's face (the 400 px variant by default), or None: no avatar."""
-    if not member.avatar_key:
-        return None
-    photo_id, _, token = member.avatar_key.partition("/")
-    return url_for(
-        "media.avatar",
-        member_id=member.id,
-        photo_id=int(photo_id),
-        token=token,
-        variant=variant,
-    )
+def avatar_url(member: Member) -> str | None:
+    """The member's face (the 400 px variant), or None: no avatar. Written once, in
+    ``api.schemas`` (which the API's member summaries use and which may not import this
+    package): read from ``Member.avatar_key``, without a query."""
+    return schemas.avatar_url(member)
 
 
 # How many disc colours static/css/app.css defines (.avatar--initials[data-colour]): soft
