@@ -335,7 +335,11 @@ def test_the_signal_in_the_moderators_queue_and_what_they_do(app, make_member, b
     assert item["reason"] == "signups" and item["reason_label"] == "Inscriptions groupées"
     assert item["by_peuplade"] is True and item["reporter"] is None
     assert item["reported_by"] == "signalé par Peuplade"
-    assert item["target_member"] == {"id": newest.id, "display_name": newest.display_name}
+    assert item["target_member"] == {
+        "id": newest.id,
+        "display_name": newest.display_name,
+        "avatar_url": None,
+    }
     assert item["type"] == "member" and item["target_id"] == newest.id
     assert "6 comptes" in item["details"]
     english = api.get("/moderation/reports", headers={"Accept-Language": "en"}).get_json()
