@@ -402,14 +402,22 @@ def test_exchange_and_news_edit_forms_add_and_remove_photos(app, make_member):
 
 
 def test_a_form_stuffed_with_files_is_cut_short(app, make_member):
+    """An object takes 4 photos: 2 more are read and kept to choose from, the rest not
+    even decoded; and a member's photos kept for forms are capped (STAGED_MAX)."""
     me = make_member("Camille")
     browser = as_member(app, me)
     files = [upload(jpeg((16, 12)), f"f{n}.jpg") for n in range(9)]
     r = offer(browser, files)
-    page = r.get_data(as_text=True)
+    page = html.unescape(r.get_data(as_text=True))
     assert r.status_code == 422 and count(Item) == 0
-    assert "« f8.jpg » n'est pas gardée : choisissez moins de photos" in html.unescape(page)
-    assert len(staged_photos()) == 8  # read and kept to choose from; the ninth is not
+    assert "« f6.jpg » n'est pas gardée : choisissez moins de photos" in page
+    assert "« f5.jpg » n'est pas gardée" not in page
+    assert len(staged_photos()) == 6
+    # Another blank form, stuffed again: only 2 more are kept (8 in a day at most).
+    r = offer(browser, [upload(jpeg((16, 12)), f"g{n}.jpg") for n in range(6)])
+    page = html.unescape(r.get_data(as_text=True))
+    assert len(staged_photos()) == 8
+    assert "« g2.jpg » n'a pas pu être gardée : choisissez-la à nouveau." in page
 
 
 def test_photos_heavier_than_a_request_may_be_bring_the_form_back_with_a_message(

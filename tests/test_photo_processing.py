@@ -273,6 +273,29 @@ def test_the_pixel_budget_applies_before_decoding():
     assert refused.value.message is processing.TOO_MANY_PIXELS
 
 
+def _tiny_png(size: tuple[int, int], mode: str = "P") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_pictures_decoded_whole_have_a_lower_budget_and_must_weigh_their_pixels():
+    """PNG and WebP are decoded whole (no reduced-scale decoding as for JPEG): 24 MP at
+    most; and a few KB announcing millions of pixels (seconds of CPU and hundreds of MB
+    to decode) is refused before decoding."""
+    lossless = _tiny_png((6000, 5000))  # 30 MP: under the JPEG budget, over this one
+    with pytest.raises(PhotoRefused) as refused:
+        process(lossless)
+    assert refused.value.message is processing.TOO_MANY_PIXELS_LOSSLESS
+    inflated = _tiny_png((5000, 4000))  # 20 MP in a few KB
+    assert len(inflated) * processing.MAX_PIXELS_PER_BYTE < 20_000_000
+    with pytest.raises(PhotoRefused) as refused:
+        process(inflated)
+    assert refused.value.message is processing.INFLATED
+    # A small flat picture is cheap: accepted however well it compresses.
+    assert process(_tiny_png((1600, 1200), "RGB")).full.width == 1600
+
+
 # --- reading the upload -------------------------------------------------------------------
 
 

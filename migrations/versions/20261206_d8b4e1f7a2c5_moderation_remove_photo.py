@@ -2,7 +2,7 @@
 gains ``remove_photo``.
 
 PostgreSQL: the named check constraint is dropped and added again, ``NOT VALID`` then
-``VALIDATE`` (checking the existing rows does not block writes to the log). SQLite
+``VALIDATE``, in one transaction (the log is small: the lock is short). SQLite
 cannot change a constraint in place: the table is copied (``batch_alter_table``), which
 is fine for ``moderation_actions`` (no geometry column, a small table).
 
@@ -44,6 +44,7 @@ def upgrade():
 
 
 def downgrade():
-    # The photos are gone already; their log lines cannot be told in the old vocabulary.
+    # Their log lines cannot be told in the old vocabulary (the photos themselves go with
+    # the next step down, c6d1f3a8e2b7).
     op.execute("DELETE FROM moderation_actions WHERE action = 'remove_photo'")
     _replace_check(OLD_ACTIONS)

@@ -336,8 +336,9 @@ DayOut = Annotated[
 
 
 AVATAR_URL = Field(
-    description="the member's face (a 400 px JPEG, served to who may see the member); "
-    "null: none, show the initials of `display_name`"
+    description="the member's face (a 400 px JPEG, served to who may see the member: a "
+    "member met in a conversation who has since moved out of reach answers 404, show "
+    "the initials then); null: none, show the initials of `display_name`"
 )
 
 

@@ -20,7 +20,6 @@ from peuplade.api.schemas import PhotoForm, PhotoOut, Rule, described, member_re
 from peuplade.auth.bearer import current_member
 from peuplade.database import commit
 from peuplade.errors import Forbidden, ValidationFailed
-from peuplade.extensions import db
 from peuplade.media import queries
 from peuplade.media.schemas import AvatarOut, PhotoRemovalQuery
 from peuplade.models import ALT_MAX, Member, Photo
@@ -132,16 +131,6 @@ def add_event_photo(event_id: int, form: PhotoForm):
     return _add("event", event_id, form)
 
 
-def _quartier_of(viewer: Member, photo: Photo) -> int | None:
-    """The quartier whose moderation may remove the photo: its post's (that of its
-    author's home when the post names none), or its member's for an avatar."""
-    if photo.post_id is None:
-        member = db.session.get(Member, photo.member_id)
-        return None if member is None else member.quartier_id
-    post = queries.post_of(viewer, photo)
-    return post.quartier_id or post.author.quartier_id
-
-
 @bp.delete(f"/photos/{url_id('photo_id')}")
 @operation(
     _l("Retirer une photo"),
@@ -157,21 +146,33 @@ def _quartier_of(viewer: Member, photo: Photo) -> int | None:
             "inscrite au journal de modération ; l'annonce reste). Retirer mon avatar ici "
             "revient à `DELETE /me/avatar`."
         ),
-        Rule(_l("Une photo que je peux voir (sinon 404, comme pour son annonce)"), 404),
+        Rule(
+            _l(
+                "Une photo que je peux voir (sinon 404, comme pour son annonce) ; la "
+                "modération, celles des quartiers qu'elle modère, même cachées ou hors "
+                "de sa portée"
+            ),
+            404,
+        ),
         Rule(_l("Son auteur, ou la modération de son quartier"), 403),
         Rule(_l("La modération donne sa raison (`reason`)"), fields=("reason",)),
     ),
 )
 def delete_photo(photo_id: int, query: PhotoRemovalQuery):
     me = current_member()
-    photo = queries.get_photo_or_404(me, photo_id)
+    photo = queries.find_photo_or_404(photo_id)
     if photo.member_id == me.id:
         services.remove_photo(photo, me)
-    elif moderation.is_moderator(me):
-        # Out of scope is a 403 whatever the reason says (checked before the reason).
-        moderation.require_scope(me, _quartier_of(me, photo))
+    elif photo.staged_key is None and moderation.is_moderator(me):
+        # As on the report's page: the photos of the quartiers one moderates, even of a
+        # hidden post or out of one's own reach. Out of scope: 403, whatever the reason.
+        if photo.post_id is None:
+            moderation.target_of(me, "member", photo.member_id)
+        else:
+            moderation.target_of(me, queries.post_type_of(photo), photo.post_id)
         moderation_services.remove_photo(me, photo, query.reason)
     else:
+        queries.get_photo_or_404(me, photo_id)  # 404 to whoever may not see it
         raise Forbidden(NOT_YOURS)
     commit()
     return "", 204

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from peuplade.account.queries import get_member_or_404
 from peuplade.errors import NotFound
@@ -24,23 +24,20 @@ POST_LOADERS: dict[str, Callable[[Member, int], Post]] = {
     "news": get_news_or_404,
     "event": get_event_or_404,
 }
-VARIANT_COLUMNS = {"full": Photo.data, "thumb": Photo.thumb_data}
 
 GONE = _l("Cette photo n'existe pas, ou n'est pas visible pour vous.")
 
 
-def _photo(photo_id: int, token: str | None, variant: str | None) -> tuple[Photo, str | None]:
-    """The photo and its post's type, in one statement (with the bytes of ``variant``,
-    which serving needs next)."""
+def _photo(photo_id: int, token: str | None) -> tuple[Photo, str | None]:
+    """The photo and its post's type, in one statement (not its bytes: read once it may
+    be seen, and not at all for a 304)."""
     stmt = (
         select(Photo, Post.type)
         .outerjoin(Post, Post.id == Photo.post_id)
         .where(Photo.id == photo_id)
     )
-    if variant is not None:
-        stmt = stmt.options(undefer(VARIANT_COLUMNS[variant]))
     row = db.session.execute(stmt).first()
-    if row is None or (token is not None and row[0].token != token):
+    if row is None or (token is not None and not hmac.compare_digest(row[0].token, token)):
         raise NotFound(GONE)
     return row[0], row[1]
 
@@ -64,6 +61,19 @@ def _check(viewer: Member, photo: Photo, post_type: str | None) -> Photo:
     return photo
 
 
+def find_photo_or_404(photo_id: int) -> Photo:
+    """A photo by id, whoever asks: for the checks that do not go through its post's
+    visibility (its author, the moderation of its quartier)."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound(GONE)
+    return photo
+
+
+def post_type_of(photo: Photo) -> str:
+    return db.session.scalar(select(Post.type).where(Post.id == photo.post_id))
+
+
 def post_of(viewer: Member, photo: Photo) -> Post:
     """The photo's post, if ``viewer`` may see it (else NotFound, as for the post)."""
     post = db.session.get(Post, photo.post_id) if photo.post_id is not None else None
@@ -76,20 +86,16 @@ def post_of(viewer: Member, photo: Photo) -> Post:
         raise NotFound(GONE) from None
 
 
-def get_photo_or_404(
-    viewer: Member, photo_id: int, token: str | None = None, variant: str | None = None
-) -> Photo:
+def get_photo_or_404(viewer: Member, photo_id: int, token: str | None = None) -> Photo:
     """A photo of a post, a staged photo or an avatar, if ``viewer`` may see its post,
     or is its sender, or may see its member. ``token`` (from the URL) must match when
-    given; ``variant``: load those bytes with it."""
-    photo, post_type = _photo(photo_id, token, variant)
+    given."""
+    photo, post_type = _photo(photo_id, token)
     return _check(viewer, photo, post_type)
 
 
-def get_avatar_or_404(
-    viewer: Member, member_id: int, photo_id: int, token: str, variant: str | None = None
-) -> Photo:
-    photo, post_type = _photo(photo_id, token, variant)
+def get_avatar_or_404(viewer: Member, member_id: int, photo_id: int, token: str) -> Photo:
+    photo, post_type = _photo(photo_id, token)
     if not photo.is_avatar or photo.member_id != member_id:
         raise NotFound(GONE)
     return _check(viewer, photo, post_type)

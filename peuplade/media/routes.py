@@ -74,7 +74,7 @@ def _send(photo: Photo, variant: str) -> Response:
 @bp.get(f"/photos/<int:photo_id>/<token>/{VARIANT}.jpg")
 @public
 def photo(photo_id: int, token: str, variant: str):
-    found = queries.get_photo_or_404(_viewer(), photo_id, token, variant)
+    found = queries.get_photo_or_404(_viewer(), photo_id, token)
     if found.is_avatar:  # served at its member's address only
         raise NotFound(queries.GONE)
     return _send(found, variant)
@@ -83,5 +83,5 @@ def photo(photo_id: int, token: str, variant: str):
 @bp.get(f"/members/<int:member_id>/avatar/<int:photo_id>/<token>/{VARIANT}.jpg")
 @public
 def avatar(member_id: int, photo_id: int, token: str, variant: str):
-    found = queries.get_avatar_or_404(_viewer(), member_id, photo_id, token, variant)
+    found = queries.get_avatar_or_404(_viewer(), member_id, photo_id, token)
     return _send(found, variant)

@@ -5,7 +5,7 @@ A row holds the two variants made from one upload (``photos.processing``): the p
 metadata of the original survives. Their bytes live in the row (``data``,
 ``thumb_data``: any app server can serve any photo, and ``flask backup`` carries them),
 or in a directory when ``PHOTO_STORAGE`` names one (then the columns are NULL and the
-files are named by their digest).
+files are named by the photo's token; the digests make the ETags).
 """
 
 from __future__ import annotations

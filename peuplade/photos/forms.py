@@ -36,9 +36,9 @@ NEW_ALT = "photo_alt"
 ALT_OF = "photo_alt_{}"
 REMOVE = "photo_remove"
 FILE_NAME_SHOWN = 60
-# Files read from one sending at most: beyond the limit they are kept to be chosen from
-# (nothing lost), but decoding is costly, so a form stuffed with files is cut short.
-FILES_READ_MAX = 2 * max(photo_services.MAX_PHOTOS.values())
+# Files read from one sending beyond the post's limit: a few more are kept to be chosen
+# from (nothing lost), but decoding is costly, so a form stuffed with files is cut short.
+FILES_READ_EXTRA = 2
 # What a service says on "alt" or "photo" is said on the photos fieldset.
 PHOTO_RENAMES = {"alt": "photos", "photo": "photos"}
 
@@ -48,6 +48,7 @@ TOO_MANY = _l(
 )
 REFUSED_FILE = _l("« %(name)s » : %(reason)s")
 BAD_ALT = _l("La description d'une photo : %(reason)s")
+NOT_KEPT = _l("« %(name)s » n'a pas pu être gardée : choisissez-la à nouveau.")
 NOT_READ = _l("« %(name)s » n'est pas gardée : choisissez moins de photos à la fois.")
 
 
@@ -62,6 +63,7 @@ class PhotoFields:
 class _Sent:
     processed: processing.Processed
     alt: str
+    name: str
 
 
 def _shown_name(filename: str | None) -> str:
@@ -151,7 +153,7 @@ class PostPhotos:
         new_alts = form.getlist(NEW_ALT)
         files = [f for f in request.files.getlist("photos") if f and f.filename]
         for n, file in enumerate(files):
-            if n >= FILES_READ_MAX:
+            if n >= self.limit + FILES_READ_EXTRA:
                 self._error(NOT_READ % {"name": _shown_name(file.filename)})
                 continue
             alt = self._checked_alt(new_alts[n] if n < len(new_alts) else "")
@@ -163,7 +165,7 @@ class PostPhotos:
                 reason = exc.fields.get("photos", exc.message)
             else:
                 # A description refused is said on the form; the photo is kept all the same.
-                self.sent.append(_Sent(cleaned, alt if alt is not None else ""))
+                self.sent.append(_Sent(cleaned, alt if alt is not None else "", file.filename))
                 continue
             self._error(REFUSED_FILE % {"name": _shown_name(file.filename), "reason": reason})
         kept = len([p for p in self.current + self.staged if p.id not in self.removed])
@@ -217,9 +219,11 @@ class PostPhotos:
             elif photo.id in self.alts:
                 photo.alt = self.alts[photo.id]
         for sent in self.sent:
-            self.staged.append(
-                photo_services.stage_photo(self.member, sent.processed, sent.alt, self.key)
-            )
+            kept = photo_services.stage_photo(self.member, sent.processed, sent.alt, self.key)
+            if kept is None:  # the member's photos kept for forms are many already
+                self._error(NOT_KEPT % {"name": _shown_name(sent.name)})
+            else:
+                self.staged.append(kept)
         database.commit()
         gone = {p.id for p in self.staged} & self.removed
         self.staged = [p for p in self.staged if p.id not in gone]

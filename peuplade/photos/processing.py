@@ -31,8 +31,17 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
 THUMB_SIDE = 400
-# 50 megapixels: a 48 MP phone photo passes; decoding it costs at most ~200 MB (RGBA).
+# 50 megapixels: a 48 MP phone photo passes. A JPEG is decoded at reduced scale (draft),
+# so this costs little; other formats are decoded whole, hence the two bounds below.
 PIXEL_BUDGET = 50_000_000
+# PNG and WebP are decoded whole (RGBA: 4 bytes a pixel, and copies): at most 24 MP.
+LOSSLESS_PIXEL_BUDGET = 24_000_000
+LOSSLESS_FORMATS = ("PNG", "WEBP")
+# A real picture holds at least a byte for every few hundred pixels; a small file that
+# announces millions of pixels is a decompression bomb (seconds of CPU, hundreds of MB
+# for a few KB sent). Checked above SMALL_PIXELS (small images cost little anyway).
+MAX_PIXELS_PER_BYTE = 200
+SMALL_PIXELS = 4_000_000
 CONTENT_TYPE = "image/jpeg"
 JPEG_QUALITY = 82
 # By content only. AVIF is refused: pillow-heif does not open it, Pillow's own AVIF
@@ -67,6 +76,15 @@ HIDDEN_DATA = _l(
 )
 DAMAGED = _l(
     "Cette image est incomplète ou abîmée : envoyez-la à nouveau, ou choisissez-en une autre."
+)
+TOO_MANY_PIXELS_LOSSLESS = _l(
+    "Cette image est trop grande (plus de %(millions)s millions de pixels) : "
+    "réduisez-la avant de l'envoyer.",
+    millions=LOSSLESS_PIXEL_BUDGET // 1_000_000,
+)
+INFLATED = _l(
+    "Cette image annonce bien plus de pixels que son fichier n'en contient : "
+    "enregistrez-la à nouveau en JPEG (ou faites-en une capture d'écran) et envoyez-la."
 )
 POLYGLOT = _l(
     "Ce fichier mêle une image et un autre fichier (une archive, un document…) : "
@@ -220,8 +238,14 @@ def _decode(data: bytes) -> Image.Image:
         if source.format != "MPO" and getattr(source, "is_animated", False):
             raise PhotoRefused(ANIMATED)
         width, height = source.size
-        if width * height > PIXEL_BUDGET:
+        pixels = width * height
+        if pixels > PIXEL_BUDGET:
             raise PhotoRefused(TOO_MANY_PIXELS)
+        if source.format not in ("JPEG", "MPO"):
+            if source.format in LOSSLESS_FORMATS and pixels > LOSSLESS_PIXEL_BUDGET:
+                raise PhotoRefused(TOO_MANY_PIXELS_LOSSLESS)
+            if pixels > SMALL_PIXELS and pixels > len(data) * MAX_PIXELS_PER_BYTE:
+                raise PhotoRefused(INFLATED)
         orientation = _orientation(source)
         icc = source.info.get("icc_profile")
         if source.format in ("JPEG", "MPO"):

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from peuplade import database
 from peuplade.errors import Forbidden, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import ALT_MAX, Member, Photo, Post, utcnow
@@ -62,12 +63,6 @@ def _new_photo(member: Member, cleaned: processing.Processed, alt: str) -> Photo
     return photo
 
 
-def _lock(post: Post) -> None:
-    """Serialise uploads to one post (PostgreSQL; SQLite writes one at a time anyway), so
-    two sent at once cannot both pass the count."""
-    db.session.execute(select(Post.id).where(Post.id == post.id).with_for_update())
-
-
 def add_photo(
     post: Post,
     data: bytes | processing.Processed,
@@ -87,7 +82,9 @@ def add_photo(
         raise _refused(_full(limit), field)
     alt_text = checked_text(alt, "alt", ALT_MAX) or default_alt(post)
     cleaned = data if isinstance(data, processing.Processed) else clean(data, field)
-    _lock(post)
+    # Uploads to one post wait for each other here, so two sent at once cannot both
+    # pass the count (a row lock on PostgreSQL, the write lock on SQLite).
+    database.lock_row(Post, post.id)
     db.session.refresh(post, ["photos"])
     if len(post.photos) >= limit:
         raise _refused(_full(limit), field)
@@ -142,9 +139,28 @@ def remove_photo(photo: Photo, by: Member | None) -> None:
 STAGED_FOR = timedelta(days=1)
 
 
-def stage_photo(member: Member, cleaned: processing.Processed, alt: str | None, key: str) -> Photo:
+# A member's photos kept for forms at one time (within STAGED_FOR): enough for any form
+# refused twice, not a store of their own.
+STAGED_MAX = 2 * max(MAX_PHOTOS.values())
+
+
+def stage_photo(
+    member: Member, cleaned: processing.Processed, alt: str | None, key: str
+) -> Photo | None:
     """Keep a photo sent with a form refused for another reason, for that form only
-    (``key``: its submission key), so that sending it again needs no new choice."""
+    (``key``: its submission key), so that sending it again needs no new choice. None
+    when the member already has STAGED_MAX photos kept (the photo must be chosen again)."""
+    kept = db.session.scalar(
+        select(func.count())
+        .select_from(Photo)
+        .where(
+            Photo.member_id == member.id,
+            Photo.staged_key.is_not(None),
+            Photo.created_at >= utcnow() - STAGED_FOR,
+        )
+    )
+    if kept >= STAGED_MAX:
+        return None
     alt_text = checked_text(alt, "alt", ALT_MAX)
     photo = _new_photo(member, cleaned, alt_text)
     photo.staged_key = key

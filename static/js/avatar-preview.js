@@ -1,6 +1,6 @@
 /* "Ma photo": shows the photo chosen before it is sent. Without JavaScript the form
-   works the same, with no preview. The file is read as a data: URL (the page's CSP
-   allows data: images, not blob: ones); a format the browser cannot draw (an iPhone's
+   works the same, with no preview. The file is read as a data: URL (works
+   whatever the page's image policy); a format the browser cannot draw (an iPhone's
    HEIC in most browsers) says so instead of showing a broken image. Nothing is sent
    anywhere: the server cleans the photo when the form is. */
 (function () {

@@ -94,8 +94,9 @@
         img.className = "photo-item__img";
         img.alt = "";
         img.addEventListener("error", function () {
-          // A page whose policy allows no blob: image reads the file as a data: URL
-          // instead; a format the browser cannot show (HEIC) gets a sentence.
+          // Should a blob: image be refused (an older policy, a browser's own rule), read
+          // the file as a data: URL instead; a format the browser cannot show (HEIC)
+          // gets a sentence.
           if (img.src.indexOf("blob:") === 0 && window.FileReader) {
             var reader = new FileReader();
             reader.addEventListener("load", function () { img.src = reader.result; });
@@ -127,7 +128,7 @@
         alt.type = "text";
         alt.id = id;
         alt.name = "photo_alt";
-        alt.maxLength = 200;
+        alt.maxLength = parseInt(box.dataset.altMax, 10) || 200;
         alt.value = entry.alt;
         alt.setAttribute("aria-describedby", "photos-alt-hint");
         alt.addEventListener("input", function () { entry.alt = alt.value; });
