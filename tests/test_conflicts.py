@@ -39,6 +39,7 @@ from peuplade.models import (
     Member,
     Message,
     Notification,
+    Photo,
     Place,
     Rsvp,
     utcnow,
@@ -411,3 +412,38 @@ def test_the_loser_takes_nothing_of_the_winner_with_it(app, request_and_helper):
     assert [r.author_id for r in responses] == [helper_id]
     told = count(Notification, Notification.kind == "response", Notification.actor_id == helper_id)
     assert told == 1
+
+
+# --- two photos for the last place on an object ------------------------------------------
+
+
+def test_api_two_photos_for_the_last_place_at_once_one_is_kept(app, english):
+    """An object takes 4 photos and has 3: two uploads at the same instant both count 3
+    unless the second waits for the first (database.lock_row: a row lock on PostgreSQL,
+    the write lock on SQLite, where the FOR UPDATE of a plain select is ignored)."""
+    import io
+
+    from peuplade.photos import services as photos
+    from tests.photofiles import jpeg_bytes
+
+    lender = english("Prêteuse")
+    item = loans.offer_item(lender, loans.ItemInput(title="Perceuse", category="bricolage"))
+    cleaned = photos.clean(jpeg_bytes((32, 24)))
+    for _ in range(3):
+        photos.add_photo(item, cleaned, None, lender)
+    db.session.commit()
+    url = f"/api/v1/items/{item.id}/photos"
+
+    def upload(caller):
+        client, headers = caller
+        data = {"photo": (io.BytesIO(jpeg_bytes((32, 24))), "photo.jpg")}
+        return client.post(url, data=data, headers=headers, content_type="multipart/form-data")
+
+    callers = [_api(app, lender), _api(app, lender)]
+    with held_before_locking(2, "posts", Photo):
+        answers = at_once(*(lambda c=c: upload(c) for c in callers))
+
+    assert sorted(a.status_code for a in answers) == [201, 422]
+    refused = next(a for a in answers if a.status_code == 422).get_json()["error"]
+    assert "photo" in refused["fields"]
+    assert count(Photo, Photo.post_id == item.id) == 4
