@@ -34,6 +34,9 @@ THUMB_SIDE = 400
 # 50 megapixels: a 48 MP phone photo passes. A JPEG is decoded at reduced scale (draft),
 # so this costs little; other formats are decoded whole, hence the two bounds below.
 PIXEL_BUDGET = 50_000_000
+# Pillow's own guard, at our budget: it warns past it (turned into a refusal in
+# ``process``) and refuses twice as much outright, as it opens the file.
+Image.MAX_IMAGE_PIXELS = PIXEL_BUDGET
 # PNG and WebP are decoded whole (RGBA: 4 bytes a pixel, and copies): at most 24 MP.
 LOSSLESS_PIXEL_BUDGET = 24_000_000
 LOSSLESS_FORMATS = ("PNG", "WEBP")
