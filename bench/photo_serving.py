@@ -3,7 +3,8 @@
 On the demo neighbourhood (``flask seed-demo``) with a photo on every post of camille's
 first timeline page, through the app in-process (Flask's test client, logged in):
 
-- ``GET /timeline`` (20 cards, each with its thumbnail): requests/s, p50 / p95;
+- ``GET /timeline`` (20 cards) before the photos are added, then with a thumbnail on
+  each card and the authors' faces: requests/s, p50 / p95, and their ratio;
 - ``GET`` of one thumbnail (200, the bytes): the same, and the ratio to the timeline
   (target: >= 5x);
 - the same thumbnail revalidated with ``If-None-Match`` (304, no bytes);
@@ -108,6 +109,10 @@ def run(app, requests: int) -> None:
         raise SystemExit("login failed")
     before = _statements(app, client, "/timeline")
     page = client.get("/timeline").get_data(as_text=True)
+    _timed(client, "/timeline", 10)  # warm the caches
+    plain_rate, plain_line = _figures(
+        "timeline page, no photos", _timed(client, "/timeline", requests)
+    )
 
     cleaned = processing.process(_photo_bytes())
     with app.app_context():
@@ -143,7 +148,8 @@ def run(app, requests: int) -> None:
         f"posts with a photo on the first timeline page: {with_photos}, "
         f"thumbnails shown: {thumbnails}"
     )
-    print(timeline_line)
+    print(plain_line)
+    print(timeline_line + f"   {timeline_rate / plain_rate:5.2f}x the page without photos")
     print(thumb_line + f"   {thumb_rate / timeline_rate:5.1f}x the timeline (target >= 5x)")
     print(revalidate_line + f"   {revalidate_rate / timeline_rate:5.1f}x the timeline")
     print(
