@@ -35,7 +35,7 @@ def test_a_meeting_point_found_by_typing_and_a_reach_by_its_meaning(live_server,
     assert chosen.isdigit()
 
     page.get_by_label("Titre").fill("Porter un canapé")
-    page.get_by_label("Description").fill("Samedi matin, deuxième étage.")
+    page.get_by_label("Description", exact=True).fill("Samedi matin, deuxième étage.")
     page.get_by_label("Catégorie").select_option("demenagement")
     page.get_by_text("5 min à pied · ~400 m").click()  # the whole choice is the target
     page.get_by_role("main").get_by_role("button", name="Publier").click()
@@ -56,7 +56,7 @@ def test_an_outing_at_a_venue_placed_on_the_map(live_server, new_context):
     assert search.input_value() == ""
 
     page.get_by_label("Titre").fill("Café tricot")
-    page.get_by_label("Description").fill("On tricote ensemble.")
+    page.get_by_label("Description", exact=True).fill("On tricote ensemble.")
     page.get_by_label("Jour", exact=True).fill((date.today() + timedelta(days=5)).isoformat())
     page.get_by_label("Heure de début").fill("15:00")
     page.get_by_label("Le nom du lieu, avec vos mots").fill("Café Le Bon Coin")
