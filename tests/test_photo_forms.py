@@ -21,18 +21,11 @@ from peuplade.submissions import new_submission_key
 from tests import photofiles
 from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER
 from tests.helpers.browsers import as_member
+from tests.test_loans_html import ITEM_FORM, count
 from tests.test_news_events import _place
 
 SIZE = (64, 48)  # small: every test stays fast
 MULTIPART = "multipart/form-data"
-ITEM_FORM = {
-    "title": "Perceuse à percussion",
-    "description": "Avec un jeu de mèches béton.",
-    "category": "bricolage",
-    "condition": "bon",
-    "notes": "Caution : 20 €.",
-    "available": "y",
-}
 EXCHANGE_FORM = {
     "kind": "request",
     "title": "Porter un canapé",
@@ -55,10 +48,6 @@ def jpeg(seed_size=SIZE) -> bytes:
 
 def upload(data: bytes, name: str) -> tuple[io.BytesIO, str]:
     return io.BytesIO(data), name
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def photos_of(post_id: int) -> list[Photo]:

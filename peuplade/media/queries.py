@@ -74,18 +74,6 @@ def post_type_of(photo: Photo) -> str:
     return db.session.scalar(select(Post.type).where(Post.id == photo.post_id))
 
 
-def post_of(viewer: Member, photo: Photo) -> Post:
-    """The photo's post, if ``viewer`` may see it (else NotFound, as for the post)."""
-    post = db.session.get(Post, photo.post_id) if photo.post_id is not None else None
-    load = POST_LOADERS.get(post.type) if post is not None else None
-    if load is None:
-        raise NotFound(GONE)
-    try:
-        return load(viewer, post.id)
-    except NotFound:
-        raise NotFound(GONE) from None
-
-
 def get_photo_or_404(viewer: Member, photo_id: int, token: str | None = None) -> Photo:
     """A photo of a post, a staged photo or an avatar, if ``viewer`` may see its post,
     or is its sender, or may see its member. ``token`` (from the URL) must match when
