@@ -38,7 +38,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-radius bench-photos clean translations
+.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-profile bench-radius bench-photos clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -143,13 +143,38 @@ BENCH_SMALL_DB ?= peuplade_bench_100k
 BENCH_SMALL_MEMBERS ?= 100000
 BENCH_SQLITE ?= instance/bench_100k.sqlite
 BENCH_WORKERS ?= 4
+BENCH_LOGIN_WORKERS ?= 2
+# The app's pool below the login pool in CPU priority, as docs/deployment.md deploys them.
+BENCH_APP_NICE ?= 10
+BENCH_SECONDS ?= 30
+BENCH_HTTP_ARGS ?=
+# The bench measures this checkout's code (a worktree's too), not the installed copy's.
+BENCH_PY := env PYTHONPATH=$(CURDIR) $(BIN)/python
+BENCH_FILES := $(addprefix bench/out/,queries_postgis.json queries_spatialite.json http_load.json demo.json)
 
-bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load
-	$(BIN)/python bench/queries.py --db $(BENCH_DB) --small-db $(BENCH_SMALL_DB) \
-		--generate $(BENCH_MEMBERS) $(BENCH_SMALL_MEMBERS)
-	$(BIN)/python bench/queries.py --backend spatialite --db $(BENCH_SQLITE) \
-		--generate 50000 5000 --members 200
-	$(BIN)/python bench/http_load.py --db $(BENCH_DB) --workers $(BENCH_WORKERS) --seconds 30
+# Each part writes its figures to bench/out/ (the old ones are removed first, so a part
+# that fails shows as "not measured"); bench/report.py then prints issue 23's targets
+# table, today's figures and this run's side by side. Every part runs even if one
+# fails; the exit status says whether one did. Each part's duration is printed.
+bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load, demo page; the targets table
+	@rm -f $(BENCH_FILES) bench/out/report.md
+	@failed=0; \
+	part() { local start=$$SECONDS; echo "== $$1"; shift; "$$@" || failed=1; \
+		echo "== ($$((SECONDS - start)) s)"; }; \
+	part "lists, PostGIS" $(BENCH_PY) bench/queries.py --db $(BENCH_DB) \
+		--small-db $(BENCH_SMALL_DB) --generate $(BENCH_MEMBERS) $(BENCH_SMALL_MEMBERS); \
+	part "lists, SpatiaLite" $(BENCH_PY) bench/queries.py --backend spatialite \
+		--db $(BENCH_SQLITE) --generate 50000 5000 --members 200; \
+	part "HTTP load" $(BENCH_PY) bench/http_load.py --db $(BENCH_DB) \
+		--workers $(BENCH_WORKERS) --login-workers $(BENCH_LOGIN_WORKERS) \
+		--app-nice $(BENCH_APP_NICE) \
+		--seconds $(BENCH_SECONDS) $(BENCH_HTTP_ARGS); \
+	part "demo page, in-process" $(BENCH_PY) bench/demo_page.py; \
+	$(BENCH_PY) bench/report.py; \
+	exit $$failed
+
+bench-profile: install-test ## profile a timeline page, /bench/ping and a posted request in-process (bench/out/profile-*)
+	$(BENCH_PY) bench/profile.py --db $(BENCH_DB)
 
 bench-radius: install-test ## time the neighbours radius query with and without the spatial index
 	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)

@@ -6,6 +6,26 @@ setting given on the command line wins over this file (``--workers 8``...).
 - ``GUNICORN_BIND`` (default ``127.0.0.1:8000``, behind the reverse proxy), and
   ``GUNICORN_WORKERS`` (default 4 sync workers; one PostgreSQL connection pool each,
   see docs/operations.md, "Monitoring").
+- ``GUNICORN_POOL=login`` makes this gunicorn the **login pool**: a second gunicorn of
+  the same app, on ``GUNICORN_LOGIN_BIND`` (default ``127.0.0.1:8001``) with
+  ``GUNICORN_LOGIN_WORKERS`` sync workers (default 2), to which the reverse proxy sends
+  the routes that run argon2 (``LOGIN_POOL_PATHS``: logging in, signing up, passwords,
+  API tokens, closing an account). A password hash at the production cost takes a
+  quarter of a second of CPU: in the pool that serves pages, a login waits behind
+  every page queued before it, and pages wait behind logins. Its own workers keep
+  each queue short (docs/deployment.md, "Logins on their own workers").
+- ``GUNICORN_NICE`` (default 0): the workers lower their own CPU priority by this much
+  (``os.nice``; 0-19). Set on the app's pool, with the login pool left at 0, it gives a
+  login the CPU at once on a machine whose cores the pages keep busy: the login pool's
+  own queue is short, but its workers still share the cores with the app's.
+- ``GUNICORN_PRELOAD=1`` loads the app once in the master before forking the workers
+  (``preload_app``), which then share its memory copy-on-write; off by default, because
+  a preloaded master keeps the code it started with, so a release needs a restart of
+  gunicorn (``systemctl restart``), not the ``kill -HUP`` of docs/operations.md. The
+  hooks below make it safe: the garbage collector's objects are frozen before the fork
+  (so collections in a worker do not copy the shared pages), and each worker forgets
+  the database connection pools it inherited (none is opened while the app is built;
+  disposing them is the guard SQLAlchemy documents for forked processes).
 - ``timeout`` 30 s: a worker silent that long is killed and replaced (the database's
   ``statement_timeout`` ends queries before that). ``keepalive`` 5 s between requests
   of one connection (nginx's upstream ``keepalive`` reuses them).
@@ -29,14 +49,40 @@ gunicorn with this file and checks it.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
 from gunicorn import util
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# The paths the reverse proxy sends to the login pool: each runs argon2 on POST (the
+# page itself, on GET, is cheap and goes along). docs/deployment.md's nginx snippet and
+# bench/http_load.py (which plays the proxy) read this list.
+LOGIN_POOL_PATHS = (
+    "/login",
+    "/register",
+    "/password/",  # prefix: /password/forgot, /password/reset/<token>
+    "/account/password",
+    "/account/delete",
+    "/api/v1/tokens",
+)
+POOLS = ("app", "login")
+
+pool = os.environ.get("GUNICORN_POOL", "") or "app"
+if pool not in POOLS:
+    raise SystemExit(f"GUNICORN_POOL must be one of {', '.join(POOLS)}, got {pool!r}.")
+if pool == "login":
+    bind = os.environ.get("GUNICORN_LOGIN_BIND", "127.0.0.1:8001")
+    workers = int(os.environ.get("GUNICORN_LOGIN_WORKERS", "2"))
+else:
+    bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+    workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+proc_name = f"peuplade-{pool}"
 worker_class = "sync"
+preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
+nice = int(os.environ.get("GUNICORN_NICE", "0"))
+if not 0 <= nice <= 19:
+    raise SystemExit(f"GUNICORN_NICE must be between 0 and 19, got {nice}.")
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
@@ -86,3 +132,39 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 # Read by the workers (gunicorn.workers.base.Worker.handle_error) when they refuse a
 # request; set here, in the master, before they are forked.
 util.write_error = write_json_error
+
+
+def when_ready(server) -> None:
+    """With ``preload_app``, the app is built: freeze every object the master holds, so
+    that a worker's garbage collections never write to (and so copy) the pages it
+    shares with the master."""
+    if server.cfg.preload_app:
+        gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    """A new worker lowers its priority by ``GUNICORN_NICE``. With ``preload_app``, it
+    starts with the master's copy of the app: make it forget the connection pools it
+    inherited (the primary's and the replicas'), without closing connections that would
+    belong to the master (SQLAlchemy's ``dispose(close=False)``, the documented guard for
+    forked processes)."""
+    if nice:
+        os.nice(nice)
+    if not server.cfg.preload_app:
+        return
+    app = server.app.wsgi()
+    for engine in _engines(app):
+        engine.dispose(close=False)
+
+
+def _engines(app) -> list:
+    """Every SQLAlchemy engine of a Peuplade app: Flask-SQLAlchemy's and the replicas'."""
+    found = []
+    extensions = getattr(app, "extensions", {})
+    sqlalchemy = extensions.get("sqlalchemy")
+    if sqlalchemy is not None:
+        with app.app_context():
+            found.extend(sqlalchemy.engines.values())
+    replicas = extensions.get("peuplade.replicas")
+    found.extend(replica.engine for replica in getattr(replicas, "replicas", ()))
+    return found

@@ -12,22 +12,36 @@ itself: ``X-Forwarded-Proto: https`` and one ``X-Forwarded-For`` address per mem
 (``TRUSTED_PROXIES=1``), so the login limit of 10 a minute per address stays on and
 applies per member as it would in production (``--no-rate-limits`` turns it off).
 
-Phases, all on the same server:
+Logins have their own pool of workers, as docs/deployment.md deploys them: a second
+gunicorn with ``GUNICORN_POOL=login`` (``--login-workers``, 2 by default; 0: none), and
+the client routes each request by its path as the proxy does (gunicorn.conf.py's
+``LOGIN_POOL_PATHS`` to the login pool, the rest to the app's pool).
+
+Phases, all on the same servers:
 
 1. log in K members through the real form (GET /login for the CSRF token, POST);
 2. warm-up, not measured;
 3. "timeline": C keep-alive clients, each acting for its share of the members:
    ~95 % GET /timeline (a quarter of them following the page's "Voir plus" link),
    ~5 % POST /exchanges/new (a real form post with its CSRF token);
-4. "timeline + logins": the same, plus new members logging in at a fixed rate
-   (open loop: a slow server does not slow the arrivals down);
-5. "ping": the same clients and members on /bench/ping.
+4. "timeline pages": the same with pages only (no posts; skipped with
+   ``--post-share 0``: phase 3 is then this one);
+5. "timeline + logins": phase 3 plus new members logging in at a fixed rate (open
+   loop: a slow server does not slow the arrivals down), sent to the app's pool as if
+   there were no login pool;
+6. "timeline + logins, login pool": the same, the logins sent to the login pool;
+7. "ping": the same clients and members on /bench/ping (answered "ok" to a member
+   only: a ping not logged in is an error).
 
 It prints, per phase and route, requests, requests/s, p50/p95/p99 and errors (an
 exception or a status other than the expected one: a timeline answered by a redirect to
 the login page is an error); the CPU seconds spent by the client, the gunicorn
 processes, the PostgreSQL backends serving gunicorn and the whole machine (what limited
-the throughput); each worker's RSS after the load. Exit status 1 if any error happened.
+the throughput); each worker's memory after the load: RSS, and PSS/USS
+(``/proc/<pid>/smaps_rollup``), which do not count the pages a worker shares with the
+master (``--preload``, gunicorn.conf.py's ``GUNICORN_PRELOAD``) or the others. The
+figures are also written as JSON (``--json``, bench/out/http_load.json by default) for
+bench/report.py. Exit status 1 if any error happened.
 
 Workers are sync by default, as gunicorn.conf.py has them (4, docs/deployment.md).
 Measured against gthread on 2 cores (20k members, C=16): the same requests per server
@@ -55,6 +69,7 @@ import math
 import os
 import random
 import re
+import runpy
 import secrets
 import signal
 import socket
@@ -76,14 +91,18 @@ from sqlalchemy.engine import make_url
 from peuplade import categories
 
 try:  # run as a script (bench/ on sys.path), or imported as bench.http_load
-    from _common import database_url, render
+    from _common import OUT, database_url, render, write_figures
     from generate import PASSWORD, member_email
 except ImportError:
-    from bench._common import database_url, render
+    from bench._common import OUT, database_url, render, write_figures
     from bench.generate import PASSWORD, member_email
 
 ROOT = Path(__file__).resolve().parent.parent
 WSGI_APP = "bench.http_app:app"
+# The paths the proxy sends to the login pool, as gunicorn.conf.py lists them.
+LOGIN_POOL_PATHS: tuple[str, ...] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))[
+    "LOGIN_POOL_PATHS"
+]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEXT_RE = re.compile(r'rel="next" href="([^"]+)"')
@@ -165,13 +184,29 @@ def _psycopg_url(url: str) -> str:
 # -- the HTTP client -------------------------------------------------------------------
 
 
-class Client:
-    """One keep-alive connection that acts for whichever member it is given, with the
-    headers the reverse proxy of docs/deployment.md adds."""
+def to_login_pool(path: str) -> bool:
+    """Whether the proxy sends ``path`` to the login pool: an entry of LOGIN_POOL_PATHS
+    ending with "/" is a prefix (nginx ``location ^~``), any other the exact path
+    (``location =``)."""
+    path = path.split("?", 1)[0]
+    return any(
+        path.startswith(entry) if entry.endswith("/") else path == entry
+        for entry in LOGIN_POOL_PATHS
+    )
 
-    def __init__(self, port: int) -> None:
+
+class Client:
+    """Keep-alive connections that act for whichever member they are given, with the
+    headers the reverse proxy of docs/deployment.md adds; with ``login_port``, the
+    requests to the login pool's paths go there (on a second connection), as the proxy
+    routes them."""
+
+    def __init__(self, port: int, login_port: int | None = None) -> None:
         self.host = f"127.0.0.1:{port}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.login_conn = (
+            http.client.HTTPConnection("127.0.0.1", login_port, timeout=120) if login_port else None
+        )
 
     def request(
         self, member: Member, method: str, path: str, form: dict[str, str] | None = None
@@ -190,13 +225,14 @@ class Client:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = self.login_conn if self.login_conn and to_login_pool(path) else self.conn
         start = time.perf_counter()
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
             page = response.read().decode("utf-8", "replace")
         except (OSError, http.client.HTTPException):
-            self.conn.close()
+            conn.close()
             raise
         seconds = time.perf_counter() - start
         member.keep_cookies(response.headers.get_all("Set-Cookie") or [])
@@ -204,6 +240,8 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
+        if self.login_conn:
+            self.login_conn.close()
 
 
 @dataclass
@@ -299,7 +337,10 @@ def browse(client: Client, member: Member, rng: random.Random, stats: Stats, mix
 
 
 def ping(client: Client, member: Member, _rng: random.Random, stats: Stats, _mix: Mix) -> None:
-    stats.call(client, PING, member, "GET", "/bench/ping", 200)
+    """The trivial page, as a logged-in member: answered "anonymous" without a session."""
+    page = stats.call(client, PING, member, "GET", "/bench/ping", 200)
+    if page is not None and page != "ok":
+        stats._error(PING, f"{PING}: {page!r} for member {member.id}: not logged in")
 
 
 @dataclass(frozen=True)
@@ -311,8 +352,17 @@ class Mix:
 # -- load generation -------------------------------------------------------------------
 
 
+# Where the proxy sends requests: the app's pool, and the login pool's port or None.
+# A port alone (bench/replicas.py) is the app's pool without a login pool.
+Ports = tuple[int, int | None]
+
+
+def _ports(target: Ports | int) -> Ports:
+    return (target, None) if isinstance(target, int) else target
+
+
 def closed_loop(
-    port: int,
+    ports: Ports | int,
     members: list[Member],
     concurrency: int,
     seconds: float,
@@ -326,7 +376,11 @@ def closed_loop(
     results = [Stats() for _ in range(concurrency)]
 
     def worker(i: int) -> None:
-        client, rng, mine = Client(port), random.Random(seed * 1000 + i), members[i::concurrency]
+        client, rng, mine = (
+            Client(*_ports(ports)),
+            random.Random(seed * 1000 + i),
+            members[i::concurrency],
+        )
         k = 0
         while mine and time.perf_counter() < deadline:
             step(client, mine[k % len(mine)], rng, results[i], mix)
@@ -344,12 +398,12 @@ def closed_loop(
     return merged
 
 
-def login_all(port: int, members: list[Member], concurrency: int) -> Stats:
+def login_all(ports: Ports | int, members: list[Member], concurrency: int) -> Stats:
     """Log every member in, ``concurrency`` at a time (each on its own connection)."""
     results = [Stats() for _ in range(concurrency)]
 
     def worker(i: int) -> None:
-        client = Client(port)
+        client = Client(*_ports(ports))
         for member in members[i::concurrency]:
             log_in(client, member, results[i])
         client.close()
@@ -363,13 +417,13 @@ def login_all(port: int, members: list[Member], concurrency: int) -> Stats:
 
 
 @contextmanager
-def login_stream(port: int, members: Iterator[Member], rate: float) -> Iterator[Stats]:
+def login_stream(ports: Ports | int, members: Iterator[Member], rate: float) -> Iterator[Stats]:
     """New members logging in at ``rate`` a second (open loop), each from a new
     connection, while the body of the ``with`` runs; waits for the last ones."""
     stats, lock, stop = Stats(), threading.Lock(), threading.Event()
 
     def one(member: Member) -> None:
-        mine, client = Stats(), Client(port)
+        mine, client = Stats(), Client(*_ports(ports))
         log_in(client, member, mine)
         client.close()
         with lock:
@@ -434,12 +488,12 @@ class CpuSnapshot:
 
 
 class CpuMeter:
-    """CPU seconds of the client, gunicorn (master + workers), the PostgreSQL backends
-    serving gunicorn (found in pg_stat_activity by their application_name: other jobs
-    may query the same database) and the whole machine."""
+    """CPU seconds of the client, gunicorn (masters and workers of both pools), the
+    PostgreSQL backends serving gunicorn (found in pg_stat_activity by their
+    application_name: other jobs may query the same database) and the whole machine."""
 
-    def __init__(self, url: str, master: int, application_name: str) -> None:
-        self.master = master
+    def __init__(self, url: str, masters: list[int], application_name: str) -> None:
+        self.masters = masters
         self.application_name = application_name
         self.conn = psycopg.connect(_psycopg_url(url), autocommit=True)
 
@@ -451,7 +505,7 @@ class CpuMeter:
                 (self.application_name,),
             )
         ]
-        server = [self.master, *children(self.master)]
+        server = [p for master in self.masters for p in (master, *children(master))]
         return CpuSnapshot(
             wall=time.perf_counter(),
             client=time.process_time(),
@@ -486,14 +540,23 @@ class CpuUse:
         )
 
 
-def rss_mib(pid: int) -> float | None:
+def memory_mib(pid: int) -> dict[str, float]:
+    """RSS, PSS and USS of a process in MiB (``/proc/<pid>/smaps_rollup``): RSS counts
+    every page the process touches, shared or not; PSS divides each shared page among
+    the processes sharing it; USS counts the pages only this process holds (what
+    stopping it would give back). Empty if the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _colon, rest = line.partition(":")
+            fields[name] = int(rest.split()[0]) / 1024
+    except (OSError, ValueError, IndexError):
+        return {}
+    return {
+        "rss": round(fields.get("Rss", 0.0), 1),
+        "pss": round(fields.get("Pss", 0.0), 1),
+        "uss": round(fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0), 1),
+    }
 
 
 # -- gunicorn --------------------------------------------------------------------------
@@ -510,13 +573,19 @@ def application_name() -> str:
     return f"bench-http-{os.getpid()}"
 
 
-def server_environment(url: str, rate_limits: bool) -> dict[str, str]:
+# One run's servers (the app's pool and the login pool) share what a deployment's app
+# servers share: the key that signs sessions, and the rate limits' counters.
+RUN_SECRET_KEY = secrets.token_hex(32)
+RUN_RATELIMIT_PREFIX = f"peuplade-bench-http-{secrets.token_hex(4)}"
+
+
+def server_environment(url: str, rate_limits: bool, **settings: str) -> dict[str, str]:
     """The environment of docs/deployment.md, on the bench database. Emails are logged
     (MAIL_BACKEND=log), addresses found offline: the bench never leaves the machine."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PEUPLADE_", "FLASK_"))}
     env.update(
         PEUPLADE_ENV="production",
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=RUN_SECRET_KEY,
         DATABASE_URL=render(
             make_url(url).update_query_dict({"application_name": application_name()})
         ),
@@ -524,25 +593,46 @@ def server_environment(url: str, rate_limits: bool) -> dict[str, str]:
         TRUSTED_PROXIES="1",
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
         RATELIMIT_ENABLED="1" if rate_limits else "0",
-        BENCH_RATELIMIT_PREFIX=f"peuplade-bench-http-{secrets.token_hex(4)}",
+        BENCH_RATELIMIT_PREFIX=RUN_RATELIMIT_PREFIX,
         GEOCODER="offline",
         MAIL_BACKEND="log",
     )
+    env.update(settings)
     return env
 
 
 @contextmanager
-def gunicorn(args: argparse.Namespace, url: str, log_path: Path) -> Iterator[subprocess.Popen]:
+def gunicorn(
+    args: argparse.Namespace, url: str, log_path: Path, pool: str = "app"
+) -> Iterator[subprocess.Popen]:
     """gunicorn serving bench.http_app on a free loopback port, until the block ends;
-    stopped by its PID (TERM, then KILL)."""
+    stopped by its PID (TERM, then KILL). ``pool="login"`` starts the login pool as
+    gunicorn.conf.py configures it (``GUNICORN_POOL=login``, its bind and worker count
+    from ``GUNICORN_LOGIN_BIND`` / ``GUNICORN_LOGIN_WORKERS``); the app's pool gets the
+    bench's worker count, class and threads on the command line."""
     port = free_port()
+    # bench/replicas.py's options name neither: no preload, no priority change.
+    settings = {"GUNICORN_PRELOAD": "1" if getattr(args, "preload", False) else "0"}
+    if pool == "app":
+        settings["GUNICORN_NICE"] = str(getattr(args, "app_nice", 0))
+    if pool == "login":
+        settings.update(
+            GUNICORN_POOL="login",
+            GUNICORN_LOGIN_BIND=f"127.0.0.1:{port}",
+            GUNICORN_LOGIN_WORKERS=str(args.login_workers),
+        )
+        sizing = []
+    else:
+        sizing = [
+            "--workers", str(args.workers),
+            "--worker-class", args.worker_class,
+            "--threads", str(args.threads),
+            "--bind", f"127.0.0.1:{port}",
+        ]  # fmt: skip
     command = [
         sys.executable, "-m", "gunicorn",
         "--config", str(ROOT / "gunicorn.conf.py"),
-        "--workers", str(args.workers),
-        "--worker-class", args.worker_class,
-        "--threads", str(args.threads),
-        "--bind", f"127.0.0.1:{port}",
+        *sizing,
         "--keep-alive", "75",  # longer than any pause of the load (nginx's default is 75)
         "--timeout", "120",
         "--graceful-timeout", "10",
@@ -553,7 +643,7 @@ def gunicorn(args: argparse.Namespace, url: str, log_path: Path) -> Iterator[sub
         server = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=server_environment(url, args.rate_limits),
+            env=server_environment(url, args.rate_limits, **settings),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -642,6 +732,51 @@ class Phase:
     def p95_ms(self, names: tuple[str, ...]) -> float:
         return percentile(sorted(self.combined(names)[0]), 95) * 1000
 
+    def requests(self) -> int:
+        return sum(len(v) for v in self.stats.latencies.values())
+
+    def cpu_ms_per_request(self) -> tuple[float, float]:
+        """(gunicorn, PostgreSQL) CPU milliseconds per request of the phase."""
+        n = max(self.requests(), 1)
+        return self.cpu.gunicorn * 1000 / n, self.cpu.postgres * 1000 / n
+
+    def figures(self) -> dict:
+        """The phase as JSON: per route and for the timeline load together."""
+
+        def summary(values: list[float], errors: int) -> dict:
+            ordered = sorted(values)
+            return {
+                "requests": len(ordered),
+                "per_s": round(len(ordered) / self.cpu.wall, 2),
+                **{f"p{q}_ms": round(percentile(ordered, q) * 1000, 1) for q in (50, 95, 99)},
+                "errors": errors,
+            }
+
+        gunicorn_ms, postgres_ms = self.cpu_ms_per_request()
+        return {
+            "wall_s": round(self.cpu.wall, 2),
+            "requests": self.requests(),
+            "errors": self.stats.total_errors(),
+            "routes": {
+                route: summary(values, self.stats.errors.get(route, 0))
+                for route, values in self.stats.latencies.items()
+            },
+            "timeline_load": summary(*self.combined(TIMELINE_ROUTES)),
+            "pages": summary(*self.combined((TIMELINE, MORE))),
+            "cpu_s": {
+                "client": round(self.cpu.client, 2),
+                "gunicorn": round(self.cpu.gunicorn, 2),
+                "postgres": round(self.cpu.postgres, 2),
+                "machine": round(self.cpu.machine, 2),
+            },
+            "cpu_ms_per_request": {
+                "gunicorn": round(gunicorn_ms, 2),
+                "postgres": round(postgres_ms, 2),
+                "server": round(gunicorn_ms + postgres_ms, 2),
+            },
+            "errors_sample": self.stats.samples,
+        }
+
 
 def print_phase(phase: Phase) -> None:
     print(f"\n{phase.name} ({phase.cpu.wall:.1f} s)")
@@ -661,51 +796,75 @@ def print_phase(phase: Phase) -> None:
 def print_cpu(phases: list[Phase], cores: int) -> None:
     print(f"\nCPU seconds per phase (the machine has {cores} cores; other jobs count in 'machine')")
     print(
-        f"  {'phase':<26}{'wall':>7}{'client':>8}{'gunicorn':>10}{'postgres':>10}"
-        f"{'machine':>9}{'idle':>7}{'req/server CPU-s':>18}"
+        f"  {'phase':<32}{'wall':>7}{'client':>8}{'gunicorn':>10}{'postgres':>10}"
+        f"{'machine':>9}{'idle':>7}{'req/server CPU-s':>18}{'ms/req gunicorn+pg':>20}"
     )
     for p in phases:
         c = p.cpu
         idle = max(0.0, cores * c.wall - c.machine)
         # Requests per CPU second of gunicorn + PostgreSQL: comparable between runs even
         # when other jobs take part of the machine.
-        requests = sum(len(v) for v in p.stats.latencies.values())
+        gunicorn_ms, postgres_ms = p.cpu_ms_per_request()
         print(
-            f"  {p.name:<26}{c.wall:>7.1f}{c.client:>8.1f}{c.gunicorn:>10.1f}"
+            f"  {p.name:<32}{c.wall:>7.1f}{c.client:>8.1f}{c.gunicorn:>10.1f}"
             f"{c.postgres:>10.1f}{c.machine:>9.1f}{idle:>7.1f}"
-            f"{requests / max(c.gunicorn + c.postgres, 1e-9):>18.1f}"
+            f"{p.requests() / max(c.gunicorn + c.postgres, 1e-9):>18.1f}"
+            f"{f'{gunicorn_ms:.1f} + {postgres_ms:.1f}':>20}"
         )
 
 
-def print_summary(
-    args: argparse.Namespace, logins: Stats, alone: Phase, busy: Phase, trivial: Phase
-) -> None:
+def login_figures(stats: Stats) -> dict:
+    ordered = sorted(stats.latencies.get(LOGIN, []))
+    return {
+        "logins": len(ordered),
+        "p50_ms": round(percentile(ordered, 50) * 1000, 1),
+        "p95_ms": round(percentile(ordered, 95) * 1000, 1),
+        "errors": stats.errors.get(LOGIN, 0) + stats.errors.get("GET /login", 0),
+    }
+
+
+def print_summary(args: argparse.Namespace, logins: Stats, phases: dict[str, Phase]) -> None:
+    alone, trivial = phases["timeline"], phases["ping"]
     ratio = alone.throughput(TIMELINE_ROUTES) / trivial.throughput((PING,))
     print(
         f"\ntimeline load throughput / ping throughput: {ratio:.3f} "
         f"({alone.throughput(TIMELINE_ROUTES):.1f} vs {trivial.throughput((PING,)):.1f} req/s)"
     )
     page_routes = (TIMELINE, MORE)
+    busy = {name: p for name, p in phases.items() if name.startswith("timeline + logins")}
     print(
-        f"timeline pages p95: {alone.p95_ms(page_routes):.1f} ms alone, "
-        f"{busy.p95_ms(page_routes):.1f} ms with {args.login_rate:g} logins/s"
+        f"timeline pages p95: {alone.p95_ms(page_routes):.1f} ms alone; "
+        + "; ".join(f"{p.p95_ms(page_routes):.1f} ms in '{name}'" for name, p in busy.items())
     )
+    where = "login pool" if args.login_workers else "app's pool"
     for label, stats in (
-        (f"before the load, {args.login_concurrency} at a time", logins),
-        (f"during the timeline load, {args.login_rate:g}/s", busy.stats),
+        (f"before the load, {args.login_concurrency} at a time, {where}", logins),
+        *((f"'{name}', {args.login_rate:g}/s", p.stats) for name, p in busy.items()),
     ):
-        s = sorted(stats.latencies.get(LOGIN, []))
+        f = login_figures(stats)
         print(
-            f"login POST p50/p95 ({label}): {percentile(s, 50) * 1000:.0f} / "
-            f"{percentile(s, 95) * 1000:.0f} ms over {len(s)} logins, "
-            f"{stats.errors.get(LOGIN, 0) + stats.errors.get('GET /login', 0)} errors"
+            f"login POST p50/p95 ({label}): {f['p50_ms']:.0f} / {f['p95_ms']:.0f} ms "
+            f"over {f['logins']} logins, {f['errors']} errors"
         )
 
 
-def print_rss(master: int) -> None:
-    workers = sorted(children(master))
-    sizes = ", ".join(f"{pid}: {rss_mib(pid) or 0:.0f} MiB" for pid in workers)
-    print(f"gunicorn RSS after the load: master {rss_mib(master) or 0:.0f} MiB; workers {sizes}")
+def pool_memory(master: int) -> dict:
+    return {
+        "master": memory_mib(master),
+        "workers": [{"pid": pid, **memory_mib(pid)} for pid in sorted(children(master))],
+    }
+
+
+def print_memory(pools: dict[str, dict]) -> None:
+    print("\nmemory after the load (MiB; PSS/USS leave out what is shared with the master)")
+    for name, pool in pools.items():
+        m = pool["master"]
+        print(f"  {name} pool master: RSS {m.get('rss', 0):.0f}, PSS {m.get('pss', 0):.0f}")
+        for w in pool["workers"]:
+            print(
+                f"  {name} pool worker {w['pid']}: RSS {w.get('rss', 0):.0f}, "
+                f"PSS {w.get('pss', 0):.0f}, USS {w.get('uss', 0):.0f}"
+            )
 
 
 # -- main ------------------------------------------------------------------------------
@@ -720,9 +879,16 @@ def measured(name: str, meter: CpuMeter, run: Callable[[], Stats]) -> Phase:
 def describe(args: argparse.Namespace, url: str, log_path: Path) -> None:
     threads = f" x {args.threads} threads" if args.worker_class == "gthread" else ""
     limits = "ON (Redis; one proxy address per member)" if args.rate_limits else "OFF"
+    logins = (
+        f"login pool of {args.login_workers} sync workers (GUNICORN_POOL=login)"
+        if args.login_workers
+        else "no login pool"
+    )
     print(
-        f"gunicorn: {args.workers} {args.worker_class} workers{threads}, "
-        f"PEUPLADE_ENV=production, rate limits {limits}; log {log_path}"
+        f"gunicorn: {args.workers} {args.worker_class} workers{threads}, {logins}, "
+        f"preload {'on' if args.preload else 'off'}, app pool nice {args.app_nice}, "
+        f"PEUPLADE_ENV=production, rate limits "
+        f"{limits}; log {log_path}"
     )
     print(
         f"database: {make_url(url).database}; {args.members} members, C={args.concurrency} "
@@ -730,50 +896,99 @@ def describe(args: argparse.Namespace, url: str, log_path: Path) -> None:
     )
 
 
+@contextmanager
+def login_pool(
+    args: argparse.Namespace, url: str, log_path: Path
+) -> Iterator[subprocess.Popen | None]:
+    """The login pool's gunicorn, or None without one (``--login-workers 0``)."""
+    if not args.login_workers:
+        yield None
+        return
+    with gunicorn(args, url, log_path.with_suffix(".login.log"), pool="login") as server:
+        yield server
+
+
 def run(args: argparse.Namespace) -> int:
     url = database_url("postgis", args.db)
-    spare = math.ceil(args.login_rate * args.seconds) * 2 + 20  # for the login stream
+    # Two login phases, each with its own newcomers.
+    spare = math.ceil(args.login_rate * args.seconds) * 4 + 40
     ids = eligible_members(url, args.members + spare, args.seed)
     members = [Member(i) for i in ids[: args.members]]
     newcomers = iter(Member(i) for i in ids[args.members :])
     mix = Mix(args.post_share, args.more_share)
+    pages_only = Mix(0.0, args.more_share)
     log_path = Path(tempfile.gettempdir()) / f"bench-http-gunicorn-{os.getpid()}.log"
     describe(args, url, log_path)
-    with gunicorn(args, url, log_path) as server:
+    phases: dict[str, Phase] = {}
+    with gunicorn(args, url, log_path) as server, login_pool(args, url, log_path) as logins_server:
         port = server.port  # type: ignore[attr-defined]
-        meter = CpuMeter(url, server.pid, application_name())
+        login_port = logins_server.port if logins_server else None  # type: ignore[attr-defined]
+        proxy: Ports = (port, login_port)
+        masters = [server.pid] + ([logins_server.pid] if logins_server else [])
+        meter = CpuMeter(url, masters, application_name())
         try:
-            logins = login_all(port, members, args.login_concurrency)
+            logins = login_all(proxy, members, args.login_concurrency)
             members = [m for m in members if m.logged_in]
-            closed_loop(port, members, args.concurrency, args.warmup, browse, mix, args.seed)
+            closed_loop(proxy, members, args.concurrency, args.warmup, browse, mix, args.seed)
 
-            def load(step=browse) -> Callable[[], Stats]:
+            def load(step=browse, mix=mix) -> Callable[[], Stats]:
                 return lambda: closed_loop(
-                    port, members, args.concurrency, args.seconds, step, mix, args.seed
+                    proxy, members, args.concurrency, args.seconds, step, mix, args.seed
                 )
 
-            def with_logins() -> Stats:
-                with login_stream(port, newcomers, args.login_rate) as stream:
-                    stats = load()()
-                stats.merge(stream)
-                return stats
+            def with_logins(logins_to: Ports) -> Callable[[], Stats]:
+                def phase() -> Stats:
+                    with login_stream(logins_to, newcomers, args.login_rate) as stream:
+                        stats = load()()
+                    stats.merge(stream)
+                    return stats
 
-            alone = measured("timeline", meter, load())
-            busy = measured("timeline + logins", meter, with_logins)
-            trivial = measured("ping", meter, load(ping))
-            phases = [alone, busy, trivial]
+                return phase
+
+            phases["timeline"] = measured("timeline", meter, load())
+            if args.post_share > 0:
+                phases["timeline pages"] = measured("timeline pages", meter, load(mix=pages_only))
+            phases["timeline + logins"] = measured(
+                "timeline + logins", meter, with_logins((port, None))
+            )
+            if login_port:
+                phases["timeline + logins, login pool"] = measured(
+                    "timeline + logins, login pool", meter, with_logins(proxy)
+                )
+            phases["ping"] = measured("ping", meter, load(ping))
             print(f"\nlogins before the load: {len(members)} of {args.members} logged in")
-            for phase in phases:
+            for phase in phases.values():
                 print_phase(phase)
-            print_summary(args, logins, alone, busy, trivial)
-            print_cpu(phases, os.cpu_count() or 1)
-            print_rss(server.pid)
+            print_summary(args, logins, phases)
+            print_cpu(list(phases.values()), os.cpu_count() or 1)
+            memory = {"app": pool_memory(server.pid)}
+            if logins_server:
+                memory["login"] = pool_memory(logins_server.pid)
+            print_memory(memory)
         finally:
             meter.close()
-    errors = logins.total_errors() + sum(p.stats.total_errors() for p in phases)
-    for sample in [s for p in phases for s in p.stats.samples] + logins.samples:
+    errors = logins.total_errors() + sum(p.stats.total_errors() for p in phases.values())
+    for sample in [s for p in phases.values() for s in p.stats.samples] + logins.samples:
         print(f"  error: {sample}")
     print(f"errors: {errors}")
+    path = write_figures(
+        "http_load",
+        {
+            "database": make_url(url).database,
+            "settings": {k: v for k, v in vars(args).items() if k != "json"},
+            "logins_before_load": login_figures(logins),
+            "phases": {name: phase.figures() for name, phase in phases.items()},
+            "logins_during_load": {
+                name: login_figures(p.stats)
+                for name, p in phases.items()
+                if name.startswith("timeline + logins")
+            },
+            "memory_mib": memory,
+            "errors": errors,
+        },
+        args.json,
+    )
+    print(f"figures: {path}")
     return 1 if errors else 0
 
 
@@ -792,6 +1007,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--post-share", type=float, default=0.05)
     parser.add_argument("--more-share", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--login-workers", type=int, default=2,
+        help="workers of the login pool (GUNICORN_POOL=login); 0: no login pool",
+    )  # fmt: skip
+    parser.add_argument(
+        "--preload", action="store_true",
+        help="GUNICORN_PRELOAD=1: the app loaded once in each master, shared by its workers",
+    )  # fmt: skip
+    parser.add_argument(
+        "--app-nice", type=int, default=0,
+        help="GUNICORN_NICE of the app's pool (the login pool's stays 0)",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, default=OUT / "http_load.json")
     parser.add_argument(
         "--no-rate-limits", dest="rate_limits", action="store_false",
         help="RATELIMIT_ENABLED=0 (by default they are on, one proxy address per member)",

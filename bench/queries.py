@@ -15,7 +15,9 @@ in the same run, member after member, on the same connection:
 Both must return the same rows (ids, in order): the script stops otherwise. It prints
 p50/p95 of each and the speed-up, then the same for page 10 (cursor after cursor, the
 app's keyset against the obvious query's OFFSET 180), and, with ``--small-db``, the
-whole table again on a database 10x smaller and the growth ratio (big / small).
+whole table again on a database 10x smaller and the growth ratio (big / small). The
+figures are also written as JSON (``--json``; bench/out/queries_<backend>.json by
+default) for bench/report.py.
 
     .venv/bin/python bench/queries.py --db peuplade_bench_1m --small-db peuplade_bench_100k
     .venv/bin/python bench/queries.py --backend spatialite --db /tmp/peuplade_bench_100k.sqlite
@@ -46,9 +48,9 @@ from peuplade.posts import queries as posts
 from peuplade.timeline import queries as timelines
 
 try:  # run as a script (bench/ on sys.path), or imported as bench.queries
-    from _common import bench_app, database_url, pg_database_exists
+    from _common import OUT, bench_app, database_url, pg_database_exists, write_figures
 except ImportError:  # pragma: no cover
-    from bench._common import bench_app, database_url, pg_database_exists
+    from bench._common import OUT, bench_app, database_url, pg_database_exists, write_figures
 
 PAGE = 20
 DEEP_PAGE = 10
@@ -172,6 +174,20 @@ class Series:
     app: list[float] = field(default_factory=list)
     obvious: list[float] = field(default_factory=list)
 
+    def figures(self) -> dict[str, float]:
+        """p50/p95 of both, in ms, and the speed-ups (obvious / app)."""
+        a50, a95 = _pct(self.app, 50), _pct(self.app, 95)
+        o50, o95 = _pct(self.obvious, 50), _pct(self.obvious, 95)
+        return {
+            "members": len(self.app),
+            "app_p50_ms": round(a50, 2),
+            "app_p95_ms": round(a95, 2),
+            "obvious_p50_ms": round(o50, 2),
+            "obvious_p95_ms": round(o95, 2),
+            "speedup_p50": round(o50 / a50, 2),
+            "speedup_p95": round(o95 / a95, 2),
+        }
+
     def row(self, name: str) -> str:
         a50, a95 = _pct(self.app, 50), _pct(self.app, 95)
         o50, o95 = _pct(self.obvious, 50), _pct(self.obvious, 95)
@@ -283,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-db", help="the same city 10x smaller, for the growth ratio")
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="default: bench/out/queries_<backend>.json")
     parser.add_argument(
         "--generate",
         nargs=2,
@@ -310,15 +327,33 @@ def main(argv: list[str] | None = None) -> int:
         url = database_url(args.backend, target)
         measured[label] = measure(url, args.members, args.seed)
         report(f"{args.backend} {target}", measured[label])
+    growth = {}
     if args.small_db:
         print(f"\ngrowth ({args.db} / {args.small_db}), p95 of the app and of the obvious query")
         for name, big in measured[""].items():
             small = measured["small"].get(name)
             if small:
+                growth[name] = {
+                    "app_p95": round(_pct(big.app, 95) / _pct(small.app, 95), 2),
+                    "obvious_p95": round(_pct(big.obvious, 95) / _pct(small.obvious, 95), 2),
+                }
                 print(
-                    f"{name:<22} app {_pct(big.app, 95) / _pct(small.app, 95):5.2f}x   "
-                    f"obvious {_pct(big.obvious, 95) / _pct(small.obvious, 95):5.2f}x"
+                    f"{name:<22} app {growth[name]['app_p95']:5.2f}x   "
+                    f"obvious {growth[name]['obvious_p95']:5.2f}x"
                 )
+    path = write_figures(
+        f"queries_{args.backend}",
+        {
+            "backend": args.backend,
+            "database": args.db,
+            "small_database": args.small_db,
+            "lists": {name: s.figures() for name, s in measured[""].items()},
+            "small_lists": {name: s.figures() for name, s in measured.get("small", {}).items()},
+            "growth": growth,
+        },
+        args.json or OUT / f"queries_{args.backend}.json",
+    )
+    print(f"figures: {path}")
     return 0
 
 

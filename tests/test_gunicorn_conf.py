@@ -4,7 +4,8 @@ shape, as the OpenAPI document says.
 
 gunicorn runs from the repository root on a free loopback port (``GUNICORN_BIND``, as
 the file reads it), one worker, an SQLite database in a temporary folder; it is stopped
-by its PID at the end.
+by its PID at the end. The login pool (``GUNICORN_POOL=login``) is started the same way
+on its own address, with the app preloaded in the master (``GUNICORN_PRELOAD=1``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ from __future__ import annotations
 import http.client
 import json
 import runpy
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from peuplade.api import openapi
 from peuplade.api.schemas import ErrorOut
+from peuplade.extensions import db
 from tests.helpers.servers import deployed_env, free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +102,107 @@ def test_the_longest_request_line_the_document_allows_is_served(server):
     query = "q=" + "%F0%9F%AB%A8" * 200 + "&cursor=" + "a" * 500 + "&category=administratif"
     status, content_type, _body = _request(server, "GET", "/api/v1/items?" + query)
     assert status in (400, 401) and content_type == "application/json"
+
+
+# -- the login pool --------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[16])
+
+
+def test_the_login_pool_binds_where_told_with_its_workers_and_answers(tmp_path):
+    """GUNICORN_POOL=login: bound on GUNICORN_LOGIN_BIND (the app pool's address stays
+    free), GUNICORN_LOGIN_WORKERS workers at the GUNICORN_NICE asked, the app preloaded;
+    the login page and a database check answered by its workers."""
+    login_port, app_port = free_port(), free_port()
+    env = deployed_env(
+        app_port,
+        SECRET_KEY="gunicorn-conf-test-" + "x" * 40,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'peuplade.sqlite'}",
+        RATELIMIT_ENABLED="0",
+        GUNICORN_POOL="login",
+        GUNICORN_LOGIN_BIND=f"127.0.0.1:{login_port}",
+        GUNICORN_LOGIN_WORKERS="2",
+        GUNICORN_PRELOAD="1",
+        GUNICORN_NICE="3",
+    )
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 2 or _refused(login_port):
+            assert process.poll() is None, log_path.read_text()[-2000:]
+            assert time.monotonic() < deadline, log_path.read_text()[-2000:]
+            time.sleep(0.2)
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        assert [_nice(pid) - _nice(process.pid) for pid in workers] == [3, 3]
+        assert _refused(app_port)
+        status, content_type, body = _request(login_port, "GET", "/login")
+        assert status == 200 and content_type.startswith("text/html"), body[:300]
+        # The database answers in a forked worker (the migrations are not run here).
+        _status, _type, body = _request(login_port, "GET", "/readyz")
+        assert json.loads(body)["database"] == "ok"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("name", "value"), [("GUNICORN_POOL", "logins"), ("GUNICORN_NICE", "-5")])
+def test_an_unknown_pool_or_a_priority_raised_is_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=name):
+        runpy.run_path(str(CONFIG))
+
+
+def test_the_login_pool_paths_are_the_apps_and_the_proxys(app):
+    """Each path the proxy sends to the login pool is one of the app's routes (or, ending
+    with "/", the prefix of some), and docs/deployment.md's nginx snippet routes it."""
+    paths = runpy.run_path(str(CONFIG))["LOGIN_POOL_PATHS"]
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    nginx = (ROOT / "docs" / "deployment.md").read_text()
+    for path in paths:
+        if path.endswith("/"):
+            assert any(rule.startswith(path) for rule in rules), path
+            assert f"location ^~ {path} " in nginx, path
+        else:
+            assert path in rules, path
+            assert f"location = {path} " in nginx, path
+    assert "/login" in paths and "/register" in paths
+
+
+def test_a_preloaded_worker_forgets_the_connections_it_inherited(app):
+    """post_fork disposes the inherited pools when the app is preloaded (and only then)."""
+    settings = runpy.run_path(str(CONFIG))
+    db.session.execute(db.text("SELECT 1"))
+    db.session.remove()
+    pooled = db.engine.pool.checkedin()
+    assert pooled >= 1
+    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=False), app=None)
+    settings["post_fork"](server, worker=None)
+    assert db.engine.pool.checkedin() == pooled
+    server = SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app)
+    )
+    settings["post_fork"](server, worker=None)
+    assert db.engine.pool.checkedin() == 0
