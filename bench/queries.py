@@ -159,7 +159,8 @@ def app_posts(viewer: Member, kind: str, after: TimeCursor | None = None) -> lis
         stmt = exchange_queries.near_me(viewer, after=after, limit=PAGE + 1)
     else:
         stmt = loan_queries.near_me(viewer, after=after, limit=PAGE + 1)
-    return list(db.session.scalars(stmt))
+    # As the pages run it (pagination.fetch_page): the kept statement, its values apart.
+    return list(stmt.run(db.session.scalars))
 
 
 def app_neighbours(viewer: Member, skill: str, cursor: str | None = None):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
@@ -22,6 +23,7 @@ from geopy.distance import geodesic
 from shapely.geometry import Point
 from sqlalchemy import Float, String, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 SRID = 4326
@@ -125,8 +127,8 @@ class FeedCells:
     most posts are too far (read only back to the oldest post the central ones give)."""
 
     level: str
-    central: list[int]
-    edge: list[int]
+    central: tuple[int, ...]
+    edge: tuple[int, ...]
     # Central cells whose four corners are well inside the circle: every post there is
     # within the radius, so only its own reach needs a distance.
     inside: frozenset[int] = frozenset()
@@ -139,9 +141,13 @@ CENTRAL_SHARE = 0.5
 _SURELY_INSIDE = 0.98
 
 
+@lru_cache(maxsize=4096)
 def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     """The cells that meet the circle (cells of the bounding box whose nearest point is
-    farther are left out), split by the share of each inside it."""
+    farther are left out), split by the share of each inside it.
+
+    Kept per (home, radius): a pure function that samples each cell (~1 ms), asked on
+    every list a member opens, from the same few homes and radii."""
     level = feed_level(metres)
     step = FEED_CELL_LAT_DEG[level]
     west, south, east, north = bounding_box(centre, metres)
@@ -171,8 +177,8 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
             if far_x * far_x + far_y * far_y <= (metres * _SURELY_INSIDE) ** 2:
                 whole.add(key)
     cells.sort(reverse=True)
-    central = [key for share, key in cells if share >= CENTRAL_SHARE] or [cells[0][1]]
-    edge = [key for _share, key in cells if key not in central]
+    central = tuple(key for share, key in cells if share >= CENTRAL_SHARE) or (cells[0][1],)
+    edge = tuple(key for _share, key in cells if key not in central)
     return FeedCells(level, central, edge, frozenset(whole) & frozenset(central))
 
 
@@ -186,8 +192,14 @@ class point(FunctionElement):
     inherit_cache = True
     name = "peuplade_point"
 
-    def __init__(self, lat: float, lon: float):
-        super().__init__(literal(float(lon), Float), literal(float(lat), Float))
+    def __init__(self, lat: float | ColumnElement, lon: float | ColumnElement):
+        # Numbers, or expressions such as bound parameters (a statement built once and
+        # run for many homes: ``posts.queries.newest_nearby``).
+        super().__init__(*(_coordinate(v) for v in (lon, lat)))
+
+
+def _coordinate(value: float | ColumnElement) -> ColumnElement:
+    return value if isinstance(value, ColumnElement) else literal(float(value), Float)
 
 
 @compiles(point)

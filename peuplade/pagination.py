@@ -7,7 +7,7 @@ Every list runs its page through :func:`fetch_page`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -79,6 +79,38 @@ class TimeCursor:
         return cls(created, ident)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement built once for its shape (``posts.queries.newest_nearby``) and the
+    values of one execution, as named bound parameters.
+
+    Executing the same statement object again lets SQLAlchemy reuse its cache key and
+    find its compiled form at once: building a cell walk and its cache key cost more
+    than running it (docs/SCALING.md). ``run`` executes it that way (``fetch_page``
+    does). It also goes wherever a statement does (``db.session.scalars(prepared)``,
+    ``compile``), as the statement with its values bound, at the cost of a new cache
+    key."""
+
+    statement: Select
+    params: Mapping[str, Any]
+
+    def run(self, run: Callable[..., Any]) -> Any:
+        """``run(statement, params)``: e.g. ``prepared.run(db.session.scalars)``."""
+        return run(self.statement, self.params)
+
+    def __clause_element__(self) -> Select:
+        return self.statement.params(self.params)
+
+    def compile(self, *args: Any, **kw: Any) -> Any:
+        return self.__clause_element__().compile(*args, **kw)
+
+    def _execute_on_connection(self, connection, distilled_params, execution_options):
+        # What SQLAlchemy calls to execute an object (Connection.execute), and how it
+        # tells an executable one (a Session executes the ``__clause_element__``).
+        params = [{**self.params, **values} for values in distilled_params or [{}]]
+        return self.statement._execute_on_connection(connection, params, execution_options)
+
+
 @dataclass
 class Page(Generic[T]):
     items: list[T]
@@ -93,8 +125,8 @@ def page_of(rows: Sequence[T], limit: int, cursor_after: Callable[[T], str]) -> 
 
 
 def fetch_page(
-    run: Callable[[Select], Any],
-    query: Select | Callable[[int], Select],
+    run: Callable[..., Any],
+    query: Select | Callable[[int], Select | Prepared],
     limit: int,
     cursor_after: Callable[[T], str],
 ) -> Page[T]:
@@ -103,11 +135,15 @@ def fetch_page(
 
     ``run`` executes a statement: ``db.session.scalars`` for objects,
     ``db.session.execute`` for rows of several columns. ``query`` is the statement, or a
-    function making it for a given LIMIT when the statement uses its limit inside too
-    (``posts.queries.newest_nearby``). It is run with ``LIMIT limit + 1``: the extra row,
-    never shown, says that there is a next page."""
+    function making it for a given LIMIT: a statement that uses its limit inside too, or
+    a ``Prepared`` one whose limit is a parameter (``posts.queries.newest_nearby``). It
+    is run with ``LIMIT limit + 1``: the extra row, never shown, says that there is a
+    next page."""
     fetch = limit + 1
     stmt = query(fetch) if callable(query) else query
+    if isinstance(stmt, Prepared):
+        # Built for ``fetch`` rows already; ``.limit()`` would make a new statement.
+        return page_of(stmt.run(run).all(), limit, cursor_after)
     return page_of(run(stmt.limit(fetch)).all(), limit, cursor_after)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import literal
+from sqlalchemy import String, bindparam, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -43,10 +43,30 @@ class text_matches(FunctionElement):
     name = "peuplade_text_matches"
 
     def __init__(self, title_col, body_col, query: str):
-        # PostgreSQL refuses NUL in text; no control character means anything in a search.
-        query = _CONTROL.sub(" ", query or "").strip()[:MAX_QUERY_LENGTH]
+        query = _clean(query)
         terms = [literal(w) for w in words(query)]
         super().__init__(title_col, body_col, literal(query), *terms)
+
+    @classmethod
+    def bound(cls, title_col, body_col, n_words: int, name: str = "q") -> text_matches:
+        """The same test on bound parameters, for a statement built once and run for
+        many searches of ``n_words`` words (``bound_values`` gives their values)."""
+        match = cls.__new__(cls)
+        terms = [bindparam(f"{name}_{i}", type_=String) for i in range(n_words)]
+        FunctionElement.__init__(match, title_col, body_col, bindparam(name, type_=String), *terms)
+        return match
+
+
+def _clean(query: str | None) -> str:
+    # PostgreSQL refuses NUL in text; no control character means anything in a search.
+    return _CONTROL.sub(" ", query or "").strip()[:MAX_QUERY_LENGTH]
+
+
+def bound_values(query: str, name: str = "q") -> dict[str, str]:
+    """The values of ``text_matches.bound`` for ``query`` (its number of words is
+    ``len(...) - 1``)."""
+    query = _clean(query)
+    return {name: query, **{f"{name}_{i}": w for i, w in enumerate(words(query))}}
 
 
 @compiles(text_matches)

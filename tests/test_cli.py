@@ -642,7 +642,7 @@ def _check_demo_events() -> None:
     # The first demo login sees outings coming, and a timeline mixing every kind of post.
     camille = _member("camille.b")
     assert len(db.session.scalars(event_queries.upcoming(camille)).all()) >= 5
-    kinds = {type(p).__name__ for p in db.session.scalars(timeline(camille).limit(200))}
+    kinds = {type(p).__name__ for p in db.session.scalars(timeline(camille, limit=200))}
     assert {"Exchange", "Item", "NewsPost", "Event"} <= kinds
 
 

@@ -223,7 +223,7 @@ def test_keyset_pages_cover_everything_once(app, make_member):
     made = [_post(author, title=f"Annonce {i:02d}").id for i in range(25)]
     seen, after = [], None
     while True:
-        rows = list(db.session.scalars(queries.near_me(reader, after=after).limit(10)))
+        rows = list(db.session.scalars(queries.near_me(reader, after=after, limit=10)))
         seen += [e.id for e in rows]
         if len(rows) < 10:
             break

@@ -235,7 +235,7 @@ def test_timeline_mixes_every_type_newest_first_with_keyset_pages(app, make_memb
         db.session.commit()
     seen, after = [], None
     while True:
-        page = list(db.session.scalars(timeline(reader, after=after).limit(5)))
+        page = list(db.session.scalars(timeline(reader, after=after, limit=5)))
         seen += page
         if len(page) < 5:
             break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from peuplade.extensions import db
 from peuplade.models import Event, Exchange, Member
@@ -15,12 +15,22 @@ REQUESTS_MAX = 4
 EVENTS_MAX = 4
 
 
+def _requests():
+    # posts.newest_nearby's condition: SQL made once, its value a parameter.
+    return Exchange.kind == bindparam("kind")
+
+
 def open_requests(viewer: Member, around_m: int, limit: int = REQUESTS_MAX) -> list[Exchange]:
     """The newest open requests within ``around_m`` of the viewer's home."""
-    stmt = posts.newest_nearby(
-        viewer, Exchange, Exchange.kind == "request", limit=limit, radius_m=around_m
+    walk = posts.newest_nearby(
+        viewer,
+        Exchange,
+        _requests,
+        limit=limit,
+        radius_m=around_m,
+        params={"kind": "request"},
     )
-    return list(db.session.scalars(stmt))
+    return list(walk.run(db.session.scalars))
 
 
 def upcoming_events(viewer: Member, around_m: int, limit: int = EVENTS_MAX) -> list[Event]:

@@ -9,14 +9,14 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Event, Member, Rsvp
 from peuplade.moderation import targets as report_targets
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
 
 def near_me(
     viewer: Member, after: TimeCursor | None = None, *, limit: int = posts.LIST_MAX
-) -> Select:
+) -> Prepared:
     """At most ``limit`` events in my neighbourhood that are not over, newest first
     (like every list)."""
     return posts.newest_nearby(viewer, Event, limit=limit, after=after)

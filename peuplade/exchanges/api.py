@@ -15,8 +15,6 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select
-from sqlalchemy.orm import joinedload
 
 from peuplade import categories
 from peuplade.api import bp, parsing
@@ -30,7 +28,7 @@ from peuplade.exchanges import queries, serializers, services
 from peuplade.exchanges import schemas as xs
 from peuplade.extensions import db
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
-from peuplade.pagination import TimeCursor, fetch_page
+from peuplade.pagination import Prepared, TimeCursor, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.schemas import PLACE_NEAR_HOME, post_location
 from peuplade.validation import url_id
@@ -108,15 +106,10 @@ def _input(
 # --- answers -------------------------------------------------------------------------
 
 
-def _page(query: Callable[[int], Select], viewer: Member, limit: int):
-    """One page of ``query(LIMIT)`` (``pagination.fetch_page``); response counts in one
-    query for the page."""
-    page = fetch_page(
-        db.session.scalars,
-        lambda fetch: query(fetch).options(joinedload(Exchange.helper)),
-        limit,
-        posts.cursor_after,
-    )
+def _page(query: Callable[[int], Prepared], viewer: Member, limit: int):
+    """One page of ``query(LIMIT)`` (``pagination.fetch_page``), its rows loaded with
+    ``queries.WITH_HELPER``; response counts in one query for the page."""
+    page = fetch_page(db.session.scalars, query, limit, posts.cursor_after)
     counts = queries.responses_count([e.id for e in page.items], viewer)
     return serializers.exchange_page(page.items, viewer, counts, page.next_cursor)
 
@@ -174,6 +167,7 @@ def list_exchanges(query: xs.ExchangesQuery):
             q=query.q,
             after=after,
             limit=limit,
+            options=queries.WITH_HELPER,
         ),
         me,
         query.limit,
@@ -195,7 +189,11 @@ def for_you(query: ForYouQuery):
     errors: dict[str, object] = {}
     after = TimeCursor.decode(query.cursor)  # not ours: 400
     parsing.refuse(errors)
-    return _page(lambda limit: queries.for_you(me, after, limit=limit), me, query.limit)
+    return _page(
+        lambda limit: queries.for_you(me, after, limit=limit, options=queries.WITH_HELPER),
+        me,
+        query.limit,
+    )
 
 
 # --- one exchange --------------------------------------------------------------------

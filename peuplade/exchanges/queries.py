@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
@@ -13,10 +13,31 @@ from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Block, Exchange, ExchangeResponse, Member, MemberSkill, Thanks
 from peuplade.moderation import targets as report_targets
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
-from peuplade.search import text_matches
+
+
+# The walks' conditions (posts.newest_nearby: SQL made once, values as parameters).
+def _of_kind():
+    return Exchange.kind == bindparam("kind")
+
+
+def _in_category():
+    return Exchange.category == bindparam("category")
+
+
+def _not_mine():
+    return Exchange.author_id != posts.viewer_id()
+
+
+def _in_my_skills():
+    skills = select(MemberSkill.skill).where(MemberSkill.member_id == posts.viewer_id())
+    return Exchange.category.in_(skills.scalar_subquery())
+
+
+# Rows with who helped loaded in the same statement (the API shows them).
+WITH_HELPER = (joinedload(Exchange.helper),)
 
 
 def near_me(
@@ -27,16 +48,31 @@ def near_me(
     q: str | None = None,
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
-) -> Select:
-    """At most ``limit`` open exchanges in the viewer's neighbourhood, newest first."""
-    conditions = []
+    options: tuple = (),
+) -> Prepared:
+    """At most ``limit`` open exchanges in the viewer's neighbourhood, newest first
+    (``options``: loader options of the rows, e.g. ``WITH_HELPER``)."""
+    conditions: list = []
+    params: dict = {}
     if kind:
-        conditions.append(Exchange.kind == kind)
+        conditions.append(_of_kind)
+        params["kind"] = kind
     if category:
-        conditions.append(Exchange.category == category)
+        conditions.append(_in_category)
+        params["category"] = category
     if q and q.strip():
-        conditions.append(text_matches(Exchange.title, Exchange.body, q))
-    return posts.newest_nearby(viewer, Exchange, *conditions, limit=limit, after=after)
+        found, values = posts.searched(Exchange, "title", "body", q)
+        conditions.append(found)
+        params.update(values)
+    return posts.newest_nearby(
+        viewer,
+        Exchange,
+        *conditions,
+        limit=limit,
+        after=after,
+        options=options,
+        params=params,
+    )
 
 
 def mine(author: Member, after: TimeCursor | None = None) -> Select:
@@ -45,18 +81,23 @@ def mine(author: Member, after: TimeCursor | None = None) -> Select:
 
 
 def for_you(
-    viewer: Member, after: TimeCursor | None = None, *, limit: int = posts.LIST_MAX
-) -> Select:
+    viewer: Member,
+    after: TimeCursor | None = None,
+    *,
+    limit: int = posts.LIST_MAX,
+    options: tuple = (),
+) -> Prepared:
     """ "Pour vous": open requests near me in a category I know how to do."""
-    skills = select(MemberSkill.skill).where(MemberSkill.member_id == viewer.id)
     return posts.newest_nearby(
         viewer,
         Exchange,
-        Exchange.kind == "request",
-        Exchange.author_id != viewer.id,
-        Exchange.category.in_(skills.scalar_subquery()),
+        _of_kind,
+        _not_mine,
+        _in_my_skills,
         limit=limit,
         after=after,
+        options=options,
+        params={"kind": "request"},
     )
 
 
@@ -76,15 +117,16 @@ def matching(exchange: Exchange, viewer: Member, limit: int = 10) -> list[Exchan
     """Offers that could answer a request (or requests an offer could answer): same
     category, opposite kind, open, in the viewer's neighbourhood, not the viewer's own."""
     other = "offer" if exchange.kind == "request" else "request"
-    stmt = posts.newest_nearby(
+    walk = posts.newest_nearby(
         viewer,
         Exchange,
-        Exchange.kind == other,
-        Exchange.category == exchange.category,
-        Exchange.author_id != viewer.id,
+        _of_kind,
+        _in_category,
+        _not_mine,
         limit=limit,
+        params={"kind": other, "category": exchange.category},
     )
-    return list(db.session.scalars(stmt))
+    return list(walk.run(db.session.scalars))
 
 
 def neighbours_who_know_how(exchange: Exchange) -> Select:

@@ -7,17 +7,33 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, exists, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.localtime import today
 from peuplade.models import HOLDING, Item, Loan, Member
 from peuplade.moderation import targets as report_targets
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
-from peuplade.search import text_matches
+
+
+# The walk's conditions (posts.newest_nearby: SQL made once, values as parameters).
+def _not_mine():
+    return Item.author_id != posts.viewer_id()
+
+
+def _in_category():
+    return Item.category == bindparam("category")
+
+
+def _available():
+    return Item.available.is_(True)
+
+
+def _free_today():
+    return ~exists().where(Loan.item_id == Item.id, _holds_today(bindparam("today", type_=Date)))
 
 
 def near_me(
@@ -29,20 +45,25 @@ def near_me(
     free_today: bool = False,
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
-) -> Select:
+) -> Prepared:
     """At most ``limit`` objects in the viewer's neighbourhood (not the viewer's own),
     newest first. ``available_only``: the lender's switch is on; ``free_today``: and no
     loan holds it today (out, overdue, or promised for a period that has begun)."""
-    conditions = [Item.author_id != viewer.id]
+    conditions: list = [_not_mine]
+    params: dict = {}
     if category:
-        conditions.append(Item.category == category)
+        conditions.append(_in_category)
+        params["category"] = category
     if q and q.strip():
-        conditions.append(text_matches(Item.title, Item.description, q))
+        found, values = posts.searched(Item, "title", "description", q)
+        conditions.append(found)
+        params.update(values)
     if available_only:
-        conditions.append(Item.available.is_(True))
+        conditions.append(_available)
     if free_today:
-        conditions.append(~exists().where(Loan.item_id == Item.id, _holds_today(today())))
-    return posts.newest_nearby(viewer, Item, *conditions, limit=limit, after=after)
+        conditions.append(_free_today)
+        params["today"] = today()
+    return posts.newest_nearby(viewer, Item, *conditions, limit=limit, after=after, params=params)
 
 
 def mine(lender: Member, after: TimeCursor | None = None) -> Select:

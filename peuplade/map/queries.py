@@ -15,4 +15,4 @@ LIMIT = 300
 def near_me(viewer: Member, types: Iterable[str] | None = None, limit: int = LIMIT) -> list[Post]:
     """The ``limit`` newest open posts that reach me, of the given types (all by default).
     Posts only carry public positions (a grid cell centre or a public place)."""
-    return list(db.session.scalars(timelines.timeline(viewer, types, limit=limit)))
+    return list(timelines.timeline(viewer, types, limit=limit).run(db.session.scalars))

@@ -159,7 +159,7 @@ def list_news(query: ns.NewsQuery):
 )
 def list_alerts():
     me = current_member()
-    rows = db.session.scalars(news_queries.recent_alerts(me, ALERTS_SHOWN)).all()
+    rows = news_queries.recent_alerts(me, ALERTS_SHOWN).run(db.session.scalars).all()
     return serializers.news_page(list(rows), me, serializers.page_counts(list(rows), me), None)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Member, NewsComment, NewsPost, Quartier, utcnow
+from peuplade.models.base import UTCDateTime
 from peuplade.moderation import targets as report_targets
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
 from peuplade.posts import queries as posts
 
@@ -20,38 +21,52 @@ ALERT_PINNED_FOR = timedelta(hours=48)
 ALERTS_PINNED = 5
 
 
+# The walks' conditions (posts.newest_nearby: SQL made once, values as parameters).
+def _of_kind():
+    return NewsPost.kind == bindparam("kind")
+
+
+def _since():
+    return NewsPost.created_at >= bindparam("since", type_=UTCDateTime())
+
+
 def near_me(
     viewer: Member,
     *,
     kind: str | None = None,
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
-) -> Select:
+) -> Prepared:
     """At most ``limit`` news that reach me by distance or are addressed to my quartier,
     newest first."""
-    conditions = [NewsPost.kind == kind] if kind else []
-    return posts.newest_nearby(
-        viewer, NewsPost, *conditions, limit=limit, after=after, with_quartier=True
-    )
-
-
-def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Select:
-    """Alerts of the last 48 hours, shown before everything else."""
-    since = utcnow() - ALERT_PINNED_FOR
     return posts.newest_nearby(
         viewer,
         NewsPost,
-        NewsPost.kind == "alerte",
-        NewsPost.created_at >= since,
+        *((_of_kind,) if kind else ()),
+        limit=limit,
+        after=after,
+        with_quartier=True,
+        params={"kind": kind} if kind else None,
+    )
+
+
+def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Prepared:
+    """Alerts of the last 48 hours, shown before everything else."""
+    return posts.newest_nearby(
+        viewer,
+        NewsPost,
+        _of_kind,
+        _since,
         limit=limit,
         with_quartier=True,
+        params={"kind": "alerte", "since": utcnow() - ALERT_PINNED_FOR},
     )
 
 
 def pinned_alerts(viewer: Member) -> list[NewsPost]:
     """The newest alerts of the last 48 hours, pinned above the news list and the
     timeline."""
-    return list(db.session.scalars(recent_alerts(viewer, ALERTS_PINNED)))
+    return list(recent_alerts(viewer, ALERTS_PINNED).run(db.session.scalars))
 
 
 def get_news_or_404(viewer: Member, news_id: int) -> NewsPost:

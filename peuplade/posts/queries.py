@@ -8,12 +8,21 @@ it efficiently.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Float,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
+    case,
     func,
     literal,
     or_,
@@ -28,7 +37,7 @@ from peuplade import geo, privacy, search
 from peuplade.extensions import db
 from peuplade.models import RADIUS_MAX_M, Member, Place, Post, utcnow
 from peuplade.models.base import UTCDateTime
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
 
 
@@ -65,17 +74,71 @@ def newest_first(stmt: Select, after: TimeCursor | None) -> Select:
 # own size; the map passes its own limit).
 LIST_MAX = 200
 
+# The walk's own parameters (callers' conditions name theirs otherwise).
+_OWN_PARAMS = frozenset(
+    {
+        "viewer_id", "home_lat", "home_lon", "radius", "now", "limit", "bound_offset",
+        "after_created_at", "after_id", "quartier_id", "outer_cells", "inside_cells",
+        "edge_cells",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Searched:
+    """A walk's condition: the post's title or text hold the words searched
+    (``search.text_matches``); one shape per number of words (``searched``)."""
+
+    post_cls: type
+    title: str
+    text: str
+    words: int
+
+    def __call__(self):
+        title, text = getattr(self.post_cls, self.title), getattr(self.post_cls, self.text)
+        return search.text_matches.bound(title, text, self.words)
+
+
+def searched(post_cls, title: str, text: str, query: str) -> tuple[Searched, dict[str, str]]:
+    """The condition and parameters of a search in ``newest_nearby``."""
+    values = search.bound_values(query)
+    return Searched(post_cls, title, text, len(values) - 1), values
+
+
+def viewer_id():
+    """SQL: the viewer's id in a walk (``newest_nearby`` gives its value), for callers'
+    conditions such as "not my own posts"."""
+    return bindparam("viewer_id", type_=Integer)
+
+
+@lru_cache(maxsize=4096)
+def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
+    """The walk's cells around ``home`` as parameter values, by role: central cells
+    partly outside the circle (``outer_cells``), wholly inside it (``inside_cells``),
+    and edge cells (``edge_cells``); only the non-empty ones. PostgreSQL takes an array,
+    SQLite a JSON list (both one parameter, whatever the number of cells)."""
+    cells = geo.feed_cells_around(home, radius)
+    groups = {
+        "outer_cells": [k for k in cells.central if k not in cells.inside],
+        "inside_cells": [k for k in cells.central if k in cells.inside],
+        "edge_cells": list(cells.edge),
+    }
+    encode = (lambda keys: keys) if dialect == "postgresql" else json.dumps
+    return cells.level, {name: encode(keys) for name, keys in groups.items() if keys}
+
 
 def newest_nearby(
     viewer: Member,
     post_cls=Post,
-    *conditions,
+    *conditions: Callable[[], Any],
     limit: int,
     after: TimeCursor | None = None,
     radius_m: int | None = None,
     with_quartier: bool = False,
     load=None,
-) -> Select:
+    options: tuple = (),
+    params: Mapping[str, Any] | None = None,
+) -> Prepared:
     """SQL: at most ``limit`` posts on the lists (``listed``) that reach the viewer
     (``audience.reaches``; with ``with_quartier``, also ``audience.addressed_to`` the
     viewer's quartier), matching ``conditions``, newest first, after ``after``.
@@ -93,12 +156,63 @@ def newest_nearby(
     The cost follows the number of cells and the page size, not the number of posts in
     the circle, and a deep page (``after``) costs what the first does (docs/SCALING.md).
     ``load``: what the rows are loaded as (e.g. a ``with_polymorphic`` of ``post_cls``),
-    when it is not ``post_cls`` itself."""
+    when it is not ``post_cls`` itself; ``options``: loader options of the rows.
+
+    The statement is built once per shape and kept (building it and its cache key cost
+    more than running it): every value is a bound parameter, given with the statement
+    (``pagination.Prepared``). So ``conditions`` are functions making SQL with named
+    ``bindparam`` (``viewer_id()`` for the viewer's id), called once per shape, whose
+    values are in ``params``; they and ``options`` must be the same objects from call
+    to call (module-level), as they are part of the shape."""
     home = geo.from_element(viewer.home)
     radius = audience.radius_of(viewer, radius_m)
-    cells = geo.feed_cells_around(home, radius)
-    cell = post_cls.cell_fine if cells.level == "fine" else post_cls.cell_coarse
-    here = geo.point(home.lat, home.lon)
+    dialect = db.engine.dialect.name
+    level, cells = _cell_values(home, radius, dialect)
+    quartier = with_quartier and viewer.quartier_id is not None
+    shape = (
+        dialect, post_cls, load, level, frozenset(cells), after is not None, quartier,
+        conditions, options,
+    )  # fmt: skip
+    stmt = _walk(*shape)  # built once per shape, then kept
+    values = {
+        "viewer_id": viewer.id,
+        "home_lat": home.lat,
+        "home_lon": home.lon,
+        "radius": radius,
+        "now": utcnow(),
+        "limit": limit,
+        "bound_offset": limit - 1,
+        **cells,
+    }
+    if after is not None:
+        values["after_created_at"], values["after_id"] = after.created_at, after.id
+    if quartier:
+        values["quartier_id"] = viewer.quartier_id
+    if params:
+        assert not _OWN_PARAMS & params.keys(), "a condition's parameter has a walk's name"
+        values.update(params)
+    return Prepared(stmt, values)
+
+
+# Shapes are few (lists x filters x optional parts); the bound keeps a caller that
+# passed new condition objects on every call from growing it without end.
+@lru_cache(maxsize=512)
+def _walk(
+    dialect: str,
+    post_cls,
+    load,
+    level: str,
+    cell_groups: frozenset[str],
+    has_after: bool,
+    with_quartier: bool,
+    conditions: tuple[Callable[[], Any], ...],
+    options: tuple,
+) -> Select:
+    """The statement of one shape of ``newest_nearby``, every value a parameter."""
+    cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
+    here = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
+    radius = bindparam("radius", type_=Integer)
+    limit = bindparam("limit", type_=Integer)
     never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
     shared = [
         # As written in the partial index's predicate (a bound parameter would keep
@@ -108,19 +222,30 @@ def newest_nearby(
         # Not "expires_at IS NULL OR expires_at > now": the planner would AND a bitmap of
         # every post not yet expired in the city with each cell's, instead of reading
         # the cell's newest rows in index order and stopping at the page.
-        func.coalesce(post_cls.expires_at, never) > utcnow(),
+        func.coalesce(post_cls.expires_at, never) > bindparam("now", type_=UTCDateTime()),
         # The rest of audience.shown_with (hidden_at is above, as the index has it).
-        audience.no_block(viewer.id, post_cls.author_id),
-        *conditions,
+        audience.no_block(viewer_id(), post_cls.author_id),
+        *(make() for make in conditions),
     ]
     if post_cls is not Post:
         identity = post_cls.__mapper__.polymorphic_identity
         # One type's lists read that type's rows only, from the (type, cell, ...) index
         # (a joined subtype is not filtered on ``type`` by the ORM itself).
         shared.append(Post.type == literal(identity, literal_execute=True))
-    if after is not None:
-        shared.append(older_than(after))
-    by_distance = (post_cls.quartier_id.is_(None), audience.within_reach(viewer, post_cls, radius))
+    if has_after:  # older_than, on parameters
+        created = bindparam("after_created_at", type_=UTCDateTime())
+        shared.append(
+            or_(
+                Post.created_at < created,
+                and_(Post.created_at == created, Post.id < bindparam("after_id", type_=Integer)),
+            )
+        )
+    # audience.within_reach: within min(the viewer's radius, the post's reach).
+    nearer = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
+    by_distance = (
+        post_cls.quartier_id.is_(None),
+        geo.distance_m(post_cls.position, here) <= nearer,
+    )
     # In a cell wholly inside the circle, a post reaching at least the radius needs no
     # distance at all (most of them: authors' reach is their own radius).
     by_reach = (
@@ -141,18 +266,19 @@ def newest_nearby(
             .limit(limit)
         )
 
-    def per_cell(keys: list[int], *where, near=by_distance) -> list[Select]:
-        if not keys:
+    def per_cell(group: str, *where, near=by_distance) -> list[Select]:
+        if group not in cell_groups:
             return []
-        if db.engine.dialect.name == "postgresql":
+        if dialect == "postgresql":
             # One sub-query planned once, run for each cell (LATERAL over the keys).
-            key = func.unnest(literal(keys, ARRAY(BigInteger))).table_valued("key")
+            keys = bindparam(group, type_=ARRAY(BigInteger))
+            key = func.unnest(keys).table_valued("key")
             derived = key.render_derived()
             found = newest(cell == derived.c.key, *near, *where).lateral()
             return [select(found.c.id, found.c.created_at).select_from(derived).join(found, true())]
         # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same, and
         # keeps one statement shape whatever the number of cells (compiled once).
-        key = func.json_each(literal(json.dumps(keys))).table_valued("value")
+        key = func.json_each(bindparam(group, type_=String)).table_valued("value")
         row = aliased(Post)
         ids = newest(cell == key.c.value, *near, *where).with_only_columns(Post.id)
         return [
@@ -161,10 +287,10 @@ def newest_nearby(
             .join(row, row.id.in_(ids.correlate(key)))
         ]
 
-    first = per_cell([k for k in cells.central if k not in cells.inside])
-    first += per_cell([k for k in cells.central if k in cells.inside], near=by_reach)
-    if with_quartier and viewer.quartier_id is not None:
-        first.append(select(newest(post_cls.quartier_id == viewer.quartier_id).subquery()))
+    first = per_cell("outer_cells") + per_cell("inside_cells", near=by_reach)
+    if with_quartier:
+        by_quartier = post_cls.quartier_id == bindparam("quartier_id", type_=Integer)
+        first.append(select(newest(by_quartier).subquery()))
     # Read once, used twice (SQLite would otherwise run it again for the bound).
     central = (
         (union_all(*first) if len(first) > 1 else first[0])
@@ -174,12 +300,12 @@ def newest_nearby(
     bound = (
         select(central.c.created_at)
         .order_by(central.c.created_at.desc(), central.c.id.desc())
-        .offset(limit - 1)
+        .offset(bindparam("bound_offset", type_=Integer))
         .limit(1)
         .scalar_subquery()
     )
     no_bound = literal(datetime(1, 1, 2, tzinfo=UTC), UTCDateTime())
-    rest = per_cell(cells.edge, post_cls.created_at >= func.coalesce(bound, no_bound))
+    rest = per_cell("edge_cells", post_cls.created_at >= func.coalesce(bound, no_bound))
     every = union_all(select(central), *rest).subquery() if rest else central
     # The page's ids first: only they are joined to their rows, subtypes and authors.
     found = (
@@ -194,6 +320,7 @@ def newest_nearby(
         .join(found, load.id == found.c.id)
         .order_by(found.c.created_at.desc(), found.c.id.desc())
         .limit(limit)
+        .options(*options)
     )
 
 

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy.orm import with_polymorphic
 
 from peuplade.models import Event, Exchange, Item, Member, NewsPost, Post
-from peuplade.pagination import TimeCursor
+from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import queries as posts
 
 TYPES = {"exchange": Exchange, "item": Item, "news": NewsPost, "event": Event}
 # Built once: making a polymorphic selectable is a good part of building the statement.
 EVERY_TYPE = with_polymorphic(Post, list(TYPES.values()))
+
+
+# The walk's conditions (posts.newest_nearby: SQL made once, values as parameters).
+def _not_mine():
+    # My own posts are in "mine" lists; the timeline shows what others share.
+    return Post.author_id != posts.viewer_id()
+
+
+def _of_types():
+    return Post.type.in_(bindparam("types", expanding=True))
 
 
 def timeline(
@@ -23,21 +33,18 @@ def timeline(
     after: TimeCursor | None = None,
     *,
     limit: int = posts.LIST_MAX,
-) -> Select:
+) -> Prepared:
     """At most ``limit`` open posts that reach me (by distance, or addressed to my
     quartier), of the given types (all by default), newest first; rows are instances of
     their own subtype."""
-    # My own posts are in "mine" lists; the timeline shows what others share.
-    conditions = [Post.author_id != viewer.id]
     chosen = [t for t in (types or ()) if t in TYPES]
-    if chosen:
-        conditions.append(Post.type.in_(chosen))
     return posts.newest_nearby(
         viewer,
         Post,
-        *conditions,
+        *((_not_mine, _of_types) if chosen else (_not_mine,)),
         limit=limit,
         after=after,
         with_quartier=True,
         load=EVERY_TYPE,
+        params={"types": chosen} if chosen else None,
     )
