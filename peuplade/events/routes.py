@@ -21,6 +21,7 @@ from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.posts.labels import Bands
 from peuplade.validation import url_id
 
 bp = Blueprint("events", __name__)
@@ -51,10 +52,8 @@ def _local_fields(value: datetime | None) -> tuple[str, str]:
 def index():
     me = _me()
     rows = db.session.scalars(queries.upcoming(me, limit=UPCOMING_SHOWN)).all()
-    cards = [
-        {"event": e, "band": None if e.author_id == me.id else posts.distance_band(me, e)}
-        for e in rows
-    ]
+    bands = Bands(me)
+    cards = [{"event": e, "band": bands.band_of_others(e)} for e in rows]
     return render_template("events/index.html", cards=cards, radius_m=me.radius_m)
 
 

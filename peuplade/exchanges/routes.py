@@ -4,11 +4,9 @@ exchanges.services; every exchange is loaded through queries.get_exchange_or_404
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from peuplade import categories, search
@@ -23,13 +21,13 @@ from peuplade.exchanges.forms import (
 )
 from peuplade.extensions import db
 from peuplade.forms import submit
-from peuplade.localtime import local_zone
 from peuplade.models import EXCHANGE_KINDS, Exchange, Member
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.posts.labels import Bands
 from peuplade.privacy import band_label_for_rank
 from peuplade.submissions import new_submission_key
 from peuplade.validation import url_id
@@ -43,16 +41,6 @@ EXCHANGE_ID = url_id("exchange_id")
 
 def _me() -> Member:
     return current_user._get_current_object()
-
-
-@bp.app_template_filter("long_date")
-def long_date(value: date | datetime | None) -> str:
-    """A day in words, in the page's language ("12 mars 2025"); instants in local time."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(local_zone()).date()
-    return format_date(value, format="long")
 
 
 @bp.app_context_processor
@@ -81,10 +69,11 @@ def _cards(exchanges: list[Exchange]) -> list[dict]:
     """What each card shows; the responses are counted for the whole page in one query."""
     me = _me()
     counts = queries.responses_count([e.id for e in exchanges], me)
+    bands = Bands(me)
     return [
         {
             "exchange": e,
-            "band": None if e.author_id == me.id else posts.distance_band(me, e),
+            "band": bands.band_of_others(e),
             "responses": counts.get(e.id, 0),
         }
         for e in exchanges

@@ -22,6 +22,7 @@ from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
+from peuplade.posts.labels import Bands
 from peuplade.validation import url_id
 
 bp = Blueprint("loans", __name__)
@@ -96,9 +97,9 @@ def index():
         posts.cursor_after,
     )
     statuses = queries.item_statuses(page.items)
+    bands = Bands(me)
     cards = [
-        {"item": item, "band": posts.distance_band(me, item), "status": statuses[item.id]}
-        for item in page.items
+        {"item": item, "band": bands.band(item), "status": statuses[item.id]} for item in page.items
     ]
     return render_template(
         "loans/index.html",

@@ -23,7 +23,7 @@ from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
-from peuplade.posts.labels import NEWS_KIND_LABELS, where_shown
+from peuplade.posts.labels import NEWS_KIND_LABELS, Bands
 from peuplade.validation import url_id
 
 bp = Blueprint("news", __name__)
@@ -35,15 +35,6 @@ COMMENT_ID = url_id("comment_id")
 
 def _me() -> Member:
     return current_user._get_current_object()
-
-
-@bp.app_template_filter("local_datetime")
-def local_datetime(value: datetime | None) -> str:
-    """An instant in local time, in words ("samedi 14 mars 2026, 18:30")."""
-    if value is None:
-        return ""
-    local = value.astimezone(local_zone())
-    return format_datetime(local, "EEEE d MMMM y, HH:mm", rebase=False)
 
 
 @bp.app_template_filter("local_time")
@@ -78,11 +69,12 @@ def index():
     pinned = {a.id for a in alerts}
     # Pinned alerts are not repeated just below them (the cursor still follows the rows).
     items = [n for n in page.items if n.id not in pinned]
+    bands = Bands(me)
     return (
         render_template(
             "news/index.html",
-            alerts=[{"news": n, "where": where_shown(me, n)} for n in alerts],
-            cards=[{"news": n, "where": where_shown(me, n)} for n in items],
+            alerts=[{"news": n, "where": bands.where(n)} for n in alerts],
+            cards=[{"news": n, "where": bands.where(n)} for n in items],
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,

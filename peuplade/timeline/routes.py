@@ -4,7 +4,8 @@ endpoint stays ``news.timeline`` (links, e-mails): it is added to the news bluep
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade.extensions import db
@@ -13,14 +14,60 @@ from peuplade.news import queries as news_queries
 from peuplade.news.routes import bp as news_bp
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
-from peuplade.posts.labels import where_shown
+from peuplade.posts.labels import NEWS_KIND_LABELS, Bands
 from peuplade.timeline import queries
 
 PAGE_SIZE = DEFAULT_LIMIT
 
 
-def _card(viewer: Member, post: Post) -> dict:
-    return {"post": post, "type": post.type, "where": where_shown(viewer, post)}
+# Where a card leads, by type of post (its id is the URL's last part).
+_SHOW = {
+    "exchange": ("exchanges.show", "exchange_id"),
+    "item": ("loans.show", "item_id"),
+    "news": ("news.show", "news_id"),
+    "event": ("events.show", "event_id"),
+}
+
+
+class _Cards:
+    """One page's cards: what each says is worked out here, once per page where it can
+    be (the viewer's position, the labels of the kinds of post), not in the template."""
+
+    def __init__(self, viewer: Member):
+        self.bands = Bands(viewer)  # the viewer's position read once for the page
+        self._labels: dict[tuple[str, str | None], str] = {}
+
+    def label(self, post: Post) -> str:
+        """ "Échange : demande", "Objet à prêter", "Info : Alerte", "Sortie"..."""
+        key = (post.type, getattr(post, "kind", None))
+        if key not in self._labels:
+            self._labels[key] = _type_label(*key)
+        return self._labels[key]
+
+    def card(self, post: Post) -> dict:
+        """What timeline/index.html shows of a post: its label, link and band."""
+        endpoint, arg = _SHOW.get(post.type, _SHOW["event"])
+        return {
+            "post": post,
+            "type": post.type,
+            "where": self.bands.where(post),
+            "label": self.label(post),
+            "href": url_for(endpoint, **{arg: post.id}),
+        }
+
+
+def _type_label(post_type: str, kind: str | None) -> str:
+    """A card's badge: the timeline mixes every type of post, so each says what it is."""
+    if post_type == "exchange":
+        return _("Échange : demande") if kind == "request" else _("Échange : offre")
+    if post_type == "item":
+        return _("Objet à prêter")
+    if post_type == "news":
+        kind_label = NEWS_KIND_LABELS.get(kind, kind)
+        return str(kind_label) if kind == "info" else _("Info : %(kind)s", kind=kind_label)
+    if post_type == "event":
+        return _("Sortie")
+    return ""
 
 
 def timeline_page():
@@ -38,11 +85,12 @@ def timeline_page():
     )
     alerts = news_queries.pinned_alerts(me) if after is None and "news" in types else []
     pinned = {a.id for a in alerts}
+    cards = _Cards(me)
     return (
         render_template(
             "timeline/index.html",
-            alerts=[_card(me, n) for n in alerts],
-            cards=[_card(me, p) for p in page.items if p.id not in pinned],
+            alerts=[cards.card(n) for n in alerts],
+            cards=[cards.card(p) for p in page.items if p.id not in pinned],
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
