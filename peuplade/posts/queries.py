@@ -330,11 +330,7 @@ def cursor_after(post: Post) -> str:
 
 def distance_band(viewer: Member, post: Post) -> str | None:
     """Band between the viewer's public position and the post's public position."""
-    here = geo.from_element(viewer.public_position)
-    there = geo.from_element(post.position)
-    if here is None or there is None:
-        return None
-    return privacy.distance_band(geo.geodesic_distance_m(here, there))
+    return privacy.band_between(geo.point_of(viewer.public_position), geo.point_of(post.position))
 
 
 # --- public places, searched as the author types ---------------------------------------
