@@ -228,6 +228,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "REMEMBER_COOKIE_PATH": "/",
         "REMEMBER_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_DURATION": timedelta(days=session_max_days),
+        # Written at login only, never again on each response: the session's idle and
+        # absolute limits are kept on the server (auth/sessions.py), so a cookie sent
+        # anew would extend nothing. (Flask's SESSION_REFRESH_EACH_REQUEST concerns
+        # permanent sessions only, which Peuplade does not use: its cookie is sent when
+        # it changed.)
+        "REMEMBER_COOKIE_REFRESH_EACH_REQUEST": False,
         # Server-side sessions (auth/sessions.py): ended after this long without a
         # request (in minutes; days for "rester connecté"), and in any case this many
         # days after the login.

@@ -19,7 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from peuplade import database, security_log, viewer
@@ -97,10 +99,54 @@ def _log_refusal(event: str, status: int) -> None:
 _LOGGED_HTTP = {403: "forbidden", 429: "rate_limited"}
 
 
+# Set on a session's info while its transaction has written (a flush, or an ORM
+# INSERT/UPDATE/DELETE statement); cleared when that transaction ends.
+_WROTE = "peuplade_wrote"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_flush(session, _context, _instances) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_dml(state) -> None:
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def roll_back() -> None:
+    """``database.rollback_quietly``, keeping the logged-in member readable when this
+    transaction wrote nothing: a rollback expires every object the session holds, and
+    the error page (its menu, its language) would load the member a second time. After
+    a write, or with the member changed in memory, the member is reloaded as before:
+    what it held may have been undone."""
+    member = g.get("_login_user")  # Flask-Login's per-request user, once loaded
+    state = inspect(member, raiseerr=False) if member is not None else None
+    keep = (
+        state is not None
+        and state.persistent
+        and not state.modified
+        and not state.expired_attributes
+        and not db.session.info.get(_WROTE)
+    )
+    if keep:
+        db.session.expunge(member)
+    database.rollback_quietly()
+    if keep:
+        db.session.add(member)  # persistent again, its attributes as read: no query
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
-        database.rollback_quietly()  # a service said no: nothing it flushed is kept
+        roll_back()  # a service said no: nothing it flushed is kept
         if isinstance(exc, Forbidden | NotFound):
             # Someone asked for an object that is not theirs to see or change.
             _log_refusal(exc.code, exc.status)
@@ -110,7 +156,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        database.rollback_quietly()  # nothing half-done is kept, and the page can read
+        roll_back()  # nothing half-done is kept, and the page can read
         if not wants_json():
             # Refused before the access check loaded the member (CSRF, rate limits, a
             # body too large): load them now, for the log and the page's language.

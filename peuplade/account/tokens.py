@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from peuplade.errors import Conflict, NotFound, ValidationFailed
 from peuplade.extensions import db
@@ -89,7 +90,13 @@ def token_for(token: str) -> ApiToken | None:
     revoked, not voided by a password change)."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(token)))
+    # The token and its member in one statement (every API call asks): read on the
+    # primary, as every statement about api_tokens (peuplade.replicas).
+    row = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.member))
+        .where(ApiToken.token_hash == secret_digest(token))
+    )
     if row is None or not _is_live(row):
         return None
     now = utcnow()

@@ -22,7 +22,7 @@ from flask import current_app, session
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, or_
+from sqlalchemy import bindparam, delete, or_, select
 
 from peuplade import security_log, viewer
 from peuplade.account.tokens import secret_digest
@@ -116,6 +116,30 @@ def _expiry(row: MemberSession, session_id: str, now: datetime) -> str | None:
     return None
 
 
+# The session and its member in one statement, the fixed cost of every logged-in
+# request. Its first entity is MemberSession, so peuplade.replicas reads it on the
+# primary (a deleted session must stop working at once) without keeping the rest of
+# the request's reads off a replica. An outer join: a member gone meanwhile ends the
+# session like a refused one.
+_session_and_member = (
+    select(MemberSession, Member)
+    .outerjoin(Member, Member.id == MemberSession.member_id)
+    .where(MemberSession.id_hash == bindparam("id_hash"))
+)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit the touch without expiring what the session holds (only the session row
+    and its member, just read): the rest of the request reads the member as loaded
+    instead of loading it again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def member_for_session(session_id: object) -> Member | None:
     """Flask-Login's user loader: the member of a live session, or None.
 
@@ -128,11 +152,11 @@ def member_for_session(session_id: object) -> Member | None:
         or session_id[0] not in (REMEMBERED, BROWSER)
     ):
         return None
-    row = db.session.get(MemberSession, secret_digest(session_id))
-    if row is None:
+    found = db.session.execute(_session_and_member, {"id_hash": secret_digest(session_id)}).first()
+    if found is None:
         return None
+    row, member = found
     now = utcnow()
-    member = db.session.get(Member, row.member_id)
     expired = _expiry(row, session_id, now)
     # No translated text here: the language is chosen from the member being loaded.
     refused = member is None or is_refused(member, now)
@@ -147,7 +171,7 @@ def member_for_session(session_id: object) -> Member | None:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-        db.session.commit()
+        _commit_keeping_loaded()
     member.session_id = session_id
     viewer.remember(member)
     return member

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -44,19 +44,36 @@ def message_time(value: datetime | None) -> str:
     )
 
 
+def bell_counts() -> tuple[int, int]:
+    """The navigation's counts, (unread messages, unread notification groups): one
+    statement (queries.bell_counts), asked at most once per request."""
+    if not current_user.is_authenticated:
+        return 0, 0
+    counts = g.get("peuplade_bell_counts")
+    if counts is None:
+        counts = g.peuplade_bell_counts = queries.bell_counts(_me())
+    return counts
+
+
 @bp.app_context_processor
 def message_helpers():
-    """The nav's unread count and the "Écrire à …" links on other pages."""
+    """The nav's counts (the messages' and the bell's, here since messages reads both)
+    and the "Écrire à …" links on other pages."""
 
     def unread_messages() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return queries.unread_total(_me())
+        return bell_counts()[0]
+
+    def unread_notifications() -> int:
+        return bell_counts()[1]
 
     def may_write_to(member: Member) -> bool:
         return current_user.is_authenticated and services.may_write(_me(), member)
 
-    return {"unread_messages": unread_messages, "may_write_to": may_write_to}
+    return {
+        "unread_messages": unread_messages,
+        "unread_notifications": unread_notifications,
+        "may_write_to": may_write_to,
+    }
 
 
 # --- the way back to what a conversation is about ---------------------------------------

@@ -13,7 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import (
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from peuplade.extensions import db
 from peuplade.models import Member, Notification
@@ -71,15 +82,26 @@ def key_of(notification: Notification) -> tuple[str, str | None, int | None, int
     return (notification.kind, notification.subject_type, notification.subject_id, alone)
 
 
-def unread_groups(member: Member) -> int:
-    """The bell: how many groups have something unread (24 lines about 3 things: 3)."""
+def unread_groups_sql(me) -> ScalarSelect:
+    """SQL, a scalar subquery: :func:`unread_groups` of ``me`` (a member id, or a bound
+    parameter standing for one), for the statement that reads it with the messages'
+    count on every page (messages.queries.bell_counts)."""
     keys = (
         select(*_group_key())
-        .where(Notification.member_id == member.id, Notification.read_at.is_(None), shown())
+        .where(Notification.member_id == me, Notification.read_at.is_(None), shown())
         .group_by(*_group_key())
         .subquery()
     )
-    return db.session.scalar(select(func.count()).select_from(keys)) or 0
+    return select(func.count()).select_from(keys).scalar_subquery()
+
+
+# Built once: a request binds its member's id.
+_UNREAD_GROUPS = select(unread_groups_sql(bindparam("me", type_=Integer)))
+
+
+def unread_groups(member: Member) -> int:
+    """The bell: how many groups have something unread (24 lines about 3 things: 3)."""
+    return db.session.scalar(_UNREAD_GROUPS, {"me": member.id}) or 0
 
 
 @dataclass

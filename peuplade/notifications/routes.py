@@ -45,12 +45,8 @@ def _link(notification) -> str:
 
 @bp.app_context_processor
 def bell():
-    """The count next to the bell in the navigation: groups with something unread."""
-
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return queries.unread_groups(_me())
+    """Helpers of the reminders on other pages. The count next to the bell is read with
+    the messages' count, in one statement: messages.routes.bell_counts."""
 
     def keep_open_due(post: Post) -> bool:
         return services.may_be_kept_open(post) and post.expires_at <= utcnow() + NUDGE_BEFORE
@@ -58,7 +54,6 @@ def bell():
     return {
         "keep_open_due": keep_open_due,
         "may_keep_open": services.may_be_kept_open,
-        "unread_notifications": unread_notifications,
     }
 
 
