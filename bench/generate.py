@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 
 from peuplade import categories, geo, privacy
 from peuplade.extensions import db
-from peuplade.models.member import sort_key
+from peuplade.models.member import shown_within_m, sort_key
 
 try:  # run as a script (bench/ on sys.path), or imported as bench.generate
     from _common import (
@@ -110,8 +110,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "cell_2", "status", "suspended_until", "is_admin", "email_confirmed_at",
         "created_at", "updated_at",
     ),
-    "member_skills": ("member_id", "skill"),
-    "member_tags": ("member_id", "tag"),
+    "member_skills": ("member_id", "skill", "cell_fine", "cell_coarse", "shown_within_m"),
+    "member_tags": ("member_id", "tag", "cell_fine", "cell_coarse", "shown_within_m"),
     "posts": (
         "id", "type", "author_id", "position", "place_name", "cell_fine", "cell_coarse",
         "reach_m", "status", "expires_at", "hidden_at", "created_at", "updated_at",
@@ -385,13 +385,17 @@ class Generator:
                 joined,
             )
         )
+        # The feed cells of the PUBLIC position, as the app keeps them on every skill and
+        # tag row, and how far the home can be (peuplade.models.member.skill_cells).
+        fine, coarse = geo.feed_cell(public, "fine"), geo.feed_cell(public, "coarse")
+        within = shown_within_m(public)
         for skill in rng.sample(
             categories.SLUGS, self._pick(((0, 0.4), (1, 0.3), (2, 0.2), (3, 0.1)))
         ):
-            rows["member_skills"].append((member_id, skill))
+            rows["member_skills"].append((member_id, skill, fine, coarse, within))
         if rng.random() < 0.2:
             for tag in rng.sample(self.words.tags, rng.randint(1, 2)):
-                rows["member_tags"].append((member_id, tag))
+                rows["member_tags"].append((member_id, tag, fine, coarse, within))
         people.lat.append(public.lat)
         people.lon.append(public.lon)
         people.radius.append(radius)

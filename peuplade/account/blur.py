@@ -37,7 +37,18 @@ from peuplade.account.queries import quartier_at
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.geo import LatLon, to_element
-from peuplade.models import PRIVACY_FLOORS, Member, Post, PrivacyCell, Quartier, Report, utcnow
+from peuplade.models import (
+    PRIVACY_FLOORS,
+    Member,
+    MemberSkill,
+    MemberTag,
+    Post,
+    PrivacyCell,
+    Quartier,
+    Report,
+    utcnow,
+)
+from peuplade.models.member import skill_cells
 
 # The floor a member may choose, by level: what the settings page and the API show.
 QUARTIER_LEVEL = privacy.LEVELS  # 3: the member's quartier, not a cell
@@ -370,6 +381,15 @@ def _move_all(moves: dict[LatLon, list[int]]) -> None:
             )
             .execution_options(synchronize_session=False)
         )
+        # Their skills and tags carry their public cells (models/member.py).
+        cells = skill_cells(to_element(position))
+        for row in (MemberSkill, MemberTag):
+            db.session.execute(
+                update(row)
+                .where(row.member_id.in_(ids))
+                .values(**cells)
+                .execution_options(synchronize_session=False)
+            )
         _move_posts(ids, position)
     if moves:
         db.session.expire_all()  # members loaded in this session were moved underneath

@@ -8,7 +8,6 @@ from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from peuplade import geo, privacy
-from peuplade.account.queries import knows
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.models import Block, Exchange, ExchangeResponse, Member, MemberSkill, Thanks
@@ -133,13 +132,15 @@ def neighbours_who_know_how(exchange: Exchange) -> Select:
     """Members who know the exchange's category and whom it reaches, as its author may
     be told (``audience.reached_by_public``: on the members' PUBLIC positions, never
     their homes, so that an author moving posts around learns nothing finer than the
-    grid). Rows are ``(Member, band_rank)``, nearest band first."""
+    grid). Rows are ``(Member, band_rank)``, nearest band first. The members of the
+    category are read cell by cell around the exchange (``audience.reached_knowing``),
+    not every member of its circle."""
     pos = geo.from_element(exchange.position)
     distance = geo.distance_m(Member.public_position, geo.point(pos.lat, pos.lon))
     rank = privacy.band_rank(distance).label("band_rank")
     return (
         select(Member, rank)
-        .where(audience.reached_by_public(exchange), knows(exchange.category))
+        .where(audience.reached_knowing(exchange, exchange.category, from_homes=False))
         .order_by(rank, func.lower(Member.display_name), Member.id)
     )
 

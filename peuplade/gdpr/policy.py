@@ -129,6 +129,28 @@ SECRET_HASH = col(
 )
 TARGET_TYPE = col(_l("type de ce qui est visé (annonce, objet, commentaire, message, membre…)"))
 TARGET_ID = col(_l("numéro de ce qui est visé"))
+# A copy of the cells holding the member's PUBLIC position (never the home) on each of
+# their skills and keywords: who knows what nearby is found without reading every member.
+SKILL_CELLS = {
+    "cell_fine": col(
+        _l(
+            "le carré d'environ 500 m qui contient votre position publique (jamais votre "
+            "domicile), pour trouver vite les voisins qui savent faire ça"
+        ),
+        "nobody",
+    ),
+    "cell_coarse": col(
+        _l("le carré d'environ 2 km qui contient votre position publique, pour la même raison"),
+        "nobody",
+    ),
+    "shown_within_m": col(
+        _l(
+            "la taille du carré où vous êtes montré (ou « votre quartier »), lue sur votre "
+            "position publique : à combien de mètres d'elle votre domicile peut se trouver"
+        ),
+        "nobody",
+    ),
+}
 
 
 TABLES: tuple[Table, ...] = (
@@ -241,7 +263,7 @@ TABLES: tuple[Table, ...] = (
         "consent",
         UNTIL_YOU_DELETE,
         "neighbours",
-        {"member_id": MEMBER, "skill": col(_l("le savoir-faire"))},
+        {"member_id": MEMBER, "skill": col(_l("le savoir-faire")), **SKILL_CELLS},
     ),
     Table(
         "member_tags",
@@ -252,7 +274,7 @@ TABLES: tuple[Table, ...] = (
         "consent",
         UNTIL_YOU_DELETE,
         "neighbours",
-        {"member_id": MEMBER, "tag": col(_l("le mot-clé"))},
+        {"member_id": MEMBER, "tag": col(_l("le mot-clé")), **SKILL_CELLS},
     ),
     Table(
         "home_changes",

@@ -7,9 +7,24 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    false,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
+from sqlalchemy.orm.attributes import set_committed_value
 
+from peuplade import geo, privacy
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 
 
@@ -135,6 +150,55 @@ class Member(UserMixin, TimestampMixin, Base):
         return f"<Member {self.id}>"
 
 
+# --- Skills and tags, found cell by cell ---------------------------------------------
+# "Neighbours who know how", the know-how count and the matching fan-out of a new request
+# look for the members of one skill near a point. Each skill (and tag) row carries the
+# feed cells (geo.feed_cell) of its member's PUBLIC position - never the home -, and a
+# B-tree on (cell, skill, shown_within_m, member_id) per cell size gives the members of
+# a skill in the cells around the point without reading every member of the circle
+# (docs/SCALING.md).
+
+
+# How far a home can lie from a public position that is the centre of one of the privacy
+# grid's cells (privacy.py), by level: the cell's half-diagonal (~157, ~314, ~628 m),
+# rounded up. Any other public position (a quartier's point) is within
+# privacy.PUBLIC_OFFSET_MAX_M of its home.
+SHOWN_WITHIN_M = (160, 320, 640)
+
+
+def shown_within_m(public: geo.LatLon) -> int:
+    """How far the home of a member shown at ``public`` can be, read from the public
+    position alone (which level of the grid it is the centre of, if any): the matching
+    fan-out of a new request looks for homes near the request on public positions, and
+    this bound keeps the cells it reads few (posts/audience.py, ``reached_knowing``)."""
+    for level, key in enumerate(privacy.cells(public)):
+        centre = privacy.centre(key)
+        if abs(centre.lat - public.lat) < 1e-7 and abs(centre.lon - public.lon) < 1e-7:
+            return SHOWN_WITHIN_M[level]
+    return privacy.PUBLIC_OFFSET_MAX_M
+
+
+def skill_cells(public_position) -> dict[str, int]:
+    """The columns a skill or tag row takes from its member's ``public_position`` (a
+    stored point): its feed cells, and how far the home can be (``shown_within_m``)."""
+    pos = geo.from_element(public_position)
+    return {
+        "cell_fine": geo.feed_cell(pos, "fine"),
+        "cell_coarse": geo.feed_cell(pos, "coarse"),
+        "shown_within_m": shown_within_m(pos),
+    }
+
+
+def _by_cell(table: str, column: str) -> tuple[Index, ...]:
+    """(cell, skill, shown_within_m, member_id) per cell size. The cell first: a query on one size's
+    cells cannot be answered by the other size's index read by skill alone (a
+    skill-first pair let the planner pick that, filtering a whole skill's rows)."""
+    return tuple(
+        Index(f"ix_{table}_{cell}_{column}", cell, column, "shown_within_m", "member_id")
+        for cell in ("cell_fine", "cell_coarse")
+    )
+
+
 class MemberSkill(Base):
     __tablename__ = "member_skills"
 
@@ -142,9 +206,15 @@ class MemberSkill(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The feed cells of the member's public position, kept by _keep_skill_cells (and by
+    # account/blur.py when it moves members in bulk).
+    cell_fine: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # How far the member's home can lie from their public position (shown_within_m).
+    shown_within_m: Mapped[int] = mapped_column(Integer, nullable=False)
     member: Mapped[Member] = relationship(back_populates="skills")
 
-    __table_args__ = (Index("ix_member_skills_skill", "skill"),)
+    __table_args__ = _by_cell("member_skills", "skill")
 
 
 class MemberTag(Base):
@@ -154,9 +224,42 @@ class MemberTag(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # As on MemberSkill.
+    cell_fine: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # How far the member's home can lie from their public position (shown_within_m).
+    shown_within_m: Mapped[int] = mapped_column(Integer, nullable=False)
     member: Mapped[Member] = relationship(back_populates="tags")
 
-    __table_args__ = (Index("ix_member_tags_tag", "tag"),)
+    __table_args__ = _by_cell("member_tags", "tag")
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_skill_cells(session: Session, _context, _instances) -> None:
+    """Every skill and tag row carries its member's public cells, whoever writes it:
+    a new row takes them from its member; a member shown elsewhere moves all of theirs
+    (one statement per table, whether the rows are loaded or not). Bulk moves that
+    bypass the ORM update the rows themselves (account/blur.py)."""
+    for obj in session.new:
+        if isinstance(obj, MemberSkill | MemberTag):
+            member = obj.member if obj.member is not None else session.get(Member, obj.member_id)
+            for name, value in skill_cells(member.public_position).items():
+                setattr(obj, name, value)
+    for obj in session.dirty:
+        if (
+            isinstance(obj, Member)
+            and obj.id is not None
+            and obj.public_position is not None
+            and inspect(obj).attrs.public_position.history.has_changes()
+        ):
+            values = skill_cells(obj.public_position)
+            for table in (MemberSkill.__table__, MemberTag.__table__):
+                session.connection().execute(
+                    update(table).where(table.c.member_id == obj.id).values(**values)
+                )
+            for row in (*obj.__dict__.get("skills", ()), *obj.__dict__.get("tags", ())):
+                for name, value in values.items():
+                    set_committed_value(row, name, value)
 
 
 class HomeChange(Base):

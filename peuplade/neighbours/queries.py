@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select, tuple_
+from sqlalchemy import Select, and_, literal, or_, select, tuple_
 
 from peuplade import categories, geo, privacy
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
-from peuplade.models import Member, MemberSkill, MemberTag
-from peuplade.pagination import Page, bad_cursor, decode, encode, fetch_page
+from peuplade.models import Member
+from peuplade.pagination import Page, bad_cursor, decode, encode, fetch_page, page_of
 from peuplade.posts import audience
 from peuplade.validation import clean_tags
 
@@ -75,7 +75,8 @@ def neighbours(
 ) -> Select:
     """The members the viewer sees (``audience.seen_by``: public position within the
     viewer's radius of the viewer's home, not banned, no block either way), optionally
-    having ``skill`` (a category slug or a cleaned free tag), nearest band first.
+    having ``skill`` (a category slug or a cleaned free tag; found cell by cell,
+    ``audience.skilled_near``), nearest band first.
 
     Rows are ``(Member, band_rank)``; the band is measured between public positions, so
     the order reveals nothing finer than the bands.
@@ -84,14 +85,17 @@ def neighbours(
     rank = privacy.band_rank(
         geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
     ).label("band_rank")
-    stmt = select(Member, rank).where(audience.seen_by(viewer))
     if skill:
-        stmt = stmt.where(
-            or_(
-                exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == skill),
-                exists().where(MemberTag.member_id == Member.id, MemberTag.tag == skill),
-            )
+        # The skill's rows in the cells around the viewer's circle (the skill and tag
+        # indexes), then the rule on those candidates only: not every member of the
+        # circle (docs/SCALING.md).
+        home = geo.from_element(viewer.home)
+        stmt = select(Member, rank).where(
+            audience.skilled_near(home, viewer.radius_m, skill, with_tags=True),
+            audience.seen_by(viewer, spatial_index=False),
         )
+    else:
+        stmt = select(Member, rank).where(audience.seen_by(viewer))
     if after is not None:
         stmt = stmt.where(
             or_(
@@ -105,18 +109,70 @@ def neighbours(
     return stmt.order_by(rank, Member.sort_name, Member.id)
 
 
+def band_reach_m(viewer: Member, band: int) -> float | None:
+    """How far from the viewer's PUBLIC position a neighbour in distance band ``band``
+    can be shown; None when no neighbour can be that far. A neighbour is shown within
+    the viewer's radius of the viewer's home, which lies within
+    ``audience.PUBLIC_SLACK_M`` of the viewer's own public position."""
+    farthest = viewer.radius_m + audience.PUBLIC_SLACK_M
+    lower = privacy.BANDS[band - 1][0] if band > 0 else 0
+    if lower > farthest:
+        return None
+    upper = privacy.BANDS[band][0] if band < len(privacy.BANDS) else farthest
+    return min(upper, farthest)
+
+
+def neighbours_in_band(
+    viewer: Member, skill: str, band: int, after: NeighbourCursor | None = None
+) -> Select:
+    """The rows of :func:`neighbours` with ``skill`` that lie in distance band ``band``
+    (after ``after`` when it is in that band), by name: read from the skill's rows in
+    the cells around the viewer's public position as far as the band reaches
+    (``band_reach_m``), so the nearest bands - which fill the first pages - read few
+    rows, whatever the viewer's radius."""
+    public = geo.from_element(viewer.public_position)
+    distance = geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
+    # The band's bounds, as privacy.band_rank draws them: two distances per candidate
+    # rather than the rank's CASE of up to eight, and tested before the rule.
+    in_band = []
+    if band > 0:
+        in_band.append(distance >= privacy.BANDS[band - 1][0])
+    if band < len(privacy.BANDS):
+        in_band.append(distance < privacy.BANDS[band][0])
+    stmt = select(Member, literal(band).label("band_rank")).where(
+        audience.skilled_near(public, band_reach_m(viewer, band), skill, with_tags=True),
+        *in_band,
+        audience.seen_by(viewer, spatial_index=False),
+    )
+    if after is not None and after.band == band:
+        stmt = stmt.where(tuple_(Member.sort_name, Member.id) > tuple_(after.name, after.id))
+    return stmt.order_by(Member.sort_name, Member.id)
+
+
+def _cursor_after(row) -> str:
+    return NeighbourCursor(int(row.band_rank), row[0].sort_name, row[0].id).encode()
+
+
 def neighbour_page(
     viewer: Member, skill: str | None, cursor: str | None, limit: int = PAGE_SIZE
 ) -> Page[tuple[Member, str]]:
     """One page of ``(member, distance band label)``; raises ValidationFailed for a bad
-    skill or cursor."""
+    skill or cursor. With a skill, band after band (``neighbours_in_band``) until the
+    page is full: the same rows, in the same order, as :func:`neighbours`."""
     after = NeighbourCursor.decode(cursor)
-    page = fetch_page(
-        db.session.execute,
-        neighbours(viewer, clean_skill(skill), after),
-        limit,
-        lambda row: NeighbourCursor(int(row.band_rank), row[0].sort_name, row[0].id).encode(),
-    )
+    skill = clean_skill(skill)
+    if skill is None:
+        page = fetch_page(db.session.execute, neighbours(viewer, None, after), limit, _cursor_after)
+    else:
+        rows: list = []
+        for band in range(after.band if after is not None else 0, len(privacy.BANDS) + 1):
+            if band_reach_m(viewer, band) is None:
+                break
+            stmt = neighbours_in_band(viewer, skill, band, after).limit(limit + 1 - len(rows))
+            rows += db.session.execute(stmt).all()
+            if len(rows) > limit:
+                break
+        page = page_of(rows, limit, _cursor_after)
     return Page(
         [(row[0], privacy.band_label_for_rank(int(row.band_rank))) for row in page.items],
         page.next_cursor,

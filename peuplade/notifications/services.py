@@ -16,7 +16,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
-from peuplade.account.queries import knows
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import (
@@ -157,14 +156,16 @@ def notify_message(conversation: Conversation, author: Member) -> Notification |
 def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int:
     """A new request: tell the neighbours who know its category and whom it reaches
     (``audience.reached_by``: from their homes, on the server only; blocks both ways).
-    The nearest ``NOTIFY_MATCHING_MAX`` at most. Returns how many."""
+    The nearest ``NOTIFY_MATCHING_MAX`` at most. Returns how many. The members of the
+    category are read cell by cell around the request (``audience.reached_knowing``):
+    posting never scans every member of the city."""
     if exchange.kind != "request":
         return 0
     limit = limit or current_app.config["NOTIFY_MATCHING_MAX"]
     member_ids = list(
         db.session.scalars(
             select(Member.id)
-            .where(audience.reached_by(exchange), knows(exchange.category))
+            .where(audience.reached_knowing(exchange, exchange.category, from_homes=True))
             .order_by(audience.home_distance(exchange), Member.id)
             .limit(limit)
         )

@@ -34,11 +34,29 @@ them either.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, false, or_, select
+import json
+
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    any_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from peuplade import geo, privacy
 from peuplade.extensions import db
-from peuplade.models import RADIUS_MAX_M, Block, Member, Post
+from peuplade.models import RADIUS_MAX_M, Block, Member, MemberSkill, MemberTag, Post
+from peuplade.models.member import SHOWN_WITHIN_M
 
 # A public position lies within this distance of the home it stands for: ``reached_by``
 # pre-filters on the public positions' spatial index, then tests the homes exactly.
@@ -142,10 +160,18 @@ def visible_to(viewer: Member, post_cls=Post):
 # --- whom a post reaches -----------------------------------------------------------------
 
 
-def _reached(post: Post, where_they_are, slack_m: int):
+def reached_within_m(post: Post, from_homes: bool) -> int:
+    """How far from the post a public position of a member it reaches can lie: its reach
+    (never more than any member's radius), plus, when reached from the homes, the most a
+    public position lies from its home."""
+    return min(post.reach_m, RADIUS_MAX_M) + (PUBLIC_SLACK_M if from_homes else 0)
+
+
+def _reached(post: Post, where_they_are, slack_m: int, spatial_index: bool = True):
     """SQL on ``Member``: the members ``post`` reaches, measured from ``where_they_are``
     (their homes or their public positions; pre-filtered on the public positions'
-    index within ``slack_m`` more than the reach)."""
+    index within ``slack_m`` more than the reach, unless ``spatial_index`` is False: for
+    queries that find their candidates otherwise, ``skilled_near``)."""
     if post.hidden_at is not None:
         return false()
     common = (
@@ -157,18 +183,24 @@ def _reached(post: Post, where_they_are, slack_m: int):
         return and_(Member.quartier_id == post.quartier_id, *common)
     pos = geo.from_element(post.position)
     distance = geo.distance_m(where_they_are, geo.point(pos.lat, pos.lon))
+    near = (
+        (geo.within_radius(Member.public_position, pos, min(post.reach_m, RADIUS_MAX_M) + slack_m),)
+        if spatial_index
+        else ()
+    )
     return and_(
-        geo.within_radius(Member.public_position, pos, min(post.reach_m, RADIUS_MAX_M) + slack_m),
+        *near,
         distance <= Member.radius_m,
         distance <= post.reach_m,
         *common,
     )
 
 
-def reached_by(post: Post):
+def reached_by(post: Post, spatial_index: bool = True):
     """SQL on ``Member``: every member the post reaches, from their homes (the exact
-    inverse of ``reaches_or_quartier``). Server only: never shown to anyone."""
-    return _reached(post, Member.home, PUBLIC_SLACK_M)
+    inverse of ``reaches_or_quartier``). Server only: never shown to anyone. Without
+    ``spatial_index``, for candidates found otherwise within ``reached_within_m``."""
+    return _reached(post, Member.home, PUBLIC_SLACK_M, spatial_index)
 
 
 def home_distance(post: Post):
@@ -177,27 +209,109 @@ def home_distance(post: Post):
     return geo.distance_m(Member.home, geo.point(pos.lat, pos.lon))
 
 
-def reached_by_public(post: Post):
+def reached_by_public(post: Post, spatial_index: bool = True):
     """SQL on ``Member``: whom the post reaches as its author may be told, from the
-    members' PUBLIC positions (see the module's docstring for why not their homes)."""
-    return _reached(post, Member.public_position, 0)
+    members' PUBLIC positions (see the module's docstring for why not their homes).
+    ``spatial_index`` as for ``reached_by``."""
+    return _reached(post, Member.public_position, 0, spatial_index)
 
 
 # --- who appears to whom -----------------------------------------------------------------
 
 
-def near(viewer: Member):
+def near(viewer: Member, spatial_index: bool = True):
     """SQL: members whose PUBLIC position lies within the viewer's radius of the
-    viewer's own home (spatial index used). Geometry only: ``seen_by`` is the rule."""
-    return geo.within_radius(Member.public_position, geo.from_element(viewer.home), viewer.radius_m)
+    viewer's own home (spatial index used, unless ``spatial_index`` is False: the exact
+    distance alone, for candidates found otherwise). Geometry only: ``seen_by`` is the
+    rule."""
+    home = geo.from_element(viewer.home)
+    if not spatial_index:
+        distance = geo.distance_m(Member.public_position, geo.point(home.lat, home.lon))
+        return distance <= float(viewer.radius_m)
+    return geo.within_radius(Member.public_position, home, viewer.radius_m)
 
 
-def seen_by(viewer: Member):
+def seen_by(viewer: Member, spatial_index: bool = True):
     """SQL: the members the viewer sees as neighbours: ``near`` the viewer, not banned,
     not the viewer, no block either way."""
     return and_(
-        near(viewer),
+        near(viewer, spatial_index),
         Member.id != viewer.id,
         Member.status != "banned",
         no_block(viewer.id, Member.id),
     )
+
+
+# --- members of a skill near a point -----------------------------------------------------
+
+
+def _skill_rows(
+    table, centre: geo.LatLon, metres: float, skill: str, shown_within_m: int | None = None
+) -> Select:
+    """SQL: the member ids of ``table``'s rows (skills or tags) of ``skill`` in the feed
+    cells that meet the circle of ``metres`` around ``centre`` (and of members shown
+    within ``shown_within_m`` of their homes, when given), from its (cell, skill,
+    shown_within_m, member_id) indexes (models/member.py)."""
+    cells = geo.feed_cells_around(centre, metres)
+    keys = [*cells.central, *cells.edge]
+    cell = table.cell_fine if cells.level == "fine" else table.cell_coarse
+    if db.engine.dialect.name == "postgresql":
+        # One statement shape whatever the number of cells (planned once).
+        in_cells = cell == any_(literal(keys, ARRAY(BigInteger)))
+    else:
+        key = func.json_each(literal(json.dumps(keys))).table_valued("value")
+        in_cells = cell.in_(select(key.c.value))
+    column = table.skill if table is MemberSkill else table.tag
+    stmt = select(table.member_id).where(in_cells, column == skill)
+    if shown_within_m is not None:
+        stmt = stmt.where(table.shown_within_m == shown_within_m)
+    return stmt
+
+
+def skilled_near(centre: geo.LatLon, metres: float, skill: str, with_tags: bool = False):
+    """SQL on ``Member``: the member has ``skill`` among their skills (with
+    ``with_tags``, or among their free tags) and is shown in a feed cell that meets the
+    circle of ``metres`` around ``centre`` (``geo.feed_cells_around``).
+
+    Every member whose PUBLIC position lies within the circle is among them: read from
+    the (cell, skill, ...) indexes of ``member_skills`` and ``member_tags``
+    (models/member.py), the candidates are the skill's rows of a few cells, not every
+    member of the circle. The rule (``seen_by``, ``reached_by``...) still decides, on
+    these candidates only (with ``spatial_index=False``)."""
+    found = _skill_rows(MemberSkill, centre, metres, skill)
+    if with_tags:
+        found = union(found, _skill_rows(MemberTag, centre, metres, skill))
+    return Member.id.in_(found)
+
+
+def _homes_knowing_near(post: Post, skill: str):
+    """SQL on ``Member``: members of ``skill`` whose HOME may lie within the post's
+    reach: for each bound a public position keeps from its home (``shown_within_m`` of
+    the skill rows: ~160 m for most members, up to ``PUBLIC_SLACK_M``), those shown in
+    the cells within the reach plus that bound. Most members are read from the cells
+    of a circle barely larger than the reach, not the reach plus the widest bound."""
+    pos = geo.from_element(post.position)
+    reach = reached_within_m(post, from_homes=False)
+    bounds = (*SHOWN_WITHIN_M, PUBLIC_SLACK_M)
+    return Member.id.in_(
+        union_all(*(_skill_rows(MemberSkill, pos, reach + b, skill, b) for b in bounds))
+    )
+
+
+def reached_knowing(post: Post, skill: str, from_homes: bool):
+    """SQL on ``Member``: the members ``post`` reaches (``reached_by`` from their homes,
+    or ``reached_by_public``) who have ``skill`` among their skills, read cell by cell
+    (``skilled_near``) around the post within ``reached_within_m``: every public
+    position of a member it reaches lies there. A post addressed to a quartier reaches
+    by quartier, not distance: its members are read as ``reached_by`` says."""
+    rule = reached_by if from_homes else reached_by_public
+    if post.quartier_id is not None or post.hidden_at is not None:
+        return and_(
+            rule(post),
+            exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == skill),
+        )
+    if from_homes:
+        near = _homes_knowing_near(post, skill)
+    else:
+        near = skilled_near(geo.from_element(post.position), reached_within_m(post, False), skill)
+    return and_(near, rule(post, spatial_index=False))
