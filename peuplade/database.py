@@ -116,6 +116,9 @@ def engine_options(
     options["connect_args"] = dict(options.get("connect_args") or {})
     # SQL errors must not log their parameters: they hold homes, emails and hashes.
     options["hide_parameters"] = True
+    # Compiled statements kept per engine: the lists' walk shapes (built once each,
+    # docs/SCALING.md) and every other statement fit without evicting each other.
+    options.setdefault("query_cache_size", 1200)
     if is_sqlite(url):
         if sqlean_dbapi is None:
             raise SystemExit(SQLEAN_MISSING)

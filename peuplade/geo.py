@@ -142,7 +142,8 @@ CENTRAL_SHARE = 0.5
 _SURELY_INSIDE = 0.98
 
 
-@lru_cache(maxsize=4096)
+# A worker serves many members: keep the most recent ones (~3 KB each).
+@lru_cache(maxsize=512)
 def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     """The cells that meet the circle (cells of the bounding box whose nearest point is
     farther are left out), split by the share of each inside it.
@@ -329,7 +330,10 @@ def point_of(value: WKBElement | None) -> LatLon | None:
     if value is None:
         return None
     data = value.data
-    raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+    try:
+        raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+    except (TypeError, ValueError):  # WKT, or anything but WKB: the general reader
+        return from_element(value)
     if len(raw) in (21, 25) and raw[0] in (0, 1):
         order = raw[0]
         kind = _WKB_TYPE[order].unpack_from(raw, 1)[0]

@@ -8,7 +8,7 @@ Every list runs its page through :func:`fetch_page`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -92,7 +92,8 @@ class Prepared:
     key."""
 
     statement: Select
-    params: Mapping[str, Any]
+    # Never in a repr (logs, error reports): the viewer's home is among the values.
+    params: Mapping[str, Any] = field(repr=False)
 
     def run(self, run: Callable[..., Any]) -> Any:
         """``run(statement, params)``: e.g. ``prepared.run(db.session.scalars)``."""

@@ -89,7 +89,7 @@ def _walked(viewer, page: int, **filters) -> list[int]:
     after = None
     while True:
         rows = list(
-            db.session.scalars(queries.near_me(viewer, after=after, limit=page + 1, **filters))
+            queries.near_me(viewer, after=after, limit=page + 1, **filters).run(db.session.scalars)
         )
         seen += [e.id for e in rows[:page]]
         if len(rows) <= page:
@@ -136,7 +136,7 @@ def test_a_blocked_reader_and_a_narrowed_radius_give_the_same_rows_too(app, make
         )
     )
     walked = list(
-        db.session.scalars(posts.newest_nearby(viewer, Exchange, limit=500, radius_m=500))
+        posts.newest_nearby(viewer, Exchange, limit=500, radius_m=500).run(db.session.scalars)
     )
     assert [e.id for e in walked] == narrowed
 
@@ -202,7 +202,7 @@ def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(
     assert sum(1 for i in obvious if db.session.get(Post, i).quartier_id) >= 10
     walked, after = [], None
     while True:
-        rows = list(db.session.scalars(timelines.timeline(viewer, after=after, limit=12)))
+        rows = list(timelines.timeline(viewer, after=after, limit=12).run(db.session.scalars))
         walked += [p.id for p in rows[:11]]
         if len(rows) <= 11:
             break

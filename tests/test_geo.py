@@ -99,11 +99,18 @@ def test_neighbours_query_uses_the_spatial_index(app, dialect, make_member):
 
     _bulk_members(3000)
     viewer = make_member(skills=["bricolage"])
-    plan = _plan(neighbours(viewer, "bricolage"))
+    plan = _plan(neighbours(viewer))
     if dialect == "sqlite":
         assert "SpatialIndex" in plan and "SCAN members" not in plan
     else:
         assert "idx_members_public_position" in plan and "Seq Scan on members" not in plan
+    # With a skill, the skill's rows are read cell by cell (its own index), then their
+    # members by key: still no scan of members (tests/test_skill_cells.py for the rest).
+    plan = _plan(neighbours(viewer, "bricolage"))
+    assert "ix_member_skills_cell_" in plan
+    assert (
+        ("SCAN members" not in plan) if dialect == "sqlite" else ("Seq Scan on members" not in plan)
+    )
 
 
 def test_radius_query_without_the_index_part_scans(app, dialect):

@@ -106,6 +106,19 @@ def _post(browser, title: str) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+LOGIN_READS = (
+    "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s"
+    " JOIN pg_database d ON d.oid = s.dbid"
+    " WHERE d.datname = 'peuplade' AND s.query ~* '^\\s*select'"
+    " AND (s.query LIKE '%FROM member_sessions%' OR s.query LIKE '%FROM api_tokens%')"
+)
+
+
+def _login_reads(cluster) -> int:
+    with cluster.connect("peuplade", autocommit=True) as conn:
+        return int(conn.execute(LOGIN_READS).fetchone()[0])
+
+
 def _post_reads(cluster) -> int:
     with cluster.connect("peuplade", autocommit=True) as conn:
         return int(conn.execute(POST_READS).fetchone()[0])
@@ -147,6 +160,24 @@ def test_lists_timeline_and_map_are_read_from_the_replica(backend, servers, stre
     after = _post_reads(primary), _post_reads(replica)
     assert after[1] - before[1] >= 4, (before, after)  # each page read posts there...
     assert after[0] == before[0], (before, after)  # ...and none on the primary
+
+
+def test_sessions_and_tokens_are_read_on_the_primary_with_their_member(backend, servers, street):
+    """A session (with its member, one statement) and a bearer token are read on the
+    primary, never the replica, while the page's lists are: a logout, a ban or a revoked
+    token takes effect at once on every app server."""
+    primary, replica, _url, _replica_url = servers
+    token = _token(street, "bruno@example.org")
+    bruno = _browser(street, "bruno@example.org")
+    replica.wait_replayed()
+    before = _login_reads(primary), _login_reads(replica), _post_reads(replica)
+    for _ in range(3):
+        _titles(bruno)
+        _api_titles(street.test_client(), token)
+    after = _login_reads(primary), _login_reads(replica), _post_reads(replica)
+    assert after[0] - before[0] >= 6, (before, after)  # a session or token per request
+    assert after[1] == before[1], (before, after)  # none on the replica...
+    assert after[2] - before[2] >= 6, (before, after)  # ...which served the lists
 
 
 def test_no_replica_configured_reads_everything_from_the_primary(backend, servers, street):

@@ -110,3 +110,34 @@ def test_feed_cells_are_kept_per_home_and_radius(app, make_member):
     home = geo.lat_lon(*BATIGNOLLES)
     assert geo.feed_cells_around(home, 1000) is geo.feed_cells_around(home, 1000)
     assert geo.feed_cells_around(home, 1000) is not geo.feed_cells_around(home, 900)
+
+
+def test_the_kept_statement_gives_each_reader_their_own_rows(app, make_member):
+    """One statement object, run alternately for readers who must see different rows:
+    a reader who blocked an author, one out of another author's reach, one who sees
+    both. A value of one reader kept in the statement would show here."""
+    from peuplade.moderation import services as moderation
+
+    near_author = make_member("Voisine", at=DAMES_LEMERCIER, radius_m=300)
+    far_author = make_member("Lointaine", at=CLICHY, radius_m=2000)
+    _request(near_author, "Tout près")
+    _request(far_author, "Plus loin")
+    both = make_member("Lit tout", at=DAMES_LEMERCIER, radius_m=2000)
+    blocking = make_member("Bloque", at=DAMES_LEMERCIER, radius_m=2000)
+    moderation.block(blocking, near_author.id)
+    short = make_member("Rayon court", at=DAMES_LEMERCIER, radius_m=200)
+    db.session.commit()
+    kept = timelines.timeline(both, limit=10).statement
+    assert timelines.timeline(blocking, limit=10).statement is kept
+    expected = {
+        both.id: {"Tout près", "Plus loin"},
+        blocking.id: {"Plus loin"},
+        short.id: {"Tout près"},
+    }
+    for _ in range(2):
+        for reader in (both, blocking, short, both):
+            prepared = timelines.timeline(reader, limit=10)
+            if reader is not short:  # a shorter radius may read other groups of cells
+                assert prepared.statement is kept
+            titles = {p.title for p in prepared.run(db.session.scalars)}
+            assert titles == expected[reader.id], reader.display_name

@@ -133,11 +133,11 @@ def _commit_keeping_loaded() -> None:
     and its member, just read): the rest of the request reads the member as loaded
     instead of loading it again."""
     session = db.session()
-    session.expire_on_commit = False
+    before, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = before
 
 
 def member_for_session(session_id: object) -> Member | None:

@@ -111,7 +111,7 @@ def viewer_id():
     return bindparam("viewer_id", type_=Integer)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
     """The walk's cells around ``home`` as parameter values, by role: central cells
     partly outside the circle (``outer_cells``), wholly inside it (``inside_cells``),
@@ -189,14 +189,15 @@ def newest_nearby(
     if quartier:
         values["quartier_id"] = viewer.quartier_id
     if params:
-        assert not _OWN_PARAMS & params.keys(), "a condition's parameter has a walk's name"
+        if _OWN_PARAMS & params.keys():
+            raise ValueError(f"a condition's parameter has a walk's name: {params.keys()}")
         values.update(params)
     return Prepared(stmt, values)
 
 
 # Shapes are few (lists x filters x optional parts); the bound keeps a caller that
 # passed new condition objects on every call from growing it without end.
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _walk(
     dialect: str,
     post_cls,
