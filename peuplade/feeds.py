@@ -8,13 +8,11 @@ format; we only ever hand them plain text and never a position.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 
 from peuplade.access import public
 from peuplade.events import queries as event_queries
@@ -22,6 +20,9 @@ from peuplade.extensions import db
 from peuplade.models import Event, NewsPost, Quartier, utcnow
 from peuplade.news import queries as news_queries
 from peuplade.validation import url_id
+
+if TYPE_CHECKING:
+    from icalendar import Event as CalendarEvent
 
 bp = Blueprint("feeds", __name__)
 
@@ -51,6 +52,10 @@ def atom_feed(quartier: Quartier, news: list[NewsPost]) -> bytes:
     nobody: the author is "Voisins du quartier <quartier>" (no member's name, email, position or
     place: blocks cannot apply to an anonymous reader, and a name is not needed)."""
     self_url = url_for("feeds.quartier_atom", quartier_slug=quartier.slug, _external=True)
+    # Imported here: feedgen and icalendar (with lxml) weigh ~7 MiB in every worker
+    # that never serves a feed (docs/SCALING.md, worker memory).
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(_("Infos du quartier %(name)s", name=quartier.display_name))
@@ -115,6 +120,8 @@ def ics_calendar(events: list[Event], *, named: bool = True) -> bytes:
     ends them with CRLF and escapes the text (commas, semicolons, newlines). Not
     ``named`` for a single outing: without a calendar name, applications add it to the
     calendar the member already has instead of offering a new one."""
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
     calendar.add("version", "2.0")
@@ -135,6 +142,8 @@ def ics_event(event: Event, stamp: datetime, host: str) -> CalendarEvent:
     it, replaces it instead of duplicating it. LOCATION is the public place's name only:
     never a coordinate, never anyone's home."""
     page = url_for("events.show", event_id=event.id, _external=True)
+    from icalendar import Event as CalendarEvent
+
     entry = CalendarEvent()
     entry.add("uid", f"event-{event.id}@{host}")
     entry.add("dtstamp", stamp)

@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
-from zxcvbn import zxcvbn
 
 from peuplade import categories, database
 from peuplade.account import blur, person, queries
@@ -94,7 +93,7 @@ def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> N
         )
     elif len(password) > PASSWORD_MAX:
         msg = _l("Le mot de passe doit faire au plus %(n)s caractères.", n=PASSWORD_MAX)
-    elif zxcvbn(password[:ZXCVBN_MAX], user_inputs=[u for u in user_inputs if u])["score"] < 2:
+    elif _strength(password[:ZXCVBN_MAX], [u for u in user_inputs if u]) < 2:
         msg = _l(
             "Ce mot de passe est trop facile à deviner. Astuce : trois ou quatre mots au hasard."
         )
@@ -475,3 +474,12 @@ def update_account(
     if errors:
         raise ValidationFailed(_l("Vérifiez les champs signalés."), errors)
     return member
+
+
+def _strength(password: str, user_inputs: list[str]) -> int:
+    """zxcvbn's score (0-4). Imported on first use: its dictionaries weigh ~12 MiB, and
+    only the sign-up and password routes need them (on their own workers, the login
+    pool: docs/deployment.md)."""
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(password, user_inputs=user_inputs)["score"]
