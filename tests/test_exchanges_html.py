@@ -528,3 +528,20 @@ def test_the_exchange_pages_in_english(app, street):
         f"/exchanges/{exchange.id}/responses", data={"message": "Encore"}, headers=ENGLISH
     )
     assert "You have already replied to this post." in text_of(r.get_data(as_text=True))
+
+
+def test_the_flash_stops_counting_past_the_cap(app, make_member, street, monkeypatch):
+    """Past ``KNOW_HOW_COUNTED`` the message says "plus de": the count stops there (a
+    dense city has thousands who know how; the author does not wait for all of them)."""
+    from peuplade.exchanges import routes
+
+    make_member("Chloé", at=DAMES_LEMERCIER, skills=["demenagement"])
+    monkeypatch.setattr(routes, "KNOW_HOW_COUNTED", 1)
+    author = as_member(app, street["author"])
+    r = post_exchange(author)
+    page = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
+    assert "Plus de 1 voisins savent faire ça près de chez vous" in page
+    monkeypatch.setattr(routes, "KNOW_HOW_COUNTED", 2)
+    r = post_exchange(author, title="Porter une armoire")
+    page = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
+    assert "2 voisins savent faire ça près de chez vous" in page and "Plus de" not in page

@@ -145,10 +145,15 @@ def neighbours_who_know_how(exchange: Exchange) -> Select:
     )
 
 
-def know_how_count(exchange: Exchange) -> int:
-    """How many neighbours :func:`neighbours_who_know_how` lists."""
-    inner = neighbours_who_know_how(exchange).order_by(None).subquery()
-    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+def know_how_count(exchange: Exchange, at_most: int | None = None) -> int:
+    """How many neighbours :func:`neighbours_who_know_how` lists; with ``at_most``,
+    counted only that far (``at_most + 1`` means "more"): in a dense city thousands of
+    neighbours know a category, and counting them all costs tens of milliseconds that
+    a request being posted need not wait for (docs/SCALING.md)."""
+    inner = neighbours_who_know_how(exchange).order_by(None)
+    if at_most is not None:
+        inner = inner.limit(at_most + 1)
+    return db.session.scalar(select(func.count()).select_from(inner.subquery())) or 0
 
 
 def responded(exchange: Exchange, member: Member) -> ExchangeResponse | None:

@@ -146,14 +146,25 @@ def mine():
 # --- posting and editing -------------------------------------------------------------
 
 
+# The message after posting a request counts the neighbours who know how this far
+# ("plus de 100"): counting thousands would make the author wait (docs/SCALING.md).
+KNOW_HOW_COUNTED = 100
+
+
 def _published_message(exchange: Exchange) -> str:
     me = _me()
     if exchange.kind == "request":
-        n = queries.know_how_count(exchange)
+        n = queries.know_how_count(exchange, at_most=KNOW_HOW_COUNTED)
         if n == 0:
             return _(
                 "Votre demande est publiée. Personne près de chez vous n'a encore indiqué "
                 "ce savoir-faire, mais tous vos voisins peuvent la voir."
+            )
+        if n > KNOW_HOW_COUNTED:
+            return _(
+                "Votre demande est publiée. Plus de %(num)s voisins savent faire ça près de "
+                "chez vous.",
+                num=KNOW_HOW_COUNTED,
             )
         return ngettext(
             "Votre demande est publiée. %(num)s voisin sait faire ça près de chez vous.",
