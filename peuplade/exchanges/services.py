@@ -145,7 +145,9 @@ def create_exchange(author: Member, data: ExchangeInput) -> Exchange:
     )
     exchange, created = posts.add_once(exchange)
     if created:
-        notifications.notify_matching_request(exchange)
+        # Told once the author has their answer (a dense city has thousands who know
+        # how: the author does not wait for them), or at once outside a request.
+        notifications.match_soon(exchange)
     return exchange
 
 

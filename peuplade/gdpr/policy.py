@@ -492,6 +492,9 @@ TABLES: tuple[Table, ...] = (
                 _l("le nom du voisin sans internet pour qui vous publiez, le cas échéant")
             ),
             "behalf_consent_at": col(_l("quand vous avez confirmé que ce voisin était d'accord")),
+            "matched_at": col(
+                _l("quand les voisins qui savent faire ça ont été prévenus de votre demande")
+            ),
         },
     ),
     Table(

@@ -54,6 +54,10 @@ class Exchange(Post):
     # author confirmed that this neighbour agreed. NULL for the author's own posts.
     on_behalf_of: Mapped[str | None] = mapped_column(String(80), nullable=True)
     behalf_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the neighbours who know how were told of this request (NULL: still to do, or
+    # an offer). Told once the author has their answer, or by the next
+    # ``flask send-notifications`` (notifications.services.match_pending).
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     helper: Mapped[Member | None] = relationship(foreign_keys=[helper_id])
     responses: Mapped[list[ExchangeResponse]] = relationship(

@@ -6,16 +6,19 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from peuplade.notifications import mail, scheduled
+from peuplade.notifications import mail, scheduled, services
 
 
 @click.command("send-notifications")
 @with_appcontext
 def send_notifications_command() -> None:
-    """Make the reminders that are due (loans due tomorrow or late, "still needed?")
-    and send every notification email still waiting (retries included). Run by cron
+    """Make the reminders that are due (loans due tomorrow or late, "still needed?"),
+    tell the neighbours of new requests that no worker told yet, and send every
+    notification email still waiting (retries included). Run by cron
     every few minutes."""
     made = scheduled.make_reminders()
+    # Requests whose neighbours no worker told (one that stopped after the response).
+    services.match_pending()
     report = mail.deliver()
     click.echo(
         f"{made['loan_due_tomorrow']} rappels « à rendre demain », "

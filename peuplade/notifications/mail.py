@@ -29,7 +29,13 @@ from sqlalchemy import event, or_, select, update
 from peuplade.extensions import db
 from peuplade.models import Member, Notification, Post, utcnow
 from peuplade.notifications import links, queries
-from peuplade.notifications.services import PENDING_KEY, expiry_stamp, may_be_kept_open
+from peuplade.notifications.services import (
+    MATCH_KEY,
+    PENDING_KEY,
+    expiry_stamp,
+    match_pending,
+    may_be_kept_open,
+)
 
 log = logging.getLogger("peuplade.mail")
 
@@ -38,6 +44,7 @@ STALE_CLAIM = timedelta(minutes=10)
 # Emails not sent within this time are outdated ("à rendre demain" a week later).
 MAX_AGE = timedelta(days=3)
 _G_KEY = "peuplade_notifications_to_mail"
+_G_MATCH = "peuplade_requests_to_match"
 
 
 class MailUnavailable(Exception):
@@ -304,16 +311,29 @@ def _send_after_response(app: Flask, ids: list[int]) -> None:
             log.exception("Sending notification emails after the request failed")
 
 
+def _match_after_response(app: Flask, ids: list[int]) -> None:
+    with _app_context(app):
+        try:
+            deliver(match_pending(ids))
+        except Exception:  # the page has gone already; flask send-notifications retries
+            db.session.rollback()
+            log.exception("Telling the neighbours of new requests after the request failed")
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     ids = session.info.pop(PENDING_KEY, None)
     if ids and has_request_context():
         g.setdefault(_G_KEY, []).extend(ids)
+    requests = session.info.pop(MATCH_KEY, None)
+    if requests and has_request_context():
+        g.setdefault(_G_MATCH, []).extend(requests)
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(MATCH_KEY, None)
 
 
 def init_app(app: Flask) -> None:
@@ -323,7 +343,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _send_later(response):
         ids = g.pop(_G_KEY, None)
+        target = current_app._get_current_object()
         if ids:
-            target = current_app._get_current_object()
             response.call_on_close(lambda: _send_after_response(target, ids))
+        requests = g.pop(_G_MATCH, None)
+        if requests:
+            response.call_on_close(lambda: _match_after_response(target, requests))
         return response

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
@@ -34,6 +34,11 @@ from peuplade.posts.services import DEFAULT_LIFETIME
 
 # Ids of notifications whose email waits for the commit (see mail.init_app).
 PENDING_KEY = "peuplade.notifications.to_mail"
+# Ids of requests whose matching neighbours are told once the response is out.
+MATCH_KEY = "peuplade.notifications.to_match"
+# A request not matched within this time (every worker and cron run gone meanwhile)
+# is left alone: telling neighbours days later would be noise.
+MATCH_WITHIN = timedelta(days=3)
 TITLE_MAX = 160
 # Lifetimes given back by "still needed?": as long as a new post gets.
 ITEM_LIFETIME = timedelta(days=90)
@@ -190,6 +195,55 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
     for notification in made:
         _queue_email(notification)
     return len(made)
+
+
+def match_soon(exchange: Exchange) -> None:
+    """A new request: tell its matching neighbours (``notify_matching_request``) once
+    the author has their answer. In a request, its id waits for the commit, then
+    ``mail.init_app`` runs :func:`match_pending` after the response; outside one
+    (commands, the demo seed), it is done at once. ``flask send-notifications`` matches
+    any request a worker could not (``matched_at`` still NULL)."""
+    if exchange.kind != "request":
+        return
+    if has_request_context():
+        db.session.info.setdefault(MATCH_KEY, []).append(exchange.id)
+        return
+    exchange.matched_at = utcnow()
+    notify_matching_request(exchange)
+
+
+def match_pending(ids: Iterable[int] | None = None, now: datetime | None = None) -> list[int]:
+    """Tell the matching neighbours of the given requests (every request of the last
+    ``MATCH_WITHIN`` not matched yet if None), each in a transaction of its own that
+    first claims it (``matched_at`` set where it was NULL: two workers or a worker and
+    cron never tell anyone twice). Returns the ids of the notifications made whose
+    email is to be sent now."""
+    now = now or utcnow()
+    if ids is None:
+        ids = db.session.scalars(
+            select(Exchange.id)
+            .where(
+                Exchange.kind == "request",
+                Exchange.matched_at.is_(None),
+                Post.created_at >= now - MATCH_WITHIN,
+            )
+            .order_by(Exchange.id)
+        ).all()
+        db.session.commit()
+    to_mail: list[int] = []
+    for exchange_id in ids:
+        claimed = db.session.execute(
+            update(Exchange)
+            .where(Exchange.id == exchange_id, Exchange.matched_at.is_(None))
+            .values(matched_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        exchange = db.session.get(Exchange, exchange_id) if claimed else None
+        if exchange is not None and exchange.status == "open" and exchange.hidden_at is None:
+            notify_matching_request(exchange)
+            to_mail += db.session.info.get(PENDING_KEY, [])
+        db.session.commit()
+    return to_mail
 
 
 def remind_once(
