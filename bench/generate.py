@@ -118,7 +118,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "exchanges": (
         "id", "kind", "title", "body", "category", "starts_on", "ends_on", "helper_id",
-        "closed_at", "on_behalf_of", "behalf_consent_at",
+        "closed_at", "on_behalf_of", "behalf_consent_at", "matched_at",
     ),
     "items": ("id", "title", "description", "category", "condition", "notes", "available"),
     "news_posts": ("id", "kind", "title", "body", "link"),
@@ -520,6 +520,9 @@ class Generator:
                 closed_at,
                 behalf,
                 created if behalf else None,
+                # Its neighbours were told when it was posted (flask send-notifications
+                # leaves it alone).
+                created if entry["kind"] == "request" else None,
             )
         )
         return status, expires_at, closed_at or created
