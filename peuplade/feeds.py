@@ -120,6 +120,7 @@ def ics_calendar(events: list[Event], *, named: bool = True) -> bytes:
     ends them with CRLF and escapes the text (commas, semicolons, newlines). Not
     ``named`` for a single outing: without a calendar name, applications add it to the
     calendar the member already has instead of offering a new one."""
+    # Here, not at the top: see atom_feed.
     from icalendar import Calendar
 
     calendar = Calendar()
@@ -142,6 +143,7 @@ def ics_event(event: Event, stamp: datetime, host: str) -> CalendarEvent:
     it, replaces it instead of duplicating it. LOCATION is the public place's name only:
     never a coordinate, never anyone's home."""
     page = url_for("events.show", event_id=event.id, _external=True)
+    # Here, not at the top: see atom_feed.
     from icalendar import Event as CalendarEvent
 
     entry = CalendarEvent()

@@ -480,6 +480,7 @@ def _strength(password: str, user_inputs: list[str]) -> int:
     """zxcvbn's score (0-4). Imported on first use: its dictionaries weigh ~12 MiB, and
     only the sign-up and password routes need them (on their own workers, the login
     pool: docs/deployment.md)."""
+    # Here, not at the top: ~12 MiB in every worker otherwise (docs/SCALING.md).
     from zxcvbn import zxcvbn
 
     return zxcvbn(password, user_inputs=user_inputs)["score"]
