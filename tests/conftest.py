@@ -12,6 +12,7 @@ in parallel never share rows.
 
 from __future__ import annotations
 
+import contextvars
 import glob
 import os
 import shutil
@@ -188,19 +189,24 @@ def _empty_tables() -> None:
 
 
 class IsolatedClient(FlaskClient):
-    """Each request runs in an app context of its own, as in production.
+    """Each request runs as a WSGI server runs it: in contexts of its own.
 
     Flask reuses an app context that is already pushed (the ``app`` fixture holds
     one for the test body), which would share ``g`` - the logged-in member, the
-    locale - and the database session between requests and between clients.
+    locale - and the database session between requests and between clients, and
+    would keep the request's session (and its connection) open until the test
+    body's context ends. The request runs in an empty ``contextvars.Context``
+    instead, as in a server's thread: Flask pushes its own app context and tears
+    it down (the session removed, its connection back in the pool) before the
+    response is closed.
     """
 
     def open(self, *args, **kwargs):
         # Buffered: the response is read and closed as a WSGI server would, so work
-        # registered with call_on_close (notification emails) runs before we return.
+        # registered with call_on_close (notification emails, the request's
+        # fan-out) runs, after the request's teardown, before we return.
         kwargs.setdefault("buffered", True)
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture

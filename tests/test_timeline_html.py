@@ -8,9 +8,14 @@ from contextlib import contextmanager
 
 from sqlalchemy import event as sa_event
 
+from peuplade import geo
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
+from peuplade.models import Post
+from peuplade.photos import services as photos
+from peuplade.timeline import queries as timelines
+from tests import photofiles
 from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
 from tests.helpers.pages import text_of
 from tests.test_news_events import _event, _news, _place
@@ -176,3 +181,69 @@ def test_the_feed_starts_at_once_filters_are_chips(client, auth, make_member):
     auth.login("loin@example.org")
     empty = client.get("/").get_data(as_text=True).split('<main id="contenu"', 1)[1]
     assert "Rien de neuf près de chez vous" in empty and 'href="/publish"' in empty
+
+
+def test_cards_are_the_timeline_posts_read_as_plain_rows(app, make_member, make_quartier):
+    """The page reads its cards as plain rows (``timeline.queries.cards``): for every
+    type, a quartier news, a request for someone else, an outing at a place and photos,
+    each card says what the post object says."""
+    make_quartier("batignolles", around=DAMES_LEMERCIER, half=0.02)
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    reader = make_member("Lecteur", at=CLICHY)
+    place = _place()
+    for n in range(2):
+        _one_of_each(author, place, n)
+    _news(author, scope="quartier", title="Fête du quartier")
+    _news(author, kind="alerte", title="Alerte")
+    behalf = exchanges.create_exchange(
+        author,
+        exchanges.ExchangeInput(
+            kind="request", title="Courses", body="Pour elle", category="courses",
+            on_behalf_of="Mme Dupont", behalf_consent=True,
+        ),
+    )  # fmt: skip
+    photos.add_photo(behalf, photofiles.jpeg_bytes((800, 600)), "Le cabas", author)
+    photos.add_photo(behalf, photofiles.jpeg_bytes((600, 800)), "La liste", author)
+    db.session.commit()
+
+    objects = timelines.timeline(reader, limit=50).run(db.session.scalars).all()
+    cards = timelines.as_cards(timelines.cards(reader, limit=50).run(db.session.execute).all())
+    assert [c.id for c in cards] == [p.id for p in objects]
+    assert {c.type for c in cards} == {"exchange", "item", "news", "event"}
+    assert any(c.quartier_id for c in cards) and any(c.on_behalf_of for c in cards)
+    for card, post in zip(cards, objects, strict=True):
+        assert (
+            card.type, card.kind, card.title, card.created_at, card.author_id,
+            card.quartier_id, geo.point_of(card.position), card.place_name,
+            card.on_behalf_of, card.starts_at,
+        ) == (
+            post.type, getattr(post, "kind", None), post.title, post.created_at,
+            post.author_id, post.quartier_id, geo.point_of(post.position), post.place_name,
+            getattr(post, "on_behalf_of", None), getattr(post, "starts_at", None),
+        )  # fmt: skip
+        author_of = (post.author.id, post.author.display_name, post.author.avatar_key)
+        assert (card.author.id, card.author.display_name, card.author.avatar_key) == author_of
+        assert [p.id for p in card.photos] == [p.id for p in post.photos]
+    assert [len(c.photos) for c in cards if c.id == behalf.id] == [2]
+    alerts = timelines.alert_cards(reader)
+    assert [(c.type, c.kind, c.title) for c in alerts] == [("news", "alerte", "Alerte")]
+
+
+def test_the_page_loads_no_post_object(client, auth, make_member):
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    _news(author, kind="alerte", title="Alerte")
+    _one_of_each(author, _place(), 0)
+    auth.login("l@example.org")
+    loaded = []
+
+    def on_load(target, _context):
+        loaded.append(target)
+
+    sa_event.listen(Post, "load", on_load, propagate=True)
+    try:
+        html = client.get("/timeline").get_data(as_text=True)
+    finally:
+        sa_event.remove(Post, "load", on_load)
+    assert len(_links(html)) == 5  # the pinned alert, then every post
+    assert loaded == []

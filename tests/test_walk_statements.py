@@ -39,6 +39,8 @@ def test_a_list_is_one_statement_whatever_the_viewer_cursor_and_filter(app, make
         (timelines.timeline(near), timelines.timeline(other)),
         (timelines.timeline(near, after=first), timelines.timeline(other, after=second)),
         (timelines.timeline(near, ["news"]), timelines.timeline(other, ["item", "event"])),
+        (timelines.cards(near, after=first), timelines.cards(other, after=second)),
+        (timelines.cards(near, ["news"]), timelines.cards(other, ["item", "event"])),
         (
             exchange_queries.near_me(near, kind="offer", category="jardinage"),
             exchange_queries.near_me(other, kind="request", category="bricolage"),

@@ -50,8 +50,9 @@ def near_me(
     )
 
 
-def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Prepared:
-    """Alerts of the last 48 hours, shown before everything else."""
+def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX, rows=None) -> Prepared:
+    """Alerts of the last 48 hours, shown before everything else (``rows``: as
+    ``posts.newest_nearby`` reads plain rows, e.g. the timeline's cards)."""
     return posts.newest_nearby(
         viewer,
         NewsPost,
@@ -60,6 +61,7 @@ def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX) -> Prepared:
         limit=limit,
         with_quartier=True,
         params={"kind": "alerte", "since": utcnow() - ALERT_PINNED_FOR},
+        rows=rows,
     )
 
 

@@ -138,6 +138,7 @@ def newest_nearby(
     load=None,
     options: tuple = (),
     params: Mapping[str, Any] | None = None,
+    rows: Callable[[Any], Select] | None = None,
 ) -> Prepared:
     """SQL: at most ``limit`` posts on the lists (``listed``) that reach the viewer
     (``audience.reaches``; with ``with_quartier``, also ``audience.addressed_to`` the
@@ -157,6 +158,10 @@ def newest_nearby(
     the circle, and a deep page (``after``) costs what the first does (docs/SCALING.md).
     ``load``: what the rows are loaded as (e.g. a ``with_polymorphic`` of ``post_cls``),
     when it is not ``post_cls`` itself; ``options``: loader options of the rows.
+    ``rows``: instead of objects, plain rows: a function given the page's ``(id,
+    created_at)`` sub-query (newest first) that makes the final SELECT from it (ordered
+    newest first, ``LIMIT :limit``), e.g. exactly a card's columns
+    (``timeline.queries.cards``).
 
     The statement is built once per shape and kept (building it and its cache key cost
     more than running it): every value is a bound parameter, given with the statement
@@ -171,7 +176,7 @@ def newest_nearby(
     quartier = with_quartier and viewer.quartier_id is not None
     shape = (
         dialect, post_cls, load, level, frozenset(cells), after is not None, quartier,
-        conditions, options,
+        conditions, options, rows,
     )  # fmt: skip
     stmt = _walk(*shape)  # built once per shape, then kept
     values = {
@@ -208,6 +213,7 @@ def _walk(
     with_quartier: bool,
     conditions: tuple[Callable[[], Any], ...],
     options: tuple,
+    rows: Callable[[Any], Select] | None = None,
 ) -> Select:
     """The statement of one shape of ``newest_nearby``, every value a parameter."""
     cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
@@ -315,6 +321,8 @@ def _walk(
         .limit(limit)
         .subquery()
     )
+    if rows is not None:
+        return rows(found)
     load = post_cls if load is None else load
     return (
         select(load)

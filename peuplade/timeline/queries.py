@@ -3,12 +3,18 @@ newest first, in ONE query over ``posts`` (its subtypes joined in the same state
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import with_polymorphic
 
-from peuplade.models import Event, Exchange, Item, Member, NewsPost, Post
+from peuplade.extensions import db
+from peuplade.models import Event, Exchange, Item, Member, NewsPost, Photo, Post
+from peuplade.news import queries as news
 from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import queries as posts
 
@@ -48,3 +54,141 @@ def timeline(
         load=EVERY_TYPE,
         params={"types": chosen} if chosen else None,
     )
+
+
+# --- the HTML page's cards: plain rows, exactly what a card shows -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CardAuthor:
+    """What a card shows of its author: the name and the face (``avatar`` macro)."""
+
+    id: int
+    display_name: str
+    avatar_key: str | None
+
+
+@dataclass(slots=True)
+class Card:
+    """A timeline card's post, read from one row (``cards``) rather than a polymorphic
+    object with its author's whole row: the attributes the templates and ``Bands`` read
+    of a post, under the same names. ``position`` is the post's PUBLIC position."""
+
+    id: int
+    type: str
+    kind: str | None
+    title: str
+    created_at: datetime
+    author_id: int
+    quartier_id: int | None
+    position: Any
+    place_name: str | None
+    on_behalf_of: str | None
+    starts_at: datetime | None
+    author: CardAuthor
+    has_photo: bool
+    photos: list[Photo] = field(default_factory=list)
+
+
+_SUBTYPES = [model.__table__ for model in TYPES.values()]
+_TITLE = func.coalesce(*(table.c.title for table in _SUBTYPES))
+_KIND = func.coalesce(Exchange.__table__.c.kind, NewsPost.__table__.c.kind)
+
+
+def _card_columns(found) -> Any:
+    """The final SELECT of the timeline's walk (``posts.newest_nearby(rows=...)``): each
+    post of the page with its subtype's and its author's card columns, newest first."""
+    posts_t, members = Post.__table__, Member.__table__
+    exchanges, events = Exchange.__table__, Event.__table__
+    joined = found.join(posts_t, posts_t.c.id == found.c.id).join(
+        members, members.c.id == posts_t.c.author_id
+    )
+    for table in _SUBTYPES:
+        joined = joined.outerjoin(table, table.c.id == posts_t.c.id)
+    has_photo = (
+        select(Photo.id).where(Photo.post_id == posts_t.c.id).limit(1).exists().label("has_photo")
+    )
+    return (
+        select(
+            posts_t.c.id,
+            posts_t.c.type,
+            _KIND.label("kind"),
+            _TITLE.label("title"),
+            posts_t.c.created_at,
+            posts_t.c.author_id,
+            posts_t.c.quartier_id,
+            posts_t.c.position,
+            posts_t.c.place_name,
+            exchanges.c.on_behalf_of,
+            events.c.starts_at,
+            members.c.display_name,
+            members.c.avatar_key,
+            has_photo,
+        )
+        .select_from(joined)
+        .order_by(found.c.created_at.desc(), found.c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+def cards(
+    viewer: Member,
+    types: Iterable[str] | None = None,
+    after: TimeCursor | None = None,
+    *,
+    limit: int = posts.LIST_MAX,
+) -> Prepared:
+    """The same posts as :func:`timeline`, as plain rows of a card's columns
+    (:func:`as_cards` makes the cards)."""
+    chosen = [t for t in (types or ()) if t in TYPES]
+    return posts.newest_nearby(
+        viewer,
+        Post,
+        *((_not_mine, _of_types) if chosen else (_not_mine,)),
+        limit=limit,
+        after=after,
+        with_quartier=True,
+        params={"types": chosen} if chosen else None,
+        rows=_card_columns,
+    )
+
+
+def alert_cards(viewer: Member) -> list[Card]:
+    """The alerts pinned above the timeline (``news.pinned_alerts``), as cards."""
+    prepared = news.recent_alerts(viewer, news.ALERTS_PINNED, rows=_card_columns)
+    return as_cards(prepared.run(db.session.execute).all())
+
+
+def as_cards(rows: Sequence[Any]) -> list[Card]:
+    """The cards of ``cards``' rows, with their photos (one statement, only when a post
+    of the page has one: the first is the card's thumbnail)."""
+    found = [
+        Card(
+            row.id,
+            row.type,
+            row.kind,
+            row.title,
+            row.created_at,
+            row.author_id,
+            row.quartier_id,
+            row.position,
+            row.place_name,
+            row.on_behalf_of,
+            row.starts_at,
+            CardAuthor(row.author_id, row.display_name, row.avatar_key),
+            bool(row.has_photo),
+        )
+        for row in rows
+    ]
+    with_photos = [card.id for card in found if card.has_photo]
+    if with_photos:
+        photos: dict[int, list[Photo]] = defaultdict(list)
+        for photo in db.session.scalars(
+            select(Photo)
+            .where(Photo.post_id.in_(with_photos))
+            .order_by(Photo.post_id, Photo.position, Photo.id)
+        ):
+            photos[photo.post_id].append(photo)
+        for card in found:
+            card.photos = photos.get(card.id, [])
+    return found

@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from peuplade.extensions import db
 from peuplade.models import Member, Post
-from peuplade.news import queries as news_queries
 from peuplade.news.routes import bp as news_bp
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
@@ -37,14 +36,14 @@ class _Cards:
         self.bands = Bands(viewer)  # the viewer's position read once for the page
         self._labels: dict[tuple[str, str | None], str] = {}
 
-    def label(self, post: Post) -> str:
+    def label(self, post: Post | queries.Card) -> str:
         """ "Échange : demande", "Objet à prêter", "Info : Alerte", "Sortie"..."""
         key = (post.type, getattr(post, "kind", None))
         if key not in self._labels:
             self._labels[key] = _type_label(*key)
         return self._labels[key]
 
-    def card(self, post: Post) -> dict:
+    def card(self, post: Post | queries.Card) -> dict:
         """What timeline/index.html shows of a post: its label, link and band."""
         endpoint, arg = _SHOW.get(post.type, _SHOW["event"])
         return {
@@ -77,20 +76,21 @@ def timeline_page():
     chosen = [t for t in request.args.getlist("type") if t in queries.TYPES]
     types = chosen or list(queries.TYPES)
     after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    # Plain rows of exactly what a card shows (queries.cards), not polymorphic objects.
     page = fetch_page(
-        db.session.scalars,
-        lambda limit: queries.timeline(me, types, after, limit=limit),
+        db.session.execute,
+        lambda limit: queries.cards(me, types, after, limit=limit),
         PAGE_SIZE,
         posts.cursor_after,
     )
-    alerts = news_queries.pinned_alerts(me) if after is None and "news" in types else []
+    alerts = queries.alert_cards(me) if after is None and "news" in types else []
     pinned = {a.id for a in alerts}
     cards = _Cards(me)
     return (
         render_template(
             "timeline/index.html",
             alerts=[cards.card(n) for n in alerts],
-            cards=[cards.card(p) for p in page.items if p.id not in pinned],
+            cards=[cards.card(p) for p in queries.as_cards(page.items) if p.id not in pinned],
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
