@@ -103,14 +103,18 @@ def _minute_words(day: date, hour: int, minute: int, language: str) -> str:
     return format_datetime(local, LONG_DATETIME, rebase=False)
 
 
+def local_zone() -> ZoneInfo:
+    """The site's zone (``TIMEZONE``): here, below the models (whose place names this
+    module writes), for ``PageWords``; ``peuplade.localtime`` gives it to the rest."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
 class PageWords:
     """The locale, the translations and the local zone of one rendered page."""
 
     def __init__(self) -> None:
         self.language = str(get_locale())
-        # The site's zone, as peuplade.localtime.local_zone says it (a floor above this
-        # module's).
-        self.zone = ZoneInfo(current_app.config["TIMEZONE"])
+        self.zone = local_zone()
         self._translations = None
 
     @property

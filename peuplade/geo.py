@@ -13,8 +13,10 @@ Radius queries are two steps on both backends:
 
 from __future__ import annotations
 
+import json
 import math
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,7 +24,8 @@ from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from geopy.distance import geodesic
 from shapely.geometry import Point
-from sqlalchemy import Float, String, literal
+from sqlalchemy import BigInteger, Float, String, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -182,6 +185,46 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     central = tuple(key for share, key in cells if share >= CENTRAL_SHARE) or (cells[0][1],)
     edge = tuple(key for _share, key in cells if key not in central)
     return FeedCells(level, central, edge, frozenset(whole) & frozenset(central))
+
+
+# --- a list of cell keys as ONE bound parameter ------------------------------------------
+# Whatever the number of cells, one parameter: one statement shape, compiled (and planned)
+# once. PostgreSQL takes an array of BIGINT, SQLite a JSON list read with json_each.
+
+
+def cell_keys_value(keys: Iterable[int], dialect: str) -> list[int] | str:
+    """The value of a ``cell_keys`` parameter holding ``keys``, for ``dialect``."""
+    keys = list(keys)
+    return keys if dialect == "postgresql" else json.dumps(keys)
+
+
+def cell_keys(dialect: str, name: str | None = None, keys: Iterable[int] = ()):
+    """SQL: a list of cell keys as one bound parameter: named ``name`` (its value,
+    ``cell_keys_value``, given with the statement: ``posts.queries.newest_nearby``), or
+    without a name, holding ``keys``."""
+    type_ = ARRAY(BigInteger) if dialect == "postgresql" else String
+    if name is None:
+        return literal(cell_keys_value(keys, dialect), type_)
+    return bindparam(name, type_=type_)
+
+
+def cell_key_rows(keys, dialect: str):
+    """SQL: the keys of a ``cell_keys`` parameter as rows: (a table-valued function to
+    select from, its column of keys)."""
+    if dialect == "postgresql":
+        rows = func.unnest(keys).table_valued("key").render_derived()
+        return rows, rows.c.key
+    rows = func.json_each(keys).table_valued("value")
+    return rows, rows.c.value
+
+
+def in_cells(cell, keys, dialect: str):
+    """SQL: ``cell`` (a column of cell keys) is one of the keys of a ``cell_keys``
+    parameter."""
+    if dialect == "postgresql":
+        return cell == any_(keys)
+    _rows, key = cell_key_rows(keys, dialect)
+    return cell.in_(select(key))
 
 
 # --- SQL constructs ---------------------------------------------------------------------

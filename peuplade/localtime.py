@@ -7,15 +7,11 @@ are local days; instants are stored in UTC.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+# local_zone: the site's zone, written once where pages' words need it too (below the
+# models); the rest of the app reads it from here.
+from peuplade.formats import local_zone
 from peuplade.models.base import utcnow
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def today() -> date:

@@ -10,7 +10,7 @@ from peuplade import geo
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.geo import LatLon
-from peuplade.models import ExchangeResponse, Member, MemberSkill, Post, Quartier
+from peuplade.models import ExchangeResponse, Member, Post, Quartier
 from peuplade.posts import audience
 
 
@@ -59,9 +59,9 @@ def visible_members(viewer: Member) -> Select:
     )
 
 
-def knows(category: str):
-    """SQL: the member has ``category`` among their skills."""
-    return exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == category)
+# SQL: the member has a category among their skills (the rule is the audience's, which
+# reads such members cell by cell: ``audience.reached_knowing``).
+knows = audience.knows
 
 
 def get_member_or_404(viewer: Member, member_id: int) -> Member:

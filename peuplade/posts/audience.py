@@ -34,24 +34,18 @@ them either.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import (
-    BigInteger,
     Select,
     and_,
-    any_,
     case,
     exists,
     false,
-    func,
-    literal,
     or_,
     select,
     union,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from peuplade import geo, privacy
 from peuplade.extensions import db
@@ -106,14 +100,21 @@ def radius_of(viewer: Member, radius_m: int | None = None) -> int:
     return viewer.radius_m if radius_m is None else min(radius_m, viewer.radius_m)
 
 
-def within_reach(viewer: Member, post_cls=Post, radius_m: int | None = None):
+def within_reach(viewer: Member | ColumnElement, post_cls=Post, radius_m=None):
     """SQL: the post's position lies within min(the viewer's radius, its reach) of the
     viewer's home: ``reaches``'s test, without the spatial index, for queries that find
-    their rows otherwise (the cell walk of ``newest_nearby``)."""
-    home = geo.from_element(viewer.home)
-    radius = radius_of(viewer, radius_m)
+    their rows otherwise (the cell walk of ``newest_nearby``).
+
+    ``viewer`` may be a point expression instead (the home), ``radius_m`` then being
+    the radius itself, a number or an SQL expression: the bound parameters of a
+    statement built once for every viewer (``newest_nearby``)."""
+    if isinstance(viewer, ColumnElement):
+        here, radius = viewer, radius_m
+    else:
+        home = geo.from_element(viewer.home)
+        here, radius = geo.point(home.lat, home.lon), radius_of(viewer, radius_m)
     nearer = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
-    return geo.distance_m(post_cls.position, geo.point(home.lat, home.lon)) <= nearer
+    return geo.distance_m(post_cls.position, here) <= nearer
 
 
 def shown_with(viewer: Member, post_cls=Post):
@@ -167,11 +168,11 @@ def reached_within_m(post: Post, from_homes: bool) -> int:
     return min(post.reach_m, RADIUS_MAX_M) + (PUBLIC_SLACK_M if from_homes else 0)
 
 
-def _reached(post: Post, where_they_are, slack_m: int, spatial_index: bool = True):
-    """SQL on ``Member``: the members ``post`` reaches, measured from ``where_they_are``
-    (their homes or their public positions; pre-filtered on the public positions'
-    index within ``slack_m`` more than the reach, unless ``spatial_index`` is False: for
-    queries that find their candidates otherwise, ``skilled_near``)."""
+def _reached(post: Post, from_homes: bool, spatial_index: bool = True):
+    """SQL on ``Member``: the members ``post`` reaches, measured from their homes
+    (``from_homes``) or their public positions; pre-filtered on the public positions'
+    index within ``reached_within_m``, unless ``spatial_index`` is False: for queries
+    that find their candidates otherwise, ``skilled_near``."""
     if post.hidden_at is not None:
         return false()
     common = (
@@ -182,9 +183,10 @@ def _reached(post: Post, where_they_are, slack_m: int, spatial_index: bool = Tru
     if post.quartier_id is not None:
         return and_(Member.quartier_id == post.quartier_id, *common)
     pos = geo.from_element(post.position)
+    where_they_are = Member.home if from_homes else Member.public_position
     distance = geo.distance_m(where_they_are, geo.point(pos.lat, pos.lon))
     near = (
-        (geo.within_radius(Member.public_position, pos, min(post.reach_m, RADIUS_MAX_M) + slack_m),)
+        (geo.within_radius(Member.public_position, pos, reached_within_m(post, from_homes)),)
         if spatial_index
         else ()
     )
@@ -200,7 +202,7 @@ def reached_by(post: Post, spatial_index: bool = True):
     """SQL on ``Member``: every member the post reaches, from their homes (the exact
     inverse of ``reaches_or_quartier``). Server only: never shown to anyone. Without
     ``spatial_index``, for candidates found otherwise within ``reached_within_m``."""
-    return _reached(post, Member.home, PUBLIC_SLACK_M, spatial_index)
+    return _reached(post, from_homes=True, spatial_index=spatial_index)
 
 
 def home_distance(post: Post):
@@ -213,7 +215,7 @@ def reached_by_public(post: Post, spatial_index: bool = True):
     """SQL on ``Member``: whom the post reaches as its author may be told, from the
     members' PUBLIC positions (see the module's docstring for why not their homes).
     ``spatial_index`` as for ``reached_by``."""
-    return _reached(post, Member.public_position, 0, spatial_index)
+    return _reached(post, from_homes=False, spatial_index=spatial_index)
 
 
 # --- who appears to whom -----------------------------------------------------------------
@@ -245,6 +247,11 @@ def seen_by(viewer: Member, spatial_index: bool = True):
 # --- members of a skill near a point -----------------------------------------------------
 
 
+def knows(skill: str):
+    """SQL on ``Member``: the member has ``skill`` among their skills."""
+    return exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == skill)
+
+
 def _skill_rows(
     table, centre: geo.LatLon, metres: float, skill: str, shown_within_m: int | None = None
 ) -> Select:
@@ -255,12 +262,9 @@ def _skill_rows(
     cells = geo.feed_cells_around(centre, metres)
     keys = [*cells.central, *cells.edge]
     cell = table.cell_fine if cells.level == "fine" else table.cell_coarse
-    if db.engine.dialect.name == "postgresql":
-        # One statement shape whatever the number of cells (planned once).
-        in_cells = cell == any_(literal(keys, ARRAY(BigInteger)))
-    else:
-        key = func.json_each(literal(json.dumps(keys))).table_valued("value")
-        in_cells = cell.in_(select(key.c.value))
+    dialect = db.engine.dialect.name
+    # One statement shape whatever the number of cells (planned once).
+    in_cells = geo.in_cells(cell, geo.cell_keys(dialect, keys=keys), dialect)
     column = table.skill if table is MemberSkill else table.tag
     stmt = select(table.member_id).where(in_cells, column == skill)
     if shown_within_m is not None:
@@ -306,10 +310,7 @@ def reached_knowing(post: Post, skill: str, from_homes: bool):
     by quartier, not distance: its members are read as ``reached_by`` says."""
     rule = reached_by if from_homes else reached_by_public
     if post.quartier_id is not None or post.hidden_at is not None:
-        return and_(
-            rule(post),
-            exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == skill),
-        )
+        return and_(rule(post), knows(skill))
     if from_homes:
         near = _homes_knowing_near(post, skill)
     else:

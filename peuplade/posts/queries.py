@@ -7,7 +7,6 @@ it efficiently.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,14 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Float,
     Integer,
     Select,
-    String,
     and_,
     bindparam,
-    case,
     func,
     literal,
     or_,
@@ -30,7 +26,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from peuplade import geo, privacy, search
@@ -51,11 +46,15 @@ def listed(post_cls: type[Post] = Post, now: datetime | None = None):
     )
 
 
-def older_than(after: TimeCursor):
-    """SQL: posts that come after ``after`` newest first (keyset: date, then id)."""
+def older_than(after: TimeCursor | tuple[Any, Any]):
+    """SQL: posts that come after ``after`` newest first (keyset: date, then id).
+
+    ``after`` is a cursor, or its (created_at, id) as SQL expressions: the bound
+    parameters of a statement built once (``newest_nearby``)."""
+    created_at, post_id = (after.created_at, after.id) if isinstance(after, TimeCursor) else after
     return or_(
-        Post.created_at < after.created_at,
-        and_(Post.created_at == after.created_at, Post.id < after.id),
+        Post.created_at < created_at,
+        and_(Post.created_at == created_at, Post.id < post_id),
     )
 
 
@@ -111,20 +110,21 @@ def viewer_id():
     return bindparam("viewer_id", type_=Integer)
 
 
-@lru_cache(maxsize=512)
 def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
     """The walk's cells around ``home`` as parameter values, by role: central cells
     partly outside the circle (``outer_cells``), wholly inside it (``inside_cells``),
-    and edge cells (``edge_cells``); only the non-empty ones. PostgreSQL takes an array,
-    SQLite a JSON list (both one parameter, whatever the number of cells)."""
+    and edge cells (``edge_cells``); only the non-empty ones, each one parameter
+    (``geo.cell_keys``). The cells are kept by ``geo.feed_cells_around``; grouping and
+    encoding them costs a few microseconds, not worth a second cache."""
     cells = geo.feed_cells_around(home, radius)
     groups = {
         "outer_cells": [k for k in cells.central if k not in cells.inside],
         "inside_cells": [k for k in cells.central if k in cells.inside],
         "edge_cells": list(cells.edge),
     }
-    encode = (lambda keys: keys) if dialect == "postgresql" else json.dumps
-    return cells.level, {name: encode(keys) for name, keys in groups.items() if keys}
+    return cells.level, {
+        name: geo.cell_keys_value(keys, dialect) for name, keys in groups.items() if keys
+    }
 
 
 def newest_nearby(
@@ -239,20 +239,13 @@ def _walk(
         # One type's lists read that type's rows only, from the (type, cell, ...) index
         # (a joined subtype is not filtered on ``type`` by the ORM itself).
         shared.append(Post.type == literal(identity, literal_execute=True))
-    if has_after:  # older_than, on parameters
-        created = bindparam("after_created_at", type_=UTCDateTime())
-        shared.append(
-            or_(
-                Post.created_at < created,
-                and_(Post.created_at == created, Post.id < bindparam("after_id", type_=Integer)),
-            )
+    if has_after:
+        after = (
+            bindparam("after_created_at", type_=UTCDateTime()),
+            bindparam("after_id", type_=Integer),
         )
-    # audience.within_reach: within min(the viewer's radius, the post's reach).
-    nearer = case((post_cls.reach_m < radius, post_cls.reach_m), else_=radius)
-    by_distance = (
-        post_cls.quartier_id.is_(None),
-        geo.distance_m(post_cls.position, here) <= nearer,
-    )
+        shared.append(older_than(after))
+    by_distance = (post_cls.quartier_id.is_(None), audience.within_reach(here, post_cls, radius))
     # In a cell wholly inside the circle, a post reaching at least the radius needs no
     # distance at all (most of them: authors' reach is their own radius).
     by_reach = (
@@ -276,22 +269,19 @@ def _walk(
     def per_cell(group: str, *where, near=by_distance) -> list[Select]:
         if group not in cell_groups:
             return []
+        keys, key = geo.cell_key_rows(geo.cell_keys(dialect, group), dialect)
         if dialect == "postgresql":
             # One sub-query planned once, run for each cell (LATERAL over the keys).
-            keys = bindparam(group, type_=ARRAY(BigInteger))
-            key = func.unnest(keys).table_valued("key")
-            derived = key.render_derived()
-            found = newest(cell == derived.c.key, *near, *where).lateral()
-            return [select(found.c.id, found.c.created_at).select_from(derived).join(found, true())]
+            found = newest(cell == key, *near, *where).lateral()
+            return [select(found.c.id, found.c.created_at).select_from(keys).join(found, true())]
         # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same, and
         # keeps one statement shape whatever the number of cells (compiled once).
-        key = func.json_each(bindparam(group, type_=String)).table_valued("value")
         row = aliased(Post)
-        ids = newest(cell == key.c.value, *near, *where).with_only_columns(Post.id)
+        ids = newest(cell == key, *near, *where).with_only_columns(Post.id)
         return [
             select(row.id.label("id"), row.created_at.label("created_at"))
-            .select_from(key)
-            .join(row, row.id.in_(ids.correlate(key)))
+            .select_from(keys)
+            .join(row, row.id.in_(ids.correlate(keys)))
         ]
 
     first = per_cell("outer_cells") + per_cell("inside_cells", near=by_reach)
