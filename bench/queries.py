@@ -3,10 +3,11 @@
 For N random members (200 by default) of a database made by ``bench/generate.py``, times
 in the same run, member after member, on the same connection:
 
-* **app**: what the pages run — ``timeline.queries.timeline`` (home timeline),
-  ``exchanges.queries.near_me``, ``loans.queries.near_me`` (objects near me),
-  ``neighbours.queries.neighbour_page`` with a skill — SQL built by the ORM, rows loaded
-  as objects, one page of 20 (21 rows asked, as the pages do);
+* **app**: what the pages run — ``timeline.queries.cards`` (home timeline: the cards'
+  columns as plain rows, and their photos), ``exchanges.queries.near_me``,
+  ``loans.queries.near_me`` (objects near me), ``neighbours.queries.neighbour_page``
+  with a skill — SQL built by the ORM, rows loaded as objects but for the timeline, one
+  page of 20 (21 rows asked, as the pages do);
 * **obvious**: the same page written the way one writes it first, in raw SQL: every
   post of the circle (bounding box on the spatial index, exact distance), filtered,
   sorted newest first, LIMIT 21; for neighbours, every member of the circle with the
@@ -154,8 +155,10 @@ def obvious_neighbours(viewer: Member, skill: str, offset: int = 0) -> list[int]
 
 def app_posts(viewer: Member, kind: str, after: TimeCursor | None = None) -> list:
     if kind == "timeline":
-        stmt = timelines.timeline(viewer, after=after, limit=PAGE + 1)
-    elif kind == "exchange":
+        # The page reads its cards as plain rows (timeline.queries.cards), not objects.
+        prepared = timelines.cards(viewer, after=after, limit=PAGE + 1)
+        return timelines.as_cards(prepared.run(db.session.execute).all())
+    if kind == "exchange":
         stmt = exchange_queries.near_me(viewer, after=after, limit=PAGE + 1)
     else:
         stmt = loan_queries.near_me(viewer, after=after, limit=PAGE + 1)

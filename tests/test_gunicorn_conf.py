@@ -206,3 +206,41 @@ def test_a_preloaded_worker_forgets_the_connections_it_inherited(app):
     )
     settings["post_fork"](server, worker=None)
     assert db.engine.pool.checkedin() == 0
+
+
+# Loaded on first use, not by every worker (docs/SCALING.md, worker memory): what only
+# a password change, a feed, a calendar, an upload or a printed lobby board needs.
+ON_FIRST_USE = ("zxcvbn", "feedgen", "icalendar", "pillow_heif", "segno")
+
+_WORKER = """
+import json, sys
+import wsgi
+loaded = [name for name in sys.argv[2:] if name in sys.modules]
+from peuplade.photos import processing
+with open(sys.argv[1], "rb") as upload:
+    processed = processing.process(upload.read())
+print(json.dumps({"loaded": loaded, "heif": "pillow_heif" in sys.modules,
+                  "thumb": len(processed.thumb.data)}))
+"""
+
+
+def test_a_worker_loads_what_few_requests_need_on_first_use(tmp_path):
+    """The app as gunicorn imports it (``wsgi``) has none of these modules; an iPhone
+    photo still opens on the first upload (the HEIF opener is registered then)."""
+    from tests import photofiles
+
+    upload = tmp_path / "photo.heic"
+    upload.write_bytes(photofiles.heic_bytes())
+    env = deployed_env(
+        free_port(),
+        SECRET_KEY="lazy-imports-test-" + "x" * 40,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'peuplade.sqlite'}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(upload), *ON_FIRST_USE],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["loaded"] == []
+    assert answer["heif"] is True and answer["thumb"] > 0

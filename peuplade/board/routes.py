@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import segno
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -40,6 +39,9 @@ def short_address(public_url: str) -> str:
 def qr_code(url: str, label: str) -> Markup:
     """``url`` as a QR code, an SVG drawn here (no request leaves the server), labelled
     for screen readers; it scales with its box (no width or height of its own)."""
+    # Nested: segno is loaded by the workers that print a lobby board, not by all.
+    import segno
+
     svg = segno.make(url, error="m").svg_inline(
         scale=1, border=2, omitsize=True, svgclass="board__qr-code", title=label
     )

@@ -11,6 +11,7 @@ exception leaves ``process``.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -19,14 +20,22 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
-import pillow_heif
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
-
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _open_heif() -> None:
+    """Teach Pillow to open HEIC/HEIF (iPhone photos), once per process."""
+    # Nested: pillow-heif (~7 MiB of a worker's memory) is loaded on the first upload,
+    # not by every worker that never decodes one (docs/SCALING.md, worker memory).
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
@@ -230,6 +239,7 @@ def process(data: bytes) -> Processed:
 
 def _decode(data: bytes) -> Image.Image:
     """The upload's pixels as a fresh RGB image, upright, sRGB, at most MAX_SIDE."""
+    _open_heif()
     try:
         source = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError as exc:
