@@ -228,6 +228,29 @@ def test_know_how_and_the_matching_fan_out_reach_the_obvious_query_s_members(app
     assert checked > 100
 
 
+def test_the_fan_out_finds_the_nearest_step_by_step_as_the_obvious_query(app):
+    """``nearest_knowing`` searches 200 m around a request, then 400 m... and stops
+    when it has enough: the same members, in the same order, as sorting everyone the
+    request reaches who knows how."""
+    from peuplade.notifications import services
+
+    ids = _city(700, 4)
+    checked = stopped_early = 0
+    for exchange in _requests(ids[0], 12, seed=6):
+        everyone = list(
+            db.session.scalars(
+                select(Member.id)
+                .where(audience.reached_by(exchange), knows(exchange.category))
+                .order_by(audience.home_distance(exchange), Member.id)
+            )
+        )
+        for limit in (1, 3, 10, 40, 1000):
+            assert services.nearest_knowing(exchange, limit) == everyone[:limit], limit
+        checked += len(everyone)
+        stopped_early += exchange.reach_m > services.MATCH_STEPS_M[0] and len(everyone) > 3
+    assert checked > 100 and stopped_early >= 3
+
+
 def test_the_fan_out_tells_the_nearest_homes_as_before(app, make_member):
     from peuplade.exchanges import services as exchanges
     from peuplade.models import Notification

@@ -166,15 +166,7 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
     posting never scans every member of the city."""
     if exchange.kind != "request":
         return 0
-    limit = limit or current_app.config["NOTIFY_MATCHING_MAX"]
-    member_ids = list(
-        db.session.scalars(
-            select(Member.id)
-            .where(audience.reached_knowing(exchange, exchange.category, from_homes=True))
-            .order_by(audience.home_distance(exchange), Member.id)
-            .limit(limit)
-        )
-    )
+    member_ids = nearest_knowing(exchange, limit or current_app.config["NOTIFY_MATCHING_MAX"])
     if not member_ids:
         return 0
     modes = email_modes(member_ids, "matching_request")
@@ -195,6 +187,37 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
     for notification in made:
         _queue_email(notification)
     return len(made)
+
+
+# How far from a request its matching neighbours are searched first, then further
+# (metres, nearest first; the request's reach ends the search).
+MATCH_STEPS_M = (200, 400, 800, 1600)
+
+
+def nearest_knowing(exchange: Exchange, limit: int) -> list[int]:
+    """The ids of the ``limit`` members nearest to ``exchange`` (by home, then id) whom
+    it reaches and who know its category: searched within 200 m of it, then 400 m...
+    (``MATCH_STEPS_M``) until ``limit`` are found, every member outside being farther
+    than those. In a dense street the nearest are found in a few cells, instead of
+    measuring every member of the category within the whole reach."""
+    steps = () if exchange.quartier_id is not None else MATCH_STEPS_M
+    found: list[int] = []
+    for within in (*(m for m in steps if m < exchange.reach_m), None):
+        found = list(
+            db.session.scalars(
+                select(Member.id)
+                .where(
+                    audience.reached_knowing(
+                        exchange, exchange.category, from_homes=True, within_m=within
+                    )
+                )
+                .order_by(audience.home_distance(exchange), Member.id)
+                .limit(limit)
+            )
+        )
+        if len(found) >= limit:
+            break
+    return found
 
 
 def match_soon(exchange: Exchange) -> None:

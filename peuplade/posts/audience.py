@@ -288,31 +288,42 @@ def skilled_near(centre: geo.LatLon, metres: float, skill: str, with_tags: bool 
     return Member.id.in_(found)
 
 
-def _homes_knowing_near(post: Post, skill: str):
+def _homes_knowing_near(post: Post, skill: str, within_m: int | None = None):
     """SQL on ``Member``: members of ``skill`` whose HOME may lie within the post's
-    reach: for each bound a public position keeps from its home (``shown_within_m`` of
-    the skill rows: ~160 m for most members, up to ``PUBLIC_SLACK_M``), those shown in
-    the cells within the reach plus that bound. Most members are read from the cells
-    of a circle barely larger than the reach, not the reach plus the widest bound."""
+    reach (or ``within_m`` of the post, when nearer): for each bound a public position
+    keeps from its home (``shown_within_m`` of the skill rows: ~160 m for most members,
+    up to ``PUBLIC_SLACK_M``), those shown in the cells within the reach plus that
+    bound. Most members are read from the cells of a circle barely larger than the
+    reach, not the reach plus the widest bound."""
     pos = geo.from_element(post.position)
     reach = reached_within_m(post, from_homes=False)
+    if within_m is not None:
+        reach = min(reach, within_m)
     bounds = (*SHOWN_WITHIN_M, PUBLIC_SLACK_M)
     return Member.id.in_(
         union_all(*(_skill_rows(MemberSkill, pos, reach + b, skill, b) for b in bounds))
     )
 
 
-def reached_knowing(post: Post, skill: str, from_homes: bool):
+def reached_knowing(post: Post, skill: str, from_homes: bool, within_m: int | None = None):
     """SQL on ``Member``: the members ``post`` reaches (``reached_by`` from their homes,
     or ``reached_by_public``) who have ``skill`` among their skills, read cell by cell
     (``skilled_near``) around the post within ``reached_within_m``: every public
     position of a member it reaches lies there. A post addressed to a quartier reaches
-    by quartier, not distance: its members are read as ``reached_by`` says."""
+    by quartier, not distance: its members are read as ``reached_by`` says.
+
+    ``within_m`` (from the homes only): those whose home is also within that many metres
+    of the post, read from the cells of that smaller circle (the nearest first: the
+    matching fan-out, ``notifications.services.nearest_knowing``)."""
     rule = reached_by if from_homes else reached_by_public
     if post.quartier_id is not None or post.hidden_at is not None:
         return and_(rule(post), knows(skill))
     if from_homes:
-        near = _homes_knowing_near(post, skill)
+        near = _homes_knowing_near(post, skill, within_m)
     else:
+        if within_m is not None:
+            raise ValueError("within_m is measured from the homes (from_homes=True)")
         near = skilled_near(geo.from_element(post.position), reached_within_m(post, False), skill)
+    if within_m is not None:
+        return and_(near, rule(post, spatial_index=False), home_distance(post) <= within_m)
     return and_(near, rule(post, spatial_index=False))
