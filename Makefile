@@ -38,7 +38,7 @@ endef
 # Loads .env (if any) into the environment of the command that follows.
 with_env = set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-profile bench-radius bench-photos clean translations
+.PHONY: help install install-test spatialite postgis chromium exiftool lighthouse run test lint bench bench-profile bench-fanout bench-radius bench-photos clean translations
 
 help: ## show this help
 	@echo "Peuplade - neighbourhood mutual aid"
@@ -175,6 +175,9 @@ bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query
 
 bench-profile: install-test ## profile a timeline page, /bench/ping and a posted request in-process (bench/out/profile-*)
 	$(BENCH_PY) bench/profile.py --db $(BENCH_DB)
+
+bench-fanout: install-test ## a request's matching fan-out: nearest first against the whole reach, same requests
+	$(BENCH_PY) bench/fanout.py --db $(BENCH_DB)
 
 bench-radius: install-test ## time the neighbours radius query with and without the spatial index
 	$(BIN)/python bench/neighbours_radius.py $(BENCH_ARGS)

@@ -197,10 +197,14 @@ class InProcessSite:
         """The page of one request; SystemExit if its status is not ``expected``."""
         self.statements, self._counting = 0, True
         try:
+            # Buffered: the response is read and closed, as a WSGI server does, so the
+            # work a request leaves for after its response (a request's matching
+            # neighbours) runs, and is counted, here.
             response = self.client.open(
                 SITE + path,
                 method=method,
                 headers={"Referer": SITE + path, "Accept-Language": "fr"},
+                buffered=True,
                 **kwargs,
             )
         finally:
