@@ -136,8 +136,18 @@ class FeedCells:
     # Central cells whose four corners are well inside the circle: every post there is
     # within the radius, so only its own reach needs a distance.
     inside: frozenset[int] = frozenset()
+    # Cells whose nearest point is farther than FAR_CELL_M from the centre: a post there
+    # reaches the centre only if it reaches farther than FAR_CELL_M.
+    far: frozenset[int] = frozenset()
 
 
+# Beyond this distance from a home, only posts reaching farther can reach it: most posts
+# reach their author's radius (~1 km), so the cells that far are read on the partial
+# indexes of the posts reaching farther (models/post.py, ``ix_posts_far_*``).
+FAR_CELL_M = 1000
+# A cell is surely farther than FAR_CELL_M when its nearest point is beyond this share
+# of it by the flat approximation (far more than its error over a few km).
+_SURELY_FAR = 1.02
 _SAMPLES = 4  # per side of a cell, to estimate how much of it lies in the circle
 CENTRAL_SHARE = 0.5
 # A cell is surely inside the circle when its farthest corner is within this share of
@@ -160,12 +170,14 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     y_m, x_m = 110_574.0, 111_320.0 * math.cos(math.radians(centre.lat))
     cells: list[tuple[float, int]] = []
     whole: set[int] = set()
+    far: set[int] = set()
     for row in range(math.floor(south / step), math.floor(north / step) + 1):
         width = _cell_lon_deg(level, row)
         dy = (min(max(centre.lat, row * step), (row + 1) * step) - centre.lat) * y_m
         for col in range(math.floor(west / width), math.floor(east / width) + 1):
             dx = (min(max(centre.lon, col * width), (col + 1) * width) - centre.lon) * x_m
-            if dx * dx + dy * dy > reach * reach:
+            nearest = dx * dx + dy * dy
+            if nearest > reach * reach:
                 continue
             inside = sum(
                 (((col + (i + 0.5) / _SAMPLES) * width - centre.lon) * x_m) ** 2
@@ -176,6 +188,8 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
             )
             key = _cell_key(row, col)
             cells.append((inside / _SAMPLES**2, key))
+            if nearest > (FAR_CELL_M * _SURELY_FAR) ** 2:
+                far.add(key)
             corners = (((col + i) * width - centre.lon) * x_m for i in (0, 1) for _ in (0, 1))
             far_x = max(abs(x) for x in corners)
             far_y = max(abs((row + j) * step - centre.lat) * y_m for j in (0, 1))
@@ -184,7 +198,7 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     cells.sort(reverse=True)
     central = tuple(key for share, key in cells if share >= CENTRAL_SHARE) or (cells[0][1],)
     edge = tuple(key for _share, key in cells if key not in central)
-    return FeedCells(level, central, edge, frozenset(whole) & frozenset(central))
+    return FeedCells(level, central, edge, frozenset(whole) & frozenset(central), frozenset(far))
 
 
 # --- a list of cell keys as ONE bound parameter ------------------------------------------

@@ -31,6 +31,8 @@ from peuplade.models.photo import Photo
 POST_STATUSES = ("open", "done", "cancelled")
 # The predicate of the feed-cell indexes; queries that use them repeat it as is.
 OPEN_AND_SHOWN = text("status = 'open' AND hidden_at IS NULL")
+# The walk's far cells state it the same way (posts.queries._walk).
+OPEN_SHOWN_AND_FAR = text(f"status = 'open' AND hidden_at IS NULL AND reach_m > {geo.FAR_CELL_M}")
 
 
 class Post(TimestampMixin, Base):
@@ -58,6 +60,21 @@ class Post(TimestampMixin, Base):
                 "id",
                 postgresql_where=OPEN_AND_SHOWN,
                 sqlite_where=OPEN_AND_SHOWN,
+            )
+            for column in ("cell_fine", "cell_coarse")
+            for prefix, by_type in (("", ()), ("type_", ("type",)))
+        ),
+        # The same, of the posts reaching farther than geo.FAR_CELL_M: the only ones of
+        # the cells that far from a home that can reach it (posts.queries.newest_nearby).
+        *(
+            Index(
+                f"ix_posts_far_{prefix}{column}",
+                *by_type,
+                column,
+                "created_at",
+                "id",
+                postgresql_where=OPEN_SHOWN_AND_FAR,
+                sqlite_where=OPEN_SHOWN_AND_FAR,
             )
             for column in ("cell_fine", "cell_coarse")
             for prefix, by_type in (("", ()), ("type_", ("type",)))

@@ -78,7 +78,7 @@ _OWN_PARAMS = frozenset(
     {
         "viewer_id", "home_lat", "home_lon", "radius", "now", "limit", "bound_offset",
         "after_created_at", "after_id", "quartier_id", "outer_cells", "inside_cells",
-        "edge_cells",
+        "edge_cells", "outer_far_cells", "inside_far_cells", "edge_far_cells",
     }
 )  # fmt: skip
 
@@ -117,11 +117,17 @@ def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict
     (``geo.cell_keys``). The cells are kept by ``geo.feed_cells_around``; grouping and
     encoding them costs a few microseconds, not worth a second cache."""
     cells = geo.feed_cells_around(home, radius)
-    groups = {
-        "outer_cells": [k for k in cells.central if k not in cells.inside],
-        "inside_cells": [k for k in cells.central if k in cells.inside],
-        "edge_cells": list(cells.edge),
+    roles = {
+        "outer": [k for k in cells.central if k not in cells.inside],
+        "inside": [k for k in cells.central if k in cells.inside],
+        "edge": list(cells.edge),
     }
+    groups = {}
+    for role, keys in roles.items():
+        # Cells beyond geo.FAR_CELL_M apart (``<role>_far_cells``): only the posts
+        # reaching farther than that can reach the home from there.
+        groups[f"{role}_cells"] = [k for k in keys if k not in cells.far]
+        groups[f"{role}_far_cells"] = [k for k in keys if k in cells.far]
     return cells.level, {
         name: geo.cell_keys_value(keys, dialect) for name, keys in groups.items() if keys
     }
@@ -266,7 +272,15 @@ def _walk(
             .limit(limit)
         )
 
+    # As written in the far cells' partial indexes (models/post.py, ix_posts_far_*).
+    reaches_far = post_cls.reach_m > literal(geo.FAR_CELL_M, literal_execute=True)
+
     def per_cell(group: str, *where, near=by_distance) -> list[Select]:
+        return _per_cell(group, *where, near=near) + _per_cell(
+            group.replace("_cells", "_far_cells"), reaches_far, *where, near=near
+        )
+
+    def _per_cell(group: str, *where, near) -> list[Select]:
         if group not in cell_groups:
             return []
         keys, key = geo.cell_key_rows(geo.cell_keys(dialect, group), dialect)
