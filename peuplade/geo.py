@@ -143,7 +143,9 @@ class FeedCells:
 
 # Beyond this distance from a home, only posts reaching farther can reach it: most posts
 # reach their author's radius (~1 km), so the cells that far are read on the partial
-# indexes of the posts reaching farther (models/post.py, ``ix_posts_far_*``).
+# indexes of the posts reaching farther (models/post.py, ``ix_posts_far_*``). Their
+# predicate states it ("reach_m > 1000"): changing it takes a migration of those indexes
+# (tests/test_feed_cells.py compares the two).
 FAR_CELL_M = 1000
 # A cell is surely farther than FAR_CELL_M when its nearest point is beyond this share
 # of it by the flat approximation (far more than its error over a few km).

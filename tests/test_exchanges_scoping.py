@@ -253,7 +253,8 @@ def test_cells_far_from_home_are_read_on_the_far_reaching_posts_index(app, diale
             # Which of them, and what the near cells use, on these small tables is the
             # planner's choice; a city's plans are in docs/SCALING.md.
             assert "ix_posts_far_" in plan, plan
-            assert "Seq Scan on posts" not in plan, plan
+            if dialect == "postgresql":  # (SQLite's plan with statistics: see above)
+                assert "Seq Scan on posts" not in plan, plan
     finally:
         if dialect == "sqlite":
             db.session.rollback()

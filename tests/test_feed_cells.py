@@ -208,3 +208,104 @@ def test_the_timeline_with_quartier_news_gives_the_rows_of_the_obvious_query(
             break
         after = TimeCursor.decode(posts.cursor_after(rows[10]))
     assert walked == obvious
+
+
+# --- cells far from home (geo.FAR_CELL_M): only the posts reaching farther -------------------
+
+
+def _cell_box(key: int, level: str) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a feed cell, from its key (geo.feed_cell)."""
+    row = key // geo._ROW_FACTOR - geo._ROW_OFFSET
+    col = key % geo._ROW_FACTOR - geo._COL_OFFSET
+    step, width = geo.FEED_CELL_LAT_DEG[level], geo._cell_lon_deg(level, row)
+    return row * step, col * width, (row + 1) * step, (col + 1) * width
+
+
+@pytest.mark.parametrize("lat, lon", [(0.0, 10.0), (48.88, 2.32), (60.0, 25.0), (-45.0, 170.0)])
+@pytest.mark.parametrize("radius", [1100, 1600, 3000, 5000])
+def test_every_point_of_a_far_cell_is_farther_than_far_cell_m(lat, lon, radius):
+    """A far cell's posts are read only if they reach farther than FAR_CELL_M: every
+    point of the cell must be farther than that from the home, by the geodesic (the
+    cells are chosen by a flat approximation, with a margin)."""
+    centre = geo.lat_lon(lat, lon)
+    cells = geo.feed_cells_around(centre, radius)
+    for key in cells.far:
+        south, west, north, east = _cell_box(key, cells.level)
+        assert (
+            geo.feed_cell(geo.lat_lon((south + north) / 2, (west + east) / 2), cells.level) == key
+        )
+        for i in range(81):  # the nearest point of a box lies on its outline
+            f = i / 80
+            for point in (
+                (south, west + f * (east - west)), (north, west + f * (east - west)),
+                (south + f * (north - south), west), (south + f * (north - south), east),
+            ):  # fmt: skip
+                assert geo.geodesic_distance_m(centre, geo.LatLon(*point)) > geo.FAR_CELL_M
+    if radius >= 1600:
+        assert cells.far, "the test has far cells to check"
+        nearer = set(cells.central + cells.edge) - cells.far
+        assert nearer, "and near ones"
+
+
+def test_posts_just_within_their_reach_around_the_far_bound_are_found(app, make_member):
+    """Posts reaching 1 km, 990-999 m from a wide neighbourhood's home all around it:
+    the cells holding them must not be read as far (where only posts reaching farther
+    than geo.FAR_CELL_M are)."""
+    from geopy.distance import geodesic
+
+    author = make_member("Auteur", at=(48.87, 2.31))
+    viewer = make_member("Lectrice", at=BATIGNOLLES, radius_m=5000)
+    home = geo.from_element(viewer.home)
+    now = utcnow()
+    rows = []
+    for i in range(48):
+        there = geodesic(meters=990 + i % 10).destination((home.lat, home.lon), i * 7.5)
+        spot = geo.lat_lon(there.latitude, there.longitude)
+        rows.append(
+            {
+                "type": "exchange",
+                "author_id": author.id,
+                "position": geo.to_element(spot),
+                "cell_fine": geo.feed_cell(spot, "fine"),
+                "cell_coarse": geo.feed_cell(spot, "coarse"),
+                "reach_m": 1000,
+                "status": "open",
+                "created_at": now - timedelta(minutes=i),
+                "updated_at": now,
+            }
+        )
+    ids = db.session.scalars(insert(Post).returning(Post.id), rows).all()
+    db.session.execute(
+        insert(Exchange.__table__),
+        [
+            {
+                "id": i,
+                "kind": "offer",
+                "title": f"Annonce {i}",
+                "body": "Texte",
+                "category": "autre",
+            }
+            for i in ids
+        ],
+    )
+    db.session.commit()
+    expected = _obvious(viewer)
+    assert sorted(expected) == sorted(ids)
+    assert _walked(viewer, page=20) == expected
+
+
+def test_the_far_indexes_state_the_walk_s_bound():
+    """SQLite uses a partial index only when the query states its predicate: the
+    migration's text must be the model's (and the walk's geo.FAR_CELL_M)."""
+    import importlib.util
+    from pathlib import Path
+
+    from peuplade.models.post import OPEN_SHOWN_AND_FAR
+
+    root = Path(__file__).resolve().parent.parent
+    path = next((root / "migrations" / "versions").glob("*_a4f7c2e9d1b8_*.py"))
+    spec = importlib.util.spec_from_file_location("far_cells_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert OPEN_SHOWN_AND_FAR.text == migration.OPEN_SHOWN_AND_FAR
+    assert OPEN_SHOWN_AND_FAR.text.endswith(f"AND reach_m > {geo.FAR_CELL_M}")

@@ -232,10 +232,17 @@ def test_the_fan_out_finds_the_nearest_step_by_step_as_the_obvious_query(app):
     """``nearest_knowing`` searches 200 m around a request, then 400 m... and stops
     when it has enough: the same members, in the same order, as sorting everyone the
     request reaches who knows how."""
+    from sqlalchemy import event
+
     from peuplade.notifications import services
 
     ids = _city(700, 4)
-    checked = stopped_early = 0
+    checked = searches = most = 0
+
+    def count(*_args):
+        nonlocal searches
+        searches += 1
+
     for exchange in _requests(ids[0], 12, seed=6):
         everyone = list(
             db.session.scalars(
@@ -244,11 +251,17 @@ def test_the_fan_out_finds_the_nearest_step_by_step_as_the_obvious_query(app):
                 .order_by(audience.home_distance(exchange), Member.id)
             )
         )
-        for limit in (1, 3, 10, 40, 1000):
+        for limit in (3, 10, 40, 1000):
             assert services.nearest_knowing(exchange, limit) == everyone[:limit], limit
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert services.nearest_knowing(exchange, 1) == everyone[:1]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
         checked += len(everyone)
-        stopped_early += exchange.reach_m > services.MATCH_STEPS_M[0] and len(everyone) > 3
-    assert checked > 100 and stopped_early >= 3
+        most += 1 + sum(step < exchange.reach_m for step in services.MATCH_STEPS_M)
+    # And the nearest one alone was found before the widest search, more than once.
+    assert checked > 100 and searches <= most - 3, (searches, most)
 
 
 def test_the_fan_out_tells_the_nearest_homes_as_before(app, make_member):

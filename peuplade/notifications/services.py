@@ -194,13 +194,19 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
 MATCH_STEPS_M = (200, 400, 800, 1600)
 
 
-def nearest_knowing(exchange: Exchange, limit: int) -> list[int]:
+def nearest_knowing(
+    exchange: Exchange, limit: int, steps: tuple[int, ...] | None = None
+) -> list[int]:
     """The ids of the ``limit`` members nearest to ``exchange`` (by home, then id) whom
     it reaches and who know its category: searched within 200 m of it, then 400 m...
     (``MATCH_STEPS_M``) until ``limit`` are found, every member outside being farther
     than those. In a dense street the nearest are found in a few cells, instead of
-    measuring every member of the category within the whole reach."""
-    steps = () if exchange.quartier_id is not None else MATCH_STEPS_M
+    measuring every member of the category within the whole reach (``steps=()``: the
+    whole reach at once, bench/fanout.py's baseline; default ``MATCH_STEPS_M``)."""
+    if exchange.quartier_id is not None:
+        steps = ()
+    elif steps is None:
+        steps = MATCH_STEPS_M
     found: list[int] = []
     for within in (*(m for m in steps if m < exchange.reach_m), None):
         found = list(

@@ -212,6 +212,7 @@ def process(data: bytes) -> Processed:
         raise PhotoRefused(EMPTY)
     if len(data) > MAX_BYTES:
         raise PhotoRefused(TOO_BIG)
+    _open_heif()  # outside the try: a broken install is an error, not a "damaged" photo
     try:
         with warnings.catch_warnings():
             # Decoders warn about every oddity of a hostile file: noise, not news.
@@ -239,7 +240,6 @@ def process(data: bytes) -> Processed:
 
 def _decode(data: bytes) -> Image.Image:
     """The upload's pixels as a fresh RGB image, upright, sRGB, at most MAX_SIDE."""
-    _open_heif()
     try:
         source = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError as exc:
