@@ -59,21 +59,25 @@ def _city(author_ids: list[int], n: int, seed: int) -> None:
                 "updated_at": now,
             }
         )
+    _insert_exchanges(
+        rows,
+        lambda: {
+            "kind": rnd.choice(["request", "offer"]),
+            "category": rnd.choice(["autre", "bricolage"]),
+        },
+    )
+
+
+def _insert_exchanges(rows: list[dict], exchange) -> list[int]:
+    """Insert ``rows`` of ``posts`` in bulk as exchanges, each with ``exchange()``'s kind
+    and category (called once per post, in order); their ids."""
     ids = db.session.scalars(insert(Post).returning(Post.id), rows).all()
     db.session.execute(
         insert(Exchange.__table__),
-        [
-            {
-                "id": i,
-                "kind": rnd.choice(["request", "offer"]),
-                "title": f"Annonce {i}",
-                "body": "Texte",
-                "category": rnd.choice(["autre", "bricolage"]),
-            }
-            for i in ids
-        ],
+        [{"id": i, "title": f"Annonce {i}", "body": "Texte", **exchange()} for i in ids],
     )
     db.session.commit()
+    return ids
 
 
 def _obvious(viewer, *conditions) -> list[int]:
@@ -274,21 +278,7 @@ def test_posts_just_within_their_reach_around_the_far_bound_are_found(app, make_
                 "updated_at": now,
             }
         )
-    ids = db.session.scalars(insert(Post).returning(Post.id), rows).all()
-    db.session.execute(
-        insert(Exchange.__table__),
-        [
-            {
-                "id": i,
-                "kind": "offer",
-                "title": f"Annonce {i}",
-                "body": "Texte",
-                "category": "autre",
-            }
-            for i in ids
-        ],
-    )
-    db.session.commit()
+    ids = _insert_exchanges(rows, lambda: {"kind": "offer", "category": "autre"})
     expected = _obvious(viewer)
     assert sorted(expected) == sorted(ids)
     assert _walked(viewer, page=20) == expected

@@ -50,32 +50,20 @@ class Post(TimestampMixin, Base):
         # One post per form sent: a double click on "Publier" finds the first one.
         Index("ix_posts_author_id_submission_key", "author_id", "submission_key", unique=True),
         # Newest open posts of a feed cell (geo.feed_cells_around; docs/SCALING.md), and
-        # of one type in a feed cell (the exchanges, objects, news and outings lists).
+        # of one type in a feed cell (the exchanges, objects, news and outings lists);
+        # "far": the same, of the posts reaching farther than geo.FAR_CELL_M, the only
+        # ones of the cells that far from a home that can reach it (newest_nearby).
         *(
             Index(
-                f"ix_posts_open_{prefix}{column}",
+                f"ix_posts_{kind}_{prefix}{column}",
                 *by_type,
                 column,
                 "created_at",
                 "id",
-                postgresql_where=OPEN_AND_SHOWN,
-                sqlite_where=OPEN_AND_SHOWN,
+                postgresql_where=where,
+                sqlite_where=where,
             )
-            for column in ("cell_fine", "cell_coarse")
-            for prefix, by_type in (("", ()), ("type_", ("type",)))
-        ),
-        # The same, of the posts reaching farther than geo.FAR_CELL_M: the only ones of
-        # the cells that far from a home that can reach it (posts.queries.newest_nearby).
-        *(
-            Index(
-                f"ix_posts_far_{prefix}{column}",
-                *by_type,
-                column,
-                "created_at",
-                "id",
-                postgresql_where=OPEN_SHOWN_AND_FAR,
-                sqlite_where=OPEN_SHOWN_AND_FAR,
-            )
+            for kind, where in (("open", OPEN_AND_SHOWN), ("far", OPEN_SHOWN_AND_FAR))
             for column in ("cell_fine", "cell_coarse")
             for prefix, by_type in (("", ()), ("type_", ("type",)))
         ),

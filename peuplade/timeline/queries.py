@@ -43,6 +43,12 @@ def timeline(
     """At most ``limit`` open posts that reach me (by distance, or addressed to my
     quartier), of the given types (all by default), newest first; rows are instances of
     their own subtype."""
+    return _walk(viewer, types, after, limit, load=EVERY_TYPE)
+
+
+def _walk(viewer: Member, types, after, limit: int, **reading) -> Prepared:
+    """The timeline's walk (``posts.newest_nearby``), its rows read as ``reading`` says:
+    objects (``load=``) or plain rows (``rows=``)."""
     chosen = [t for t in (types or ()) if t in TYPES]
     return posts.newest_nearby(
         viewer,
@@ -51,8 +57,8 @@ def timeline(
         limit=limit,
         after=after,
         with_quartier=True,
-        load=EVERY_TYPE,
         params={"types": chosen} if chosen else None,
+        **reading,
     )
 
 
@@ -140,17 +146,7 @@ def cards(
 ) -> Prepared:
     """The same posts as :func:`timeline`, as plain rows of a card's columns
     (:func:`as_cards` makes the cards)."""
-    chosen = [t for t in (types or ()) if t in TYPES]
-    return posts.newest_nearby(
-        viewer,
-        Post,
-        *((_not_mine, _of_types) if chosen else (_not_mine,)),
-        limit=limit,
-        after=after,
-        with_quartier=True,
-        params={"types": chosen} if chosen else None,
-        rows=_card_columns,
-    )
+    return _walk(viewer, types, after, limit, rows=_card_columns)
 
 
 def alert_cards(viewer: Member) -> list[Card]:
