@@ -115,6 +115,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "posts": (
         "id", "type", "author_id", "position", "place_name", "cell_fine", "cell_coarse",
         "reach_m", "status", "expires_at", "hidden_at", "created_at", "updated_at",
+        "is_alert",
     ),
     "exchanges": (
         "id", "kind", "title", "body", "category", "starts_on", "ends_on", "helper_id",
@@ -476,6 +477,7 @@ class Generator:
                 hidden_at,
                 created,
                 max(updated, hidden_at or updated),
+                kind == "news" and rows["news_posts"][-1][1] == "alerte",
             )
         )
 

@@ -262,10 +262,11 @@ def _logged_in() -> bool:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from peuplade import categories, formats
+    from peuplade import categories, formats, fragments
     from peuplade.notifications.links import external_url
 
     formats.init_app(app)  # the date filters and each page's words, looked up once
+    fragments.init_app(app)  # rendered cards, kept by everything they show
 
     @app.context_processor
     def inject():

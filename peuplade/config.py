@@ -278,6 +278,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "PUBLIC_URL": public_url.rstrip("/"),
         # A new request notifies at most this many neighbours who know how (nearest).
         "NOTIFY_MATCHING_MAX": _int(env, "NOTIFY_MATCHING_MAX", 50),
+        # Rendered timeline cards each worker keeps (peuplade.fragments); 0: none.
+        "FRAGMENT_CACHE_SIZE": _int(env, "FRAGMENT_CACHE_SIZE", 2000),
         # Reverse proxies in front of the app (nginx...): their X-Forwarded-* headers are
         # trusted, so rate limits see each client's own address. 0 = none.
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

@@ -186,12 +186,12 @@ def _bulk_exchanges(author, n: int) -> None:
 
 
 def assert_reads_cell_by_cell(
-    plan: str, dialect: str, level: str = "fine", typed: bool = False
+    plan: str, dialect: str, level: str = "fine", typed: bool = False, kind: str = "open"
 ) -> None:
     """The list reads each feed cell's newest posts from the partial (cell, created_at,
-    id) index — a one-type list from the (type, cell, created_at, id) one —, never the
-    whole table."""
-    index = f"ix_posts_open_{'type_' if typed else ''}cell_{level}"
+    id) index — a one-type list from the (type, cell, created_at, id) one, the alerts
+    from theirs (``kind="alert"``, by type too) —, never the whole table."""
+    index = f"ix_posts_{kind}_{'type_' if typed and kind == 'open' else ''}cell_{level}"
     assert index in plan, plan
     if dialect == "sqlite":
         keys = f"type=? AND cell_{level}=?" if typed else f"cell_{level}=?"

@@ -256,9 +256,10 @@ def test_timeline_query_reads_cell_by_cell(app, dialect, make_member):
     viewer = make_member("Lecteur")
     _bulk_exchanges(make_member("Autrice"), 3000)
     assert_reads_cell_by_cell(_plan(timeline(viewer)), dialect)
-    # One type's lists read that type's rows only (the pinned alerts: news).
-    for stmt in (news_queries.recent_alerts(viewer), event_queries.near_me(viewer)):
-        assert_reads_cell_by_cell(_plan(stmt), dialect, typed=True)
+    # One type's lists read that type's rows only; the pinned alerts, the alerts only.
+    assert_reads_cell_by_cell(_plan(event_queries.near_me(viewer)), dialect, typed=True)
+    for stmt in (news_queries.recent_alerts(viewer), news_queries.near_me(viewer, kind="alerte")):
+        assert_reads_cell_by_cell(_plan(stmt), dialect, typed=True, kind="alert")
 
 
 def test_an_event_end_time_can_be_removed(app, make_member):
@@ -270,3 +271,50 @@ def test_an_event_end_time_can_be_removed(app, make_member):
     events.update_event(event, author, events.EventInput(clear_end=True))
     db.session.commit()
     assert event.ends_at is None and event.expires_at == event.starts_at
+
+
+def test_an_alert_is_pinned_while_its_kind_says_alerte(app, make_member):
+    """The alerts' indexes read ``posts.is_alert``, which NewsPost's kind keeps: an
+    alert edited into an info leaves the pinned alerts, an info made an alert joins
+    them, and the column says so in the database."""
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    viewer = make_member("Voisine", at=DAMES_LEMERCIER)
+    alert = _news(author, kind="alerte")
+    info = _news(author, kind="info", title="Fête de la soupe")
+
+    def stored(item) -> bool:
+        return db.session.scalar(select(NewsPost.is_alert).where(NewsPost.id == item.id))
+
+    assert (stored(alert), stored(info)) == (True, False)
+    assert [n.id for n in news_queries.pinned_alerts(viewer)] == [alert.id]
+    news.update_news(alert, author, news.NewsInput(kind="info"))
+    news.update_news(info, author, news.NewsInput(kind="alerte"))
+    db.session.commit()
+    assert (stored(alert), stored(info)) == (False, True)
+    assert [n.id for n in news_queries.pinned_alerts(viewer)] == [info.id]
+    listed = news_queries.near_me(viewer, kind="alerte").run(db.session.scalars).all()
+    assert [n.id for n in listed] == [info.id]
+
+
+def test_the_alerts_indexes_state_what_the_walk_writes(app):
+    """SQLite and PostgreSQL use a partial index only when the query states its
+    predicate: the migration's text is the model's, on each backend, and the walk's
+    condition compiles to its last term."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from peuplade.models.post import OPEN_SHOWN_ALERTS
+
+    root = Path(__file__).resolve().parent.parent
+    path = next((root / "migrations" / "versions").glob("*_f1c8b3d5a7e2_*.py"))
+    spec = importlib.util.spec_from_file_location("alerts_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for name, dialect in (("postgresql", postgresql.dialect()), ("sqlite", sqlite.dialect())):
+        text = OPEN_SHOWN_ALERTS[name].text
+        assert text == migration.OPEN_SHOWN_ALERTS[name]
+        query = select(NewsPost.id).where(news_queries._alerts())
+        condition = str(query.compile(dialect=dialect)).rsplit("WHERE ", 1)[1]
+        assert text.endswith(" AND " + condition.removeprefix("posts.")), (text, condition)

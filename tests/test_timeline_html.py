@@ -247,3 +247,43 @@ def test_the_page_loads_no_post_object(client, auth, make_member):
         sa_event.remove(Post, "load", on_load)
     assert len(_links(html)) == 5  # the pinned alert, then every post
     assert loaded == []
+
+
+def test_kept_cards_are_the_cards_rendered_again(app, client, auth, make_member):
+    """A card rendered by an earlier page is kept by everything it shows
+    (peuplade.fragments): the page made from kept cards is the page rendered afresh, and
+    a changed title, author's name or language is a new card at once, never a stale one."""
+    from peuplade import fragments
+    from peuplade.account import services as accounts
+
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    make_member("Lecteur", at=CLICHY, email="l@example.org")
+    place = _place()
+    paths = _one_of_each(author, place, 0)
+    auth.login("l@example.org")
+    client.get("/timeline")  # the greeting after login is shown once
+    kept = fragments.store()
+    kept._kept.clear()
+    first = client.get("/timeline").get_data(as_text=True)
+    assert len(kept) == len(paths) == 4  # one per card
+    again = client.get("/timeline").get_data(as_text=True)
+    assert len(kept) == 4
+    kept.size, size = 0, kept.size  # the same page, every card rendered afresh
+    try:
+        fresh = client.get("/timeline").get_data(as_text=True)
+    finally:
+        kept.size = size
+    strip = re.compile(r'name="csrf_token" value="[^"]+"')
+    assert strip.sub("", again) == strip.sub("", fresh) == strip.sub("", first)
+
+    offer_id = int(paths[2].rsplit("/", 1)[1])
+    offer = db.session.get(exchanges.Exchange, offer_id)
+    exchanges.update_exchange(offer, author, exchanges.ExchangeInput(title="Offre changée"))
+    accounts.update_profile(author, display_name="Autrice Renommée")
+    db.session.commit()
+    html = client.get("/timeline").get_data(as_text=True)
+    assert "Offre changée" in html and "Offre 0" not in html
+    assert html.count("Par Autrice Renommée") == 4 and "Par Autrice ·" not in html
+    client.post("/lang/en")
+    english = client.get("/timeline").get_data(as_text=True)
+    assert english.count("By Autrice Renommée") == 4 and "Par " not in english

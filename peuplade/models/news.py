@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from peuplade.models.member import Member
@@ -49,6 +49,11 @@ class NewsPost(Post):
     )
 
     __mapper_args__ = {"polymorphic_identity": "news"}
+
+    @validates("kind")
+    def _alert(self, _key, value):
+        self.is_alert = value == "alerte"
+        return value
 
     @property
     def scope(self) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -33,6 +34,12 @@ POST_STATUSES = ("open", "done", "cancelled")
 OPEN_AND_SHOWN = text("status = 'open' AND hidden_at IS NULL")
 # The walk's far cells state it the same way (posts.queries._walk).
 OPEN_SHOWN_AND_FAR = text(f"status = 'open' AND hidden_at IS NULL AND reach_m > {geo.FAR_CELL_M}")
+# The alerts' indexes: a boolean column as each dialect writes it in a WHERE clause (the
+# walk's condition, ``Post.is_alert``, compiles to exactly this).
+OPEN_SHOWN_ALERTS = {
+    "postgresql": text("status = 'open' AND hidden_at IS NULL AND is_alert"),
+    "sqlite": text("status = 'open' AND hidden_at IS NULL AND is_alert = 1"),
+}
 
 
 class Post(TimestampMixin, Base):
@@ -67,6 +74,22 @@ class Post(TimestampMixin, Base):
             for column in ("cell_fine", "cell_coarse")
             for prefix, by_type in (("", ()), ("type_", ("type",)))
         ),
+        # The newest open alerts of a feed cell: the alerts pinned above the timeline
+        # (news.queries.recent_alerts) are a few rows among every news of 48 hours. With
+        # "type" first, as the walk of one type reads it (SQLite then prefers this index,
+        # its statistics saying it is the smallest, to the (type, cell...) one above).
+        *(
+            Index(
+                f"ix_posts_alert_{column}",
+                "type",
+                column,
+                "created_at",
+                "id",
+                postgresql_where=OPEN_SHOWN_ALERTS["postgresql"],
+                sqlite_where=OPEN_SHOWN_ALERTS["sqlite"],
+            )
+            for column in ("cell_fine", "cell_coarse")
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -95,6 +118,10 @@ class Post(TimestampMixin, Base):
     # only add one by copying posts, which SpatiaLite's geometry registration does not
     # survive; quartiers are updated in place by re-imports, never deleted.
     quartier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # True for news of kind "alerte" (kept by NewsPost's kind): the alerts' own indexes.
+    is_alert: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=sa_false()
+    )
     # Set by a moderator (or by a ban): out of every list and page but the author's.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The random token of the form that published the post (NULL from the API and the

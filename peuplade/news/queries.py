@@ -26,6 +26,11 @@ def _of_kind():
     return NewsPost.kind == bindparam("kind")
 
 
+def _alerts():
+    # As written in the alerts' partial indexes (models/post.py, ix_posts_alert_*).
+    return NewsPost.is_alert
+
+
 def _since():
     return NewsPost.created_at >= bindparam("since", type_=UTCDateTime())
 
@@ -39,6 +44,10 @@ def near_me(
 ) -> Prepared:
     """At most ``limit`` news that reach me by distance or are addressed to my quartier,
     newest first."""
+    if kind == "alerte":  # from the alerts' own indexes
+        return posts.newest_nearby(
+            viewer, NewsPost, _alerts, limit=limit, after=after, with_quartier=True
+        )
     return posts.newest_nearby(
         viewer,
         NewsPost,
@@ -56,11 +65,11 @@ def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX, rows=None) -> Pre
     return posts.newest_nearby(
         viewer,
         NewsPost,
-        _of_kind,
+        _alerts,
         _since,
         limit=limit,
         with_quartier=True,
-        params={"kind": "alerte", "since": utcnow() - ALERT_PINNED_FOR},
+        params={"since": utcnow() - ALERT_PINNED_FOR},
         rows=rows,
     )
 

@@ -4,10 +4,14 @@ endpoint stays ``news.timeline`` (links, e-mails): it is added to the news bluep
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask import render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from peuplade import fragments
 from peuplade.extensions import db
 from peuplade.models import Member, Post
 from peuplade.news.routes import bp as news_bp
@@ -35,6 +39,9 @@ class _Cards:
     def __init__(self, viewer: Member):
         self.bands = Bands(viewer)  # the viewer's position read once for the page
         self._labels: dict[tuple[str, str | None], str] = {}
+        self.kept = fragments.store()
+        # What every card of the page is rendered with besides its own fields.
+        self._page = (request.script_root, str(get_locale()))
 
     def label(self, post: Post | queries.Card) -> str:
         """ "Échange : demande", "Objet à prêter", "Info : Alerte", "Sortie"..."""
@@ -53,6 +60,38 @@ class _Cards:
             "label": self.label(post),
             "href": url_for(endpoint, **{arg: post.id}),
         }
+
+    def feed_card(self, card: queries.Card, first: bool) -> dict:
+        """A card of the feed, with its HTML when a page rendered it already (the key is
+        everything the card is rendered from: ``peuplade.fragments``); its link is made
+        only when it is to be rendered."""
+        where, label = self.bands.where(card), self.label(card)
+        key = (*self._page, first, where, label, *_rendered_from(card))
+        html = self.kept.get(key)
+        if html is not None:
+            return {"html": html}
+        endpoint, arg = _SHOW.get(card.type, _SHOW["event"])
+        return {
+            "post": card,
+            "where": where,
+            "label": label,
+            "href": url_for(endpoint, **{arg: card.id}),
+            "key": key,
+        }
+
+
+# A card's HTML is made from every field of its row but the position (its band is in the
+# key), and from its photos as the thumbnail macro reads them: a field added to Card is in
+# the key by construction.
+_CARD_FIELDS = tuple(f.name for f in fields(queries.Card) if f.name not in ("position", "photos"))
+
+
+def _rendered_from(card: queries.Card) -> tuple:
+    photos = tuple(
+        (p.id, p.token, p.is_avatar, p.member_id, p.alt, p.thumb_width, p.thumb_height)
+        for p in card.photos[:1]
+    )
+    return (*(getattr(card, name) for name in _CARD_FIELDS), len(card.photos), photos)
 
 
 def _type_label(post_type: str, kind: str | None) -> str:
@@ -90,7 +129,11 @@ def timeline_page():
         render_template(
             "timeline/index.html",
             alerts=[cards.card(n) for n in alerts],
-            cards=[cards.card(p) for p in queries.as_cards(page.items) if p.id not in pinned],
+            cards=[
+                cards.feed_card(p, first=i == 0)
+                for i, p in enumerate(c for c in queries.as_cards(page.items) if c.id not in pinned)
+            ],
+            keep=cards.kept.keep,
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
