@@ -1,12 +1,13 @@
 """Profile, in this process, what a member's requests cost in Python: one timeline page,
-one trivial authenticated page (``/bench/ping``) and one posted request.
+one trivial authenticated page (``/bench/ping``), one posted request and one offer.
 
 The app is built here with the production settings (``bench._common.InProcessSite``:
 strong argon2, CSRF on, Secure cookies over https; rate limits in ``memory://``, where
 a deployment has Redis) on a bench database, and driven by Flask's test client as one
 logged-in member: no gunicorn, no network, so the profile is the app's own work. The
 posted request goes through the real form: GET ``/exchanges/new`` for its CSRF token,
-then POST (kind "request": the matching neighbours and the know-how count run). Each
+then POST (a "request": the matching neighbours and the know-how count run; an
+"offer": the matching requests are counted). Each
 request is first run ``--warmup`` times (caches, prepared statements), then:
 
 - timed ``--runs`` times without a profiler (median ms) and its SQL statements counted;
@@ -71,6 +72,7 @@ def requests_of(site: InProcessSite) -> dict[str, Callable[[], None]]:
         "timeline": lambda: site.request("GET", "/timeline", 200),
         "ping": lambda: site.request("GET", "/bench/ping", 200),
         "post-request": lambda: site.post_exchange("request", next(posted), token),
+        "post-offer": lambda: site.post_exchange("offer", next(posted), token),
     }
 
 
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--member", type=int, help="bench member id (default: drawn)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--runs", type=int, default=10, help="timed, then profiled")
-    parser.add_argument("--only", nargs="*", help="timeline, ping, post-request")
+    parser.add_argument("--only", nargs="*", help="timeline, ping, post-request, post-offer")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 

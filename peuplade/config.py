@@ -196,7 +196,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         "TESTING": app_env == "testing",
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Read replicas (peuplade/replicas.py, docs/SCALING.md): reads of GET pages go
         # to one whose replay lag is at most REPLICA_MAX_LAG_S seconds.
         "DATABASE_REPLICA_URLS": replica_urls,

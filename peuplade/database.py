@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select as select_module
 import time
 from dataclasses import dataclass
 
+import psycopg
 from flask import Flask, current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import MetaData, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
 from peuplade.errors import Conflict
 from peuplade.models import Base
@@ -133,9 +135,42 @@ def engine_options(
         if "application_name" not in make_url(url).query:
             connect_args.setdefault("application_name", application_name)
         connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
-        # A connection the server dropped (restart, failover) is replaced at checkout.
-        options.setdefault("pool_pre_ping", True)
     return options
+
+
+# --- a pooled connection the server dropped -----------------------------------------------
+# A connection the server closed while it sat in the pool (a restart, a failover, a
+# PgBouncer restart, pg_terminate_backend) is replaced when a request takes it, so even a
+# write, never run twice, goes through. SQLAlchemy's pool_pre_ping would ask the server
+# ("SELECT 1": one more round trip on every request, a quarter of a trivial page's); an
+# idle connection's socket says it without one: the server that ends a session sends its
+# notice and closes, so the socket becomes readable, where an idle connection of ours is
+# never sent anything (no LISTEN). A connection found that way is discarded and another
+# taken (the pool's documented DisconnectionError).
+
+
+def _hung_up(dbapi_conn) -> bool:
+    """True when the server closed ``dbapi_conn`` (a psycopg connection, idle in the
+    pool) or said anything unasked: the socket holds something to read."""
+    if dbapi_conn.closed:
+        return True
+    try:
+        fd = dbapi_conn.pgconn.socket
+    except psycopg.OperationalError:  # no socket any more
+        return True
+    poller = select_module.poll()
+    poller.register(fd, select_module.POLLIN | select_module.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def drop_hung_up_connections(engine) -> None:
+    """Check each PostgreSQL connection of ``engine`` as it leaves the pool."""
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_conn, _record, _proxy) -> None:
+        if _hung_up(dbapi_conn):
+            log.info("a pooled database connection was closed by the server: replaced")
+            raise DisconnectionError()
 
 
 def init_app(app: Flask, db) -> None:
@@ -158,6 +193,7 @@ def init_app(app: Flask, db) -> None:
         with app.app_context():
             limit_web_statements(app, db.engine)
             _note_writes(db.engine)
+            drop_hung_up_connections(db.engine)
     _close_sessions_quietly(app, db, reads_end_with_commit=not is_sqlite(url))
     app.wsgi_app = RetryReads(app, app.wsgi_app)
 

@@ -148,8 +148,8 @@ def test_database_away_gives_503_pages_and_json_then_recovers(backend, cluster, 
 
 def test_a_write_after_a_restart_the_app_did_not_see_is_served(backend, cluster):
     """The pool's connections died while idle (a restart between two requests): each is
-    replaced at checkout (pool_pre_ping), so even a write, which is never run twice,
-    goes through."""
+    replaced at checkout (database.drop_hung_up_connections), so even a write, which is
+    never run twice, goes through."""
     pg, url = cluster
     app = create_app(_test_config(url))
     app.test_client_class = IsolatedClient
