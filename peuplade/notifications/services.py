@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
 
 from peuplade.errors import Conflict, ValidationFailed
 from peuplade.extensions import db
@@ -74,8 +74,14 @@ _STATE_FOR_MODE = {"on": "pending", "digest": "digest", "off": "none"}
 
 
 def _queue_email(notification: Notification) -> None:
-    if notification.email_state == "pending":
-        db.session.info.setdefault(PENDING_KEY, []).append(notification.id)
+    _queue_emails([(notification.id, notification.email_state)])
+
+
+def _queue_emails(made: Iterable[tuple[int, str]]) -> None:
+    """The notifications ``(id, email_state)`` whose email goes out after the commit."""
+    pending = [notification_id for notification_id, state in made if state == "pending"]
+    if pending:
+        db.session.info.setdefault(PENDING_KEY, []).extend(pending)
 
 
 def _add(
@@ -170,22 +176,25 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
     if not member_ids:
         return 0
     modes = email_modes(member_ids, "matching_request")
-    made = [
-        _add(
-            member_id,
-            "matching_request",
-            modes[member_id],
-            exchange.author,
-            ("exchange", exchange.id),
-            exchange.title,
-            None,
-            None,
-        )
-        for member_id in member_ids
-    ]
-    db.session.flush()
-    for notification in made:
-        _queue_email(notification)
+    now, title = utcnow(), (exchange.title or "")[:TITLE_MAX]
+    # One INSERT of plain rows (the ORM's bulk insert), not 50 objects through a flush.
+    made = db.session.execute(
+        insert(Notification).returning(Notification.id, Notification.email_state),
+        [
+            {
+                "member_id": member_id,
+                "kind": "matching_request",
+                "actor_id": exchange.author_id,
+                "subject_type": "exchange",
+                "subject_id": exchange.id,
+                "subject_title": title,
+                "created_at": now,
+                "email_state": _STATE_FOR_MODE[modes[member_id]],
+            }
+            for member_id in member_ids
+        ],
+    ).all()
+    _queue_emails(made)
     return len(made)
 
 
