@@ -165,11 +165,11 @@ bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query
 		--small-db $(BENCH_SMALL_DB) --generate $(BENCH_MEMBERS) $(BENCH_SMALL_MEMBERS); \
 	part "lists, SpatiaLite" $(BENCH_PY) bench/queries.py --backend spatialite \
 		--db $(BENCH_SQLITE) --generate 50000 5000 --members 200; \
+	part "demo page, in-process" $(BENCH_PY) bench/demo_page.py; \
 	part "HTTP load" $(BENCH_PY) bench/http_load.py --db $(BENCH_DB) \
 		--workers $(BENCH_WORKERS) --login-workers $(BENCH_LOGIN_WORKERS) \
 		--app-nice $(BENCH_APP_NICE) \
 		--seconds $(BENCH_SECONDS) $(BENCH_HTTP_ARGS); \
-	part "demo page, in-process" $(BENCH_PY) bench/demo_page.py; \
 	$(BENCH_PY) bench/report.py; \
 	exit $$failed
 

@@ -31,7 +31,10 @@ Phases, all on the same servers:
    there were no login pool;
 6. "timeline + logins, login pool": the same, the logins sent to the login pool;
 7. "ping": the same clients and members on /bench/ping (answered "ok" to a member
-   only: a ping not logged in is an error).
+   only: a ping not logged in is an error);
+8. "floor": the same clients on ``/bench/ping`` of Flask alone (bench/http_floor.py),
+   under a gunicorn of the same settings started for it: what a request costs before
+   the app does anything (no session, database or extension).
 
 It prints, per phase and route, requests, requests/s, p50/p95/p99 and errors (an
 exception or a status other than the expected one: a timeline answered by a redirect to
@@ -99,6 +102,8 @@ except ImportError:
 
 ROOT = Path(__file__).resolve().parent.parent
 WSGI_APP = "bench.http_app:app"
+# Flask alone under the same gunicorn (bench/http_floor.py): the trivial route's floor.
+FLOOR_APP = "bench.http_floor:app"
 # The paths the proxy sends to the login pool, as gunicorn.conf.py lists them.
 LOGIN_POOL_PATHS: tuple[str, ...] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))[
     "LOGIN_POOL_PATHS"
@@ -603,7 +608,11 @@ def server_environment(url: str, rate_limits: bool, **settings: str) -> dict[str
 
 @contextmanager
 def gunicorn(
-    args: argparse.Namespace, url: str, log_path: Path, pool: str = "app"
+    args: argparse.Namespace,
+    url: str,
+    log_path: Path,
+    pool: str = "app",
+    wsgi_app: str = WSGI_APP,
 ) -> Iterator[subprocess.Popen]:
     """gunicorn serving bench.http_app on a free loopback port, until the block ends;
     stopped by its PID (TERM, then KILL). ``pool="login"`` starts the login pool as
@@ -637,7 +646,7 @@ def gunicorn(
         "--timeout", "120",
         "--graceful-timeout", "10",
         "--no-control-socket",  # its default path is shared by every gunicorn of the user
-        WSGI_APP,
+        wsgi_app,
     ]  # fmt: skip
     with open(log_path, "w") as log:
         server = subprocess.Popen(
@@ -908,6 +917,30 @@ def login_pool(
         yield server
 
 
+def floor(args: argparse.Namespace, url: str, log_path: Path, members: list[Member]) -> Phase:
+    """The "ping" phase against Flask alone (``FLOOR_APP``), under the same gunicorn
+    settings and clients: what a request costs before the app does anything."""
+    floor_log = log_path.with_suffix(".floor.log")
+    with gunicorn(args, url, floor_log, wsgi_app=FLOOR_APP) as server:
+        meter = CpuMeter(url, [server.pid], application_name())
+        try:
+            return measured(
+                "floor",
+                meter,
+                lambda: closed_loop(
+                    (server.port, None),  # type: ignore[attr-defined]
+                    members,
+                    args.concurrency,
+                    args.seconds,
+                    ping,
+                    Mix(0.0, 0.0),
+                    args.seed,
+                ),
+            )
+        finally:
+            meter.close()
+
+
 def run(args: argparse.Namespace) -> int:
     url = database_url("postgis", args.db)
     # Two login phases, each with its own newcomers.
@@ -956,6 +989,7 @@ def run(args: argparse.Namespace) -> int:
                     "timeline + logins, login pool", meter, with_logins(proxy)
                 )
             phases["ping"] = measured("ping", meter, load(ping))
+            phases["floor"] = floor(args, url, log_path, members)
             print(f"\nlogins before the load: {len(members)} of {args.members} logged in")
             for phase in phases.values():
                 print_phase(phase)

@@ -98,6 +98,9 @@ def ping_cpu(data: Figures) -> tuple[str, bool] | None:
     text = (
         f"{cpu['server']:.2f} ms ({cpu['gunicorn']:.2f} + {cpu['postgres']:.2f}; {rate:.0f} req/s)"
     )
+    floor = dig(data, "http_load", "phases", "floor")
+    if floor is not None:  # Flask alone under the same gunicorn (bench/http_floor.py)
+        text += f"; Flask alone {floor['cpu_ms_per_request']['server']:.2f} ms"
     return text, cpu["server"] <= 1.5
 
 
@@ -333,8 +336,15 @@ def baselines(data: Figures) -> list[str]:
             f"p95 {_ms(route['p95_ms'])}, {ping['cpu_ms_per_request']['server']:.2f} ms "
             "of server CPU per request"
         )
+        floor = phases.get("floor")
+        if floor:
+            alone = floor["routes"]["GET /bench/ping"]
+            lines.append(
+                f"floor, Flask alone under the same gunicorn: {alone['per_s']:.1f} req/s, "
+                f"{floor['cpu_ms_per_request']['server']:.2f} ms of server CPU per request"
+            )
         for name, phase in phases.items():
-            if name != "ping" and phase["timeline_load"]["requests"]:
+            if name not in ("ping", "floor") and phase["timeline_load"]["requests"]:
                 rate = phase["timeline_load"]["per_s"]
                 lines.append(
                     f"'{name}': {rate:.1f} req/s = {rate / route['per_s']:.3f} of the trivial "
