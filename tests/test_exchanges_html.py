@@ -545,3 +545,38 @@ def test_the_flash_stops_counting_past_the_cap(app, make_member, street, monkeyp
     r = post_exchange(author, title="Porter une armoire")
     page = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
     assert "2 voisins savent faire ça près de chez vous" in page and "Plus de" not in page
+
+
+def test_the_offer_s_page_says_it_is_published_with_the_requests_it_shows(app, street):
+    """Posting leads to the exchange's page, which says it is published with the counts
+    it shows anyway: the POST itself neither counts the neighbours who know how nor
+    looks for matching requests (no walk of members' skills or of exchanges). Said
+    once: the page seen again does not repeat it."""
+    from sqlalchemy import event as sa_event
+
+    quick(street["alice"], kind="request", title="Déménager un piano")
+    author = as_member(app, street["author"])
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        r = post_exchange(author, kind="offer", title="Je porte vos cartons")
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    looked_for = re.compile(r"member_skills|exchanges\.kind\s*=")
+    assert not [s for s in seen if looked_for.search(s)], seen
+    page = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
+    assert (
+        "Votre offre est publiée. 1 demande ouverte près de chez vous pourrait vous "
+        "concerner" in page
+    )
+    assert "Déménager un piano" in page
+    again = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
+    assert "Votre offre est publiée" not in again and "Déménager un piano" in again
+    # A request: the same, with the neighbours who know how.
+    r = post_exchange(author, title="Porter une commode")
+    page = text_of(author.get(r.headers["Location"]).get_data(as_text=True))
+    assert "Votre demande est publiée. 1 voisin sait faire ça près de chez vous." in page

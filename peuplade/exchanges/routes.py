@@ -4,10 +4,11 @@ exchanges.services; every exchange is loaded through queries.get_exchange_or_404
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import inspect
 
 from peuplade import categories, search
 from peuplade.errors import Conflict, Forbidden
@@ -147,14 +148,18 @@ def mine():
 
 
 # The message after posting a request counts the neighbours who know how this far
-# ("plus de 100"): counting thousands would make the author wait (docs/SCALING.md).
+# ("plus de 100").
 KNOW_HOW_COUNTED = 100
+# The exchange this browser just published: its page, where posting leads, says so with
+# the counts it shows anyway (the neighbours who know how, the matching offers or
+# requests), instead of the post counting them once more before leading there.
+PUBLISHED = "peuplade_published"
 
 
-def _published_message(exchange: Exchange) -> str:
-    me = _me()
+def _published_message(exchange: Exchange, page: dict) -> str:
+    """ "Votre demande est publiée…", from what the exchange's page found (``_show``)."""
     if exchange.kind == "request":
-        n = queries.know_how_count(exchange, at_most=KNOW_HOW_COUNTED)
+        n = page["know_how_total"]
         if n == 0:
             return _(
                 "Votre demande est publiée. Personne près de chez vous n'a encore indiqué "
@@ -171,7 +176,7 @@ def _published_message(exchange: Exchange) -> str:
             "Votre demande est publiée. %(num)s voisins savent faire ça près de chez vous.",
             n,
         )
-    n = len(queries.matching(exchange, me))
+    n = len(page["matches"])
     if n == 0:
         return _("Votre offre est publiée.")
     return ngettext(
@@ -212,9 +217,10 @@ def new():
             PHOTO_RENAMES,
         )
         if outcome.ok:
-            exchange = outcome.result
-            flash(_published_message(exchange), "success")
-            return redirect(url_for("exchanges.show", exchange_id=exchange.id))
+            # Its id from the session's identity map: the committed row is not read again.
+            (exchange_id,) = inspect(outcome.result).identity
+            session[PUBLISHED] = exchange_id
+            return redirect(url_for("exchanges.show", exchange_id=exchange_id))
         general = outcome.general
         photos.keep()
     return render_template("exchanges/new.html", form=form, general=general), 422
@@ -362,6 +368,9 @@ def _show(
     if may_thank and exchange.helper_id is not None and not queries.thanked(exchange, me):
         context["thanks_form"] = thanks_form or ThanksForm()
         context["thanks_to"] = exchange.helper if is_author else exchange.author
+    if is_author and is_open and session.get(PUBLISHED) == exchange.id:
+        del session[PUBLISHED]
+        flash(_published_message(exchange, context), "success")
     return render_template("exchanges/show.html", **context), status
 
 
