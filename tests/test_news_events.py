@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -259,7 +260,18 @@ def test_timeline_query_reads_cell_by_cell(app, dialect, make_member):
     # One type's lists read that type's rows only; the pinned alerts, the alerts only.
     assert_reads_cell_by_cell(_plan(event_queries.near_me(viewer)), dialect, typed=True)
     for stmt in (news_queries.recent_alerts(viewer), news_queries.near_me(viewer, kind="alerte")):
-        assert_reads_cell_by_cell(_plan(stmt), dialect, typed=True, kind="alert")
+        plan = _plan(stmt)
+        if dialect == "postgresql":
+            assert_reads_cell_by_cell(plan, dialect, typed=True, kind="alert")
+            continue
+        # SQLite's choice between the two usable (type, cell...) indexes follows
+        # statistics that vary with these tiny tables and the tests run before (one CI
+        # run chose the other): it reads cell by cell, and the query states the alerts'
+        # predicate, which lets SQLite use theirs (a city's plan: docs/SCALING.md).
+        assert "SCAN posts" not in plan, plan
+        assert re.search(r"SEARCH posts USING INDEX ix_posts_\w+ \(type=\? AND cell_fine=\?", plan)
+        sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        assert "posts.is_alert = 1" in sql, sql
 
 
 def test_an_event_end_time_can_be_removed(app, make_member):

@@ -27,8 +27,8 @@ OPEN_SHOWN_ALERTS = {
     'sqlite': "status = 'open' AND hidden_at IS NULL AND is_alert = 1",
 }
 INDEXES = (
-    ('ix_posts_alert_cell_fine', ['type', 'cell_fine', 'created_at', 'id']),
-    ('ix_posts_alert_cell_coarse', ['type', 'cell_coarse', 'created_at', 'id']),
+    ('ix_posts_alert_cell_fine', ['type', 'cell_fine', 'is_alert', 'created_at', 'id']),
+    ('ix_posts_alert_cell_coarse', ['type', 'cell_coarse', 'is_alert', 'created_at', 'id']),
 )
 
 

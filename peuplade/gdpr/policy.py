@@ -458,6 +458,9 @@ TABLES: tuple[Table, ...] = (
             "status": col(_l("ouverte, réalisée ou annulée")),
             "expires_at": col(_l("date où elle quitte les listes")),
             "quartier_id": col(_l("le quartier visé, pour une info adressée à tout un quartier")),
+            "is_alert": col(
+                _l("si c'est une info de type « Alerte », épinglée en tête du fil 48 heures")
+            ),
             "hidden_at": HIDDEN,
             "submission_key": col(
                 _l(

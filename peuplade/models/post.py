@@ -75,14 +75,16 @@ class Post(TimestampMixin, Base):
             for prefix, by_type in (("", ()), ("type_", ("type",)))
         ),
         # The newest open alerts of a feed cell: the alerts pinned above the timeline
-        # (news.queries.recent_alerts) are a few rows among every news of 48 hours. With
-        # "type" first, as the walk of one type reads it (SQLite then prefers this index,
-        # its statistics saying it is the smallest, to the (type, cell...) one above).
+        # (news.queries.recent_alerts) are a few rows among every news of 48 hours. Keyed
+        # as the walk of one type reads it, plus is_alert (constant here, but an equality
+        # more than the (type, cell...) index above: SQLite prefers this one even
+        # without statistics; with them, it is the smallest).
         *(
             Index(
                 f"ix_posts_alert_{column}",
                 "type",
                 column,
+                "is_alert",
                 "created_at",
                 "id",
                 postgresql_where=OPEN_SHOWN_ALERTS["postgresql"],
