@@ -153,25 +153,28 @@ MMAP_THRESHOLD = 1 << 20
 _M_MMAP_THRESHOLD = -3  # <malloc.h>
 
 
+try:  # loaded once, in the master: a worker's post_fork only calls it
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc
+    _LIBC = None
+
+
 def give_big_blocks_back() -> bool:
-    """Fix glibc's threshold (a worker's first act); False where there is no glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):
-        return False
+    """Fix glibc's threshold (in each new worker); False where there is no glibc."""
+    mallopt = getattr(_LIBC, "mallopt", None)
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) if mallopt else False
 
 
 def post_fork(server, worker) -> None:
-    """A new worker gives big freed blocks back to the system (``give_big_blocks_back``)
-    and lowers its priority by ``GUNICORN_NICE``. With ``preload_app``, it starts with
+    """A new worker lowers its priority by ``GUNICORN_NICE`` and gives big freed blocks
+    back to the system (``give_big_blocks_back``). With ``preload_app``, it starts with
     the master's copy of the app: make it forget the connection pools it inherited (the
     primary's and the replicas'), without closing connections that would belong to the
     master (SQLAlchemy's ``dispose(close=False)``, the documented guard for forked
     processes)."""
-    give_big_blocks_back()
     if nice:
         os.nice(nice)
+    give_big_blocks_back()
     if not server.cfg.preload_app:
         return
     app = server.app.wsgi()
