@@ -299,3 +299,53 @@ def test_the_far_indexes_state_the_walk_s_bound():
     spec.loader.exec_module(migration)
     assert OPEN_SHOWN_AND_FAR.text == migration.OPEN_SHOWN_AND_FAR
     assert OPEN_SHOWN_AND_FAR.text.endswith(f"AND reach_m > {geo.FAR_CELL_M}")
+
+
+def test_a_walk_s_limits_are_in_its_text_on_sqlite_and_parameters_on_postgresql(app, make_member):
+    """SQLite (3.47+) plans with a bound LIMIT's value, so it prepares a statement whose
+    LIMIT is a parameter again at every run (~1 ms a walk): there, the timeline's and the
+    pinned alerts' walks write their limits into the SQL. PostgreSQL keeps them
+    parameters (one generic plan for every page size)."""
+    import re
+
+    from sqlalchemy import event
+
+    from peuplade.timeline import queries as timeline
+
+    viewer = make_member("Lectrice", at=BATIGNOLLES)
+    make_member("Voisin", at=(BATIGNOLLES[0] + 0.001, BATIGNOLLES[1]))
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        timeline.cards(viewer, limit=21).run(db.session.execute).all()
+        timeline.alert_cards(viewer)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    walks = [s for s in seen if "central" in s]
+    assert len(walks) == 2
+    for sql in walks:
+        limits = re.findall(r"LIMIT (\S+)", sql)
+        assert len(limits) >= 3  # each cell group, the bound, the page
+        if db.engine.dialect.name == "sqlite":
+            assert all(value.rstrip(")").isdigit() for value in limits), limits
+        else:
+            assert any(value.startswith("%(limit)s") for value in limits), limits
+
+
+def test_every_type_chosen_is_the_walk_without_a_type_filter(app, make_member):
+    """The timeline page passes its chosen types, all of them by default: that is no
+    filter, the same statement as none (no ``type IN`` on each cell's rows, which SQLite
+    without statistics would read through another index)."""
+    from peuplade.timeline import queries as timeline
+
+    viewer = make_member("Lectrice", at=BATIGNOLLES)
+    every = timeline.cards(viewer, list(timeline.TYPES))
+    assert every.statement is timeline.cards(viewer).statement
+    assert "types" not in every.params
+    some = timeline.cards(viewer, ["exchange", "news"])
+    assert some.statement is not every.statement
+    assert some.params["types"] == ["exchange", "news"]

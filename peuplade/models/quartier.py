@@ -27,7 +27,11 @@ class Quartier(TimestampMixin, Base):
     # Where the polygon came from (e.g. "c_quinsee 7511765"), so re-imports update in place.
     source_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
     arrondissement: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    # Deferred: a quartier is loaded with every signed-in member (Member.quartier, each
+    # request) for its name; its polygon (a few KB) is read only where it is used.
+    geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False, deferred=True
+    )
 
     def __repr__(self) -> str:
         return f"<Quartier {self.slug}>"

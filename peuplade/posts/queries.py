@@ -110,6 +110,15 @@ def viewer_id():
     return bindparam("viewer_id", type_=Integer)
 
 
+def page_limit(dialect: str):
+    """SQL: a walk's ``LIMIT :limit``. Written into the statement's text on SQLite: since
+    3.47 SQLite reads a bound LIMIT's value when planning, so a statement whose LIMIT is
+    a parameter is prepared again at every execution, ~1 ms for a walk (its fixed cost,
+    measured in docs/SCALING.md). The values are few (page sizes), each one statement
+    text kept by the driver's cache. PostgreSQL keeps it a parameter (generic plans)."""
+    return bindparam("limit", type_=Integer, literal_execute=dialect == "sqlite")
+
+
 def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
     """The walk's cells around ``home`` as parameter values, by role: central cells
     partly outside the circle (``outer_cells``), wholly inside it (``inside_cells``),
@@ -165,9 +174,9 @@ def newest_nearby(
     ``load``: what the rows are loaded as (e.g. a ``with_polymorphic`` of ``post_cls``),
     when it is not ``post_cls`` itself; ``options``: loader options of the rows.
     ``rows``: instead of objects, plain rows: a function given the page's ``(id,
-    created_at)`` sub-query (newest first) that makes the final SELECT from it (ordered
-    newest first, ``LIMIT :limit``), e.g. exactly a card's columns
-    (``timeline.queries.cards``).
+    created_at)`` sub-query (newest first) and the walk's limit (``page_limit``) that
+    makes the final SELECT from them (ordered newest first, limited by it), e.g.
+    exactly a card's columns (``timeline.queries.cards``).
 
     The statement is built once per shape and kept (building it and its cache key cost
     more than running it): every value is a bound parameter, given with the statement
@@ -225,7 +234,7 @@ def _walk(
     cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
     here = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
     radius = bindparam("radius", type_=Integer)
-    limit = bindparam("limit", type_=Integer)
+    limit = page_limit(dialect)
     never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
     shared = [
         # As written in the partial index's predicate (a bound parameter would keep
@@ -312,7 +321,7 @@ def _walk(
         select(central.c.created_at)
         .order_by(central.c.created_at.desc(), central.c.id.desc())
         .offset(bindparam("bound_offset", type_=Integer))
-        .limit(1)
+        .limit(literal(1, Integer, literal_execute=True))
         .scalar_subquery()
     )
     no_bound = literal(datetime(1, 1, 2, tzinfo=UTC), UTCDateTime())
@@ -326,7 +335,7 @@ def _walk(
         .subquery()
     )
     if rows is not None:
-        return rows(found)
+        return rows(found, limit)
     load = post_cls if load is None else load
     return (
         select(load)

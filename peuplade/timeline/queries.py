@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import with_polymorphic
 
 from peuplade.extensions import db
@@ -50,6 +50,9 @@ def _walk(viewer: Member, types, after, limit: int, **reading) -> Prepared:
     """The timeline's walk (``posts.newest_nearby``), its rows read as ``reading`` says:
     objects (``load=``) or plain rows (``rows=``)."""
     chosen = [t for t in (types or ()) if t in TYPES]
+    if set(chosen) == TYPES.keys():
+        # Every type is no filter: the walk without it (no IN on each cell's rows).
+        chosen = []
     return posts.newest_nearby(
         viewer,
         Post,
@@ -101,9 +104,10 @@ _TITLE = func.coalesce(*(table.c.title for table in _SUBTYPES))
 _KIND = func.coalesce(Exchange.__table__.c.kind, NewsPost.__table__.c.kind)
 
 
-def _card_columns(found) -> Any:
+def _card_columns(found, limit) -> Any:
     """The final SELECT of the timeline's walk (``posts.newest_nearby(rows=...)``): each
-    post of the page with its subtype's and its author's card columns, newest first."""
+    post of the page with its subtype's and its author's card columns, newest first, at
+    most ``limit``."""
     posts_t, members = Post.__table__, Member.__table__
     exchanges, events = Exchange.__table__, Event.__table__
     joined = found.join(posts_t, posts_t.c.id == found.c.id).join(
@@ -112,7 +116,9 @@ def _card_columns(found) -> Any:
     for table in _SUBTYPES:
         joined = joined.outerjoin(table, table.c.id == posts_t.c.id)
     has_photo = (
-        select(Photo.id).where(Photo.post_id == posts_t.c.id).limit(1).exists().label("has_photo")
+        # No LIMIT 1: EXISTS stops at the first row (a bound LIMIT makes SQLite prepare
+        # the statement again at each run, posts.queries.page_limit).
+        select(Photo.id).where(Photo.post_id == posts_t.c.id).exists().label("has_photo")
     )
     return (
         select(
@@ -133,7 +139,7 @@ def _card_columns(found) -> Any:
         )
         .select_from(joined)
         .order_by(found.c.created_at.desc(), found.c.id.desc())
-        .limit(bindparam("limit", type_=Integer))
+        .limit(limit)
     )
 
 
