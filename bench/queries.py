@@ -3,11 +3,11 @@
 For N random members (200 by default) of a database made by ``bench/generate.py``, times
 in the same run, member after member, on the same connection:
 
-* **app**: what the pages run — ``timeline.queries.cards`` (home timeline: the cards'
-  columns as plain rows, and their photos), ``exchanges.queries.near_me``,
-  ``loans.queries.near_me`` (objects near me), ``neighbours.queries.neighbour_page``
-  with a skill — SQL built by the ORM, rows loaded as objects but for the timeline, one
-  page of 20 (21 rows asked, as the pages do);
+* **app**: what the pages run — ``timeline.queries.cards`` (home timeline),
+  ``exchanges.queries.near_me`` and ``loans.queries.near_me`` (objects near me), each
+  read as its cards (the card's columns as plain rows, and their photos), and
+  ``neighbours.queries.neighbour_page`` with a skill — SQL built by the ORM, one page
+  of 20 (21 rows asked, as the pages do);
 * **obvious**: the same page written the way one writes it first, in raw SQL: every
   post of the circle (bounding box on the spatial index, exact distance), filtered,
   sorted newest first, LIMIT 21; for neighbours, every member of the circle with the
@@ -158,12 +158,17 @@ def app_posts(viewer: Member, kind: str, after: TimeCursor | None = None) -> lis
         # The page reads its cards as plain rows (timeline.queries.cards), not objects.
         prepared = timelines.cards(viewer, after=after, limit=PAGE + 1)
         return timelines.as_cards(prepared.run(db.session.execute).all())
+    # As the pages run them (pagination.fetch_page): the kept statement, its values apart,
+    # read as the lists' cards (plain rows of exactly what a card shows).
     if kind == "exchange":
-        stmt = exchange_queries.near_me(viewer, after=after, limit=PAGE + 1)
-    else:
-        stmt = loan_queries.near_me(viewer, after=after, limit=PAGE + 1)
-    # As the pages run it (pagination.fetch_page): the kept statement, its values apart.
-    return list(stmt.run(db.session.scalars))
+        prepared = exchange_queries.near_me(
+            viewer, after=after, limit=PAGE + 1, rows=exchange_queries.card_columns
+        )
+        return exchange_queries.as_cards(prepared.run(db.session.execute).all())
+    prepared = loan_queries.near_me(
+        viewer, after=after, limit=PAGE + 1, rows=loan_queries.card_columns
+    )
+    return loan_queries.as_cards(prepared.run(db.session.execute).all())
 
 
 def app_neighbours(viewer: Member, skill: str, cursor: str | None = None):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
@@ -10,11 +14,22 @@ from sqlalchemy.orm import joinedload
 from peuplade import geo, privacy
 from peuplade.errors import NotFound
 from peuplade.extensions import db
-from peuplade.models import Block, Exchange, ExchangeResponse, Member, MemberSkill, Thanks
+from peuplade.models import (
+    Block,
+    Exchange,
+    ExchangeResponse,
+    Member,
+    MemberSkill,
+    Photo,
+    Post,
+    Thanks,
+)
 from peuplade.moderation import targets as report_targets
 from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
+from peuplade.posts import cards as cards_of
 from peuplade.posts import queries as posts
+from peuplade.posts.cards import CardAuthor
 
 
 # The walks' conditions (posts.newest_nearby: SQL made once, values as parameters).
@@ -39,6 +54,82 @@ def _in_my_skills():
 WITH_HELPER = (joinedload(Exchange.helper),)
 
 
+@dataclass(slots=True)
+class ExchangeCard:
+    """An exchange as a list's card shows it (``templates/exchanges/_macros.html``), read
+    from one row (``card_columns``) rather than an object with its author's whole row:
+    the attributes the card reads on an exchange, under the same names. ``position`` is
+    the exchange's PUBLIC position (the distance band)."""
+
+    type: ClassVar[str] = "exchange"
+
+    id: int
+    kind: str
+    category: str
+    status: str
+    title: str
+    starts_on: date | None
+    ends_on: date | None
+    created_at: datetime
+    author_id: int
+    position: Any
+    place_name: str | None
+    on_behalf_of: str | None
+    author: CardAuthor
+    has_photo: bool
+    photos: list[Photo] = field(default_factory=list)
+
+
+def card_columns(found, limit) -> Any:
+    """The final SELECT of a walk of exchanges read as cards (``near_me(rows=...)``)."""
+    posts_t, exchanges = Post.__table__, Exchange.__table__
+    return cards_of.card_rows(
+        found,
+        limit,
+        (exchanges,),
+        (
+            posts_t.c.id,
+            exchanges.c.kind,
+            exchanges.c.category,
+            posts_t.c.status,
+            exchanges.c.title,
+            exchanges.c.starts_on,
+            exchanges.c.ends_on,
+            posts_t.c.created_at,
+            posts_t.c.position,
+            posts_t.c.place_name,
+            exchanges.c.on_behalf_of,
+        ),
+    )
+
+
+def as_cards(rows) -> list[ExchangeCard]:
+    """The cards of ``card_columns``' rows, with their photos."""
+    return list(
+        cards_of.with_photos(
+            [
+                ExchangeCard(
+                    row.id,
+                    row.kind,
+                    row.category,
+                    row.status,
+                    row.title,
+                    row.starts_on,
+                    row.ends_on,
+                    row.created_at,
+                    row.author_id,
+                    row.position,
+                    row.place_name,
+                    row.on_behalf_of,
+                    cards_of.author_of(row),
+                    bool(row.has_photo),
+                )
+                for row in rows
+            ]
+        )
+    )
+
+
 def near_me(
     viewer: Member,
     *,
@@ -48,9 +139,11 @@ def near_me(
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
     options: tuple = (),
+    rows=None,
 ) -> Prepared:
     """At most ``limit`` open exchanges in the viewer's neighbourhood, newest first
-    (``options``: loader options of the rows, e.g. ``WITH_HELPER``)."""
+    (``options``: loader options of the rows, e.g. ``WITH_HELPER``; ``rows``: plain
+    rows instead of objects, e.g. ``card_columns``)."""
     conditions: list = []
     params: dict = {}
     if kind:
@@ -71,6 +164,7 @@ def near_me(
         after=after,
         options=options,
         params=params,
+        rows=rows,
     )
 
 
@@ -85,8 +179,10 @@ def for_you(
     *,
     limit: int = posts.LIST_MAX,
     options: tuple = (),
+    rows=None,
 ) -> Prepared:
-    """ "Pour vous": open requests near me in a category I know how to do."""
+    """ "Pour vous": open requests near me in a category I know how to do (``rows``: as
+    ``near_me``'s)."""
     return posts.newest_nearby(
         viewer,
         Exchange,
@@ -97,6 +193,7 @@ def for_you(
         after=after,
         options=options,
         params={"kind": "request"},
+        rows=rows,
     )
 
 

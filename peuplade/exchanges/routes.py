@@ -66,7 +66,7 @@ def thanks_helpers():
 # --- lists ---------------------------------------------------------------------------
 
 
-def _cards(exchanges: list[Exchange]) -> list[dict]:
+def _cards(exchanges: list[Exchange] | list[queries.ExchangeCard]) -> list[dict]:
     """What each card shows; the responses are counted for the whole page in one query."""
     me = _me()
     counts = queries.responses_count([e.id for e in exchanges], me)
@@ -81,16 +81,31 @@ def _cards(exchanges: list[Exchange]) -> list[dict]:
     ]
 
 
-def _list_page(template: str, query_for, **context):
-    """A list of exchange cards; ``query_for(after, limit)`` gives its statement."""
+def _list_page(template: str, query_for, *, as_rows: bool = True, **context):
+    """A list of exchange cards; ``query_for(after, limit, rows)`` gives its statement:
+    a walk read as plain rows (``queries.card_columns``), or with ``as_rows=False``
+    (my own exchanges, with their status and helper) a statement of objects."""
     after, cursor_error = cursor_or_restart(request.args.get("cursor"))
-    page = fetch_page(
-        db.session.scalars, lambda limit: query_for(after, limit), PAGE_SIZE, posts.cursor_after
-    )
+    if as_rows:
+        page = fetch_page(
+            db.session.execute,
+            lambda limit: query_for(after, limit, queries.card_columns),
+            PAGE_SIZE,
+            posts.cursor_after,
+        )
+        items = queries.as_cards(page.items)
+    else:
+        page = fetch_page(
+            db.session.scalars,
+            lambda limit: query_for(after, limit, None),
+            PAGE_SIZE,
+            posts.cursor_after,
+        )
+        items = page.items
     return (
         render_template(
             template,
-            cards=_cards(page.items),
+            cards=_cards(items),
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
@@ -110,13 +125,14 @@ def index():
     q = (request.args.get("q") or "").strip()[: search.MAX_QUERY_LENGTH]
     return _list_page(
         "exchanges/index.html",
-        lambda after, limit: queries.near_me(
+        lambda after, limit, rows: queries.near_me(
             me,
             kind=kind or None,
             category=category or None,
             q=q or None,
             after=after,
             limit=limit,
+            rows=rows,
         ),
         kind=kind,
         category=category,
@@ -132,7 +148,7 @@ def for_you():
     me = _me()
     return _list_page(
         "exchanges/for_you.html",
-        lambda after, limit: queries.for_you(me, after, limit=limit),
+        lambda after, limit, rows: queries.for_you(me, after, limit=limit, rows=rows),
         skills=me.skill_slugs,
         radius_m=me.radius_m,
     )
@@ -141,7 +157,9 @@ def for_you():
 @bp.route("/exchanges/mine")
 def mine():
     me = _me()
-    return _list_page("exchanges/mine.html", lambda after, _limit: queries.mine(me, after))
+    return _list_page(
+        "exchanges/mine.html", lambda after, _limit, _rows: queries.mine(me, after), as_rows=False
+    )
 
 
 # --- posting and editing -------------------------------------------------------------

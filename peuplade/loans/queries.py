@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Select, and_, bindparam, exists, func, or_, select
@@ -12,11 +13,13 @@ from sqlalchemy import Date, Select, and_, bindparam, exists, func, or_, select
 from peuplade.errors import NotFound
 from peuplade.extensions import db
 from peuplade.localtime import today
-from peuplade.models import HOLDING, Item, Loan, Member
+from peuplade.models import HOLDING, Item, Loan, Member, Photo, Post
 from peuplade.moderation import targets as report_targets
 from peuplade.pagination import Prepared, TimeCursor
 from peuplade.posts import audience
+from peuplade.posts import cards as cards_of
 from peuplade.posts import queries as posts
+from peuplade.posts.cards import CardAuthor
 
 
 # The walk's conditions (posts.newest_nearby: SQL made once, values as parameters).
@@ -36,6 +39,70 @@ def _free_today():
     return ~exists().where(Loan.item_id == Item.id, _holds_today(bindparam("today", type_=Date)))
 
 
+@dataclass(slots=True)
+class ItemCard:
+    """An object as the shelf's card shows it (``templates/loans/_macros.html``), read
+    from one row (``card_columns``) rather than an object with its lender's whole row:
+    the attributes the card and ``item_statuses`` read on an item, under the same
+    names. ``position`` is the object's PUBLIC position (the distance band)."""
+
+    type: ClassVar[str] = "item"
+
+    id: int
+    category: str
+    condition: str
+    available: bool
+    title: str
+    created_at: datetime
+    author_id: int
+    position: Any
+    author: CardAuthor
+    has_photo: bool
+    photos: list[Photo] = field(default_factory=list)
+
+
+def card_columns(found, limit) -> Any:
+    """The final SELECT of a walk of objects read as cards (``near_me(rows=...)``)."""
+    posts_t, items = Post.__table__, Item.__table__
+    return cards_of.card_rows(
+        found,
+        limit,
+        (items,),
+        (
+            posts_t.c.id,
+            items.c.category,
+            items.c.condition,
+            items.c.available,
+            items.c.title,
+            posts_t.c.created_at,
+            posts_t.c.position,
+        ),
+    )
+
+
+def as_cards(rows) -> list[ItemCard]:
+    """The cards of ``card_columns``' rows, with their photos."""
+    return list(
+        cards_of.with_photos(
+            [
+                ItemCard(
+                    row.id,
+                    row.category,
+                    row.condition,
+                    bool(row.available),
+                    row.title,
+                    row.created_at,
+                    row.author_id,
+                    row.position,
+                    cards_of.author_of(row),
+                    bool(row.has_photo),
+                )
+                for row in rows
+            ]
+        )
+    )
+
+
 def near_me(
     viewer: Member,
     *,
@@ -45,10 +112,12 @@ def near_me(
     free_today: bool = False,
     after: TimeCursor | None = None,
     limit: int = posts.LIST_MAX,
+    rows=None,
 ) -> Prepared:
     """At most ``limit`` objects in the viewer's neighbourhood (not the viewer's own),
     newest first. ``available_only``: the lender's switch is on; ``free_today``: and no
-    loan holds it today (out, overdue, or promised for a period that has begun)."""
+    loan holds it today (out, overdue, or promised for a period that has begun).
+    ``rows``: plain rows instead of objects, e.g. ``card_columns``."""
     conditions: list = [_not_mine]
     params: dict = {}
     if category:
@@ -63,7 +132,9 @@ def near_me(
     if free_today:
         conditions.append(_free_today)
         params["today"] = today()
-    return posts.newest_nearby(viewer, Item, *conditions, limit=limit, after=after, params=params)
+    return posts.newest_nearby(
+        viewer, Item, *conditions, limit=limit, after=after, params=params, rows=rows
+    )
 
 
 def mine(lender: Member, after: TimeCursor | None = None) -> Select:
@@ -218,7 +289,7 @@ def holding_loans(item_ids: Iterable[int]) -> Select:
     )
 
 
-def status_from(item: Item, loans: Iterable[Loan], day: date) -> ItemStatus:
+def status_from(item: Item | ItemCard, loans: Iterable[Loan], day: date) -> ItemStatus:
     """The one rule for an object's status, from the loans of it (any may be given:
     only those holding it count) on the local ``day``."""
     holding = [x for x in loans if x.item_id == item.id and x.status in HOLDING]
@@ -240,7 +311,7 @@ def status_from(item: Item, loans: Iterable[Loan], day: date) -> ItemStatus:
     return ItemStatus(kind)
 
 
-def item_statuses(items: list[Item]) -> dict[int, ItemStatus]:
+def item_statuses(items: list[Item] | list[ItemCard]) -> dict[int, ItemStatus]:
     """``status_from`` for a page of objects, in one query."""
     if not items:
         return {}

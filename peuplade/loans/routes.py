@@ -82,8 +82,9 @@ def index():
     q = (request.args.get("q") or "").strip()[: search.MAX_QUERY_LENGTH]
     available_only = request.args.get("available") == "1"
     after, cursor_error = cursor_or_restart(request.args.get("cursor"))
+    # Plain rows of exactly what a card shows (queries.card_columns), not objects.
     page = fetch_page(
-        db.session.scalars,
+        db.session.execute,
         lambda limit: queries.near_me(
             me,
             category=category or None,
@@ -92,14 +93,16 @@ def index():
             free_today=available_only,
             after=after,
             limit=limit,
+            rows=queries.card_columns,
         ),
         PAGE_SIZE,
         posts.cursor_after,
     )
-    statuses = queries.item_statuses(page.items)
+    items = queries.as_cards(page.items)
+    statuses = queries.item_statuses(items)
     bands = Bands(me)
     cards = [
-        {"item": item, "band": bands.band(item), "status": statuses[item.id]} for item in page.items
+        {"item": item, "band": bands.band(item), "status": statuses[item.id]} for item in items
     ]
     return render_template(
         "loans/index.html",

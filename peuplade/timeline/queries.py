@@ -3,20 +3,21 @@ newest first, in ONE query over ``posts`` (its subtypes joined in the same state
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import with_polymorphic
 
 from peuplade.extensions import db
 from peuplade.models import Event, Exchange, Item, Member, NewsPost, Photo, Post
 from peuplade.news import queries as news
 from peuplade.pagination import Prepared, TimeCursor
+from peuplade.posts import cards as cards_of
 from peuplade.posts import queries as posts
+from peuplade.posts.cards import CardAuthor
 
 TYPES = {"exchange": Exchange, "item": Item, "news": NewsPost, "event": Event}
 # Built once: making a polymorphic selectable is a good part of building the statement.
@@ -68,15 +69,6 @@ def _walk(viewer: Member, types, after, limit: int, **reading) -> Prepared:
 # --- the HTML page's cards: plain rows, exactly what a card shows -------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CardAuthor:
-    """What a card shows of its author: the name and the face (``avatar`` macro)."""
-
-    id: int
-    display_name: str
-    avatar_key: str | None
-
-
 @dataclass(slots=True)
 class Card:
     """A timeline card's post, read from one row (``cards``) rather than a polymorphic
@@ -108,38 +100,23 @@ def _card_columns(found, limit) -> Any:
     """The final SELECT of the timeline's walk (``posts.newest_nearby(rows=...)``): each
     post of the page with its subtype's and its author's card columns, newest first, at
     most ``limit``."""
-    posts_t, members = Post.__table__, Member.__table__
-    exchanges, events = Exchange.__table__, Event.__table__
-    joined = found.join(posts_t, posts_t.c.id == found.c.id).join(
-        members, members.c.id == posts_t.c.author_id
-    )
-    for table in _SUBTYPES:
-        joined = joined.outerjoin(table, table.c.id == posts_t.c.id)
-    has_photo = (
-        # No LIMIT 1: EXISTS stops at the first row (a bound LIMIT makes SQLite prepare
-        # the statement again at each run, posts.queries.page_limit).
-        select(Photo.id).where(Photo.post_id == posts_t.c.id).exists().label("has_photo")
-    )
-    return (
-        select(
+    posts_t, exchanges, events = Post.__table__, Exchange.__table__, Event.__table__
+    return cards_of.card_rows(
+        found,
+        limit,
+        _SUBTYPES,
+        (
             posts_t.c.id,
             posts_t.c.type,
             _KIND.label("kind"),
             _TITLE.label("title"),
             posts_t.c.created_at,
-            posts_t.c.author_id,
             posts_t.c.quartier_id,
             posts_t.c.position,
             posts_t.c.place_name,
             exchanges.c.on_behalf_of,
             events.c.starts_at,
-            members.c.display_name,
-            members.c.avatar_key,
-            has_photo,
-        )
-        .select_from(joined)
-        .order_by(found.c.created_at.desc(), found.c.id.desc())
-        .limit(limit)
+        ),
     )
 
 
@@ -162,35 +139,26 @@ def alert_cards(viewer: Member) -> list[Card]:
 
 
 def as_cards(rows: Sequence[Any]) -> list[Card]:
-    """The cards of ``cards``' rows, with their photos (one statement, only when a post
-    of the page has one: the first is the card's thumbnail)."""
-    found = [
-        Card(
-            row.id,
-            row.type,
-            row.kind,
-            row.title,
-            row.created_at,
-            row.author_id,
-            row.quartier_id,
-            row.position,
-            row.place_name,
-            row.on_behalf_of,
-            row.starts_at,
-            CardAuthor(row.author_id, row.display_name, row.avatar_key),
-            bool(row.has_photo),
+    """The cards of ``cards``' rows, with their photos (``posts.cards.with_photos``)."""
+    return list(
+        cards_of.with_photos(
+            [
+                Card(
+                    row.id,
+                    row.type,
+                    row.kind,
+                    row.title,
+                    row.created_at,
+                    row.author_id,
+                    row.quartier_id,
+                    row.position,
+                    row.place_name,
+                    row.on_behalf_of,
+                    row.starts_at,
+                    cards_of.author_of(row),
+                    bool(row.has_photo),
+                )
+                for row in rows
+            ]
         )
-        for row in rows
-    ]
-    with_photos = [card.id for card in found if card.has_photo]
-    if with_photos:
-        photos: dict[int, list[Photo]] = defaultdict(list)
-        for photo in db.session.scalars(
-            select(Photo)
-            .where(Photo.post_id.in_(with_photos))
-            .order_by(Photo.post_id, Photo.position, Photo.id)
-        ):
-            photos[photo.post_id].append(photo)
-        for card in found:
-            card.photos = photos.get(card.id, [])
-    return found
+    )
