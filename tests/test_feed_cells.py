@@ -349,3 +349,18 @@ def test_every_type_chosen_is_the_walk_without_a_type_filter(app, make_member):
     some = timeline.cards(viewer, ["exchange", "news"])
     assert some.statement is not every.statement
     assert some.params["types"] == ["exchange", "news"]
+
+
+def test_a_walk_joins_the_subtype_s_table_only_for_a_condition_on_it(app, make_member):
+    """Each row a cell's walk reads is looked up in ``exchanges`` only when a condition
+    reads that table (a kind, a category): the plain list reads ``posts`` alone, and
+    only its page's rows are joined to their exchange (the cards' columns)."""
+    viewer = make_member("Lectrice", at=BATIGNOLLES)
+
+    def joins(prepared) -> int:
+        sql = str(prepared.statement.compile(dialect=db.engine.dialect))
+        return sql.count("JOIN exchanges ON")
+
+    assert joins(queries.near_me(viewer, rows=queries.card_columns)) == 1
+    walks = joins(queries.near_me(viewer, kind="request", rows=queries.card_columns))
+    assert walks > 2  # each cell group's walk, then the page's rows

@@ -27,6 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import util as sql_util
 
 from peuplade import geo, privacy, search
 from peuplade.extensions import db
@@ -272,11 +273,17 @@ def _walk(
     )
 
     def newest(*where) -> Select:
-        # On the posts columns, which the index holds (a subtype's own id is not).
+        # On the posts columns, which the index holds (a subtype's own id is not); the
+        # subtype's table joined only when a condition reads it (a kind, a category):
+        # otherwise every row read in a cell would be looked up there for nothing.
+        conditions = (*where, *shared)
+        reads_subtype = post_cls is not Post and any(
+            post_cls.__table__ in sql_util.find_tables(c, check_columns=True) for c in conditions
+        )
         return (
             select(Post.id.label("id"), Post.created_at.label("created_at"))
-            .select_from(post_cls)
-            .where(*where, *shared)
+            .select_from(post_cls if reads_subtype else Post)
+            .where(*conditions)
             .order_by(Post.created_at.desc(), Post.id.desc())
             .limit(limit)
         )
