@@ -127,6 +127,7 @@ def engine_options(
         options["module"] = sqlean_dbapi
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
     else:
+        keep_long_statements_parsed()
         connect_args = options["connect_args"]
         if pooler == "none":
             connect_args.setdefault("options", POSTGRES_OPTIONS)
@@ -136,6 +137,31 @@ def engine_options(
             connect_args.setdefault("application_name", application_name)
         connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return options
+
+
+# --- psycopg's parse of the lists' statements ---------------------------------------------
+# psycopg turns each query's %(name)s placeholders into $n ones and keeps the result per
+# query text, except for texts over 4096 bytes or 50 parameters (its guard against
+# one-off ORM statements: INSERT ... VALUES with ever more rows). The lists' walks are
+# 5-10 KB with 50-90 parameters, but few fixed texts (one per shape, built once): parsed
+# again at every execution they cost ~0.4 ms each, two per timeline page. Their shapes
+# are bounded (posts.queries._walk's cache), so keeping them is safe; the bounds are
+# psycopg's module settings (psycopg/_queries.py, read at each call).
+STATEMENT_PARSE_KEPT_UP_TO = {
+    "MAX_CACHED_STATEMENT_LENGTH": 32_768,
+    "MAX_CACHED_STATEMENT_PARAMS": 256,
+}
+
+
+def keep_long_statements_parsed() -> None:
+    """Raise psycopg's bounds of the query texts whose parse it keeps (above)."""
+    from psycopg import _queries
+
+    for name, value in STATEMENT_PARSE_KEPT_UP_TO.items():
+        if not hasattr(_queries, name):  # a psycopg that changed: tests/test_database.py says so
+            log.warning("psycopg has no %s: long statements are parsed at each run", name)
+            continue
+        setattr(_queries, name, max(getattr(_queries, name), value))
 
 
 # --- a pooled connection the server dropped -----------------------------------------------

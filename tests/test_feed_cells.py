@@ -364,3 +364,23 @@ def test_a_walk_joins_the_subtype_s_table_only_for_a_condition_on_it(app, make_m
     assert joins(queries.near_me(viewer, rows=queries.card_columns)) == 1
     walks = joins(queries.near_me(viewer, kind="request", rows=queries.card_columns))
     assert walks > 2  # each cell group's walk, then the page's rows
+
+
+@pytest.mark.postgis_only
+def test_psycopg_keeps_the_parse_of_a_walk_s_long_text(app, make_member):
+    """A walk's text is 5-10 KB with dozens of parameters, over psycopg's default bounds
+    for keeping a query's parse: raised by the app (database.keep_long_statements_parsed),
+    the second run of the same walk finds its parse kept."""
+    from psycopg import _queries
+
+    from peuplade.timeline import queries as timeline
+
+    viewer = make_member("Lectrice", at=BATIGNOLLES)
+    prepared = timeline.cards(viewer, limit=21)
+    sql = str(prepared.statement.compile(dialect=db.engine.dialect))
+    assert len(sql) > 4096  # what psycopg would not keep by default
+    prepared.run(db.session.execute).all()
+    before = _queries._query2pg.cache_info()
+    prepared.run(db.session.execute).all()
+    after = _queries._query2pg.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses
