@@ -105,29 +105,7 @@ def card_columns(found, limit) -> Any:
 
 def as_cards(rows) -> list[ExchangeCard]:
     """The cards of ``card_columns``' rows, with their photos."""
-    return list(
-        cards_of.with_photos(
-            [
-                ExchangeCard(
-                    row.id,
-                    row.kind,
-                    row.category,
-                    row.status,
-                    row.title,
-                    row.starts_on,
-                    row.ends_on,
-                    row.created_at,
-                    row.author_id,
-                    row.position,
-                    row.place_name,
-                    row.on_behalf_of,
-                    cards_of.author_of(row),
-                    bool(row.has_photo),
-                )
-                for row in rows
-            ]
-        )
-    )
+    return cards_of.from_rows(ExchangeCard, rows)
 
 
 def near_me(

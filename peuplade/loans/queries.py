@@ -60,6 +60,9 @@ class ItemCard:
     has_photo: bool
     photos: list[Photo] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.available = bool(self.available)  # SQLite's 0 / 1
+
 
 def card_columns(found, limit) -> Any:
     """The final SELECT of a walk of objects read as cards (``near_me(rows=...)``)."""
@@ -82,25 +85,7 @@ def card_columns(found, limit) -> Any:
 
 def as_cards(rows) -> list[ItemCard]:
     """The cards of ``card_columns``' rows, with their photos."""
-    return list(
-        cards_of.with_photos(
-            [
-                ItemCard(
-                    row.id,
-                    row.category,
-                    row.condition,
-                    bool(row.available),
-                    row.title,
-                    row.created_at,
-                    row.author_id,
-                    row.position,
-                    cards_of.author_of(row),
-                    bool(row.has_photo),
-                )
-                for row in rows
-            ]
-        )
-    )
+    return cards_of.from_rows(ItemCard, rows)
 
 
 def near_me(

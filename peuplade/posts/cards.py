@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select
@@ -76,6 +77,32 @@ def card_rows(found: Any, limit: Any, subtypes: Iterable[Any], columns: Iterable
 def author_of(row: Any) -> CardAuthor:
     """The card's author, from a ``card_rows`` row."""
     return CardAuthor(row.author_id, row.display_name, row.avatar_key)
+
+
+@cache
+def _read_by_name(card_class: type) -> tuple[str, ...]:
+    # A card's fields up to ``author`` are its row's columns of the same names; then
+    # come the author, has_photo and photos.
+    names = [f.name for f in fields(card_class)]
+    if names[-3:] != ["author", "has_photo", "photos"]:
+        raise TypeError(f"{card_class.__name__} must end with author, has_photo, photos")
+    return tuple(names[:-3])
+
+
+def from_rows(card_class: type[C], rows: Iterable[Any]) -> list[C]:
+    """The cards of ``card_rows``' rows, each field read from the row's column of the
+    same name, with their photos (``with_photos``)."""
+    names = _read_by_name(card_class)
+    return list(
+        with_photos(
+            [
+                card_class(
+                    *[getattr(row, name) for name in names], author_of(row), bool(row.has_photo)
+                )
+                for row in rows
+            ]
+        )
+    )
 
 
 def with_photos(cards: Sequence[C]) -> Sequence[C]:

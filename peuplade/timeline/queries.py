@@ -139,26 +139,5 @@ def alert_cards(viewer: Member) -> list[Card]:
 
 
 def as_cards(rows: Sequence[Any]) -> list[Card]:
-    """The cards of ``cards``' rows, with their photos (``posts.cards.with_photos``)."""
-    return list(
-        cards_of.with_photos(
-            [
-                Card(
-                    row.id,
-                    row.type,
-                    row.kind,
-                    row.title,
-                    row.created_at,
-                    row.author_id,
-                    row.quartier_id,
-                    row.position,
-                    row.place_name,
-                    row.on_behalf_of,
-                    row.starts_at,
-                    cards_of.author_of(row),
-                    bool(row.has_photo),
-                )
-                for row in rows
-            ]
-        )
-    )
+    """The cards of ``cards``' rows, with their photos (``posts.cards.from_rows``)."""
+    return cards_of.from_rows(Card, rows)
