@@ -23,6 +23,7 @@ import psycopg
 from flask import Flask, current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
+from psycopg import _queries as psycopg_queries  # its settings: keep_long_statements_parsed
 from sqlalchemy import MetaData, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
@@ -155,13 +156,11 @@ STATEMENT_PARSE_KEPT_UP_TO = {
 
 def keep_long_statements_parsed() -> None:
     """Raise psycopg's bounds of the query texts whose parse it keeps (above)."""
-    from psycopg import _queries
-
     for name, value in STATEMENT_PARSE_KEPT_UP_TO.items():
-        if not hasattr(_queries, name):  # a psycopg that changed: tests/test_database.py says so
+        if not hasattr(psycopg_queries, name):  # a changed psycopg: tests/test_feed_cells.py
             log.warning("psycopg has no %s: long statements are parsed at each run", name)
             continue
-        setattr(_queries, name, max(getattr(_queries, name), value))
+        setattr(psycopg_queries, name, max(getattr(psycopg_queries, name), value))
 
 
 # --- a pooled connection the server dropped -----------------------------------------------
