@@ -21,7 +21,7 @@ def _login_message():
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
-    from peuplade import database, geocoding, health, replicas, requestlog
+    from peuplade import compression, database, geocoding, health, replicas, requestlog
     from peuplade.config import ConfigError, load_config
     from peuplade.error_handlers import register_error_handlers
     from peuplade.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -79,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     geocoding.init_app(app)
     health.init_app(app)  # /healthz, /readyz: answered before sessions, login and limits
     requestlog.init_app(app)  # one JSON line per request, X-Request-Id
+    compression.init_app(app)  # static/'s CSS, scripts and SVG; never a page (BREACH)
 
     _register_login_loader()
     _register_blueprints(app, csrf)

@@ -142,7 +142,11 @@
   function start() {
     var box = document.querySelector("[data-map]");
     var data = readData();
-    if (!box || !data) return;
+    if (!box) return;
+    if (!data) {
+      box.hidden = true; // nothing to draw: the list remains, no button that does nothing
+      return;
+    }
     var mapEl = box.querySelector(".map");
     var opener = box.querySelector("[data-map-open]");
     function draw(asked) {
@@ -151,17 +155,25 @@
         if (asked && !box.hidden) mapEl.focus(); // the button is gone: focus goes to the map
       });
     }
-    if (window.matchMedia(WIDE).matches || !opener) {
+    var wide = window.matchMedia(WIDE);
+    if (wide.matches || !opener) {
       draw();
       return;
     }
-    box.classList.add("map-view--folded");
-    opener.parentNode.hidden = false;
-    opener.addEventListener("click", function () {
+    // Folded by the style sheet from the first paint, the button already shown; a phone
+    // turned sideways past WIDE gets the map as a wide screen does.
+    var opened = false;
+    function open(asked) {
+      if (opened) return;
+      opened = true;
       opener.parentNode.hidden = true;
-      box.classList.remove("map-view--folded");
-      draw(true);
-    });
+      box.classList.add("map-view--open");
+      draw(asked);
+    }
+    opener.addEventListener("click", function () { open(true); });
+    if (wide.addEventListener) {
+      wide.addEventListener("change", function (event) { if (event.matches) open(false); });
+    }
   }
 
   if (document.readyState === "loading") {
