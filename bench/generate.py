@@ -110,8 +110,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "cell_2", "status", "suspended_until", "is_admin", "email_confirmed_at",
         "created_at", "updated_at",
     ),
-    "member_skills": ("member_id", "skill", "cell_fine", "cell_coarse", "shown_within_m"),
-    "member_tags": ("member_id", "tag", "cell_fine", "cell_coarse", "shown_within_m"),
+    "member_skills": (
+        "member_id", "skill", "cell_fine", "cell_coarse", "shown_within_m", "public_lat",
+        "public_lon", "sort_name",
+    ),
+    "member_tags": (
+        "member_id", "tag", "cell_fine", "cell_coarse", "shown_within_m", "public_lat",
+        "public_lon", "sort_name",
+    ),
     "posts": (
         "id", "type", "author_id", "position", "place_name", "cell_fine", "cell_coarse",
         "reach_m", "status", "expires_at", "hidden_at", "created_at", "updated_at",
@@ -387,16 +393,17 @@ class Generator:
             )
         )
         # The feed cells of the PUBLIC position, as the app keeps them on every skill and
-        # tag row, and how far the home can be (peuplade.models.member.skill_cells).
+        # tag row, how far the home can be, the position and the sort name
+        # (peuplade.models.member.skill_cells and _keep_skill_cells).
         fine, coarse = geo.feed_cell(public, "fine"), geo.feed_cell(public, "coarse")
-        within = shown_within_m(public)
+        kept = (fine, coarse, shown_within_m(public), public.lat, public.lon, sort_key(name))
         for skill in rng.sample(
             categories.SLUGS, self._pick(((0, 0.4), (1, 0.3), (2, 0.2), (3, 0.1)))
         ):
-            rows["member_skills"].append((member_id, skill, fine, coarse, within))
+            rows["member_skills"].append((member_id, skill, *kept))
         if rng.random() < 0.2:
             for tag in rng.sample(self.words.tags, rng.randint(1, 2)):
-                rows["member_tags"].append((member_id, tag, fine, coarse, within))
+                rows["member_tags"].append((member_id, tag, *kept))
         people.lat.append(public.lat)
         people.lon.append(public.lon)
         people.radius.append(radius)

@@ -260,7 +260,10 @@ class point(FunctionElement):
 
 
 def _coordinate(value: float | ColumnElement) -> ColumnElement:
-    return value if isinstance(value, ColumnElement) else literal(float(value), Float)
+    if isinstance(value, int | float):
+        return literal(float(value), Float)
+    # An expression: a bound parameter, a column (a mapped attribute included).
+    return value.__clause_element__() if hasattr(value, "__clause_element__") else value
 
 
 @compiles(point)

@@ -80,7 +80,7 @@ def _city(n: int, seed: int, spread_m: float = 7000) -> list[int]:
     ids = db.session.scalars(insert(Member).returning(Member.id), members).all()
     skills, tags = [], []
     for member_id, row in zip(ids, members, strict=True):
-        cells = skill_cells(row["public_position"])
+        cells = {**skill_cells(row["public_position"]), "sort_name": row["sort_name"]}
         for skill in rnd.sample(SKILLS, rnd.choice([0, 1, 1, 2])):
             skills.append({"member_id": member_id, "skill": skill, **cells})
         for tag in rnd.sample(TAGS, rnd.choice([0, 0, 1])):
@@ -330,9 +330,9 @@ def test_neighbours_with_a_skill_read_the_skill_cell_indexes(app, radius):
     assert "idx_members_public_position" not in plan
     assert "SpatialIndex" not in plan
     # A page reads band by band: the nearest band from the fine cells around the
-    # viewer's public position.
+    # viewer's public position, each cell's members of the skill by name.
     plan = _plan(neighbour_queries.neighbours_in_band(viewer, "bricolage", 0))
-    assert "ix_member_skills_cell_fine_skill" in plan, plan
+    assert "ix_member_skills_cell_fine_skill_name" in plan, plan
     assert "idx_members_public_position" not in plan and "SpatialIndex" not in plan
 
 
@@ -355,7 +355,8 @@ def test_the_fan_out_reads_the_skill_cell_index(app):
 
 
 def _cells_right() -> list[tuple]:
-    """Skill and tag rows whose cells (and bound) are not their member's."""
+    """Skill and tag rows whose cells, bound, position or sort name are not their
+    member's."""
     wrong = []
     for table in (MemberSkill, MemberTag):
         rows = db.session.execute(
@@ -364,15 +365,22 @@ def _cells_right() -> list[tuple]:
                 table.cell_fine,
                 table.cell_coarse,
                 table.shown_within_m,
+                table.public_lat,
+                table.public_lon,
+                table.sort_name,
                 Member.public_position,
+                Member.sort_name,
             ).join(Member, Member.id == table.member_id)
         ).all()
         assert rows
-        for member_id, fine, coarse, within, public in rows:
-            if skill_cells(public) != {
+        for member_id, fine, coarse, within, lat, lon, name, public, sort_name in rows:
+            if {**skill_cells(public), "sort_name": sort_name} != {
                 "cell_fine": fine,
                 "cell_coarse": coarse,
                 "shown_within_m": within,
+                "public_lat": lat,
+                "public_lon": lon,
+                "sort_name": name,
             }:
                 wrong.append((table.__tablename__, member_id))
     return wrong
@@ -407,6 +415,10 @@ def test_sign_up_profile_and_home_changes_keep_the_cells(app, make_member):
         near.id
     ]
     blur.set_floor(near, 2)
+    db.session.commit()
+    assert _cells_right() == []
+    # A new name is the rows' too: the lists sort on their copy.
+    account.update_profile(near, display_name="Zélie Proche")
     db.session.commit()
     assert _cells_right() == []
 

@@ -150,6 +150,23 @@ SKILL_CELLS = {
         ),
         "nobody",
     ),
+    "public_lat": col(
+        _l(
+            "la latitude de votre position publique (jamais votre domicile), recopiée ici "
+            "pour trouver vite les voisins qui savent faire ça, du plus proche au plus loin"
+        ),
+        "nobody",
+        sensitive=True,
+    ),
+    "public_lon": col(
+        _l("la longitude de votre position publique, pour la même raison"),
+        "nobody",
+        sensitive=True,
+    ),
+    "sort_name": col(
+        _l("votre nom sans accents ni majuscules, recopié ici pour trier cette liste par nom"),
+        "nobody",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -156,7 +157,11 @@ class Member(UserMixin, TimestampMixin, Base):
 # feed cells (geo.feed_cell) of its member's PUBLIC position - never the home -, and a
 # B-tree on (cell, skill, shown_within_m, member_id) per cell size gives the members of
 # a skill in the cells around the point without reading every member of the circle
-# (docs/SCALING.md).
+# (docs/SCALING.md). The rows also carry that public position and the member's sort
+# name, and a second B-tree per cell size, (cell, skill, sort_name, member_id) holding
+# the position, gives each cell's members of a skill by name: "neighbours with a skill"
+# reads a page's worth per cell, checking the distance on the index entries, instead of
+# every member of the skill around (neighbours/queries.py).
 
 
 # How far a home can lie from a public position that is the centre of one of the privacy
@@ -178,23 +183,40 @@ def shown_within_m(public: geo.LatLon) -> int:
     return privacy.PUBLIC_OFFSET_MAX_M
 
 
-def skill_cells(public_position) -> dict[str, int]:
+def skill_cells(public_position) -> dict[str, int | float]:
     """The columns a skill or tag row takes from its member's ``public_position`` (a
-    stored point): its feed cells, and how far the home can be (``shown_within_m``)."""
+    stored point): its feed cells, how far the home can be (``shown_within_m``), and the
+    position itself."""
     pos = geo.from_element(public_position)
     return {
         "cell_fine": geo.feed_cell(pos, "fine"),
         "cell_coarse": geo.feed_cell(pos, "coarse"),
         "shown_within_m": shown_within_m(pos),
+        "public_lat": pos.lat,
+        "public_lon": pos.lon,
     }
 
 
 def _by_cell(table: str, column: str) -> tuple[Index, ...]:
     """(cell, skill, shown_within_m, member_id) per cell size. The cell first: a query on one size's
     cells cannot be answered by the other size's index read by skill alone (a
-    skill-first pair let the planner pick that, filtering a whole skill's rows)."""
+    skill-first pair let the planner pick that, filtering a whole skill's rows).
+
+    And (cell, skill, sort_name, member_id) per cell size, holding the public position
+    (PostgreSQL's INCLUDE; SQLite reads it from the row): a cell's members of a skill by
+    name, their distance checked on the index entries."""
     return tuple(
         Index(f"ix_{table}_{cell}_{column}", cell, column, "shown_within_m", "member_id")
+        for cell in ("cell_fine", "cell_coarse")
+    ) + tuple(
+        Index(
+            f"ix_{table}_{cell}_{column}_name",
+            cell,
+            column,
+            "sort_name",
+            "member_id",
+            postgresql_include=["public_lat", "public_lon"],
+        )
         for cell in ("cell_fine", "cell_coarse")
     )
 
@@ -212,6 +234,11 @@ class MemberSkill(Base):
     cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # How far the member's home can lie from their public position (shown_within_m).
     shown_within_m: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The member's public position (never the home) and sort name, kept as the cells
+    # are: "neighbours with a skill" sorts and measures on the skill rows.
+    public_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    public_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    sort_name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
     member: Mapped[Member] = relationship(back_populates="skills")
 
     __table_args__ = _by_cell("member_skills", "skill")
@@ -229,6 +256,10 @@ class MemberTag(Base):
     cell_coarse: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # How far the member's home can lie from their public position (shown_within_m).
     shown_within_m: Mapped[int] = mapped_column(Integer, nullable=False)
+    # As on MemberSkill.
+    public_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    public_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    sort_name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
     member: Mapped[Member] = relationship(back_populates="tags")
 
     __table_args__ = _by_cell("member_tags", "tag")
@@ -236,23 +267,27 @@ class MemberTag(Base):
 
 @event.listens_for(Session, "before_flush")
 def _keep_skill_cells(session: Session, _context, _instances) -> None:
-    """Every skill and tag row carries its member's public cells, whoever writes it:
-    a new row takes them from its member; a member shown elsewhere moves all of theirs
-    (one statement per table, whether the rows are loaded or not). Bulk moves that
-    bypass the ORM update the rows themselves (account/blur.py)."""
+    """Every skill and tag row carries its member's public cells and position and sort
+    name, whoever writes it: a new row takes them from its member; a member shown
+    elsewhere, or renamed, changes all of theirs (one statement per table, whether the
+    rows are loaded or not). Bulk moves that bypass the ORM update the rows themselves
+    (account/blur.py)."""
     for obj in session.new:
         if isinstance(obj, MemberSkill | MemberTag):
             member = obj.member if obj.member is not None else session.get(Member, obj.member_id)
             for name, value in skill_cells(member.public_position).items():
                 setattr(obj, name, value)
+            obj.sort_name = member.sort_name
     for obj in session.dirty:
-        if (
-            isinstance(obj, Member)
-            and obj.id is not None
-            and obj.public_position is not None
-            and inspect(obj).attrs.public_position.history.has_changes()
-        ):
-            values = skill_cells(obj.public_position)
+        if not isinstance(obj, Member) or obj.id is None:
+            continue
+        values: dict[str, object] = {}
+        state = inspect(obj).attrs
+        if obj.public_position is not None and state.public_position.history.has_changes():
+            values.update(skill_cells(obj.public_position))
+        if state.sort_name.history.has_changes():
+            values["sort_name"] = obj.sort_name
+        if values:
             for table in (MemberSkill.__table__, MemberTag.__table__):
                 session.connection().execute(
                     update(table).where(table.c.member_id == obj.id).values(**values)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, literal, or_, select, tuple_
+from sqlalchemy import Integer, Select, and_, bindparam, literal, or_, select, true, tuple_, union
+from sqlalchemy.orm import aliased
 
 from peuplade import categories, geo, privacy
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
-from peuplade.models import Member
+from peuplade.models import Member, MemberSkill, MemberTag
 from peuplade.pagination import Page, bad_cursor, decode, encode, fetch_page, page_of
 from peuplade.posts import audience
 from peuplade.validation import clean_tags
@@ -123,30 +124,85 @@ def band_reach_m(viewer: Member, band: int) -> float | None:
 
 
 def neighbours_in_band(
-    viewer: Member, skill: str, band: int, after: NeighbourCursor | None = None
+    viewer: Member,
+    skill: str,
+    band: int,
+    after: NeighbourCursor | None = None,
+    limit: int = PAGE_SIZE + 1,
 ) -> Select:
-    """The rows of :func:`neighbours` with ``skill`` that lie in distance band ``band``
-    (after ``after`` when it is in that band), by name: read from the skill's rows in
-    the cells around the viewer's public position as far as the band reaches
-    (``band_reach_m``), so the nearest bands - which fill the first pages - read few
-    rows, whatever the viewer's radius."""
+    """The first ``limit`` rows of :func:`neighbours` with ``skill`` that lie in distance
+    band ``band`` (after ``after`` when it is in that band), by name.
+
+    Read cell by cell from the skill and tag rows, which carry their member's public
+    position and sort name (models/member.py): in each cell around the viewer's public
+    position as far as the band reaches (``band_reach_m``), the skill's rows by name,
+    their distances checked on the index entries (a box first, then the band and the
+    viewer's circle), until ``limit`` of them pass; then the first ``limit`` names of
+    all the cells. A page reads about a page's worth per cell, not every member of the
+    skill around, however dense the street."""
     public = geo.from_element(viewer.public_position)
-    distance = geo.distance_m(Member.public_position, geo.point(public.lat, public.lon))
-    # The band's bounds, as privacy.band_rank draws them: two distances per candidate
-    # rather than the rank's CASE of up to eight, and tested before the rule.
-    in_band = []
-    if band > 0:
-        in_band.append(distance >= privacy.BANDS[band - 1][0])
-    if band < len(privacy.BANDS):
-        in_band.append(distance < privacy.BANDS[band][0])
-    stmt = select(Member, literal(band).label("band_rank")).where(
-        audience.skilled_near(public, band_reach_m(viewer, band), skill, with_tags=True),
-        *in_band,
-        audience.seen_by(viewer, spatial_index=False),
+    home = geo.from_element(viewer.home)
+    reach = band_reach_m(viewer, band)
+    cells = geo.feed_cells_around(public, reach)
+    dialect = db.engine.dialect.name
+    key_rows, key = geo.cell_key_rows(
+        geo.cell_keys(dialect, keys=[*cells.central, *cells.edge]), dialect
     )
-    if after is not None and after.band == band:
-        stmt = stmt.where(tuple_(Member.sort_name, Member.id) > tuple_(after.name, after.id))
-    return stmt.order_by(Member.sort_name, Member.id)
+    west, south, east, north = geo.bounding_box(public, reach)
+    # Written into the text on SQLite, as the walks' (posts.queries.page_limit).
+    top = bindparam("band_limit", limit, type_=Integer, literal_execute=dialect == "sqlite")
+
+    def in_cell(table, column, cell_key) -> Select:
+        cell = table.cell_fine if cells.level == "fine" else table.cell_coarse
+        position = geo.point(table.public_lat, table.public_lon)
+        distance = geo.distance_m(position, geo.point(public.lat, public.lon))
+        # The band's bounds, as privacy.band_rank draws them.
+        in_band = []
+        if band > 0:
+            in_band.append(distance >= privacy.BANDS[band - 1][0])
+        if band < len(privacy.BANDS):
+            in_band.append(distance < privacy.BANDS[band][0])
+        stmt = (
+            select(table.member_id.label("member_id"))
+            .join(Member, Member.id == table.member_id)
+            .where(
+                cell == cell_key,
+                column == skill,
+                table.public_lat.between(south, north),
+                table.public_lon.between(west, east),
+                *in_band,
+                # audience.seen_by on the row's copy of the public position.
+                geo.distance_m(position, geo.point(home.lat, home.lon)) <= float(viewer.radius_m),
+                Member.id != viewer.id,
+                Member.status != "banned",
+                audience.no_block(viewer.id, Member.id),
+            )
+            .order_by(table.sort_name, table.member_id)
+            .limit(top)
+        )
+        if after is not None and after.band == band:
+            stmt = stmt.where(
+                tuple_(table.sort_name, table.member_id) > tuple_(after.name, after.id)
+            )
+        return stmt
+
+    found = []
+    for table, column in ((MemberSkill, MemberSkill.skill), (MemberTag, MemberTag.tag)):
+        if dialect == "postgresql":
+            # One sub-query planned once, run for each cell (LATERAL over the keys).
+            rows = in_cell(table, column, key).lateral()
+            found.append(select(rows.c.member_id).select_from(key_rows).join(rows, true()))
+        else:
+            # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same.
+            member = aliased(Member)
+            ids = in_cell(table, column, key).correlate(key_rows)
+            found.append(select(member.id).select_from(key_rows).join(member, member.id.in_(ids)))
+    return (
+        select(Member, literal(band).label("band_rank"))
+        .where(Member.id.in_(union(*found)))
+        .order_by(Member.sort_name, Member.id)
+        .limit(top)
+    )
 
 
 def _cursor_after(row) -> str:
@@ -168,7 +224,7 @@ def neighbour_page(
         for band in range(after.band if after is not None else 0, len(privacy.BANDS) + 1):
             if band_reach_m(viewer, band) is None:
                 break
-            stmt = neighbours_in_band(viewer, skill, band, after).limit(limit + 1 - len(rows))
+            stmt = neighbours_in_band(viewer, skill, band, after, limit + 1 - len(rows))
             rows += db.session.execute(stmt).all()
             if len(rows) > limit:
                 break
