@@ -443,3 +443,17 @@ def test_the_daily_privacy_job_moves_the_cells_with_the_members(make_app):
         db.session.expire_all()
         assert skill_cells(crowd[0].public_position) != coarse_cells
         assert _cells_right() == []
+
+
+def test_a_band_s_walk_is_built_once_per_shape(app, make_member):
+    """Building the walk and its cache key cost more than running it: two viewers, two
+    skills, the same band's statement object, their values apart."""
+    one = make_member("Une", at=BATIGNOLLES, radius_m=1000)
+    two = make_member("Deux", at=(48.8850, 2.3300), radius_m=1000)
+    a = neighbour_queries.neighbours_in_band(one, "bricolage", 1)
+    b = neighbour_queries.neighbours_in_band(two, "jardinage", 1)
+    assert a.statement is b.statement
+    assert (a.params["skill"], a.params["viewer_id"]) == ("bricolage", one.id)
+    assert (b.params["skill"], b.params["viewer_id"]) == ("jardinage", two.id)
+    # The nearest band has no lower bound: another shape.
+    assert neighbour_queries.neighbours_in_band(one, "bricolage", 0).statement is not a.statement

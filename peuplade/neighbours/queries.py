@@ -4,16 +4,37 @@ to whom is ``posts.audience.seen_by``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, and_, bindparam, literal, or_, select, true, tuple_, union
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    or_,
+    select,
+    true,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from peuplade import categories, geo, privacy
 from peuplade.errors import ValidationFailed
 from peuplade.extensions import db
 from peuplade.models import Member, MemberSkill, MemberTag
-from peuplade.pagination import Page, bad_cursor, decode, encode, fetch_page, page_of
+from peuplade.pagination import (
+    Page,
+    Prepared,
+    bad_cursor,
+    decode,
+    encode,
+    fetch_page,
+    page_of,
+)
 from peuplade.posts import audience
 from peuplade.validation import clean_tags
 
@@ -129,7 +150,7 @@ def neighbours_in_band(
     band: int,
     after: NeighbourCursor | None = None,
     limit: int = PAGE_SIZE + 1,
-) -> Select:
+) -> Prepared:
     """The first ``limit`` rows of :func:`neighbours` with ``skill`` that lie in distance
     band ``band`` (after ``after`` when it is in that band), by name.
 
@@ -139,66 +160,106 @@ def neighbours_in_band(
     their distances checked on the index entries (a box first, then the band and the
     viewer's circle), until ``limit`` of them pass; then the first ``limit`` names of
     all the cells. A page reads about a page's worth per cell, not every member of the
-    skill around, however dense the street."""
+    skill around, however dense the street. The statement is built once per shape, its
+    values bound at each run (``pagination.Prepared``, as the posts' walks)."""
     public = geo.from_element(viewer.public_position)
     home = geo.from_element(viewer.home)
     reach = band_reach_m(viewer, band)
     cells = geo.feed_cells_around(public, reach)
     dialect = db.engine.dialect.name
-    key_rows, key = geo.cell_key_rows(
-        geo.cell_keys(dialect, keys=[*cells.central, *cells.edge]), dialect
-    )
+    has_lower, has_upper = band > 0, band < len(privacy.BANDS)
+    in_band = after is not None and after.band == band
+    stmt = _band_walk(dialect, cells.level, has_lower, has_upper, in_band)
     west, south, east, north = geo.bounding_box(public, reach)
-    # Written into the text on SQLite, as the walks' (posts.queries.page_limit).
-    top = bindparam("band_limit", limit, type_=Integer, literal_execute=dialect == "sqlite")
+    values = {
+        "skill": skill,
+        "band": band,
+        "cells": geo.cell_keys_value([*cells.central, *cells.edge], dialect),
+        "west": west,
+        "south": south,
+        "east": east,
+        "north": north,
+        "public_lat": public.lat,
+        "public_lon": public.lon,
+        "home_lat": home.lat,
+        "home_lon": home.lon,
+        "radius": float(viewer.radius_m),
+        "viewer_id": viewer.id,
+        "band_limit": limit,
+    }
+    # The band's bounds, as privacy.band_rank draws them.
+    if has_lower:
+        values["band_from"] = float(privacy.BANDS[band - 1][0])
+    if has_upper:
+        values["band_to"] = float(privacy.BANDS[band][0])
+    if in_band:
+        values["after_name"], values["after_id"] = after.name, after.id
+    return Prepared(stmt, values)
 
-    def in_cell(table, column, cell_key) -> Select:
-        cell = table.cell_fine if cells.level == "fine" else table.cell_coarse
+
+@lru_cache(maxsize=64)
+def _band_walk(
+    dialect: str, level: str, has_lower: bool, has_upper: bool, has_after: bool
+) -> Select:
+    """The statement of one shape of ``neighbours_in_band``, every value a parameter."""
+    keys = geo.cell_keys(dialect, "cells")
+    key_rows, key = geo.cell_key_rows(keys, dialect)
+    skill = bindparam("skill", type_=String)
+    viewer = bindparam("viewer_id", type_=Integer)
+    public = geo.point(bindparam("public_lat", type_=Float), bindparam("public_lon", type_=Float))
+    home = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
+    # Written into the text on SQLite, as the walks' (posts.queries.page_limit).
+    top = bindparam("band_limit", type_=Integer, literal_execute=dialect == "sqlite")
+
+    def in_cell(table, column) -> Select:
+        cell = table.cell_fine if level == "fine" else table.cell_coarse
         position = geo.point(table.public_lat, table.public_lon)
-        distance = geo.distance_m(position, geo.point(public.lat, public.lon))
-        # The band's bounds, as privacy.band_rank draws them.
-        in_band = []
-        if band > 0:
-            in_band.append(distance >= privacy.BANDS[band - 1][0])
-        if band < len(privacy.BANDS):
-            in_band.append(distance < privacy.BANDS[band][0])
-        stmt = (
+        distance = geo.distance_m(position, public)
+        conditions = [
+            cell == key,
+            column == skill,
+            table.public_lat.between(
+                bindparam("south", type_=Float), bindparam("north", type_=Float)
+            ),
+            table.public_lon.between(
+                bindparam("west", type_=Float), bindparam("east", type_=Float)
+            ),
+        ]
+        if has_lower:
+            conditions.append(distance >= bindparam("band_from", type_=Float))
+        if has_upper:
+            conditions.append(distance < bindparam("band_to", type_=Float))
+        conditions += [
+            # audience.seen_by on the row's copy of the public position.
+            geo.distance_m(position, home) <= bindparam("radius", type_=Float),
+            Member.id != viewer,
+            Member.status != "banned",
+            audience.no_block(viewer, Member.id),
+        ]
+        if has_after:
+            after = (bindparam("after_name", type_=String), bindparam("after_id", type_=Integer))
+            conditions.append(tuple_(table.sort_name, table.member_id) > tuple_(*after))
+        return (
             select(table.member_id.label("member_id"))
             .join(Member, Member.id == table.member_id)
-            .where(
-                cell == cell_key,
-                column == skill,
-                table.public_lat.between(south, north),
-                table.public_lon.between(west, east),
-                *in_band,
-                # audience.seen_by on the row's copy of the public position.
-                geo.distance_m(position, geo.point(home.lat, home.lon)) <= float(viewer.radius_m),
-                Member.id != viewer.id,
-                Member.status != "banned",
-                audience.no_block(viewer.id, Member.id),
-            )
+            .where(*conditions)
             .order_by(table.sort_name, table.member_id)
             .limit(top)
         )
-        if after is not None and after.band == band:
-            stmt = stmt.where(
-                tuple_(table.sort_name, table.member_id) > tuple_(after.name, after.id)
-            )
-        return stmt
 
     found = []
     for table, column in ((MemberSkill, MemberSkill.skill), (MemberTag, MemberTag.tag)):
         if dialect == "postgresql":
             # One sub-query planned once, run for each cell (LATERAL over the keys).
-            rows = in_cell(table, column, key).lateral()
+            rows = in_cell(table, column).lateral()
             found.append(select(rows.c.member_id).select_from(key_rows).join(rows, true()))
         else:
             # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same.
             member = aliased(Member)
-            ids = in_cell(table, column, key).correlate(key_rows)
+            ids = in_cell(table, column).correlate(key_rows)
             found.append(select(member.id).select_from(key_rows).join(member, member.id.in_(ids)))
     return (
-        select(Member, literal(band).label("band_rank"))
+        select(Member, bindparam("band", type_=Integer).label("band_rank"))
         .where(Member.id.in_(union(*found)))
         .order_by(Member.sort_name, Member.id)
         .limit(top)
@@ -224,8 +285,8 @@ def neighbour_page(
         for band in range(after.band if after is not None else 0, len(privacy.BANDS) + 1):
             if band_reach_m(viewer, band) is None:
                 break
-            stmt = neighbours_in_band(viewer, skill, band, after, limit + 1 - len(rows))
-            rows += db.session.execute(stmt).all()
+            walk = neighbours_in_band(viewer, skill, band, after, limit + 1 - len(rows))
+            rows += walk.run(db.session.execute).all()
             if len(rows) > limit:
                 break
         page = page_of(rows, limit, _cursor_after)
