@@ -529,9 +529,10 @@ def refusal_message(refused: Refusal, twin_message=None):
 
 
 @contextlib.contextmanager
-def _refusal_as_conflict(twin_message):
+def _refusal_as_conflict(twin_message, deadlock_is_twin: bool = False):
     """The database refusing the write inside is a Conflict for the member, raised after
-    a rollback; a busy database, or any other error, goes on to the error handlers."""
+    a rollback; a busy database, or any other error, goes on to the error handlers.
+    ``deadlock_is_twin``: the write's only possible deadlock is with its racing twin."""
     try:
         yield
     except DBAPIError as exc:
@@ -539,6 +540,8 @@ def _refusal_as_conflict(twin_message):
         if refused is None or refused.kind == BUSY:
             raise
         rollback_quietly()
+        if deadlock_is_twin and refused.kind == RETRY:
+            refused = Refusal(TWIN, refused.constraint)
         raise Conflict(refusal_message(refused, twin_message)) from None
 
 
@@ -550,10 +553,16 @@ def commit(conflict_message=None) -> None:
         _session().commit()
 
 
-def flush(conflict_message=None) -> None:
+def flush(conflict_message=None, deadlock_is_twin: bool = False) -> None:
     """A service's flush where the database may keep a racing twin out (an exclusion
-    constraint, a unique index): its refusal is a Conflict, as with :func:`commit`."""
-    with _refusal_as_conflict(conflict_message):
+    constraint, a unique index): its refusal is a Conflict, as with :func:`commit`.
+
+    ``deadlock_is_twin``: two twins checked against each other by an exclusion
+    constraint can each wait for the other's row; PostgreSQL then aborts one of them
+    (a deadlock, after ``deadlock_timeout``) instead of refusing it as a violation. When
+    that is the flush's only possible deadlock, the member is told what the twin means
+    (``conflict_message``), not "try again"."""
+    with _refusal_as_conflict(conflict_message, deadlock_is_twin):
         _session().flush()
 
 

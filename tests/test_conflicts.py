@@ -19,12 +19,14 @@ proves it did, a 500 (PendingRollbackError) that it read the ORM.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from peuplade import geo
+from peuplade.errors import Conflict
 from peuplade.events import services as events
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
@@ -148,6 +150,39 @@ def test_page_accepts_of_overlapping_loans_at_once_one_wins_the_other_409(app, t
     assert sorted(a.status_code for a in answers) == [302, 409]
     _refused_in_page(next(a for a in answers if a.status_code == 409), 409, TAKEN)
     assert _accepted(loan_ids) == 1
+
+
+@pytest.mark.postgis_only
+def test_accepts_that_deadlock_in_the_overlap_guard_say_the_dates_are_taken(app, two_requests):
+    """Two overlapping loans accepted at once can each wait for the other's row in the
+    guard's index: PostgreSQL then aborts one as a deadlock (after deadlock_timeout, 1 s),
+    not as a violation. Its lender is told the dates were taken, not "try again" (seen
+    in CI: the other accept had committed them). Played here step by step: another
+    transaction accepts the second loan and holds it; this one's accept waits for it in
+    the guard; the other then waits for this one's row."""
+    lender, first_id, second_id = two_requests
+    other = db.engine.raw_connection()
+    try:
+        cursor = other.cursor()
+        cursor.execute("SET deadlock_timeout = '30s'")  # this session is the one aborted
+        cursor.execute("UPDATE loans SET status = 'accepted' WHERE id = %s", (second_id,))
+
+        def wait_for_this_one() -> None:
+            cursor.execute("UPDATE loans SET decided_at = now() WHERE id = %s", (first_id,))
+
+        waiting = threading.Timer(0.3, wait_for_this_one)
+        waiting.start()
+        first = db.session.get(Loan, first_id)
+        with pytest.raises(Conflict) as refused:
+            loans.accept(first, db.session.get(Member, lender.id))
+        waiting.join(timeout=30)
+        other.rollback()
+    finally:
+        other.close()
+    # Not "Quelqu'un modifiait la même chose au même instant : réessayez."
+    assert str(refused.value.message) == (
+        "Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet."
+    )
 
 
 # --- the last place at an outing ------------------------------------------------------

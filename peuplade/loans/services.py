@@ -272,8 +272,13 @@ def _step(loan: Loan, actor: Member, allowed: tuple[str, ...], from_states: tupl
 
 
 def _flush_guarded() -> None:
-    """Flush; the database's overlap guard firing means someone else got these dates."""
-    database.flush(_l("Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet."))
+    """Flush; the database's overlap guard firing means someone else got these dates.
+    So does a deadlock here: two overlapping loans accepted at once each wait for the
+    other's row in the guard's index, and PostgreSQL aborts one of them (seen in CI)."""
+    database.flush(
+        _l("Ces dates viennent d'être promises à quelqu'un d'autre pour cet objet."),
+        deadlock_is_twin=True,
+    )
 
 
 def accept(loan: Loan, lender: Member) -> Loan:
