@@ -168,8 +168,8 @@ def neighbours_in_band(
     cells = geo.feed_cells_around(public, reach)
     dialect = db.engine.dialect.name
     has_lower, has_upper = band > 0, band < len(privacy.BANDS)
-    in_band = after is not None and after.band == band
-    stmt = _band_walk(dialect, cells.level, has_lower, has_upper, in_band)
+    after_here = after is not None and after.band == band  # the cursor is in this band
+    stmt = _band_walk(dialect, cells.level, has_lower, has_upper, after_here)
     west, south, east, north = geo.bounding_box(public, reach)
     values = {
         "skill": skill,
@@ -192,7 +192,7 @@ def neighbours_in_band(
         values["band_from"] = float(privacy.BANDS[band - 1][0])
     if has_upper:
         values["band_to"] = float(privacy.BANDS[band][0])
-    if in_band:
+    if after_here:
         values["after_name"], values["after_id"] = after.name, after.id
     return Prepared(stmt, values)
 
