@@ -150,13 +150,23 @@ BENCH_SECONDS ?= 30
 BENCH_HTTP_ARGS ?=
 # The bench measures this checkout's code (a worktree's too), not the installed copy's.
 BENCH_PY := env PYTHONPATH=$(CURDIR) $(BIN)/python
+# The HTTP bench's gunicorn runs from a deployment's packages (`pip install .`, no test
+# tools): pytest and schemathesis bring Pygments and requests, which Mako and geopy
+# import when they are there, ~11 MiB per worker that a server never has.
+SERVE_VENV := .venv-serve
+INSTALLED_SERVE := $(SERVE_VENV)/.installed-run
 BENCH_FILES := $(addprefix bench/out/,queries_postgis.json queries_spatialite.json http_load.json demo.json)
 
 # Each part writes its figures to bench/out/ (the old ones are removed first, so a part
 # that fails shows as "not measured"); bench/report.py then prints issue 23's targets
 # table, today's figures and this run's side by side. Every part runs even if one
 # fails; the exit status says whether one did. Each part's duration is printed.
-bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load, demo page; the targets table
+$(INSTALLED_SERVE): setup.cfg pyproject.toml
+	@[ -x $(SERVE_VENV)/bin/pip ] || $(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+bench: install-test postgis $(INSTALLED_SERVE) ## city-scale benchmarks: lists vs the obvious query, SpatiaLite, HTTP load, demo page; the targets table
 	@rm -f $(BENCH_FILES) bench/out/report.md
 	@failed=0; \
 	part() { local start=$$SECONDS; echo "== $$1"; shift; "$$@" || failed=1; \
@@ -168,7 +178,7 @@ bench: install-test postgis ## city-scale benchmarks: lists vs the obvious query
 	part "demo page, in-process" $(BENCH_PY) bench/demo_page.py; \
 	part "HTTP load" $(BENCH_PY) bench/http_load.py --db $(BENCH_DB) \
 		--workers $(BENCH_WORKERS) --login-workers $(BENCH_LOGIN_WORKERS) \
-		--app-nice $(BENCH_APP_NICE) \
+		--app-nice $(BENCH_APP_NICE) --server-python $(SERVE_VENV)/bin/python \
 		--seconds $(BENCH_SECONDS) $(BENCH_HTTP_ARGS); \
 	$(BENCH_PY) bench/report.py; \
 	exit $$failed

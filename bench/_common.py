@@ -21,14 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import psycopg
 from flask import Flask
 from flask_login import current_user
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import URL, make_url
 
-from peuplade import create_app
+from peuplade import create_app, migrating
 from peuplade.access import public
 
 BACKENDS = ("postgis", "spatialite")
@@ -111,7 +110,7 @@ def migrate(app: Flask) -> None:
     """Bring the app's database to head with the project's own migrations."""
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with app.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
 
 
 def production_environment(url: str, **settings: str) -> dict[str, str]:

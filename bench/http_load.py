@@ -639,7 +639,7 @@ def gunicorn(
             "--bind", f"127.0.0.1:{port}",
         ]  # fmt: skip
     command = [
-        sys.executable, "-m", "gunicorn",
+        args.server_python, "-m", "gunicorn",
         "--config", str(ROOT / "gunicorn.conf.py"),
         *sizing,
         "--keep-alive", "75",  # longer than any pause of the load (nginx's default is 75)
@@ -1052,6 +1052,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--app-nice", type=int, default=0,
         help="GUNICORN_NICE of the app's pool (the login pool's stays 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server-python", default=sys.executable,
+        help="the Python that runs gunicorn (make bench: .venv-serve's, a deployment's "
+        "packages without the test tools); this checkout's code either way (PYTHONPATH)",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, default=OUT / "http_load.json")
     parser.add_argument(

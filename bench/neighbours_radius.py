@@ -30,13 +30,12 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import flask_migrate
 import psycopg
 from geoalchemy2 import WKTElement
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
-from peuplade import create_app, geo, privacy
+from peuplade import create_app, geo, migrating, privacy
 from peuplade.extensions import db
 from peuplade.models import Member
 from peuplade.neighbours.queries import PAGE_SIZE, neighbours
@@ -124,7 +123,7 @@ def measure(url: str, n: int, radius_m: int, runs: int, seed: int) -> dict:
         }
     )
     with app.app_context():
-        flask_migrate.upgrade()  # the schema and indexes a deployment gets
+        migrating.upgrade()  # the schema and indexes a deployment gets
         start = time.perf_counter()
         for chunk in member_rows(n, seed):
             db.session.execute(insert(Member.__table__), chunk)

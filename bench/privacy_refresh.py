@@ -25,9 +25,10 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import flask_migrate
 from geoalchemy2 import WKTElement
 from sqlalchemy import func, insert, select, text, update
+
+from peuplade import migrating
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -113,7 +114,7 @@ def measure(url: str, n: int, runs: int, seed: int) -> None:
         }
     )
     with app.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
         db.session.execute(PrivacyCell.__table__.delete())  # the migration's seed: none
         db.session.commit()
         start = time.perf_counter()

@@ -21,10 +21,10 @@ def _login_message():
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
-    from peuplade import compression, database, geocoding, health, replicas, requestlog
+    from peuplade import compression, database, geocoding, health, migrating, replicas, requestlog
     from peuplade.config import ConfigError, load_config
     from peuplade.error_handlers import register_error_handlers
-    from peuplade.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from peuplade.extensions import babel, csrf, db, limiter, login_manager
 
     app = Flask(
         __name__,
@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     database.init_app(app, db)
     replicas.init_app(app, db)  # reads of GET requests to replicas, when configured
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    migrating.init_app(app)  # flask db: Flask-Migrate, loaded by the command line only
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # Flask-Login's own "Please log in to access this page." would be English on every

@@ -15,14 +15,12 @@ import subprocess
 from pathlib import Path
 
 import click
-from alembic.script import ScriptDirectory
 from flask.cli import with_appcontext
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from peuplade import database
+from peuplade import database, migrating
 from peuplade.commands import CommandFailed
-from peuplade.config import ROOT
 from peuplade.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -38,13 +36,6 @@ def _sqlite():
 
 def _sqlite_path(url) -> Path:
     return Path(make_url(url).database or "").resolve()
-
-
-def _known_revisions() -> dict[str, bool]:
-    """Every migration revision, True for the head."""
-    script = ScriptDirectory(str(ROOT / "migrations"))
-    heads = set(script.get_heads())
-    return {r.revision: r.revision in heads for r in script.walk_revisions()}
 
 
 def backup_sqlite(source_connection, target: Path) -> None:
@@ -80,7 +71,7 @@ def peuplade_revision(path: Path) -> str:
         rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     finally:
         conn.close()
-    if len(rows) != 1 or rows[0][0] not in _known_revisions():
+    if len(rows) != 1 or rows[0][0] not in migrating.revisions():
         found = rows[0][0] if rows else "aucune"
         raise CommandFailed(
             f"{path} est à une migration inconnue de cette version de Peuplade ({found})."
@@ -181,7 +172,7 @@ def restore_command(path: Path, yes: bool) -> None:
     finally:
         source.close()
     db.engine.dispose()
-    heads = _known_revisions()
+    heads = migrating.revisions()
     click.echo(f"Base restaurée depuis {path} (migration {revision}).")
     if not heads[revision]:
         click.echo("Elle date d'une version antérieure : lancez `flask db upgrade`.")

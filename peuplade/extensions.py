@@ -4,7 +4,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
@@ -13,7 +12,6 @@ from peuplade.replicas import RoutingSession
 
 # The session sends GET requests' reads to a read replica when one is configured.
 db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -24,7 +24,7 @@ from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from geopy.distance import geodesic
 from shapely.geometry import Point
-from sqlalchemy import BigInteger, Float, String, any_, bindparam, func, literal, select
+from sqlalchemy import BigInteger, Float, String, any_, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -220,8 +220,12 @@ def cell_keys(dialect: str, name: str | None = None, keys: Iterable[int] = ()):
     without a name, holding ``keys``."""
     type_ = ARRAY(BigInteger) if dialect == "postgresql" else String
     if name is None:
-        return literal(cell_keys_value(keys, dialect), type_)
-    return bindparam(name, type_=type_)
+        value = literal(cell_keys_value(keys, dialect), type_)
+    else:
+        value = bindparam(name, type_=type_)
+    # Typed in the text: an empty list written out as a literal (``ARRAY[]``, in a
+    # printed statement or a test's plan) has no type of its own on PostgreSQL.
+    return cast(value, type_) if dialect == "postgresql" else value
 
 
 def cell_key_rows(keys, dialect: str):

@@ -14,17 +14,14 @@ visitor could not guess (no version, no host, no error text).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from peuplade import database
-from peuplade.config import ROOT
+from peuplade import database, migrating
 from peuplade.extensions import db
 from peuplade.headers import API_POLICY
 from peuplade.replicas import replicas_of
@@ -123,15 +120,7 @@ def _migrations_state(conn) -> str:
     if not inspect(conn).has_table("alembic_version"):
         return "missing"
     current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    scripts = _scripts()
-    heads = set(scripts.get_heads())
-    if current == heads:
+    # Read from the scripts without Alembic, once per process (peuplade/migrating.py).
+    if current == migrating.heads():
         return "head"
-    known = {revision.revision for revision in scripts.walk_revisions()}
-    return "behind" if current <= known else "unknown"
-
-
-@functools.cache
-def _scripts():
-    """The migration scripts, read once per process (a deployment restarts it)."""
-    return ScriptDirectory(str(ROOT / "migrations"))
+    return "behind" if current <= migrating.revisions().keys() else "unknown"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-import flask_migrate
 import pytest
 from sqlalchemy import func, select, text
 
+from peuplade import migrating
 from peuplade.exchanges import queries as exchange_queries
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
@@ -29,7 +29,7 @@ def _invoke(app, *args: str):
 def _migrated_app(make_app, path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
     with app.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
     return app
 
 

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import psycopg
 import pytest
 
-from peuplade import create_app
+from peuplade import create_app, migrating
 from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.location import LocationInput
@@ -222,14 +222,12 @@ class Watcher(threading.Thread):
 def _prepare(url: str) -> dict:
     """Migrate the database with the project's migrations, add three neighbours and a
     conversation; returns their emails and the conversation's id."""
-    import flask_migrate
-
     from peuplade.account import services as accounts
     from peuplade.messages import services as messages
 
     app = create_app(_test_config(url))
     with app.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
         people = []
         for n, at in enumerate((BATIGNOLLES, CLICHY, DAMES_LEMERCIER), start=1):
             people.append(

@@ -384,3 +384,26 @@ def test_psycopg_keeps_the_parse_of_a_walk_s_long_text(app, make_member):
     prepared.run(db.session.execute).all()
     after = _queries._query2pg.cache_info()
     assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def test_one_walk_statement_whatever_cells_a_circle_holds(app, make_member):
+    """Which cell groups a circle holds (cells wholly inside it, cells beyond
+    geo.FAR_CELL_M) changes from home to home and radius to radius; the statement does
+    not: a group the circle lacks is an empty parameter. Kept per shape by every worker
+    (~0.4 MiB each, docs/SCALING.md), a shape per combination of groups made dozens."""
+    import json
+
+    from peuplade.timeline import queries as timeline
+
+    def empty_groups(prepared) -> set[str]:
+        def keys(value):
+            return json.loads(value) if isinstance(value, str) else value
+
+        return {k for k, v in prepared.params.items() if k.endswith("cells") and not keys(v)}
+
+    small = timeline.cards(make_member("Petit rayon", at=BATIGNOLLES, radius_m=300))
+    large = timeline.cards(make_member("Grand rayon", at=BATIGNOLLES, radius_m=1500))
+
+    assert "inside_far_cells" in empty_groups(small)  # nothing 1 km away within 300 m
+    assert empty_groups(small) != empty_groups(large)
+    assert small.statement is large.statement

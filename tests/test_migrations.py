@@ -10,7 +10,6 @@ import importlib.util
 import secrets
 from collections.abc import Iterator
 
-import flask_migrate
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -21,7 +20,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from peuplade import create_app, geo, privacy
+from peuplade import create_app, geo, migrating, privacy
 from peuplade.config import ROOT
 from peuplade.extensions import db
 from peuplade.models import Exchange, Member, MemberSkill, MemberTag, Post
@@ -124,7 +123,7 @@ def _add_member_with_data() -> int:
 
 
 def test_upgrade_head_builds_the_schema_of_the_models(migrated_app):
-    flask_migrate.upgrade()
+    migrating.upgrade()
 
     assert _our_tables() == OUR_TABLES
     assert _schema_differences() == []
@@ -132,7 +131,7 @@ def test_upgrade_head_builds_the_schema_of_the_models(migrated_app):
 
 def test_compare_would_see_a_missing_table(migrated_app):
     # The comparison above must be able to fail: a dropped table shows up as a difference.
-    flask_migrate.upgrade()
+    migrating.upgrade()
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE member_tags"))
 
@@ -144,7 +143,7 @@ def test_compare_would_see_a_missing_table(migrated_app):
 
 
 def test_spatial_index_exists_after_upgrade(migrated_app):
-    flask_migrate.upgrade()
+    migrating.upgrade()
     member_id = _add_member_with_data()
 
     with db.engine.connect() as conn:
@@ -210,11 +209,11 @@ def test_spatial_index_exists_after_upgrade(migrated_app):
 
 
 def test_downgrade_with_data_then_upgrade_again(migrated_app):
-    flask_migrate.upgrade()
+    migrating.upgrade()
     _add_member_with_data()
     db.session.remove()
 
-    flask_migrate.downgrade(revision="base")
+    migrating.downgrade(revision="base")
 
     assert _our_tables() == set()
     if db.engine.dialect.name == "sqlite":
@@ -226,7 +225,7 @@ def test_downgrade_with_data_then_upgrade_again(migrated_app):
             ).all()
             assert leftovers == []
 
-    flask_migrate.upgrade()
+    migrating.upgrade()
 
     assert _our_tables() == OUR_TABLES
     assert db.session.scalar(db.select(db.func.count()).select_from(Member)) == 0
@@ -265,21 +264,21 @@ def test_every_migration_runs_down_and_up_on_the_demo_neighbourhood(migrated_app
     """Each migration goes down with the demo data in the database, up again on what its
     parent left (the rows of the tables it does not create), and down again; then the
     whole chain goes up from nothing and the demo loads into the result."""
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.upgrade, "head")
     _seed_demo(migrated_app)
     members, posts = _count(Member), _count(Post)
     assert members > 10 and posts > 10  # the demo, not an empty street
 
     for revision, parent in _revisions():
-        _migrate(flask_migrate.downgrade, parent)
-        _migrate(flask_migrate.upgrade, revision)
-        _migrate(flask_migrate.downgrade, parent)
+        _migrate(migrating.downgrade, parent)
+        _migrate(migrating.upgrade, revision)
+        _migrate(migrating.downgrade, parent)
         if parent != "base":  # the members were there before any of it, and stay
             with db.engine.connect() as conn:
                 assert conn.execute(text("SELECT COUNT(*) FROM members")).scalar_one() == members
 
     assert _our_tables() == set()
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.upgrade, "head")
     assert _schema_differences() == []
     _seed_demo(migrated_app)
     assert (_count(Member), _count(Post)) == (members, posts)
@@ -295,14 +294,14 @@ def test_every_migration_runs_down_and_up_on_the_demo_neighbourhood(migrated_app
 
 def test_the_feed_cells_are_filled_again_when_their_migration_reruns(migrated_app):
     """d7e1a4c9b2f0 back-fills the cells of posts already there."""
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.upgrade, "head")
     _seed_demo(migrated_app)
     with db.engine.connect() as conn:
         before = conn.execute(
             text("SELECT id, cell_fine, cell_coarse FROM posts ORDER BY id")
         ).all()
-    _migrate(flask_migrate.downgrade, "c4d9f2a1b7e3")
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.downgrade, "c4d9f2a1b7e3")
+    _migrate(migrating.upgrade, "head")
     with db.engine.connect() as conn:
         after = conn.execute(text("SELECT id, cell_fine, cell_coarse FROM posts ORDER BY id")).all()
     assert after == before and all(fine and coarse for _, fine, coarse in after)
@@ -312,7 +311,7 @@ def test_the_feed_cells_are_filled_again_when_their_migration_reruns(migrated_ap
 def test_a_migration_that_cannot_get_its_lock_gives_up(migrated_app, fresh_db, monkeypatch):
     """A live site holds a lock on posts: the migration stops after lock_timeout (and
     can simply be run again) instead of queueing every request behind its own lock."""
-    _migrate(flask_migrate.upgrade, "d7e1a4c9b2f0")
+    _migrate(migrating.upgrade, "d7e1a4c9b2f0")
     monkeypatch.setenv("PEUPLADE_MIGRATION_LOCK_TIMEOUT", "200ms")
     u = make_url(fresh_db)
     with psycopg.connect(
@@ -321,7 +320,7 @@ def test_a_migration_that_cannot_get_its_lock_gives_up(migrated_app, fresh_db, m
         busy.execute("LOCK TABLE posts IN ACCESS SHARE MODE")  # a long read, say
 
         with pytest.raises(OperationalError) as failure:
-            _migrate(flask_migrate.upgrade, "head")
+            _migrate(migrating.upgrade, "head")
         busy.rollback()
 
     assert failure.value.orig.sqlstate == "55P03"  # lock_not_available
@@ -333,7 +332,7 @@ def test_a_migration_that_cannot_get_its_lock_gives_up(migrated_app, fresh_db, m
         # And the app's own connections are not left with the migration's setting.
         assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "0"
     monkeypatch.delenv("PEUPLADE_MIGRATION_LOCK_TIMEOUT")
-    _migrate(flask_migrate.upgrade, "head")  # once the reader is gone, it goes through
+    _migrate(migrating.upgrade, "head")  # once the reader is gone, it goes through
 
 
 @pytest.mark.postgis_only
@@ -342,7 +341,7 @@ def test_a_migration_interrupted_in_its_concurrent_index_build_can_run_again(mig
     lock timeout while old transactions end), leaving its index behind, INVALID: running
     `flask db upgrade` again must go through (docs/operations.md)."""
     # As far as the failure: the revisions after it never ran.
-    _migrate(flask_migrate.upgrade, "e2f5a8c1d3b6")
+    _migrate(migrating.upgrade, "e2f5a8c1d3b6")
     with db.engine.begin() as conn:
         # What a failure in e2f5a8c1d3b6's index build leaves: its column and a broken
         # index are there, the database still says d7e1a4c9b2f0 (and so on after it).
@@ -353,7 +352,7 @@ def test_a_migration_interrupted_in_its_concurrent_index_build_can_run_again(mig
                 "'ix_posts_author_id_submission_key'::regclass"
             )
         )
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.upgrade, "head")
     with db.engine.connect() as conn:
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()

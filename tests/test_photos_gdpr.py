@@ -18,13 +18,13 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
-import flask_migrate
 import psycopg
 import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
+from peuplade import migrating
 from peuplade.account import services as account
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
@@ -299,7 +299,7 @@ def test_the_privacy_page_lists_the_photos_table(client):
 def test_a_backup_then_a_restore_keeps_the_photos(make_app, tmp_path):
     live = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.sqlite'}")
     with live.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
         mine = Mine()
         expected = {p.id: (p.digest, p.thumb_digest) for p in mine.my_photos}
         item_photo_id, me_id = mine.item_photo.id, mine.me.id

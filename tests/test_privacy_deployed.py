@@ -20,7 +20,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from peuplade import create_app, geo, privacy
+from peuplade import create_app, geo, migrating, privacy
 from peuplade.account import services as accounts
 from peuplade.config import ROOT
 from peuplade.extensions import db
@@ -38,11 +38,9 @@ VICTIM_HOME = privacy.centre(privacy.cells(geo.lat_lon(48.8870, 2.3150))[0])
 def _prepare(url: str) -> int:
     """Migrate; an isolated, established victim with an object and an established
     observer 1.5 km away. Returns the victim's id."""
-    import flask_migrate
-
     app = create_app(_test_config(url, PRIVACY_CROWD_MIN=3))
     with app.app_context():
-        flask_migrate.upgrade()
+        migrating.upgrade()
         victim = accounts.register_member(
             email="victime@example.org",
             password=PASSWORD,

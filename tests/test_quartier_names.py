@@ -9,11 +9,10 @@ import csv
 import json
 import unicodedata
 
-import flask_migrate
 import pytest
 from sqlalchemy import select, text
 
-from peuplade import geo
+from peuplade import geo, migrating
 from peuplade.commands import CommandFailed
 from peuplade.config import ROOT
 from peuplade.extensions import db
@@ -199,7 +198,7 @@ WKT = "MULTIPOLYGON(((2.30 48.88, 2.31 48.88, 2.31 48.89, 2.30 48.89, 2.30 48.88
 
 
 def test_the_migration_fills_the_display_names_from_the_table(migrated_app):  # noqa: F811
-    _migrate(flask_migrate.upgrade, "5b2e9d7c4a13")
+    _migrate(migrating.upgrade, "5b2e9d7c4a13")
     geometry = "ST_GeomFromText(:wkt, 4326)"
     if db.engine.dialect.name == "sqlite":
         geometry = "GeomFromText(:wkt, 4326)"
@@ -220,7 +219,7 @@ def test_the_migration_fills_the_display_names_from_the_table(migrated_app):  # 
                 {"slug": slug, "name": name, "ref": ref, "wkt": WKT},
             )
 
-    _migrate(flask_migrate.upgrade, "head")
+    _migrate(migrating.upgrade, "head")
 
     with db.engine.connect() as conn:
         shown = dict(conn.execute(text("SELECT slug, display_name FROM quartiers")).all())
@@ -236,6 +235,6 @@ def test_the_migration_fills_the_display_names_from_the_table(migrated_app):  # 
     db.session.commit()
     assert db.session.scalar(select(Quartier.display_name).where(Quartier.slug == "neuf")) == "Neuf"
 
-    _migrate(flask_migrate.downgrade, "5b2e9d7c4a13")
+    _migrate(migrating.downgrade, "5b2e9d7c4a13")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM quartiers")).scalar_one() == 6

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from peuplade import create_app
+from peuplade import create_app, migrating
 from peuplade.config import ConfigError, load_config
 from peuplade.extensions import db
 from peuplade.location import LocationInput
@@ -42,11 +42,9 @@ def servers():
         with primary.connect("peuplade", autocommit=True) as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
         app = create_app(_test_config(url))
-        import flask_migrate
-
         logging.getLogger("alembic").setLevel(logging.WARNING)
         with app.app_context():
-            flask_migrate.upgrade()
+            migrating.upgrade()
             db.engine.dispose()
         with Cluster(SETTINGS, primary=primary) as replica:
             replica.wait_replayed()

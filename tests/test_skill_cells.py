@@ -92,6 +92,12 @@ def _city(n: int, seed: int, spread_m: float = 7000) -> list[int]:
         insert(Block), [{"blocker_id": a, "blocked_id": b, "created_at": now} for a, b in pairs]
     )
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Statistics of a city, as autovacuum keeps them after a bulk load: left as an
+        # earlier test's ANALYZE saw the tables (no skill rows), PostgreSQL reads each
+        # cell's skill rows by a full scan and a page takes seconds (28 s seen).
+        db.session.connection().exec_driver_sql("ANALYZE")
+        db.session.commit()
     return list(ids)
 
 

@@ -123,8 +123,12 @@ def page_limit(dialect: str):
 def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
     """The walk's cells around ``home`` as parameter values, by role: central cells
     partly outside the circle (``outer_cells``), wholly inside it (``inside_cells``),
-    and edge cells (``edge_cells``); only the non-empty ones, each one parameter
-    (``geo.cell_keys``). The cells are kept by ``geo.feed_cells_around``; grouping and
+    and edge cells (``edge_cells``), each one parameter (``geo.cell_keys``). Every
+    group is there, empty when the circle has none of its cells: which groups a circle
+    holds changes from home to home, the statement does not. A group left out made a
+    shape per combination, dozens per list, each kept by every worker (the statement,
+    its compiled SQL, the driver's parse: ~0.4 MiB, docs/SCALING.md); an empty group's
+    walk reads nothing. The cells are kept by ``geo.feed_cells_around``; grouping and
     encoding them costs a few microseconds, not worth a second cache."""
     cells = geo.feed_cells_around(home, radius)
     roles = {
@@ -138,9 +142,7 @@ def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict
         # reaching farther than that can reach the home from there.
         groups[f"{role}_cells"] = [k for k in keys if k not in cells.far]
         groups[f"{role}_far_cells"] = [k for k in keys if k in cells.far]
-    return cells.level, {
-        name: geo.cell_keys_value(keys, dialect) for name, keys in groups.items() if keys
-    }
+    return cells.level, {name: geo.cell_keys_value(keys, dialect) for name, keys in groups.items()}
 
 
 def newest_nearby(
@@ -163,11 +165,13 @@ def newest_nearby(
     The same rows as filtering every post of the circle and sorting them all, but read
     cell by cell from the partial index on (cell, created_at, id), newest first:
 
-    1. in each central cell (mostly inside the circle, ``geo.feed_cells_around``), its
-       newest ``limit`` matching posts;
+    1. in each central cell (mostly inside the circle, ``geo.feed_cells_around``) within
+       ``geo.FAR_CELL_M``, its newest ``limit`` matching posts;
     2. the ``limit``-th newest of those is a bound: no older post can make the page. In
-       each edge cell (mostly outside the circle, where most posts are too far), its
-       newest ``limit`` matching posts no older than that bound;
+       each edge cell (mostly outside the circle, where most posts are too far) and
+       each cell beyond ``geo.FAR_CELL_M`` (where only the posts reaching farther
+       can reach the home), its newest ``limit`` matching posts no older than that
+       bound;
     3. the newest ``limit`` of all.
 
     The cost follows the number of cells and the page size, not the number of posts in
@@ -191,7 +195,7 @@ def newest_nearby(
     level, cells = _cell_values(home, radius, dialect)
     quartier = with_quartier and viewer.quartier_id is not None
     shape = (
-        dialect, post_cls, load, level, frozenset(cells), after is not None, quartier,
+        dialect, post_cls, load, level, after is not None, quartier,
         conditions, options, rows,
     )  # fmt: skip
     stmt = _walk(*shape)  # built once per shape, then kept
@@ -224,7 +228,6 @@ def _walk(
     post_cls,
     load,
     level: str,
-    cell_groups: frozenset[str],
     has_after: bool,
     with_quartier: bool,
     conditions: tuple[Callable[[], Any], ...],
@@ -291,14 +294,7 @@ def _walk(
     # As written in the far cells' partial indexes (models/post.py, ix_posts_far_*).
     reaches_far = post_cls.reach_m > literal(geo.FAR_CELL_M, literal_execute=True)
 
-    def per_cell(group: str, *where, near=by_distance) -> list[Select]:
-        return _per_cell(group, *where, near=near) + _per_cell(
-            group.replace("_cells", "_far_cells"), reaches_far, *where, near=near
-        )
-
-    def _per_cell(group: str, *where, near) -> list[Select]:
-        if group not in cell_groups:
-            return []
+    def per_cell(group: str, *where, near) -> list[Select]:
         keys, key = geo.cell_key_rows(geo.cell_keys(dialect, group), dialect)
         if dialect == "postgresql":
             # One sub-query planned once, run for each cell (LATERAL over the keys).
@@ -314,16 +310,13 @@ def _walk(
             .join(row, row.id.in_(ids.correlate(keys)))
         ]
 
-    first = per_cell("outer_cells") + per_cell("inside_cells", near=by_reach)
+    # Cells within geo.FAR_CELL_M first: every post they hold reaches that far.
+    first = per_cell("outer_cells", near=by_distance) + per_cell("inside_cells", near=by_reach)
     if with_quartier:
         by_quartier = post_cls.quartier_id == bindparam("quartier_id", type_=Integer)
         first.append(select(newest(by_quartier).subquery()))
     # Read once, used twice (SQLite would otherwise run it again for the bound).
-    central = (
-        (union_all(*first) if len(first) > 1 else first[0])
-        .cte("central")
-        .prefix_with("MATERIALIZED")
-    )
+    central = union_all(*first).cte("central").prefix_with("MATERIALIZED")
     bound = (
         select(central.c.created_at)
         .order_by(central.c.created_at.desc(), central.c.id.desc())
@@ -332,8 +325,19 @@ def _walk(
         .scalar_subquery()
     )
     no_bound = literal(datetime(1, 1, 2, tzinfo=UTC), UTCDateTime())
-    rest = per_cell("edge_cells", post_cls.created_at >= func.coalesce(bound, no_bound))
-    every = union_all(select(central), *rest).subquery() if rest else central
+    newer = post_cls.created_at >= func.coalesce(bound, no_bound)
+    # Then the cells where most posts do not reach the home, each read down to the bound
+    # only: the edge cells, and the cells beyond geo.FAR_CELL_M. There only the posts
+    # that reach far count (their partial indexes), of which few reach this far; read
+    # without a bound, a cell with fewer than ``limit`` of them was read to its oldest
+    # post, a walk growing with the city's density (docs/SCALING.md, sixth round).
+    rest = [
+        *per_cell("edge_cells", newer, near=by_distance),
+        *per_cell("outer_far_cells", reaches_far, newer, near=by_distance),
+        *per_cell("inside_far_cells", reaches_far, newer, near=by_reach),
+        *per_cell("edge_far_cells", reaches_far, newer, near=by_distance),
+    ]
+    every = union_all(select(central), *rest).subquery()
     # The page's ids first: only they are joined to their rows, subtypes and authors.
     found = (
         select(every.c.id, every.c.created_at)
