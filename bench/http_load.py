@@ -104,6 +104,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WSGI_APP = "bench.http_app:app"
 # Flask alone under the same gunicorn (bench/http_floor.py): the trivial route's floor.
 FLOOR_APP = "bench.http_floor:app"
+# The measured phases, in the order they run (--phases picks some): "pages" is the
+# timeline without posts, "logins" the timeline while newcomers log in.
+PHASES = ("timeline", "pages", "logins", "ping", "floor")
 # The paths the proxy sends to the login pool, as gunicorn.conf.py lists them.
 LOGIN_POOL_PATHS: tuple[str, ...] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))[
     "LOGIN_POOL_PATHS"
@@ -833,6 +836,8 @@ def login_figures(stats: Stats) -> dict:
 
 
 def print_summary(args: argparse.Namespace, logins: Stats, phases: dict[str, Phase]) -> None:
+    if "timeline" not in phases or "ping" not in phases:  # --phases left one out
+        return
     alone, trivial = phases["timeline"], phases["ping"]
     ratio = alone.throughput(TIMELINE_ROUTES) / trivial.throughput((PING,))
     print(
@@ -962,7 +967,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             logins = login_all(proxy, members, args.login_concurrency)
             members = [m for m in members if m.logged_in]
-            closed_loop(proxy, members, args.concurrency, args.warmup, browse, mix, args.seed)
+            warm = browse if set(args.phases) - {"ping", "floor"} else ping
+            closed_loop(proxy, members, args.concurrency, args.warmup, warm, mix, args.seed)
 
             def load(step=browse, mix=mix) -> Callable[[], Stats]:
                 return lambda: closed_loop(
@@ -978,18 +984,23 @@ def run(args: argparse.Namespace) -> int:
 
                 return phase
 
-            phases["timeline"] = measured("timeline", meter, load())
-            if args.post_share > 0:
+            wanted = set(args.phases)
+            if "timeline" in wanted:
+                phases["timeline"] = measured("timeline", meter, load())
+            if "pages" in wanted and args.post_share > 0:
                 phases["timeline pages"] = measured("timeline pages", meter, load(mix=pages_only))
-            phases["timeline + logins"] = measured(
-                "timeline + logins", meter, with_logins((port, None))
-            )
-            if login_port:
-                phases["timeline + logins, login pool"] = measured(
-                    "timeline + logins, login pool", meter, with_logins(proxy)
+            if "logins" in wanted:
+                phases["timeline + logins"] = measured(
+                    "timeline + logins", meter, with_logins((port, None))
                 )
-            phases["ping"] = measured("ping", meter, load(ping))
-            phases["floor"] = floor(args, url, log_path, members)
+                if login_port:
+                    phases["timeline + logins, login pool"] = measured(
+                        "timeline + logins, login pool", meter, with_logins(proxy)
+                    )
+            if "ping" in wanted:
+                phases["ping"] = measured("ping", meter, load(ping))
+            if "floor" in wanted:
+                phases["floor"] = floor(args, url, log_path, members)
             print(f"\nlogins before the load: {len(members)} of {args.members} logged in")
             for phase in phases.values():
                 print_phase(phase)
@@ -1041,6 +1052,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--post-share", type=float, default=0.05)
     parser.add_argument("--more-share", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--phases", nargs="+", choices=PHASES, default=list(PHASES),
+        help="the measured phases to run (all by default; the summary needs timeline and ping)",
+    )  # fmt: skip
     parser.add_argument(
         "--login-workers", type=int, default=2,
         help="workers of the login pool (GUNICORN_POOL=login); 0: no login pool",

@@ -217,43 +217,90 @@ def init_app(app: Flask, db) -> None:
     else:
         with app.app_context():
             limit_web_statements(app, db.engine)
-            _note_writes(db.engine)
+            reads_outside_transactions(db.engine)
             drop_hung_up_connections(db.engine)
     _close_sessions_quietly(app, db, reads_end_with_commit=not is_sqlite(url))
     app.wsgi_app = RetryReads(app, app.wsgi_app)
 
 
-# A request that only read ends its transaction with COMMIT rather than ROLLBACK: the
-# two mean the same for a transaction that wrote nothing, but psycopg forgets every
-# prepared statement of a connection at a ROLLBACK, and the neighbourhood lists cost
-# more to plan than to run (docs/SCALING.md): kept prepared (psycopg prepares a
-# statement from its 5th run; generic plans, POSTGRES_OPTIONS), they are planned once
-# per connection instead of once per request. Anything that may have written still
-# ends with a ROLLBACK unless the view committed it.
+# --- reads outside transactions --------------------------------------------------------
+# A statement that only reads runs in autocommit: no BEGIN before it, no COMMIT or
+# ROLLBACK after it. Most requests only read (the session's lookup, a list), and they
+# cost one round trip per statement instead of two more per request; PostgreSQL starts
+# no transaction block for them either. The first statement that writes, locks rows
+# (FOR UPDATE), or belongs to a transaction (SET LOCAL, SAVEPOINT, a server-side cursor)
+# turns psycopg's transactions back on before it runs: psycopg sends BEGIN, and the rest
+# of the SQLAlchemy transaction runs in that block until its COMMIT or ROLLBACK, exactly
+# as before. The reads before it are not in its block: under READ COMMITTED, the app's
+# isolation, each statement sees its own snapshot whether in a block or not, and what
+# must not change before a write is locked first (``lock_row``). A connection given an
+# isolation level of its own (execution_options: Alembic's autocommit_block, a REPEATABLE
+# READ reader) is left as SQLAlchemy set it; a raw connection (``raw_connection``) goes
+# out of the pool with psycopg's transactions on, as psycopg makes it.
+#
+# A request that only read inside a transaction block (behind PgBouncer, SET LOCAL opens
+# one) ends it with COMMIT rather than ROLLBACK: the two mean the same for a block that
+# wrote nothing, but psycopg forgets every prepared statement of a connection at a
+# ROLLBACK, and the neighbourhood lists cost more to plan than to run (docs/SCALING.md):
+# kept prepared (psycopg prepares a statement from its 5th run; generic plans,
+# POSTGRES_OPTIONS), they are planned once per connection instead of once per request.
+# Anything that may have written still ends with a ROLLBACK unless the view committed it.
 WROTE = "peuplade_wrote"
 _WRITES = ("INSERT ", "UPDATE ", "DELETE ", "MERGE ", " FOR UPDATE", " FOR SHARE", " FOR NO KEY")
+_TRANSACTION_SETTING = "SET LOCAL "
 
 
 def _only_reads(statement: str) -> bool:
     upper = statement.lstrip().upper()
-    if upper.startswith("SET LOCAL "):  # a transaction's own setting (PgBouncer mode)
+    if upper.startswith(_TRANSACTION_SETTING):  # changes nothing that outlives the block
         return True
     if not upper.startswith(("SELECT", "WITH")):
         return False
     return not any(word in upper for word in _WRITES)
 
 
-def _note_writes(engine) -> None:
+def _needs_block(statement: str, reads: bool, options) -> bool:
+    """Whether ``statement`` must run inside a transaction block."""
+    if not reads:
+        return True
+    if options.get("stream_results") or options.get("yield_per"):  # a server-side cursor
+        return True
+    return statement.lstrip()[:10].upper() == _TRANSACTION_SETTING
+
+
+def reads_outside_transactions(engine) -> None:
+    """Run ``engine``'s reads in autocommit and its writes in transaction blocks (above);
+    note on the connection whether its block wrote (``WROTE``)."""
+
     @event.listens_for(engine, "before_cursor_execute")
-    def note(conn, _cursor, statement, _params, _context, _many) -> None:
-        if not conn.info.get(WROTE) and not _only_reads(statement):
+    def choose(conn, cursor, statement, _params, context, _many) -> None:
+        reads = _only_reads(statement)
+        if not reads and not conn.info.get(WROTE):
             conn.info[WROTE] = True
+        raw = cursor.connection
+        if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return  # inside a block: it goes on until its COMMIT or ROLLBACK
+        options = context.execution_options if context is not None else {}
+        if "isolation_level" in options:
+            return  # SQLAlchemy set this connection's mode itself
+        autocommit = not _needs_block(statement, reads, options)
+        if raw.autocommit != autocommit:
+            raw.autocommit = autocommit
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def forget(conn) -> None:
         if not conn.invalidated:  # an invalidated connection's info is gone with it
             conn.info.pop(WROTE, None)
+
+    @event.listens_for(engine, "checkin")
+    def as_psycopg_makes_it(dbapi_conn, _record) -> None:
+        if (
+            dbapi_conn is not None
+            and dbapi_conn.autocommit
+            and dbapi_conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        ):
+            dbapi_conn.autocommit = False
 
 
 def _end_reads_with_commit(db) -> None:
@@ -266,8 +313,19 @@ def _end_reads_with_commit(db) -> None:
     if transaction is None or not transaction.is_active:
         return
     pending = session.new or session.dirty or session.deleted
-    if not pending and not any(conn.info.get(WROTE) for conn in transaction.connections):
+    if pending or any(conn.info.get(WROTE) for conn in transaction.connections):
+        return
+    if any(_in_block(conn) for conn in transaction.connections):
         session.commit()
+
+
+def _in_block(conn) -> bool:
+    """Whether ``conn``'s PostgreSQL connection is inside a transaction block (reads
+    in autocommit leave none to end)."""
+    if conn.invalidated:
+        return False
+    status = conn.connection.driver_connection.info.transaction_status
+    return status != psycopg.pq.TransactionStatus.IDLE
 
 
 def _close_sessions_quietly(app: Flask, db, reads_end_with_commit: bool) -> None:

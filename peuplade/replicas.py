@@ -166,6 +166,7 @@ class Replicas:
             )
             engine = create_engine(url, **options)
             database.limit_web_statements(app, engine)
+            database.reads_outside_transactions(engine)
             database.drop_hung_up_connections(engine)
             replica = Replica(number, engine, max_lag_s, check_every_s)
             event.listen(engine, "handle_error", _on_replica_error(replica))
