@@ -246,26 +246,27 @@ def init_app(app: Flask, db) -> None:
 # POSTGRES_OPTIONS), they are planned once per connection instead of once per request.
 # Anything that may have written still ends with a ROLLBACK unless the view committed it.
 WROTE = "peuplade_wrote"
-_WRITES = ("INSERT ", "UPDATE ", "DELETE ", "MERGE ", " FOR UPDATE", " FOR SHARE", " FOR NO KEY")
-_TRANSACTION_SETTING = "SET LOCAL "
+_WRITE_WORDS = (
+    "INSERT ", "UPDATE ", "DELETE ", "MERGE ", " FOR UPDATE", " FOR SHARE", " FOR NO KEY",
+)  # fmt: skip
+# What a statement is, for the two choices above (block or not; COMMIT or ROLLBACK).
+_READS = "reads"  # runs outside a block
+_SETS = "sets"  # SET LOCAL: needs a block, changes nothing that outlives it
+_WRITES = "writes"  # or locks rows, or anything not known to only read
 
 
-def _only_reads(statement: str) -> bool:
+def _statement_kind(statement: str) -> str:
     upper = statement.lstrip().upper()
-    if upper.startswith(_TRANSACTION_SETTING):  # changes nothing that outlives the block
-        return True
-    if not upper.startswith(("SELECT", "WITH")):
-        return False
-    return not any(word in upper for word in _WRITES)
+    if upper.startswith("SET LOCAL "):
+        return _SETS
+    if upper.startswith(("SELECT", "WITH")) and not any(word in upper for word in _WRITE_WORDS):
+        return _READS
+    return _WRITES
 
 
-def _needs_block(statement: str, reads: bool, options) -> bool:
-    """Whether ``statement`` must run inside a transaction block."""
-    if not reads:
-        return True
-    if options.get("stream_results") or options.get("yield_per"):  # a server-side cursor
-        return True
-    return statement.lstrip()[:10].upper() == _TRANSACTION_SETTING
+def _outside_block(dbapi_conn) -> bool:
+    """Whether psycopg connection ``dbapi_conn`` is not inside a transaction block."""
+    return dbapi_conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
 def reads_outside_transactions(engine) -> None:
@@ -274,16 +275,17 @@ def reads_outside_transactions(engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def choose(conn, cursor, statement, _params, context, _many) -> None:
-        reads = _only_reads(statement)
-        if not reads and not conn.info.get(WROTE):
+        kind = _statement_kind(statement)
+        if kind == _WRITES and not conn.info.get(WROTE):
             conn.info[WROTE] = True
         raw = cursor.connection
-        if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        if not _outside_block(raw):
             return  # inside a block: it goes on until its COMMIT or ROLLBACK
         options = context.execution_options if context is not None else {}
         if "isolation_level" in options:
             return  # SQLAlchemy set this connection's mode itself
-        autocommit = not _needs_block(statement, reads, options)
+        server_cursor = options.get("stream_results") or options.get("yield_per")
+        autocommit = kind == _READS and not server_cursor
         if raw.autocommit != autocommit:
             raw.autocommit = autocommit
 
@@ -295,17 +297,14 @@ def reads_outside_transactions(engine) -> None:
 
     @event.listens_for(engine, "checkin")
     def as_psycopg_makes_it(dbapi_conn, _record) -> None:
-        if (
-            dbapi_conn is not None
-            and dbapi_conn.autocommit
-            and dbapi_conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        ):
+        if dbapi_conn is not None and dbapi_conn.autocommit and _outside_block(dbapi_conn):
             dbapi_conn.autocommit = False
 
 
 def _end_reads_with_commit(db) -> None:
-    """COMMIT the request's transaction if it only read: nothing pending in the session
-    (a commit would flush it) and no connection of it ran anything but reads."""
+    """COMMIT the request's transaction block if one is open and it only read: nothing
+    pending in the session (a commit would flush it) and no connection of it ran
+    anything that writes. Reads in autocommit leave no block to end."""
     if not db.session.registry.has():
         return
     session = db.session()
@@ -315,17 +314,11 @@ def _end_reads_with_commit(db) -> None:
     pending = session.new or session.dirty or session.deleted
     if pending or any(conn.info.get(WROTE) for conn in transaction.connections):
         return
-    if any(_in_block(conn) for conn in transaction.connections):
+    if any(
+        not conn.invalidated and not _outside_block(conn.connection.driver_connection)
+        for conn in transaction.connections
+    ):
         session.commit()
-
-
-def _in_block(conn) -> bool:
-    """Whether ``conn``'s PostgreSQL connection is inside a transaction block (reads
-    in autocommit leave none to end)."""
-    if conn.invalidated:
-        return False
-    status = conn.connection.driver_connection.info.transaction_status
-    return status != psycopg.pq.TransactionStatus.IDLE
 
 
 def _close_sessions_quietly(app: Flask, db, reads_end_with_commit: bool) -> None:

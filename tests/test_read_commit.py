@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -76,6 +77,19 @@ class Trace:
 
 def _commands(sent: list[str]) -> list[str]:
     return [sql for sql in sent if sql in BLOCK_COMMANDS]
+
+
+def _sent_by(app, trace: Trace, path: str) -> tuple[str, list[str], int]:
+    """GET ``path``: its page, and what its request sent (``Trace.read``)."""
+    trace.read()  # what came before is not this request's
+    page = app.test_client().get(path).text
+    return (page, *trace.read())
+
+
+def _opened_just_before(sent: list[str], statement: Callable[[str], bool]) -> bool:
+    """Whether the first of ``sent`` that ``statement`` matches came right after a BEGIN."""
+    at = next(i for i, sql in enumerate(sent) if statement(sql))
+    return sent[at - 1] == "BEGIN"
 
 
 @pytest.fixture
@@ -143,10 +157,8 @@ def _name(app, member_id: int) -> str:
 def test_a_request_that_only_read_sends_its_reads_and_nothing_else(ends, make_member):
     app, _seen, trace = ends
     member = make_member("Lectrice")
-    client = app.test_client()
-    trace.read()
-    assert client.get(f"/probe/read/{member.id}").text == "Lectrice"
-    sent, trips = trace.read()
+    page, sent, trips = _sent_by(app, trace, f"/probe/read/{member.id}")
+    assert page == "Lectrice"
     assert len(sent) == 1 and sent[0].startswith("SELECT")
     assert _commands(sent) == []
     assert trips == 1
@@ -169,12 +181,10 @@ def test_a_request_that_wrote_without_committing_keeps_nothing(ends, make_member
     app, seen, trace = ends
     member = make_member("Lectrice")
     seen.clear()
-    trace.read()
-    assert app.test_client().get(f"/probe/{probe}/{member.id}").status_code == 200
-    sent, _trips = trace.read()
+    page, sent, _trips = _sent_by(app, trace, f"/probe/{probe}/{member.id}")
+    assert page == {"orm-write": "flushed", "sql-write": "updated"}[probe]
     # The block opens just before the write, and is rolled back.
-    write = next(i for i, sql in enumerate(sent) if sql.startswith("UPDATE"))
-    assert sent[write - 1] == "BEGIN"
+    assert _opened_just_before(sent, lambda sql: sql.startswith("UPDATE"))
     assert _commands(sent) == ["BEGIN", "ROLLBACK"]
     assert seen == ["rollback"]
     assert _name(app, member.id) == "Lectrice"
@@ -183,9 +193,8 @@ def test_a_request_that_wrote_without_committing_keeps_nothing(ends, make_member
 def test_reads_after_a_commit_run_outside_a_block_again(ends, make_member):
     app, _seen, trace = ends
     member = make_member("Lectrice")
-    trace.read()
-    assert app.test_client().get(f"/probe/write-then-read/{member.id}").text == "Écrite"
-    sent, _trips = trace.read()
+    page, sent, _trips = _sent_by(app, trace, f"/probe/write-then-read/{member.id}")
+    assert page == "Écrite"
     assert _commands(sent) == ["BEGIN", "COMMIT"]
     assert sent[-1].startswith("SELECT")  # after the COMMIT, on its own
     assert _name(app, member.id) == "Écrite"
@@ -194,11 +203,9 @@ def test_reads_after_a_commit_run_outside_a_block_again(ends, make_member):
 def test_a_row_lock_opens_the_block_and_holds_until_the_request_ends(ends, make_member):
     app, _seen, trace = ends
     member = make_member("Verrouillée")
-    trace.read()
-    assert app.test_client().get(f"/probe/lock/{member.id}").text == "locked"
-    sent, _trips = trace.read()
-    lock = next(i for i, sql in enumerate(sent) if "FOR UPDATE" in sql)
-    assert sent[lock - 1] == "BEGIN"
+    page, sent, _trips = _sent_by(app, trace, f"/probe/lock/{member.id}")
+    assert page == "locked"
+    assert _opened_just_before(sent, lambda sql: "FOR UPDATE" in sql)
     assert sent[-1] in ("COMMIT", "ROLLBACK")
 
 
