@@ -13,7 +13,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import exists, insert, or_, select, text
 
 from peuplade import geo, privacy
 from peuplade.account import blur
@@ -355,6 +355,40 @@ def test_the_fan_out_reads_the_skill_cell_index(app):
     plan = _plan(stmt)
     assert "ix_member_skills_cell_fine_skill" in plan, plan
     assert "idx_members_public_position" not in plan and "SpatialIndex" not in plan
+
+
+def test_the_cells_rows_are_narrowed_to_the_box_on_the_index_entries(app):
+    """The cells around a circle cover two to three times its area: the skill rows read
+    from them are only those whose public position is in the box around the circle,
+    checked on the index entries (PostgreSQL: the index holds the position), before any
+    member's row is read."""
+    ids = _city(1500, 8, spread_m=3000)
+    (request,) = _requests(ids[0], 1, seed=8)
+    centre = geo.from_element(request.position)
+    metres = 360.0
+    west, south, east, north = geo.bounding_box(centre, metres)
+    cells = geo.feed_cells_around(centre, metres)
+    rows = db.session.execute(
+        select(MemberSkill.member_id, MemberSkill.public_lat, MemberSkill.public_lon).where(
+            MemberSkill.skill == "bricolage"
+        )
+    ).all()
+    keys = {*cells.central, *cells.edge}
+    in_cells = {
+        m for m, lat, lon in rows if geo.feed_cell(geo.lat_lon(lat, lon), cells.level) in keys
+    }
+    in_box = {m for m, lat, lon in rows if south <= lat <= north and west <= lon <= east}
+
+    read = set(db.session.scalars(audience._skill_rows(MemberSkill, centre, metres, "bricolage")))
+    assert read == in_cells & in_box
+    # The box leaves out some of the cells' rows (in a real city, more than half).
+    assert in_cells - in_box and len(read) > 10, (len(in_cells), len(read))
+    if db.engine.dialect.name == "postgresql":
+        definition = db.session.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+            {"name": "ix_member_skills_cell_fine_skill"},
+        ).scalar_one()
+        assert definition.endswith("INCLUDE (public_lat, public_lon)"), definition
 
 
 # --- the cells stay right ---------------------------------------------------------------------

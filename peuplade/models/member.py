@@ -198,7 +198,9 @@ def skill_cells(public_position) -> dict[str, int | float]:
 
 
 def _by_cell(table: str, column: str) -> tuple[Index, ...]:
-    """(cell, skill, shown_within_m, member_id) per cell size. The cell first: a query on one size's
+    """(cell, skill, shown_within_m, member_id) per cell size, holding the public
+    position (PostgreSQL's INCLUDE): the candidates in a box are found on the index
+    entries alone. The cell first: a query on one size's
     cells cannot be answered by the other size's index read by skill alone (a
     skill-first pair let the planner pick that, filtering a whole skill's rows).
 
@@ -206,7 +208,14 @@ def _by_cell(table: str, column: str) -> tuple[Index, ...]:
     (PostgreSQL's INCLUDE; SQLite reads it from the row): a cell's members of a skill by
     name, their distance checked on the index entries."""
     return tuple(
-        Index(f"ix_{table}_{cell}_{column}", cell, column, "shown_within_m", "member_id")
+        Index(
+            f"ix_{table}_{cell}_{column}",
+            cell,
+            column,
+            "shown_within_m",
+            "member_id",
+            postgresql_include=["public_lat", "public_lon"],
+        )
         for cell in ("cell_fine", "cell_coarse")
     ) + tuple(
         Index(
