@@ -134,17 +134,13 @@ def test_posting_a_request_costs_the_same_in_a_town_ten_times_bigger(app, street
 
 
 def test_the_check_sees_a_posting_that_reads_members_by_area(app, street):
-    """The check above can fail: the obvious query (every member of the circle on the
-    public positions' spatial index, then the skill) is caught."""
-    from peuplade.account.queries import knows
+    """The check above can fail: the core of the obvious query, every member of the
+    circle read on the public positions' spatial index, is caught. (With the skill as
+    well, PostgreSQL may start from the skill's rows when an earlier test's city left
+    few of them: the plan would then depend on the tests run before.)"""
     from peuplade.posts import audience
 
     exchange = street["alice"]  # any member: the check reads the statement, not the rows
-    if db.engine.dialect.name == "postgresql":
-        # Statistics as autovacuum keeps them: with none since an earlier test's bulk
-        # insert (no skill rows then), the planner starts from the skill's rows instead.
-        db.session.connection().exec_driver_sql("ANALYZE")
-        db.session.commit()
     with _statements() as seen:
         list(
             db.session.scalars(
@@ -152,7 +148,6 @@ def test_the_check_sees_a_posting_that_reads_members_by_area(app, street):
                     geo.within_radius(
                         Member.public_position, geo.from_element(exchange.home), 2000
                     ),
-                    knows("demenagement"),
                     audience.no_block(exchange.id, Member.id),
                 )
             )
