@@ -206,6 +206,8 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
 # --- a list of cell keys as ONE bound parameter ------------------------------------------
 # Whatever the number of cells, one parameter: one statement shape, compiled (and planned)
 # once. PostgreSQL takes an array of BIGINT, SQLite a JSON list read with json_each.
+# Any list of integer keys travels the same way (the matching notifications' member ids:
+# notifications.services._matching_insert).
 
 
 def cell_keys_value(keys: Iterable[int], dialect: str) -> list[int] | str:
