@@ -7,7 +7,10 @@ in the same run, member after member, on the same connection:
   ``exchanges.queries.near_me`` and ``loans.queries.near_me`` (objects near me), each
   read as its cards (the card's columns as plain rows, and their photos), and
   ``neighbours.queries.neighbour_page`` with a skill — SQL built by the ORM, one page
-  of 20 (21 rows asked, as the pages do);
+  of 20 (21 rows asked, as the pages do); each list is then asked again at once for
+  the same member ("next visit", printed beside: the member's rows in PostgreSQL's
+  buffers, their cells in the worker's caches; the first visit is what the targets
+  read);
 * **obvious**: the same page written the way one writes it first, in raw SQL: every
   post of the circle (bounding box on the spatial index, exact distance), filtered,
   sorted newest first, LIMIT 21; for neighbours, every member of the circle with the
@@ -182,6 +185,10 @@ def app_neighbours(viewer: Member, skill: str, cursor: str | None = None):
 class Series:
     app: list[float] = field(default_factory=list)
     obvious: list[float] = field(default_factory=list)
+    # The same member's page asked again at once ("next visit"): what is left once the
+    # member's own rows are in PostgreSQL's buffers and their cells in the worker's
+    # caches. The lists only; reported beside the first visit, which the targets read.
+    again: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, float]:
         """p50/p95 of both, in ms, and the speed-ups (obvious / app)."""
@@ -195,6 +202,14 @@ class Series:
             "obvious_p95_ms": round(o95, 2),
             "speedup_p50": round(o50 / a50, 2),
             "speedup_p95": round(o95 / a95, 2),
+            **(
+                {
+                    "again_p50_ms": round(_pct(self.again, 50), 2),
+                    "again_p95_ms": round(_pct(self.again, 95), 2),
+                }
+                if self.again
+                else {}
+            ),
         }
 
     def row(self, name: str) -> str:
@@ -257,9 +272,11 @@ def measure(url: str, members: int, seed: int) -> dict[str, Series]:
             for viewer, skill in cases[:WARM_UP] if warm else cases:
                 for kind in kinds:
                     t_app, rows = _timed(lambda v=viewer, k=kind: app_posts(v, k))
+                    t_again, _rows = _timed(lambda v=viewer, k=kind: app_posts(v, k))
                     t_obv, obv = _timed(lambda v=viewer, k=kind: obvious_posts(v, k))
                     _same(kind, viewer, [r.id for r in rows], obv)
                     series[kind].app.append(t_app)
+                    series[kind].again.append(t_again)
                     series[kind].obvious.append(t_obv)
                 t_app, page = _timed(lambda v=viewer, s=skill: app_neighbours(v, s))
                 t_obv, obv = _timed(lambda v=viewer, s=skill: obvious_neighbours(v, s))
@@ -299,6 +316,11 @@ def report(title: str, results: dict[str, Series]) -> None:
     print(HEADER)
     for name, s in results.items():
         print(s.row(name))
+    again = [(name, s) for name, s in results.items() if s.again]
+    if again:
+        print("the same member's page asked again at once (next visit), app p50 / p95:")
+        for name, s in again:
+            print(f"  {name:<20} {_pct(s.again, 50):8.2f} {_pct(s.again, 95):8.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

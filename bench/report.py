@@ -326,6 +326,12 @@ def baselines(data: Figures) -> list[str]:
                 f"{backend} {name}: app {f['app_p50_ms']:.1f} / {f['app_p95_ms']:.1f} ms, "
                 f"obvious {f['obvious_p50_ms']:.1f} / {f['obvious_p95_ms']:.1f} ms (p50 / p95): "
                 f"{f['speedup_p50']:.1f}x / {f['speedup_p95']:.1f}x"
+                + (
+                    f"; the same page asked again at once {f['again_p50_ms']:.1f} / "
+                    f"{f['again_p95_ms']:.1f} ms"
+                    if "again_p50_ms" in f
+                    else ""
+                )
             )
     phases = dig(data, "http_load", "phases") or {}
     ping = phases.get("ping")

@@ -99,3 +99,13 @@ def test_the_report_is_written_from_the_files_found(tmp_path):
         in text
     )
     assert "http_load: missing" in text and "demo: now on" in text
+
+
+def test_the_baselines_give_the_next_visit_beside_the_first_when_measured():
+    first = {"app_p50_ms": 7.8, "app_p95_ms": 14.3, "obvious_p50_ms": 246.3}
+    first |= {"obvious_p95_ms": 821.1, "speedup_p50": 31.6, "speedup_p95": 57.2}
+    lists = {"timeline": {**first, "again_p50_ms": 4.6, "again_p95_ms": 10.1}, "item": first}
+    lines = report.baselines({"queries_postgis": {"lists": lists}})
+    assert lines[0].startswith("postgis timeline: app 7.8 / 14.3 ms")
+    assert lines[0].endswith("; the same page asked again at once 4.6 / 10.1 ms")
+    assert lines[1].startswith("postgis item: app 7.8 / 14.3 ms") and "again" not in lines[1]
