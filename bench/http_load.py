@@ -32,7 +32,12 @@ Phases, all on the same servers:
 6. "timeline + logins, login pool": the same, the logins sent to the login pool;
 7. "ping": the same clients and members on /bench/ping (answered "ok" to a member
    only: a ping not logged in is an error);
-8. "floor": the same clients on ``/bench/ping`` of Flask alone (bench/http_floor.py),
+8. "stack floor": the same clients and members on ``/bench/ping`` of the project's
+   libraries alone (bench/http_stack_floor.py: Flask, Flask-Login and Flask-SQLAlchemy
+   loading the session's member with one ORM statement, nothing else), under a
+   gunicorn of the same settings started for it: the trivial route's floor on this
+   stack;
+9. "floor": the same clients on ``/bench/ping`` of Flask alone (bench/http_floor.py),
    under a gunicorn of the same settings started for it: what a request costs before
    the app does anything (no session, database or extension).
 
@@ -104,9 +109,12 @@ ROOT = Path(__file__).resolve().parent.parent
 WSGI_APP = "bench.http_app:app"
 # Flask alone under the same gunicorn (bench/http_floor.py): the trivial route's floor.
 FLOOR_APP = "bench.http_floor:app"
+# Flask, Flask-Login and Flask-SQLAlchemy loading the session's member, nothing else
+# (bench/http_stack_floor.py): the trivial route's floor on the project's stack.
+STACK_FLOOR_APP = "bench.http_stack_floor:app"
 # The measured phases, in the order they run (--phases picks some): "pages" is the
 # timeline without posts, "logins" the timeline while newcomers log in.
-PHASES = ("timeline", "pages", "logins", "ping", "floor")
+PHASES = ("timeline", "pages", "logins", "ping", "stack", "floor")
 # The paths the proxy sends to the login pool, as gunicorn.conf.py lists them.
 LOGIN_POOL_PATHS: tuple[str, ...] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))[
     "LOGIN_POOL_PATHS"
@@ -922,15 +930,23 @@ def login_pool(
         yield server
 
 
-def floor(args: argparse.Namespace, url: str, log_path: Path, members: list[Member]) -> Phase:
-    """The "ping" phase against Flask alone (``FLOOR_APP``), under the same gunicorn
-    settings and clients: what a request costs before the app does anything."""
-    floor_log = log_path.with_suffix(".floor.log")
-    with gunicorn(args, url, floor_log, wsgi_app=FLOOR_APP) as server:
+def floor(
+    args: argparse.Namespace,
+    url: str,
+    log_path: Path,
+    members: list[Member],
+    name: str = "floor",
+    wsgi_app: str = FLOOR_APP,
+) -> Phase:
+    """The "ping" phase against a floor app (``FLOOR_APP``: Flask alone;
+    ``STACK_FLOOR_APP``: the stack loading the session's member), under the same
+    gunicorn settings and clients: what a request costs before the app does anything."""
+    floor_log = log_path.with_suffix(f".{name.replace(' ', '-')}.log")
+    with gunicorn(args, url, floor_log, wsgi_app=wsgi_app) as server:
         meter = CpuMeter(url, [server.pid], application_name())
         try:
             return measured(
-                "floor",
+                name,
                 meter,
                 lambda: closed_loop(
                     (server.port, None),  # type: ignore[attr-defined]
@@ -999,6 +1015,10 @@ def run(args: argparse.Namespace) -> int:
                     )
             if "ping" in wanted:
                 phases["ping"] = measured("ping", meter, load(ping))
+            if "stack" in wanted:
+                phases["stack floor"] = floor(
+                    args, url, log_path, members, "stack floor", STACK_FLOOR_APP
+                )
             if "floor" in wanted:
                 phases["floor"] = floor(args, url, log_path, members)
             print(f"\nlogins before the load: {len(members)} of {args.members} logged in")

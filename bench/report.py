@@ -101,6 +101,9 @@ def ping_cpu(data: Figures) -> tuple[str, bool] | None:
     floor = dig(data, "http_load", "phases", "floor")
     if floor is not None:  # Flask alone under the same gunicorn (bench/http_floor.py)
         text += f"; Flask alone {floor['cpu_ms_per_request']['server']:.2f} ms"
+    stack = dig(data, "http_load", "phases", "stack floor")
+    if stack is not None:  # the libraries loading the member (bench/http_stack_floor.py)
+        text += f"; the stack loading the member {stack['cpu_ms_per_request']['server']:.2f} ms"
     return text, cpu["server"] <= 1.5
 
 
@@ -342,15 +345,23 @@ def baselines(data: Figures) -> list[str]:
             f"p95 {_ms(route['p95_ms'])}, {ping['cpu_ms_per_request']['server']:.2f} ms "
             "of server CPU per request"
         )
-        floor = phases.get("floor")
-        if floor:
-            alone = floor["routes"]["GET /bench/ping"]
-            lines.append(
-                f"floor, Flask alone under the same gunicorn: {alone['per_s']:.1f} req/s, "
-                f"{floor['cpu_ms_per_request']['server']:.2f} ms of server CPU per request"
-            )
+        floors = (
+            (
+                "stack floor",
+                "stack floor, Flask + Flask-Login + Flask-SQLAlchemy loading the member",
+            ),
+            ("floor", "floor, Flask alone"),
+        )
+        for name, label in floors:
+            if name in phases:
+                alone = phases[name]["routes"]["GET /bench/ping"]
+                cpu = phases[name]["cpu_ms_per_request"]["server"]
+                lines.append(
+                    f"{label} under the same gunicorn: {alone['per_s']:.1f} req/s, "
+                    f"{cpu:.2f} ms of server CPU per request"
+                )
         for name, phase in phases.items():
-            if name not in ("ping", "floor") and phase["timeline_load"]["requests"]:
+            if name not in ("ping", "floor", "stack floor") and phase["timeline_load"]["requests"]:
                 rate = phase["timeline_load"]["per_s"]
                 lines.append(
                     f"'{name}': {rate:.1f} req/s = {rate / route['per_s']:.3f} of the trivial "

@@ -109,3 +109,21 @@ def test_the_baselines_give_the_next_visit_beside_the_first_when_measured():
     assert lines[0].startswith("postgis timeline: app 7.8 / 14.3 ms")
     assert lines[0].endswith("; the same page asked again at once 4.6 / 10.1 ms")
     assert lines[1].startswith("postgis item: app 7.8 / 14.3 ms") and "again" not in lines[1]
+
+
+def test_the_trivial_route_is_read_against_both_floors_which_are_not_timeline_phases():
+    data = _figures()
+    del data["demo"]
+    phases = data["http_load"]["phases"]
+    phases["stack floor"] = _phase(0.0, 0.0, 0.9, **{"GET /bench/ping": {"per_s": 900.0}})
+    phases["floor"] = _phase(0.0, 0.0, 0.4, **{"GET /bench/ping": {"per_s": 2000.0}})
+    rows = {row[0]: row for row in report.table(data)}
+    trivial = rows["server CPU per trivial authenticated request (/bench/ping as a member)"][2]
+    assert trivial.endswith("; Flask alone 0.40 ms; the stack loading the member 0.90 ms")
+    lines = report.baselines(data)
+    assert any(line.startswith("stack floor, Flask + Flask-Login") for line in lines)
+    assert any(
+        line.startswith("floor, Flask alone under the same gunicorn: 2000.0") for line in lines
+    )
+    # Only the timeline phases are given as a share of the trivial route.
+    assert not any(line.startswith(("'stack floor'", "'floor'")) for line in lines)
