@@ -32,6 +32,7 @@ default) for bench/report.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 import time
@@ -39,7 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from peuplade import categories, geo
 from peuplade.exchanges import queries as exchange_queries
@@ -338,7 +340,46 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("MEMBERS", "SMALL_MEMBERS"),
         help="make missing databases first (bench/generate.py, posts = 2 x members)",
     )
+    parser.add_argument(
+        "--shared-buffers",
+        metavar="SIZE",
+        help="PostGIS: run on a throwaway cluster started with this shared_buffers (e.g. "
+        "4GB; tests/throwaway_pg.py), the cities made there (--generate) and read into its "
+        "buffers (pg_prewarm) before the timing: a server whose memory holds the city",
+    )
     args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        if args.shared_buffers:
+            if args.backend != "postgis" or not args.generate:
+                parser.error("--shared-buffers needs the postgis backend and --generate")
+            from tests.throwaway_pg import Cluster
+
+            cluster = stack.enter_context(Cluster({"shared_buffers": args.shared_buffers}))
+            args.db, args.small_db = (
+                cluster.url(name) if name else None for name in (args.db, args.small_db)
+            )
+            print(f"throwaway cluster on port {cluster.port}, shared_buffers {args.shared_buffers}")
+        return _run(args)
+
+
+def _prewarm(url: str) -> None:
+    """Read every table and index of ``url``'s database into the server's buffers."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            blocks = conn.execute(
+                text(
+                    "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relkind IN ('r', 'i')"
+                    " AND c.relnamespace = 'public'::regnamespace"
+                )
+            ).scalar()
+        print(f"prewarmed {make_url(url).database}: {blocks} blocks", flush=True)
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace) -> int:
     targets = [("", args.db)] + ([("small", args.small_db)] if args.small_db else [])
     if args.generate:
         from generate import generate
@@ -353,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 print(f"generating {target} ({size} members)...", flush=True)
                 generate(target, args.backend, size, seed=args.seed)
+            if args.shared_buffers:
+                _prewarm(url)
     measured = {}
     for label, target in targets:
         url = database_url(args.backend, target)

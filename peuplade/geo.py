@@ -173,29 +173,37 @@ def feed_cells_around(centre: LatLon, metres: float) -> FeedCells:
     cells: list[tuple[float, int]] = []
     whole: set[int] = set()
     far: set[int] = set()
+    r2, reach2 = metres * metres, reach * reach
+    far2, inside2 = (FAR_CELL_M * _SURELY_FAR) ** 2, (metres * _SURELY_INSIDE) ** 2
+    offsets = [(i + 0.5) / _SAMPLES for i in range(_SAMPLES)]
     for row in range(math.floor(south / step), math.floor(north / step) + 1):
         width = _cell_lon_deg(level, row)
         dy = (min(max(centre.lat, row * step), (row + 1) * step) - centre.lat) * y_m
+        far_y = max(abs((row + j) * step - centre.lat) * y_m for j in (0, 1))
+        sample_y2: list[float] | None = None  # the row's samples, squared: made once
         for col in range(math.floor(west / width), math.floor(east / width) + 1):
             dx = (min(max(centre.lon, col * width), (col + 1) * width) - centre.lon) * x_m
             nearest = dx * dx + dy * dy
-            if nearest > reach * reach:
+            if nearest > reach2:
                 continue
-            inside = sum(
-                (((col + (i + 0.5) / _SAMPLES) * width - centre.lon) * x_m) ** 2
-                + (((row + (j + 0.5) / _SAMPLES) * step - centre.lat) * y_m) ** 2
-                <= metres * metres
-                for i in range(_SAMPLES)
-                for j in range(_SAMPLES)
-            )
+            far_x = max(abs((col + i) * width - centre.lon) * x_m for i in (0, 1))
+            farthest = far_x * far_x + far_y * far_y
+            # Every sample lies between the cell's nearest point and its farthest corner:
+            # a cell wholly in or out of the circle needs none of them.
+            if farthest <= r2:
+                share = 1.0
+            elif nearest > r2:
+                share = 0.0
+            else:
+                if sample_y2 is None:
+                    sample_y2 = [((row + o) * step - centre.lat) ** 2 * y_m**2 for o in offsets]
+                xs = [((col + o) * width - centre.lon) ** 2 * x_m**2 for o in offsets]
+                share = sum(x + y <= r2 for x in xs for y in sample_y2) / _SAMPLES**2
             key = _cell_key(row, col)
-            cells.append((inside / _SAMPLES**2, key))
-            if nearest > (FAR_CELL_M * _SURELY_FAR) ** 2:
+            cells.append((share, key))
+            if nearest > far2:
                 far.add(key)
-            corners = (((col + i) * width - centre.lon) * x_m for i in (0, 1) for _ in (0, 1))
-            far_x = max(abs(x) for x in corners)
-            far_y = max(abs((row + j) * step - centre.lat) * y_m for j in (0, 1))
-            if far_x * far_x + far_y * far_y <= (metres * _SURELY_INSIDE) ** 2:
+            if farthest <= inside2:
                 whole.add(key)
     cells.sort(reverse=True)
     central = tuple(key for share, key in cells if share >= CENTRAL_SHARE) or (cells[0][1],)

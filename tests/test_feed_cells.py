@@ -407,3 +407,32 @@ def test_one_walk_statement_whatever_cells_a_circle_holds(app, make_member):
     assert "inside_far_cells" in empty_groups(small)  # nothing 1 km away within 300 m
     assert empty_groups(small) != empty_groups(large)
     assert small.statement is large.statement
+
+
+@pytest.mark.parametrize("lat, lon", [(48.88, 2.32), (0.3, 10.0), (60.0, 25.0)])
+def test_each_cells_share_is_its_samples_inside_the_circle(lat, lon):
+    """The cells' split (central or edge, inside, far) is what sampling every cell gives:
+    the shortcuts for cells wholly in or out of the circle change no share."""
+    rnd = random.Random(f"{lat},{lon}")
+    for _ in range(40):
+        centre = geo.lat_lon(lat + rnd.uniform(-0.01, 0.01), lon + rnd.uniform(-0.01, 0.01))
+        radius = rnd.choice([150, 500, 1000, 1500, 3000]) + rnd.uniform(0, 80)
+        cells = geo.feed_cells_around.__wrapped__(centre, radius)
+        y_m, x_m = 110_574.0, 111_320.0 * math.cos(math.radians(centre.lat))
+        n = geo._SAMPLES
+        shares = {}
+        for key in cells.central + cells.edge:
+            south, west, north, east = _cell_box(key, cells.level)
+            shares[key] = sum(
+                ((west + (i + 0.5) / n * (east - west) - centre.lon) * x_m) ** 2
+                + ((south + (j + 0.5) / n * (north - south) - centre.lat) * y_m) ** 2
+                <= radius * radius
+                for i in range(n)
+                for j in range(n)
+            ) / (n * n)
+        central = {key for key, share in shares.items() if share >= geo.CENTRAL_SHARE}
+        assert set(cells.central) == (central or {cells.central[0]})
+        assert set(cells.edge) == set(shares) - set(cells.central)
+        for kept in (cells.central, cells.edge):  # each by share, then key, descending
+            assert list(kept) == sorted(kept, key=lambda k: (-shares[k], -k))
+        assert all(shares[key] == 1.0 for key in cells.inside)
