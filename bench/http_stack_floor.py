@@ -3,7 +3,7 @@ bench.http_stack_floor:app``): the libraries the project is built on — Flask, 
 and Flask-SQLAlchemy on psycopg 3, with Peuplade's models and engine options — and only
 what any logged-in request needs from them: the signed session cookie read, its member
 loaded by Flask-Login's user loader with one ORM statement (the session row and its
-member, as ``peuplade.auth.sessions`` reads them), "ok" answered. No rate limiter,
+member: ``peuplade.auth.sessions``' own statement), "ok" answered. No rate limiter,
 request log, CSRF, Babel, security headers, access rules, replica routing or last-seen
 touch: what the trivial route costs before Peuplade's own code, to read the app's
 ``/bench/ping`` against (``bench/http_load.py``, phase "stack floor"; "floor" is Flask
@@ -21,12 +21,14 @@ import os
 from flask import Flask
 from flask_login import LoginManager, current_user
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import bindparam, select
 
 from peuplade import database
 from peuplade.account.tokens import secret_digest
+
+# The app's own statement, so that both read the session and its member the same way.
+from peuplade.auth.sessions import _session_and_member
 from peuplade.config import SESSION_COOKIE_NAMES
-from peuplade.models import Member, MemberSession
+from peuplade.models import Member
 from peuplade.models.base import Base
 
 url = os.environ["DATABASE_URL"]
@@ -40,12 +42,6 @@ app.config.update(
 )
 db = SQLAlchemy(app, model_class=Base)
 login_manager = LoginManager(app)
-
-_session_and_member = (
-    select(MemberSession, Member)
-    .outerjoin(Member, Member.id == MemberSession.member_id)
-    .where(MemberSession.id_hash == bindparam("id_hash"))
-)
 
 
 @login_manager.user_loader

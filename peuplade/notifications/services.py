@@ -190,10 +190,11 @@ def notify_matching_request(exchange: Exchange, limit: int | None = None) -> int
     member_ids = nearest_knowing(exchange, limit or current_app.config["NOTIFY_MATCHING_MAX"])
     if not member_ids:
         return 0
+    dialect = db.engine.dialect.name
     made = db.session.execute(
-        _matching_insert(db.engine.dialect.name),
+        _matching_insert(dialect),
         {
-            "ids": geo.cell_keys_value(member_ids, db.engine.dialect.name),
+            "ids": geo.cell_keys_value(member_ids, dialect),
             "actor_id": exchange.author_id,
             "subject_id": exchange.id,
             "title": (exchange.title or "")[:TITLE_MAX],
