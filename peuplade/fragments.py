@@ -58,6 +58,9 @@ class Fragments:
 
 def init_app(app: Flask) -> None:
     app.extensions[_EXTENSION] = Fragments(int(app.config.get("FRAGMENT_CACHE_SIZE", 0)))
+    # For any template: ``{{ kept_fragment(key) or keep_fragment(key, macro(...)) }}``.
+    app.jinja_env.globals["kept_fragment"] = lambda key: store().get(key)
+    app.jinja_env.globals["keep_fragment"] = lambda key, html: store().keep(key, html)
 
 
 def store() -> Fragments:

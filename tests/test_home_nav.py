@@ -89,6 +89,28 @@ def test_no_count_when_everything_is_read(app, pair):
         assert 'aria-current="page"' not in nav
 
 
+def test_the_kept_navigation_follows_the_counts_the_page_and_the_language(app, pair):
+    """The members' navigation is rendered once and kept (peuplade.fragments) under
+    everything it shows: a new message, a message read, another page or language is
+    another navigation at once, never a stale count or entry."""
+    anne, bruno = pair
+    browser = as_member(app, anne)
+    assert "tab__count" not in _nav(browser.get("/more").get_data(as_text=True))
+    conversation = messages.start(bruno, anne, "Bonjour Anne, tu as une échelle ?")
+    db.session.commit()
+    nav = _nav(browser.get("/more").get_data(as_text=True))
+    assert "Messages 1 (1 non lu)" in text_of(nav) and "(1 nouvelle)" in text_of(nav)
+    browser.get(f"/messages/{conversation.id}")  # read: the message and its notification
+    nav = _nav(browser.get("/more").get_data(as_text=True))
+    assert "tab__count" not in nav
+    assert 'aria-current="page"' in re.search(r'<a [^>]*href="/more"[^>]*>', nav).group(0)
+    nav = _nav(browser.get("/").get_data(as_text=True))
+    assert 'aria-current="page"' in re.search(r'<a [^>]*href="/"[^>]*>', nav).group(0)
+    assert "aria-current" not in re.search(r'<a [^>]*href="/more"[^>]*>', nav).group(0)
+    english = _nav(browser.get("/more", headers=ENGLISH).get_data(as_text=True))
+    assert "More" in text_of(english) and "Plus" not in text_of(english)
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_visitors_keep_login_register_and_the_language(client, lang):
     page = client.get("/", headers=HEADERS[lang]).get_data(as_text=True)

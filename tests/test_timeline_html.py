@@ -12,7 +12,7 @@ from peuplade import geo
 from peuplade.exchanges import services as exchanges
 from peuplade.extensions import db
 from peuplade.loans import services as loans
-from peuplade.models import Post
+from peuplade.models import Member, Post
 from peuplade.photos import services as photos
 from peuplade.timeline import queries as timelines
 from tests import photofiles
@@ -136,6 +136,41 @@ def test_the_page_runs_the_same_statements_whatever_its_size(client, auth, make_
     assert len(few) <= 8, few
 
 
+def test_the_first_page_and_its_pinned_alerts_are_one_statement(
+    client, auth, make_member, make_quartier
+):
+    """The first page reads its posts and the pinned alerts in one statement
+    (``timeline.queries.first_page``), with the same rows as the two read apart, a
+    quartier's alert among them; the next page reads the walk alone."""
+    make_quartier("batignolles", around=DAMES_LEMERCIER, half=0.02)
+    author = make_member("Autrice", at=DAMES_LEMERCIER)
+    reader = make_member("Lecteur", at=CLICHY, email="l@example.org")
+    place = _place()
+    for n in range(6):
+        _one_of_each(author, place, n)
+    _news(author, kind="alerte", title="Alerte")
+    _news(author, kind="alerte", scope="quartier", title="Alerte du quartier")
+    reader = db.session.get(Member, reader.id)
+    alerts, shown = timelines.split_pinned(
+        timelines.first_page(reader, limit=21).run(db.session.execute).all()
+    )
+    apart = timelines.as_cards(timelines.cards(reader, limit=21).run(db.session.execute).all())
+    assert [c.id for c in shown] == [c.id for c in apart] and len(shown) == 21
+    assert [c.id for c in alerts] == [c.id for c in timelines.alert_cards(reader)]
+    assert [c.title for c in alerts] == ["Alerte du quartier", "Alerte"]
+    auth.login("l@example.org")
+    with _statements() as first:
+        html = client.get("/timeline").get_data(as_text=True)
+    walks = [s for s in first if "posts" in s and "member_sessions" not in s]
+    assert len(walks) == 1 and "central" in walks[0] and "is_alert" in walks[0], walks
+    assert _links(html)[:2] == [f"/news/{a.id}" for a in alerts]
+    more = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    with _statements() as second:
+        client.get(more)
+    walks = [s for s in second if "posts" in s and "member_sessions" not in s]
+    assert len(walks) == 1 and "is_alert" not in walks[0], walks
+
+
 def _chips(html: str) -> list[tuple[str, str, bool]]:
     """The filter chips: (text, link, chosen)."""
     found = re.search(r'<ul class="chips".*?</ul>', html, re.S)
@@ -251,8 +286,9 @@ def test_the_page_loads_no_post_object(client, auth, make_member):
 
 def test_kept_cards_are_the_cards_rendered_again(app, client, auth, make_member):
     """A card rendered by an earlier page is kept by everything it shows
-    (peuplade.fragments): the page made from kept cards is the page rendered afresh, and
-    a changed title, author's name or language is a new card at once, never a stale one."""
+    (peuplade.fragments), and so is the members' navigation: the page made from kept
+    fragments is the page rendered afresh, and a changed title, author's name or
+    language is a new card at once, never a stale one."""
     from peuplade import fragments
     from peuplade.account import services as accounts
 
@@ -265,9 +301,13 @@ def test_kept_cards_are_the_cards_rendered_again(app, client, auth, make_member)
     kept = fragments.store()
     kept._kept.clear()
     first = client.get("/timeline").get_data(as_text=True)
-    assert len(kept) == len(paths) == 4  # one per card
+
+    def cards_kept() -> int:  # the members' navigation is kept too (base.html)
+        return sum(1 for key in kept._kept if key[0] != "member_nav")
+
+    assert cards_kept() == len(paths) == 4 and len(kept) == 5  # one per card, the nav
     again = client.get("/timeline").get_data(as_text=True)
-    assert len(kept) == 4
+    assert cards_kept() == 4 and len(kept) == 5
     kept.size, size = 0, kept.size  # the same page, every card rendered afresh
     try:
         fresh = client.get("/timeline").get_data(as_text=True)

@@ -62,14 +62,13 @@ def near_me(
 def recent_alerts(viewer: Member, limit: int = posts.LIST_MAX, rows=None) -> Prepared:
     """Alerts of the last 48 hours, shown before everything else (``rows``: as
     ``posts.newest_nearby`` reads plain rows, e.g. the timeline's cards)."""
-    return posts.newest_nearby(
+    return posts.recent_nearby(
         viewer,
         NewsPost,
         _alerts,
-        _since,
+        since=utcnow() - ALERT_PINNED_FOR,
         limit=limit,
         with_quartier=True,
-        params={"since": utcnow() - ALERT_PINNED_FOR},
         rows=rows,
     )
 

@@ -111,13 +111,13 @@ def viewer_id():
     return bindparam("viewer_id", type_=Integer)
 
 
-def page_limit(dialect: str):
+def page_limit(dialect: str, name: str = "limit"):
     """SQL: a walk's ``LIMIT :limit``. Written into the statement's text on SQLite: since
     3.47 SQLite reads a bound LIMIT's value when planning, so a statement whose LIMIT is
     a parameter is prepared again at every execution, ~1 ms for a walk (its fixed cost,
     measured in docs/SCALING.md). The values are few (page sizes), each one statement
     text kept by the driver's cache. PostgreSQL keeps it a parameter (generic plans)."""
-    return bindparam("limit", type_=Integer, literal_execute=dialect == "sqlite")
+    return bindparam(name, type_=Integer, literal_execute=dialect == "sqlite")
 
 
 def _cell_values(home: geo.LatLon, radius: int, dialect: str) -> tuple[str, dict[str, Any]]:
@@ -354,6 +354,120 @@ def _walk(
         .order_by(found.c.created_at.desc(), found.c.id.desc())
         .limit(limit)
         .options(*options)
+    )
+
+
+def recent_nearby(
+    viewer: Member,
+    post_cls,
+    *conditions: Callable[[], Any],
+    since: datetime,
+    limit: int,
+    with_quartier: bool = False,
+    rows: Callable[[Any, Any], Select] | None = None,
+) -> Prepared:
+    """SQL: the posts ``newest_nearby`` would list first (no cursor) when only those
+    created ``since`` count and ``conditions`` pick few of them (the alerts of the last
+    48 hours): every such post of the circle's cells, read at once from the
+    conditions' partial index on (type, cell, ..., created_at), then measured and
+    sorted. No walk cell by cell: its work per cell (a sub-query, a limit, a bound)
+    costs more than the handful of rows a short window holds, and the window bounds
+    the rows read whatever the city's size. ``post_cls`` is one post type (its index
+    starts with the type); ``conditions``, ``with_quartier`` and ``rows`` as for
+    ``newest_nearby``. The page's size is the parameter ``recent_limit``, so that the
+    statement can sit beside a walk's (``timeline.queries.first_page``)."""
+    home = geo.from_element(viewer.home)
+    radius = audience.radius_of(viewer)
+    dialect = db.engine.dialect.name
+    cells = geo.feed_cells_around(home, radius)
+    quartier = with_quartier and viewer.quartier_id is not None
+    stmt = _recent(dialect, post_cls, cells.level, quartier, conditions, rows)
+    values = {
+        "viewer_id": viewer.id,
+        "home_lat": home.lat,
+        "home_lon": home.lon,
+        "radius": radius,
+        "now": utcnow(),
+        "since": since,
+        "recent_limit": limit,
+        "recent_cells": geo.cell_keys_value([*cells.central, *cells.edge], dialect),
+    }
+    if quartier:
+        values["quartier_id"] = viewer.quartier_id
+    return Prepared(stmt, values)
+
+
+@lru_cache(maxsize=64)
+def _recent(
+    dialect: str,
+    post_cls,
+    level: str,
+    with_quartier: bool,
+    conditions: tuple[Callable[[], Any], ...],
+    rows: Callable[[Any, Any], Select] | None,
+) -> Select:
+    """The statement of one shape of ``recent_nearby``, every value a parameter."""
+    cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
+    here = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
+    never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
+    shared = [
+        # The index's leading column, and its predicate as written there.
+        Post.type == literal(post_cls.__mapper__.polymorphic_identity, literal_execute=True),
+        post_cls.status == literal("open", literal_execute=True),
+        post_cls.hidden_at.is_(None),
+        *(make() for make in conditions),
+        post_cls.created_at >= bindparam("since", type_=UTCDateTime()),
+        func.coalesce(post_cls.expires_at, never) > bindparam("now", type_=UTCDateTime()),
+        audience.no_block(viewer_id(), post_cls.author_id),
+    ]
+    reads_subtype = any(
+        post_cls.__table__ in sql_util.find_tables(c, check_columns=True) for c in shared
+    )
+
+    def matching(*where) -> Select:
+        return (
+            select(Post.id.label("id"), Post.created_at.label("created_at"))
+            .select_from(post_cls if reads_subtype else Post)
+            .where(*where, *shared)
+        )
+
+    by_distance = (
+        post_cls.quartier_id.is_(None),
+        audience.within_reach(here, post_cls, bindparam("radius", type_=Integer)),
+    )
+    keys = geo.cell_keys(dialect, "recent_cells")
+    if dialect == "postgresql":
+        # One index scan, the cells as its keys (``cell = ANY``).
+        parts = [matching(geo.in_cells(cell, keys, dialect), *by_distance)]
+    else:
+        # SQLite, given the keys as a sub-query, may read another index of the posts
+        # (their quartier's, by date) and test each row against the keys: a correlated
+        # IN per key reads each cell from the alerts' index, as the walk does.
+        rows_of_keys, key = geo.cell_key_rows(keys, dialect)
+        row = aliased(Post)
+        ids = matching(cell == key, *by_distance).with_only_columns(Post.id)
+        parts = [
+            select(row.id.label("id"), row.created_at.label("created_at"))
+            .select_from(rows_of_keys)
+            .join(row, row.id.in_(ids.correlate(rows_of_keys)))
+        ]
+    if with_quartier:
+        parts.append(matching(post_cls.quartier_id == bindparam("quartier_id", type_=Integer)))
+    every = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    limit = page_limit(dialect, "recent_limit")
+    found = (
+        select(every.c.id, every.c.created_at)
+        .order_by(every.c.created_at.desc(), every.c.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    if rows is not None:
+        return rows(found, limit)
+    return (
+        select(post_cls)
+        .join(found, post_cls.id == found.c.id)
+        .order_by(found.c.created_at.desc(), found.c.id.desc())
+        .limit(limit)
     )
 
 

@@ -15,7 +15,7 @@ from peuplade import fragments
 from peuplade.extensions import db
 from peuplade.models import Member, Post
 from peuplade.news.routes import bp as news_bp
-from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page, page_of
 from peuplade.posts import queries as posts
 from peuplade.posts.labels import NEWS_KIND_LABELS, Bands
 from peuplade.timeline import queries
@@ -115,14 +115,21 @@ def timeline_page():
     chosen = [t for t in request.args.getlist("type") if t in queries.TYPES]
     types = chosen or list(queries.TYPES)
     after, cursor_error = cursor_or_restart(request.args.get("cursor"))
-    # Plain rows of exactly what a card shows (queries.cards), not polymorphic objects.
-    page = fetch_page(
-        db.session.execute,
-        lambda limit: queries.cards(me, types, after, limit=limit),
-        PAGE_SIZE,
-        posts.cursor_after,
-    )
-    alerts = queries.alert_cards(me) if after is None and "news" in types else []
+    # Plain rows of exactly what a card shows (queries.cards), not polymorphic objects;
+    # on the first page, with the pinned alerts in the same statement.
+    if after is None and "news" in types:
+        rows = queries.first_page(me, types, limit=PAGE_SIZE + 1).run(db.session.execute)
+        alerts, shown = queries.split_pinned(rows.all())
+        page = page_of(shown, PAGE_SIZE, posts.cursor_after)
+    else:
+        alerts = []
+        page = fetch_page(
+            db.session.execute,
+            lambda limit: queries.cards(me, types, after, limit=limit),
+            PAGE_SIZE,
+            posts.cursor_after,
+        )
+        page.items = queries.as_cards(page.items)
     pinned = {a.id for a in alerts}
     cards = _Cards(me)
     return (
@@ -131,7 +138,7 @@ def timeline_page():
             alerts=[cards.card(n) for n in alerts],
             cards=[
                 cards.feed_card(p, first=i == 0)
-                for i, p in enumerate(c for c in queries.as_cards(page.items) if c.id not in pinned)
+                for i, p in enumerate(c for c in page.items if c.id not in pinned)
             ],
             keep=cards.kept.keep,
             next_cursor=page.next_cursor,
