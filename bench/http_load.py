@@ -32,12 +32,17 @@ Phases, all on the same servers:
 6. "timeline + logins, login pool": the same, the logins sent to the login pool;
 7. "ping": the same clients and members on /bench/ping (answered "ok" to a member
    only: a ping not logged in is an error);
-8. "stack floor": the same clients and members on ``/bench/ping`` of the project's
+8. "pairs": the timeline load (3) and the ping (7) in turn, ``--pairs`` times
+   ``--pair-seconds`` each: the ratio of their throughputs from phases a few seconds
+   apart, rather than from two phases a minute apart, between which this shared
+   machine's speed drifts (the same ping code measured 512 and 672 req/s in two runs
+   five minutes apart); the median of the pairs' ratios is the figure;
+9. "stack floor": the same clients and members on ``/bench/ping`` of the project's
    libraries alone (bench/http_stack_floor.py: Flask, Flask-Login and Flask-SQLAlchemy
    loading the session's member with one ORM statement, nothing else), under a
    gunicorn of the same settings started for it: the trivial route's floor on this
    stack;
-9. "floor": the same clients on ``/bench/ping`` of Flask alone (bench/http_floor.py),
+10. "floor": the same clients on ``/bench/ping`` of Flask alone (bench/http_floor.py),
    under a gunicorn of the same settings started for it: what a request costs before
    the app does anything (no session, database or extension).
 
@@ -81,6 +86,7 @@ import runpy
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,8 +119,9 @@ FLOOR_APP = "bench.http_floor:app"
 # (bench/http_stack_floor.py): the trivial route's floor on the project's stack.
 STACK_FLOOR_APP = "bench.http_stack_floor:app"
 # The measured phases, in the order they run (--phases picks some): "pages" is the
-# timeline without posts, "logins" the timeline while newcomers log in.
-PHASES = ("timeline", "pages", "logins", "ping", "stack", "floor")
+# timeline without posts, "logins" the timeline while newcomers log in, "pairs" the
+# timeline and the ping in turn (short phases, for their ratio).
+PHASES = ("timeline", "pages", "logins", "ping", "pairs", "stack", "floor")
 # The paths the proxy sends to the login pool, as gunicorn.conf.py lists them.
 LOGIN_POOL_PATHS: tuple[str, ...] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))[
     "LOGIN_POOL_PATHS"
@@ -898,6 +905,52 @@ def measured(name: str, meter: CpuMeter, run: Callable[[], Stats]) -> Phase:
     return Phase(name, stats, CpuUse.between(before, meter.snapshot()))
 
 
+def measure_pairs(
+    args: argparse.Namespace, meter: CpuMeter, proxy: Ports, members: list[Member], mix: Mix
+) -> list[dict]:
+    """The timeline load and the ping in turn, ``--pairs`` times: each pair's
+    throughputs, their ratio and errors (the "pairs" phase)."""
+
+    def phase(name: str, step, seed: int) -> Phase:
+        run = lambda: closed_loop(  # noqa: E731
+            proxy, members, args.concurrency, args.pair_seconds, step, mix, seed
+        )
+        return measured(name, meter, run)
+
+    pairs = []
+    for number in range(args.pairs):
+        timeline = phase("pair timeline", browse, args.seed + number)
+        trivial = phase("pair ping", ping, args.seed + number)
+        per_s = timeline.throughput(TIMELINE_ROUTES), trivial.throughput((PING,))
+        pairs.append(
+            {
+                "timeline_per_s": round(per_s[0], 2),
+                "ping_per_s": round(per_s[1], 2),
+                "ratio": round(per_s[0] / per_s[1], 4),
+                "errors": timeline.stats.total_errors() + trivial.stats.total_errors(),
+            }
+        )
+    return pairs
+
+
+def pair_figures(args: argparse.Namespace, pairs: list[dict]) -> dict:
+    return {
+        "seconds": args.pair_seconds,
+        "each": pairs,
+        "median_ratio": round(statistics.median(p["ratio"] for p in pairs), 4),
+    }
+
+
+def print_pairs(pairs: list[dict]) -> None:
+    if not pairs:
+        return
+    ratios = ", ".join(
+        f"{p['ratio']:.3f} ({p['timeline_per_s']:.1f} vs {p['ping_per_s']:.1f})" for p in pairs
+    )
+    median = statistics.median(p["ratio"] for p in pairs)
+    print(f"timeline / ping, in turn: median {median:.3f} of {len(pairs)} pairs: {ratios}")
+
+
 def describe(args: argparse.Namespace, url: str, log_path: Path) -> None:
     threads = f" x {args.threads} threads" if args.worker_class == "gthread" else ""
     limits = "ON (Redis; one proxy address per member)" if args.rate_limits else "OFF"
@@ -974,6 +1027,7 @@ def run(args: argparse.Namespace) -> int:
     log_path = Path(tempfile.gettempdir()) / f"bench-http-gunicorn-{os.getpid()}.log"
     describe(args, url, log_path)
     phases: dict[str, Phase] = {}
+    pairs: list[dict] = []
     with gunicorn(args, url, log_path) as server, login_pool(args, url, log_path) as logins_server:
         port = server.port  # type: ignore[attr-defined]
         login_port = logins_server.port if logins_server else None  # type: ignore[attr-defined]
@@ -1015,6 +1069,8 @@ def run(args: argparse.Namespace) -> int:
                     )
             if "ping" in wanted:
                 phases["ping"] = measured("ping", meter, load(ping))
+            if "pairs" in wanted:
+                pairs = measure_pairs(args, meter, proxy, members, mix)
             if "stack" in wanted:
                 phases["stack floor"] = floor(
                     args, url, log_path, members, "stack floor", STACK_FLOOR_APP
@@ -1025,6 +1081,7 @@ def run(args: argparse.Namespace) -> int:
             for phase in phases.values():
                 print_phase(phase)
             print_summary(args, logins, phases)
+            print_pairs(pairs)
             print_cpu(list(phases.values()), os.cpu_count() or 1)
             memory = {"app": pool_memory(server.pid)}
             if logins_server:
@@ -1033,6 +1090,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             meter.close()
     errors = logins.total_errors() + sum(p.stats.total_errors() for p in phases.values())
+    errors += sum(pair["errors"] for pair in pairs)
     for sample in [s for p in phases.values() for s in p.stats.samples] + logins.samples:
         print(f"  error: {sample}")
     print(f"errors: {errors}")
@@ -1049,6 +1107,7 @@ def run(args: argparse.Namespace) -> int:
                 if name.startswith("timeline + logins")
             },
             "memory_mib": memory,
+            **({"pairs": pair_figures(args, pairs)} if pairs else {}),
             "errors": errors,
         },
         args.json,
@@ -1065,6 +1124,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="per gthread worker")
     parser.add_argument("--seconds", type=float, default=30.0, help="per measured phase")
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--pairs", type=int, default=3, help="timeline/ping pairs (pairs)")
+    parser.add_argument(
+        "--pair-seconds", type=float, default=10.0, help="each phase of a pair (pairs)"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive clients")
     parser.add_argument("--members", type=int, default=200, help="logged in before the load")
     parser.add_argument("--login-concurrency", type=int, default=2)

@@ -127,3 +127,19 @@ def test_the_trivial_route_is_read_against_both_floors_which_are_not_timeline_ph
     )
     # Only the timeline phases are given as a share of the trivial route.
     assert not any(line.startswith(("'stack floor'", "'floor'")) for line in lines)
+
+
+def test_the_ratio_is_the_median_of_the_pairs_in_turn_when_measured():
+    """bench/http_load.py's "pairs" phase (the timeline and the ping in turn) gives the
+    ratio row its figure, the 30-second phases' one beside; without it, that one."""
+    data = _figures()  # phases a minute apart: 120 / 600 = 0.200
+    name = "timeline load throughput / trivial route throughput"
+    assert _verdicts(data)[name] == "met"
+    each = [{"ratio": r, "timeline_per_s": 100.0, "ping_per_s": 100 / r} for r in (0.19, 0.18, 0.3)]
+    data["http_load"]["pairs"] = {"seconds": 10.0, "each": each, "median_ratio": 0.19}
+    row = {row[0]: row for row in report.table(data)}[name]
+    assert (
+        row[2]
+        == "0.190 (median of 3 pairs in turn: 0.190/0.180/0.300; the phases a minute apart: 0.200)"
+    )
+    assert row[-1] == "NOT met"
