@@ -347,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         "4GB; tests/throwaway_pg.py), the cities made there (--generate) and read into its "
         "buffers (pg_prewarm) before the timing: a server whose memory holds the city",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="SpatiaLite: time the file as the OS cache holds it (by default it is read "
+        "through once first, as a serving app's pages stay cached; this machine's kernel "
+        "pages out file pages untouched for about a minute: docs/SCALING.md)",
+    )
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         if args.shared_buffers:
@@ -379,6 +386,16 @@ def _prewarm(url: str) -> None:
         engine.dispose()
 
 
+def _read_through(path: Path) -> None:
+    """Read a SQLite file once, so that the timing finds it in the OS cache as a
+    serving app's would be, not paged out by an idle minute before (docs/SCALING.md)."""
+    start, size = time.perf_counter(), 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            size += len(chunk)
+    print(f"read {path} ({size / 2**20:.0f} MiB) in {time.perf_counter() - start:.2f} s")
+
+
 def _run(args: argparse.Namespace) -> int:
     targets = [("", args.db)] + ([("small", args.small_db)] if args.small_db else [])
     if args.generate:
@@ -397,8 +414,11 @@ def _run(args: argparse.Namespace) -> int:
             if args.shared_buffers:
                 _prewarm(url)
     measured = {}
+    read_first = args.backend == "spatialite" and not args.cold
     for label, target in targets:
         url = database_url(args.backend, target)
+        if read_first:
+            _read_through(Path(target))
         measured[label] = measure(url, args.members, args.seed)
         report(f"{args.backend} {target}", measured[label])
     growth = {}
@@ -424,6 +444,7 @@ def _run(args: argparse.Namespace) -> int:
             "lists": {name: s.figures() for name, s in measured[""].items()},
             "small_lists": {name: s.figures() for name, s in measured.get("small", {}).items()},
             "growth": growth,
+            **({"file_read_first": read_first} if args.backend == "spatialite" else {}),
         },
         args.json or OUT / f"queries_{args.backend}.json",
     )
