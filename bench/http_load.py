@@ -906,10 +906,16 @@ def measured(name: str, meter: CpuMeter, run: Callable[[], Stats]) -> Phase:
 
 
 def measure_pairs(
-    args: argparse.Namespace, meter: CpuMeter, proxy: Ports, members: list[Member], mix: Mix
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    proxy: Ports,
+    members: list[Member],
+    mix: Mix,
+    samples: list[str],
 ) -> list[dict]:
     """The timeline load and the ping in turn, ``--pairs`` times: each pair's
-    throughputs, their ratio and errors (the "pairs" phase)."""
+    throughputs, their ratio and errors (the "pairs" phase); the errors' samples are
+    added to ``samples``."""
 
     def phase(name: str, step, seed: int) -> Phase:
         run = lambda: closed_loop(  # noqa: E731
@@ -922,11 +928,12 @@ def measure_pairs(
         timeline = phase("pair timeline", browse, args.seed + number)
         trivial = phase("pair ping", ping, args.seed + number)
         per_s = timeline.throughput(TIMELINE_ROUTES), trivial.throughput((PING,))
+        samples.extend(timeline.stats.samples + trivial.stats.samples)
         pairs.append(
             {
                 "timeline_per_s": round(per_s[0], 2),
                 "ping_per_s": round(per_s[1], 2),
-                "ratio": round(per_s[0] / per_s[1], 4),
+                "ratio": round(per_s[0] / per_s[1], 4) if per_s[1] else 0.0,
                 "errors": timeline.stats.total_errors() + trivial.stats.total_errors(),
             }
         )
@@ -1028,6 +1035,7 @@ def run(args: argparse.Namespace) -> int:
     describe(args, url, log_path)
     phases: dict[str, Phase] = {}
     pairs: list[dict] = []
+    pair_samples: list[str] = []
     with gunicorn(args, url, log_path) as server, login_pool(args, url, log_path) as logins_server:
         port = server.port  # type: ignore[attr-defined]
         login_port = logins_server.port if logins_server else None  # type: ignore[attr-defined]
@@ -1070,7 +1078,7 @@ def run(args: argparse.Namespace) -> int:
             if "ping" in wanted:
                 phases["ping"] = measured("ping", meter, load(ping))
             if "pairs" in wanted:
-                pairs = measure_pairs(args, meter, proxy, members, mix)
+                pairs = measure_pairs(args, meter, proxy, members, mix, pair_samples)
             if "stack" in wanted:
                 phases["stack floor"] = floor(
                     args, url, log_path, members, "stack floor", STACK_FLOOR_APP
@@ -1091,7 +1099,9 @@ def run(args: argparse.Namespace) -> int:
             meter.close()
     errors = logins.total_errors() + sum(p.stats.total_errors() for p in phases.values())
     errors += sum(pair["errors"] for pair in pairs)
-    for sample in [s for p in phases.values() for s in p.stats.samples] + logins.samples:
+    for sample in (
+        [s for p in phases.values() for s in p.stats.samples] + logins.samples + pair_samples
+    ):
         print(f"  error: {sample}")
     print(f"errors: {errors}")
     path = write_figures(

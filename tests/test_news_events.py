@@ -22,7 +22,7 @@ from peuplade.news import queries as news_queries
 from peuplade.news import services as news
 from peuplade.pagination import TimeCursor
 from peuplade.timeline.queries import timeline
-from tests.conftest import CLICHY, DAMES_LEMERCIER, FAR_AWAY
+from tests.conftest import BATIGNOLLES, CLICHY, DAMES_LEMERCIER, FAR_AWAY
 
 
 def _news(author, **overrides) -> NewsPost:
@@ -295,6 +295,63 @@ def test_pinned_alerts_are_read_at_once_from_the_alerts_index(app, dialect, make
     # PostgreSQL: the cells as the index scan's keys; SQLite: each cell's rows in turn.
     cells = "cell_fine = ANY" if dialect == "postgresql" else "posts.cell_fine = anon_"
     assert cells in sql, sql
+
+
+@pytest.mark.parametrize("radius", [1000, 2500])  # fine cells; coarse cells, far ones
+def test_the_pinned_alerts_are_the_walk_s_alerts(app, make_member, make_quartier, radius):
+    """``recent_alerts`` (read at once, ``posts.recent_nearby``) gives exactly the rows
+    of the cell walk it replaced (``posts.newest_nearby`` with the same conditions): by
+    distance and reach, near, far and on the edge of the circle, the viewer's quartier,
+    and none hidden, closed, expired, older than 48 hours, across a block or not an
+    alert."""
+    from peuplade.moderation import services as moderation
+    from peuplade.posts import queries as posts
+
+    make_quartier("batignolles", around=BATIGNOLLES, half=0.02)
+    viewer = make_member("Lectrice", at=BATIGNOLLES, radius_m=radius)
+
+    def at(north_km: float, east_km: float = 0.0) -> tuple[float, float]:
+        return BATIGNOLLES[0] + north_km / 111.2, BATIGNOLLES[1] + east_km / 73.2
+
+    authors = {
+        "near": make_member("Proche", at=at(0.2), radius_m=500),
+        "far, long reach": make_member("Loin", at=at(2.0), radius_m=3000),
+        "far, short reach": make_member("Loin aussi", at=at(1.5), radius_m=1000),
+        "edge": make_member("Au bord", at=at(0.7, 0.7), radius_m=1500),
+        "blocked": make_member("Bloquée", at=at(0.1)),
+        "blocking": make_member("Bloquante", at=at(-0.1)),
+    }
+    made = {name: _news(m, kind="alerte", title=f"Alerte {name}").id for name, m in authors.items()}
+    near = authors["near"]
+    made["quartier"] = _news(near, kind="alerte", scope="quartier", title="Alerte du quartier").id
+    made["info"] = _news(near, kind="info", title="Une info").id
+    changes = {
+        "hidden": {"hidden_at": utcnow()},
+        "closed": {"status": "done"},
+        "expired": {"expires_at": utcnow() - timedelta(minutes=1)},
+        "old": {"created_at": utcnow() - timedelta(hours=49)},
+    }
+    for name, values in changes.items():
+        alert = _news(near, kind="alerte", title=f"Alerte {name}")
+        for field_name, value in values.items():
+            setattr(alert, field_name, value)
+        made[name] = alert.id
+    moderation.block(viewer, authors["blocked"].id)
+    moderation.block(authors["blocking"], viewer.id)
+    db.session.commit()
+
+    since = {"since": utcnow() - news_queries.ALERT_PINNED_FOR}
+    walked = posts.newest_nearby(
+        viewer, NewsPost, news_queries._alerts, news_queries._since, limit=posts.LIST_MAX,
+        with_quartier=True, params=since,
+    )  # fmt: skip
+    read = [n.id for n in news_queries.recent_alerts(viewer).run(db.session.scalars)]
+    assert read == [n.id for n in walked.run(db.session.scalars)]
+    shown = {name for name, post_id in made.items() if post_id in read}
+    assert {"near", "quartier"} <= shown
+    assert ("far, long reach" in shown) == (radius > 2000)
+    assert not shown & {"far, short reach", "blocked", "blocking", "info"}
+    assert not shown & set(changes)
 
 
 def test_an_event_end_time_can_be_removed(app, make_member):

@@ -32,6 +32,8 @@ def _alerts():
 
 
 def _since():
+    # The alerts' window as a walk's condition: what recent_alerts read before
+    # posts.recent_nearby (tests/test_news_events.py compares the two).
     return NewsPost.created_at >= bindparam("since", type_=UTCDateTime())
 
 

@@ -112,11 +112,12 @@ def viewer_id():
 
 
 def page_limit(dialect: str, name: str = "limit"):
-    """SQL: a walk's ``LIMIT :limit``. Written into the statement's text on SQLite: since
-    3.47 SQLite reads a bound LIMIT's value when planning, so a statement whose LIMIT is
-    a parameter is prepared again at every execution, ~1 ms for a walk (its fixed cost,
-    measured in docs/SCALING.md). The values are few (page sizes), each one statement
-    text kept by the driver's cache. PostgreSQL keeps it a parameter (generic plans)."""
+    """SQL: a walk's ``LIMIT :limit`` (the parameter ``name``). Written into the
+    statement's text on SQLite: since 3.47 SQLite reads a bound LIMIT's value when
+    planning, so a statement whose LIMIT is a parameter is prepared again at every
+    execution, ~1 ms for a walk (its fixed cost, measured in docs/SCALING.md). The
+    values are few (page sizes), each one statement text kept by the driver's cache.
+    PostgreSQL keeps it a parameter (generic plans)."""
     return bindparam(name, type_=Integer, literal_execute=dialect == "sqlite")
 
 
@@ -373,8 +374,9 @@ def recent_nearby(
     sorted. No walk cell by cell: its work per cell (a sub-query, a limit, a bound)
     costs more than the handful of rows a short window holds, and the window bounds
     the rows read whatever the city's size. ``post_cls`` is one post type (its index
-    starts with the type); ``conditions``, ``with_quartier`` and ``rows`` as for
-    ``newest_nearby``. The page's size is the parameter ``recent_limit``, so that the
+    starts with the type); ``with_quartier`` and ``rows`` as for ``newest_nearby``;
+    ``conditions`` too, without parameters of their own (only the viewer's, through
+    ``viewer_id()``). The page's size is the parameter ``recent_limit``, so that the
     statement can sit beside a walk's (``timeline.queries.first_page``)."""
     home = geo.from_element(viewer.home)
     radius = audience.radius_of(viewer)

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, false, func, select, true, union_all
 from sqlalchemy.orm import with_polymorphic
 
 from peuplade.extensions import db
@@ -134,7 +134,8 @@ def cards(
 
 
 def alert_cards(viewer: Member) -> list[Card]:
-    """The alerts pinned above the timeline (``news.pinned_alerts``), as cards."""
+    """The alerts pinned above the timeline (``news.pinned_alerts``), as cards, read
+    alone (the page reads them with its first page: :func:`first_page`)."""
     prepared = news.recent_alerts(viewer, news.ALERTS_PINNED, rows=_card_columns)
     return as_cards(prepared.run(db.session.execute).all())
 
@@ -148,9 +149,10 @@ def first_page(
     page every member opens first."""
     page = cards(viewer, types, limit=limit)
     alerts = news.recent_alerts(viewer, news.ALERTS_PINNED, rows=_card_columns)
-    shared = page.params.keys() & alerts.params.keys()
-    if any(page.params[name] != alerts.params[name] for name in shared - {"now"}):
-        raise ValueError(f"the walk and the alerts disagree on {sorted(shared)}")
+    shared = (page.params.keys() & alerts.params.keys()) - {"now"}
+    differ = sorted(name for name in shared if page.params[name] != alerts.params[name])
+    if differ:  # names only: the home's coordinates are among the values
+        raise ValueError(f"the walk and the alerts disagree on {differ}")
     return Prepared(
         _with_pinned(page.statement, alerts.statement), {**alerts.params, **page.params}
     )
@@ -161,8 +163,8 @@ def _with_pinned(page: Select, alerts: Select) -> Select:
     """Both statements (each kept for its shape, so this one is too) as one: each its
     own sub-query, with its own order and limit, the alerts first."""
     pinned = union_all(
-        select(alerts.subquery("pinned_alerts"), literal(True).label("pinned")),
-        select(page.subquery("first_page"), literal(False).label("pinned")),
+        select(alerts.subquery("pinned_alerts"), true().label("pinned")),
+        select(page.subquery("first_page"), false().label("pinned")),
     ).subquery("with_pinned")
     return select(pinned).order_by(
         pinned.c.pinned.desc(), pinned.c.created_at.desc(), pinned.c.id.desc()
