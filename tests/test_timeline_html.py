@@ -151,9 +151,10 @@ def test_the_first_page_and_its_pinned_alerts_are_one_statement(
     _news(author, kind="alerte", title="Alerte")
     _news(author, kind="alerte", scope="quartier", title="Alerte du quartier")
     reader = db.session.get(Member, reader.id)
-    alerts, shown = timelines.split_pinned(
-        timelines.first_page(reader, limit=21).run(db.session.execute).all()
+    alerts, page = timelines.split_pinned(
+        timelines.first_page(reader, limit=21).run(db.session.execute).all(), 21
     )
+    shown = page.items
     apart = timelines.as_cards(timelines.cards(reader, limit=21).run(db.session.execute).all())
     assert [c.id for c in shown] == [c.id for c in apart] and len(shown) == 21
     assert [c.id for c in alerts] == [c.id for c in timelines.alert_cards(reader)]

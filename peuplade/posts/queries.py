@@ -221,6 +221,59 @@ def newest_nearby(
     return Prepared(stmt, values)
 
 
+def _open_and_shown(post_cls) -> list:
+    """SQL: what every post of a walk needs, written as the partial indexes have it:
+    listed (open, not hidden, not expired at the parameter ``now``) and no block either
+    way with the viewer (``viewer_id()``)."""
+    never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
+    return [
+        # As written in the partial index's predicate (a bound parameter would keep
+        # PostgreSQL's generic plans and SQLite from using it).
+        post_cls.status == literal("open", literal_execute=True),
+        post_cls.hidden_at.is_(None),
+        # Not "expires_at IS NULL OR expires_at > now": the planner would AND a bitmap of
+        # every post not yet expired in the city with each cell's, instead of reading
+        # the cell's newest rows in index order and stopping at the page.
+        func.coalesce(post_cls.expires_at, never) > bindparam("now", type_=UTCDateTime()),
+        # The rest of audience.shown_with (hidden_at is above, as the index has it).
+        audience.no_block(viewer_id(), post_cls.author_id),
+    ]
+
+
+def _by_key_on_sqlite(keys, ids: Select) -> Select:
+    """SQL (SQLite): the (id, created_at) of the posts whose ids ``ids`` gives for each
+    key of ``keys`` (``geo.cell_key_rows``), ``ids`` correlated to the key: a correlated
+    IN per key, as SQLite has no LATERAL, in one statement shape whatever the number of
+    cells (compiled once); each cell read from its own index."""
+    row = aliased(Post)
+    return (
+        select(row.id.label("id"), row.created_at.label("created_at"))
+        .select_from(keys)
+        .join(row, row.id.in_(ids.correlate(keys)))
+    )
+
+
+def _newest(every, limit, rows, load, options: tuple = ()) -> Select:
+    """The final SELECT of a walk: the ``limit`` newest of ``every``'s (id, created_at)
+    first, then only they joined to their rows: plain rows (``rows(found, limit)``) or
+    ``load``'s objects with ``options``."""
+    found = (
+        select(every.c.id, every.c.created_at)
+        .order_by(every.c.created_at.desc(), every.c.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    if rows is not None:
+        return rows(found, limit)
+    return (
+        select(load)
+        .join(found, load.id == found.c.id)
+        .order_by(found.c.created_at.desc(), found.c.id.desc())
+        .limit(limit)
+        .options(*options)
+    )
+
+
 # Shapes are few (lists x filters x optional parts); the bound keeps a caller that
 # passed new condition objects on every call from growing it without end.
 @lru_cache(maxsize=1024)
@@ -240,20 +293,7 @@ def _walk(
     here = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
     radius = bindparam("radius", type_=Integer)
     limit = page_limit(dialect)
-    never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
-    shared = [
-        # As written in the partial index's predicate (a bound parameter would keep
-        # PostgreSQL's generic plans and SQLite from using it).
-        post_cls.status == literal("open", literal_execute=True),
-        post_cls.hidden_at.is_(None),
-        # Not "expires_at IS NULL OR expires_at > now": the planner would AND a bitmap of
-        # every post not yet expired in the city with each cell's, instead of reading
-        # the cell's newest rows in index order and stopping at the page.
-        func.coalesce(post_cls.expires_at, never) > bindparam("now", type_=UTCDateTime()),
-        # The rest of audience.shown_with (hidden_at is above, as the index has it).
-        audience.no_block(viewer_id(), post_cls.author_id),
-        *(make() for make in conditions),
-    ]
+    shared = [*_open_and_shown(post_cls), *(make() for make in conditions)]
     if post_cls is not Post:
         identity = post_cls.__mapper__.polymorphic_identity
         # One type's lists read that type's rows only, from the (type, cell, ...) index
@@ -301,15 +341,9 @@ def _walk(
             # One sub-query planned once, run for each cell (LATERAL over the keys).
             found = newest(cell == key, *near, *where).lateral()
             return [select(found.c.id, found.c.created_at).select_from(keys).join(found, true())]
-        # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same, and
-        # keeps one statement shape whatever the number of cells (compiled once).
-        row = aliased(Post)
+        # SQLite has no LATERAL: a correlated IN (... LIMIT) per key does the same.
         ids = newest(cell == key, *near, *where).with_only_columns(Post.id)
-        return [
-            select(row.id.label("id"), row.created_at.label("created_at"))
-            .select_from(keys)
-            .join(row, row.id.in_(ids.correlate(keys)))
-        ]
+        return [_by_key_on_sqlite(keys, ids)]
 
     # Cells within geo.FAR_CELL_M first: every post they hold reaches that far.
     first = per_cell("outer_cells", near=by_distance) + per_cell("inside_cells", near=by_reach)
@@ -340,22 +374,7 @@ def _walk(
     ]
     every = union_all(select(central), *rest).subquery()
     # The page's ids first: only they are joined to their rows, subtypes and authors.
-    found = (
-        select(every.c.id, every.c.created_at)
-        .order_by(every.c.created_at.desc(), every.c.id.desc())
-        .limit(limit)
-        .subquery()
-    )
-    if rows is not None:
-        return rows(found, limit)
-    load = post_cls if load is None else load
-    return (
-        select(load)
-        .join(found, load.id == found.c.id)
-        .order_by(found.c.created_at.desc(), found.c.id.desc())
-        .limit(limit)
-        .options(*options)
-    )
+    return _newest(every, limit, rows, post_cls if load is None else load, options)
 
 
 def recent_nearby(
@@ -411,16 +430,12 @@ def _recent(
     """The statement of one shape of ``recent_nearby``, every value a parameter."""
     cell = post_cls.cell_fine if level == "fine" else post_cls.cell_coarse
     here = geo.point(bindparam("home_lat", type_=Float), bindparam("home_lon", type_=Float))
-    never = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
     shared = [
-        # The index's leading column, and its predicate as written there.
+        # The index's leading column, then its predicate as written there.
         Post.type == literal(post_cls.__mapper__.polymorphic_identity, literal_execute=True),
-        post_cls.status == literal("open", literal_execute=True),
-        post_cls.hidden_at.is_(None),
+        *_open_and_shown(post_cls),
         *(make() for make in conditions),
         post_cls.created_at >= bindparam("since", type_=UTCDateTime()),
-        func.coalesce(post_cls.expires_at, never) > bindparam("now", type_=UTCDateTime()),
-        audience.no_block(viewer_id(), post_cls.author_id),
     ]
     reads_subtype = any(
         post_cls.__table__ in sql_util.find_tables(c, check_columns=True) for c in shared
@@ -446,31 +461,12 @@ def _recent(
         # (their quartier's, by date) and test each row against the keys: a correlated
         # IN per key reads each cell from the alerts' index, as the walk does.
         rows_of_keys, key = geo.cell_key_rows(keys, dialect)
-        row = aliased(Post)
         ids = matching(cell == key, *by_distance).with_only_columns(Post.id)
-        parts = [
-            select(row.id.label("id"), row.created_at.label("created_at"))
-            .select_from(rows_of_keys)
-            .join(row, row.id.in_(ids.correlate(rows_of_keys)))
-        ]
+        parts = [_by_key_on_sqlite(rows_of_keys, ids)]
     if with_quartier:
         parts.append(matching(post_cls.quartier_id == bindparam("quartier_id", type_=Integer)))
     every = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    limit = page_limit(dialect, "recent_limit")
-    found = (
-        select(every.c.id, every.c.created_at)
-        .order_by(every.c.created_at.desc(), every.c.id.desc())
-        .limit(limit)
-        .subquery()
-    )
-    if rows is not None:
-        return rows(found, limit)
-    return (
-        select(post_cls)
-        .join(found, post_cls.id == found.c.id)
-        .order_by(found.c.created_at.desc(), found.c.id.desc())
-        .limit(limit)
-    )
+    return _newest(every, page_limit(dialect, "recent_limit"), rows, post_cls)
 
 
 def cursor_after(post: Post) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import with_polymorphic
 from peuplade.extensions import db
 from peuplade.models import Event, Exchange, Item, Member, NewsPost, Photo, Post
 from peuplade.news import queries as news
-from peuplade.pagination import Prepared, TimeCursor
+from peuplade.pagination import Page, Prepared, TimeCursor, page_of
 from peuplade.posts import cards as cards_of
 from peuplade.posts import queries as posts
 from peuplade.posts.cards import CardAuthor
@@ -171,11 +171,15 @@ def _with_pinned(page: Select, alerts: Select) -> Select:
     )
 
 
-def split_pinned(rows: Sequence[Any]) -> tuple[list[Card], list[Card]]:
-    """``first_page``'s rows as cards: (the pinned alerts, the page)."""
-    cards_ = as_cards(rows)
-    alerts = [card for card, row in zip(cards_, rows, strict=True) if row.pinned]
-    return alerts, [card for card, row in zip(cards_, rows, strict=True) if not row.pinned]
+def split_pinned(rows: Sequence[Any], limit: int) -> tuple[list[Card], Page[Card]]:
+    """``first_page``'s rows (asked with ``limit + 1`` for the page) as cards: the
+    pinned alerts, and the page of at most ``limit`` with its next cursor
+    (``pagination.page_of``); the row past the page only says there is more."""
+    alerts = [row for row in rows if row.pinned]
+    page = page_of([row for row in rows if not row.pinned], limit, posts.cursor_after)
+    made = as_cards([*alerts, *page.items])  # their photos in one statement
+    page.items = made[len(alerts) :]
+    return made[: len(alerts)], page
 
 
 def as_cards(rows: Sequence[Any]) -> list[Card]:

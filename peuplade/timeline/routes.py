@@ -15,7 +15,7 @@ from peuplade import fragments
 from peuplade.extensions import db
 from peuplade.models import Member, Post
 from peuplade.news.routes import bp as news_bp
-from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page, page_of
+from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
 from peuplade.posts.labels import NEWS_KIND_LABELS, Bands
 from peuplade.timeline import queries
@@ -119,8 +119,7 @@ def timeline_page():
     # on the first page, with the pinned alerts in the same statement.
     if after is None and "news" in types:
         rows = queries.first_page(me, types, limit=PAGE_SIZE + 1).run(db.session.execute)
-        alerts, shown = queries.split_pinned(rows.all())
-        page = page_of(shown, PAGE_SIZE, posts.cursor_after)
+        alerts, page = queries.split_pinned(rows.all(), PAGE_SIZE)
     else:
         alerts = []
         page = fetch_page(
@@ -140,7 +139,6 @@ def timeline_page():
                 cards.feed_card(p, first=i == 0)
                 for i, p in enumerate(c for c in page.items if c.id not in pinned)
             ],
-            keep=cards.kept.keep,
             next_cursor=page.next_cursor,
             continued=after is not None,
             cursor_error=cursor_error,
