@@ -17,6 +17,7 @@ from peuplade.gdpr import cli as gdpr_cli
 from peuplade.moderation import cli as moderation_cli
 from peuplade.notifications import cli as notifications_cli
 from peuplade.photos import cli as photos_cli
+from peuplade.pwa import cli as pwa_cli
 
 MODULES = (
     geodata,  # import-quartiers, import-places
@@ -27,6 +28,7 @@ MODULES = (
     moderation_cli,  # make-admin, make-moderator
     photos_cli,  # photos prune
     backup,  # backup, restore
+    pwa_cli,  # pwa-icons
 )
 
 

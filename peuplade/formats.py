@@ -140,6 +140,20 @@ class PageWords:
         return _minute_words(local.date(), local.hour, local.minute, self.language)
 
 
+def seen_at(value: datetime) -> dict[str, str]:
+    """When a page was seen, for the note the installed app shows on it offline
+    (peuplade/pwa): its local ``day`` ("2026-12-07", which the service worker compares
+    with the phone's), the ``time`` ("14 h 05" in French, "14:05" in English) and the
+    ``date`` in words ("7 décembre 2026"), in the request's language."""
+    local = value.astimezone(local_zone())
+    if str(get_locale()).startswith("fr"):
+        clock = f"{local.hour} h {local.minute:02d}"
+    else:
+        clock = f"{local.hour:02d}:{local.minute:02d}"
+    day = local.date()
+    return {"day": day.isoformat(), "time": clock, "date": format_date(day, "long")}
+
+
 def _page_words(context) -> PageWords:
     words = context.get("page_words")
     return words if isinstance(words, PageWords) else PageWords()

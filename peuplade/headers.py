@@ -7,6 +7,15 @@ from urllib.parse import urlsplit
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
+# The installed app (peuplade/pwa): the feed's first page answers with this header, by
+# which the service worker knows to keep it for reading offline (and to forget the page
+# it kept when the feed's address answers without it: nobody is logged in).
+OFFLINE_KEEP = ("Peuplade-Offline", "feed")
+# Logging out clears what this browser holds of the site besides its cookies: the HTTP
+# cache, and the storage, where the service worker keeps the feed (its caches, and the
+# worker itself, which the next page registers again).
+CLEAR_SITE_DATA = ("Clear-Site-Data", '"cache", "storage"')
+
 
 def content_security_policy(tile_url: str) -> str:
     """The pages' Content-Security-Policy: scripts, styles and everything else from the

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, session
+from flask import after_this_request, current_app, has_request_context, session
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, delete, or_, select
 from peuplade import security_log, viewer
 from peuplade.account.tokens import secret_digest
 from peuplade.extensions import db
+from peuplade.headers import CLEAR_SITE_DATA
 from peuplade.localtime import local_zone
 from peuplade.models import Member, MemberSession, utcnow
 
@@ -207,7 +208,17 @@ def log_in(member: Member, remember: bool = False) -> None:
 
 
 def log_out() -> None:
-    """Forget the login in this browser's cookies (the row is ended by :func:`end`)."""
+    """Forget the login in this browser's cookies (the row is ended by :func:`end`),
+    and what the browser keeps of the site besides them: the answer asks it to clear
+    its cache and the site's storage, where the installed app keeps the feed it shows
+    offline (peuplade/pwa; ``peuplade.headers.CLEAR_SITE_DATA``)."""
     _fresh_cookie()
     logout_user()
     viewer.forget()
+    if has_request_context():
+
+        @after_this_request
+        def _clear_site_data(response):
+            name, value = CLEAR_SITE_DATA
+            response.headers[name] = value
+            return response

@@ -71,7 +71,7 @@ def _neighbours_page(status: int = 200):
 def index():
     if not current_user.is_authenticated:
         return render_template("neighbours/welcome.html")
-    return timeline_page()
+    return timeline_page(kept_offline=True)
 
 
 @bp.route("/neighbours")

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from flask import render_template, request, url_for
+from flask import make_response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from peuplade import fragments
 from peuplade.extensions import db
-from peuplade.models import Member, Post
+from peuplade.formats import seen_at
+from peuplade.headers import OFFLINE_KEEP
+from peuplade.models import Member, Post, utcnow
 from peuplade.news.routes import bp as news_bp
 from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.posts import queries as posts
@@ -108,9 +110,14 @@ def _type_label(post_type: str, kind: str | None) -> str:
     return ""
 
 
-def timeline_page():
+def timeline_page(kept_offline: bool = False):
     """The "Fil du voisinage": pinned alerts, then everything near me, newest first.
-    A constant number of statements whatever the page size (see the tests)."""
+    A constant number of statements whatever the page size (see the tests).
+
+    ``kept_offline``: the feed's own address (peuplade.neighbours): its first page, all
+    types shown, is what the installed app keeps for reading offline (peuplade/pwa), so
+    it carries the hidden note "Hors ligne — vu à ..." and the header that asks the
+    service worker to keep it."""
     me = current_user._get_current_object()
     chosen = [t for t in request.args.getlist("type") if t in queries.TYPES]
     types = chosen or list(queries.TYPES)
@@ -131,7 +138,8 @@ def timeline_page():
         page.items = queries.as_cards(page.items)
     pinned = {a.id for a in alerts}
     cards = _Cards(me)
-    return (
+    keep = kept_offline and after is None and not chosen and not cursor_error
+    response = make_response(
         render_template(
             "timeline/index.html",
             alerts=[cards.card(n) for n in alerts],
@@ -145,9 +153,14 @@ def timeline_page():
             chosen=chosen,
             types=types,
             radius_m=me.radius_m,
+            offline_seen=seen_at(utcnow()) if keep else None,
         ),
         400 if cursor_error else 200,
     )
+    if keep:
+        name, value = OFFLINE_KEEP
+        response.headers[name] = value
+    return response
 
 
 @news_bp.route("/timeline")

@@ -37,7 +37,7 @@ from tests.conftest import PASSWORD, _empty_tables, _test_config
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 except ImportError as exc:  # pragma: no cover - a broken install, said plainly
     raise ImportError(
         "The browser tests need Playwright for Python: pip install -e '.[test]'"
@@ -68,8 +68,13 @@ def artifacts_dir() -> Path:
     return folder
 
 
+def _chromium_args() -> list[str]:
+    # Chromium refuses to start as root with its sandbox (containers, CI).
+    return [*(["--no-sandbox"] if os.geteuid() == 0 else []), "--disable-dev-shm-usage"]
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests (tests/e2e) need Debian's Chromium. "
@@ -77,16 +82,43 @@ def browser() -> Iterator[Browser]:
             "PEUPLADE_E2E_CHROMIUM at a Chromium binary.",
             pytrace=False,
         )
-    # Chromium refuses to start as root with its sandbox (containers, CI).
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=_chromium_args()
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def profile_context(playwright, tmp_path) -> Iterator:
+    """``profile_context(lang, **options)``: Chromium with a profile of its own on disk,
+    as a person's browser is, where ``new_context`` gives incognito-like contexts (which
+    Chromium will not install an app from); closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def factory(lang: str = "fr", **options) -> BrowserContext:
+        options.setdefault("viewport", DESKTOP)
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"profile-{len(contexts)}"),
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[*args, "--disable-dev-shm-usage"],
+            args=_chromium_args(),
+            locale=LOCALES[lang],
+            **options,
         )
-        yield browser
-        browser.close()
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,12 @@ DOUBLE_TEXT = """() => {
   root.style.setProperty("font-size", 2 * size + "px", "important");
 }"""
 
-ANONYMOUS = [("login", "/login"), ("register", "/register"), ("privacy-anonymous", "/privacy")]
+ANONYMOUS = [
+    ("login", "/login"),
+    ("register", "/register"),
+    ("privacy-anonymous", "/privacy"),
+    ("offline", "/offline/{lang}"),  # what the installed app shows without a network
+]
 MEMBER = [
     ("timeline", "/"),
     ("publish", "/publish"),
@@ -128,7 +133,7 @@ def test_main_pages_are_accessible(live_server, new_context, lang):
 
     anonymous = new_context(lang).new_page()
     for name, path in ANONYMOUS:
-        check(anonymous, name, live_server.url + path)
+        check(anonymous, name, live_server.url + path.format(lang=lang))
 
     member = new_context(lang).new_page()
     log_in(member, live_server, lang, DEMO_EMAIL, DEMO_PASSWORD)

@@ -1,0 +1,133 @@
+"""The installed app's files: the manifest, the service worker, the offline page.
+
+All three are public and hold nothing about the visitor: the manifest and the offline
+page are the same for everyone in one language (the language is in their address: a
+browser fetches a manifest without cookies), and the service worker is the same
+script for everyone. The worker's cache names carry a version made from its own text
+and from the shell's files, so a release that changes one of them installs a new
+worker, which drops the old caches (templates/pwa/sw.js).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from peuplade.access import public
+from peuplade.headers import OFFLINE_KEEP
+from peuplade.pwa import icons
+
+bp = Blueprint("pwa", __name__)
+
+THEME_COLOUR = "#0b4f6c"  # --brand in static/css/peuplade.css, the favicon's blue
+BACKGROUND_COLOUR = "#ffffff"  # --paper: the splash screen before the first page
+# The static files every page needs to be drawn (base.html), kept by the worker when it
+# is installed, with the offline page in each language.
+SHELL_FILES = ("css/peuplade.css", "css/print.css", "favicon.svg", "js/counter.js", "js/pwa.js")
+_VERSION = "peuplade_pwa_version"
+
+
+def _supported(lang: str) -> str:
+    if lang not in current_app.config["BABEL_SUPPORTED_LOCALES"]:
+        abort(404)
+    return lang
+
+
+@bp.get("/manifest.<lang>.webmanifest")
+@public
+def manifest(lang: str) -> Response:
+    """The web app manifest (https://www.w3.org/TR/appmanifest/) in ``lang``."""
+    with force_locale(_supported(lang)):
+        home = url_for("neighbours.index")
+        document = {
+            # One app whatever the language it was installed in.
+            "id": home,
+            "name": _("Peuplade : l'entraide entre voisins"),
+            "short_name": "Peuplade",
+            "description": _(
+                "Demandez ou offrez un coup de main, prêtez un objet, partagez une info "
+                "ou une sortie avec les voisins de votre rue."
+            ),
+            "lang": lang,
+            "dir": "ltr",
+            "start_url": home,
+            "scope": home,
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": BACKGROUND_COLOUR,
+            "theme_color": THEME_COLOUR,
+            "categories": ["social", "lifestyle"],
+            "icons": [
+                {
+                    "src": url_for("static", filename=f"icons/{name}"),
+                    "sizes": f"{size}x{size}",
+                    "type": "image/png",
+                    "purpose": "maskable" if maskable else "any",
+                }
+                for name, (size, maskable) in icons.files().items()
+            ],
+        }
+    response = current_app.response_class(
+        json.dumps(document, ensure_ascii=False, indent=1),
+        mimetype="application/manifest+json",
+    )
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/sw.js")
+@public
+def service_worker() -> Response:
+    """The service worker, served from the site's root so that its scope is the whole
+    site. Browsers check it for a new version at each visit (``no-cache``)."""
+    languages = current_app.config["BABEL_SUPPORTED_LOCALES"]
+    body = render_template(
+        "pwa/sw.js",
+        version=version(),
+        shell=[url_for("static", filename=name) for name in SHELL_FILES]
+        + [url_for("static", filename=f"icons/{name}") for name in icons.files()],
+        offline={lang: url_for("pwa.offline", lang=lang) for lang in languages},
+        default_language=current_app.config["BABEL_DEFAULT_LOCALE"],
+        feed=url_for("neighbours.index"),
+        logout=url_for("auth.logout"),
+        static_prefix=url_for("static", filename=""),
+        timezone=current_app.config["TIMEZONE"],  # the zone of the note's day and hour
+        # The header by which the feed's first page asks to be kept (peuplade.headers).
+        keep_header=OFFLINE_KEEP[0],
+        keep_value=OFFLINE_KEEP[1],
+    )
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline/<lang>")
+@public
+def offline(lang: str) -> str:
+    """What the worker shows for a page it cannot fetch: the same for everyone (it is
+    kept before anyone is known), so it extends no template that shows the member."""
+    with force_locale(_supported(lang)):
+        return render_template("pwa/offline.html", lang=lang, home=url_for("neighbours.index"))
+
+
+def version() -> str:
+    """A digest of the worker's template and of the shell's files: it changes when a
+    release changes one of them, and only then (kept per app once computed)."""
+    kept = current_app.extensions.get(_VERSION)
+    if kept is None:
+        digest = hashlib.sha256()
+        static = Path(current_app.static_folder)
+        templates = Path(current_app.root_path, current_app.template_folder) / "pwa"
+        sources = [templates / "sw.js", templates / "offline.html"]
+        sources += [static / name for name in SHELL_FILES]
+        sources += [static / "icons" / name for name in icons.files()]
+        for path in sources:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        kept = current_app.extensions[_VERSION] = digest.hexdigest()[:16]
+    return kept
