@@ -144,6 +144,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from peuplade.notifications.routes import bp as notifications_bp
     from peuplade.posts.routes import bp as places_bp
     from peuplade.pwa.routes import bp as pwa_bp
+    from peuplade.sharing.routes import bp as sharing_bp
     from peuplade.timeline import routes as timeline_routes  # noqa: F401 - /timeline, on news_bp
 
     app.register_blueprint(auth_bp)
@@ -165,6 +166,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(sharing_bp)
     # Importing a feature's API module registers its JSON views on api_bp, in this order
     # (that of the routes): bearer authentication first, the OpenAPI document's view last.
     # isort: off

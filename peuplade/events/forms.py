@@ -24,6 +24,7 @@ from peuplade.forms import (
 from peuplade.localtime import local_zone
 from peuplade.models import Event, Place
 from peuplade.photos.forms import PhotoFields
+from peuplade.posts.forms import SharingFields
 from peuplade.submissions import new_submission_key
 
 KEEP = KEEP_PLACE  # on edit: leave the event where it is
@@ -51,7 +52,7 @@ def _instant(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(UTC)
 
 
-class EventForm(PhotoFields, FlaskForm):
+class EventForm(PhotoFields, SharingFields, FlaskForm):
     title = StringField(
         _l("Titre"),
         description=_l("En quelques mots. Par exemple : pique-nique au square dimanche."),

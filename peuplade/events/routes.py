@@ -21,6 +21,7 @@ from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.posts.forms import save_sharing, sharing_data
 from peuplade.posts.labels import Bands
 from peuplade.validation import url_id
 
@@ -73,7 +74,7 @@ def new():
         photos.read()
         outcome = submit(
             form,
-            lambda: photos.save(services.create_event(me, form.event_input())),
+            lambda: save_sharing(form, photos.save(services.create_event(me, form.event_input()))),
             PHOTO_RENAMES,
         )
         if outcome.ok:
@@ -114,6 +115,7 @@ def edit(event_id: int):
                 "ends_time": ends_time,
                 "place": "keep",
                 "capacity": str(event.capacity or ""),
+                **sharing_data(event),
             },
         )
         PostPhotos(form, "event", me, event)
@@ -127,7 +129,9 @@ def edit(event_id: int):
         photos.read()
         outcome = submit(
             form,
-            lambda: photos.save(services.update_event(event, me, form.event_input(event))),
+            lambda: save_sharing(
+                form, photos.save(services.update_event(event, me, form.event_input(event)))
+            ),
             PHOTO_RENAMES,
         )
         if outcome.ok:

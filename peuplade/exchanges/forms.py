@@ -23,12 +23,13 @@ from peuplade.forms import (
 )
 from peuplade.models import Exchange, Member, Place
 from peuplade.photos.forms import PhotoFields
+from peuplade.posts.forms import SharingFields
 
 HOME = ""  # the location choice meaning "my approximate position"
 KEEP = KEEP_PLACE  # on edit: leave the exchange where it is
 
 
-class ExchangeForm(PhotoFields, FlaskForm):
+class ExchangeForm(PhotoFields, SharingFields, FlaskForm):
     kind = RadioField(
         _l("Vous publiez"),
         choices=[

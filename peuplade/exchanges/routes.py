@@ -28,6 +28,7 @@ from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
 from peuplade.posts import services as post_services
+from peuplade.posts.forms import save_sharing, sharing_data
 from peuplade.posts.labels import Bands
 from peuplade.privacy import band_label_for_rank
 from peuplade.submissions import new_submission_key
@@ -231,7 +232,9 @@ def new():
         photos.read()
         outcome = submit(
             form,
-            lambda: photos.save(services.create_exchange(me, form.exchange_input())),
+            lambda: save_sharing(
+                form, photos.save(services.create_exchange(me, form.exchange_input()))
+            ),
             PHOTO_RENAMES,
         )
         if outcome.ok:
@@ -277,6 +280,7 @@ def edit(exchange_id: int):
                 "location": "keep",
                 "reach_m": str(exchange.reach_m),
                 "on_behalf_of": exchange.on_behalf_of or "",
+                **sharing_data(exchange),
                 # Only for the photos kept while another field is refused (the edit
                 # itself needs no key).
                 "submission_key": new_submission_key(),
@@ -292,8 +296,11 @@ def edit(exchange_id: int):
         try:
             outcome = submit(
                 form,
-                lambda: photos.save(
-                    services.update_exchange(exchange, me, form.exchange_input(exchange))
+                lambda: save_sharing(
+                    form,
+                    photos.save(
+                        services.update_exchange(exchange, me, form.exchange_input(exchange))
+                    ),
                 ),
                 PHOTO_RENAMES,
             )

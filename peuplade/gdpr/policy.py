@@ -485,6 +485,16 @@ TABLES: tuple[Table, ...] = (
                     "deux fois"
                 )
             ),
+            "share_token": col(
+                _l(
+                    "si vous avez rendu l'annonce partageable hors de Peuplade : la partie "
+                    "aléatoire de son lien de partage, qui montre à qui l'ouvre le titre, le "
+                    "genre et le quartier de l'annonce, jamais votre nom ni une position"
+                )
+            ),
+            "share_photo": col(
+                _l("si ce lien de partage montre aussi la première photo de l'annonce")
+            ),
             "created_at": CREATED,
             "updated_at": UPDATED,
         },

@@ -15,6 +15,7 @@ from peuplade.forms import FreeSelectField, typed_day
 from peuplade.loans import services
 from peuplade.models import CONDITIONS, MAX_LOAN_DAYS
 from peuplade.photos.forms import PhotoFields
+from peuplade.posts.forms import SharingFields
 from peuplade.submissions import new_submission_key
 
 CONDITION_LABELS = {
@@ -29,7 +30,7 @@ def condition_label(slug: str) -> str:
     return str(CONDITION_LABELS.get(slug, slug))
 
 
-class ItemForm(PhotoFields, FlaskForm):
+class ItemForm(PhotoFields, SharingFields, FlaskForm):
     title = StringField(
         _l("Nom de l'objet"),
         description=_l("Par exemple : perceuse à percussion, échelle 3 m, appareil à raclette."),

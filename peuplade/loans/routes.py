@@ -22,6 +22,7 @@ from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
+from peuplade.posts.forms import save_sharing, sharing_data
 from peuplade.posts.labels import Bands
 from peuplade.validation import url_id
 
@@ -161,7 +162,9 @@ def new():
     if form.validate_on_submit():
         photos.read()
         outcome = submit(
-            form, lambda: photos.save(services.offer_item(me, form.item_input())), PHOTO_RENAMES
+            form,
+            lambda: save_sharing(form, photos.save(services.offer_item(me, form.item_input()))),
+            PHOTO_RENAMES,
         )
         if outcome.ok:
             flash(_("Votre objet est sur l'étagère : vos voisins peuvent le demander."), "success")
@@ -193,6 +196,7 @@ def edit(item_id: int):
                 "condition": item.condition,
                 "notes": item.notes,
                 "available": item.available,
+                **sharing_data(item),
             }
         )
         PostPhotos(form, "item", me, item)
@@ -204,7 +208,9 @@ def edit(item_id: int):
         photos.read()
         outcome = submit(
             form,
-            lambda: photos.save(services.update_item(item, me, form.item_input())),
+            lambda: save_sharing(
+                form, photos.save(services.update_item(item, me, form.item_input()))
+            ),
             PHOTO_RENAMES,
         )
         if outcome.ok:

@@ -56,6 +56,8 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_quartier_id_created_at", "quartier_id", "created_at"),
         # One post per form sent: a double click on "Publier" finds the first one.
         Index("ix_posts_author_id_submission_key", "author_id", "submission_key", unique=True),
+        # A shared link finds its post (posts.sharing).
+        Index("ix_posts_share_token", "share_token", unique=True),
         # Newest open posts of a feed cell (geo.feed_cells_around; docs/SCALING.md), and
         # of one type in a feed cell (the exchanges, objects, news and outings lists);
         # "far": the same, of the posts reaching farther than geo.FAR_CELL_M, the only
@@ -129,6 +131,14 @@ class Post(TimestampMixin, Base):
     # The random token of the form that published the post (NULL from the API and the
     # demo): the same form sent twice publishes once (posts.services.add_once).
     submission_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Set when the author made the post "partageable hors de Peuplade": the random part
+    # of its link for people outside (``/p/<token>``: a teaser, posts.sharing); NULL
+    # (the default) when not, which ends every link given before. ``share_photo``: the
+    # teaser may show the first photo too.
+    share_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    share_photo: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=sa_false()
+    )
 
     author: Mapped[Member] = relationship(lazy="joined", innerjoin=True)
     # Loaded for a whole list in one query ("selectin"), never one per post or photo; the

@@ -10,10 +10,11 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from peuplade.models import Member
 from peuplade.news import services
 from peuplade.photos.forms import PhotoFields
+from peuplade.posts.forms import SharingFields
 from peuplade.submissions import new_submission_key
 
 
-class NewsForm(PhotoFields, FlaskForm):
+class NewsForm(PhotoFields, SharingFields, FlaskForm):
     kind = RadioField(
         _l("Type d'info"),
         choices=[

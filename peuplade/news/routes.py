@@ -23,6 +23,7 @@ from peuplade.pagination import DEFAULT_LIMIT, cursor_or_restart, fetch_page
 from peuplade.photos.forms import PHOTO_RENAMES, PostPhotos
 from peuplade.photos.uploads import accepts_photos
 from peuplade.posts import queries as posts
+from peuplade.posts.forms import save_sharing, sharing_data
 from peuplade.posts.labels import NEWS_KIND_LABELS, Bands
 from peuplade.validation import url_id
 
@@ -106,7 +107,9 @@ def new():
     if form.validate_on_submit():
         photos.read()
         outcome = submit(
-            form, lambda: photos.save(services.post_news(me, form.news_input())), PHOTO_RENAMES
+            form,
+            lambda: save_sharing(form, photos.save(services.post_news(me, form.news_input()))),
+            PHOTO_RENAMES,
         )
         if outcome.ok:
             flash(_("Votre info est publiée."), "success")
@@ -138,6 +141,7 @@ def edit(news_id: int):
                 "body": news.body,
                 "link": news.link or "",
                 "scope": news.scope,
+                **sharing_data(news),
             },
         )
         PostPhotos(form, "news", me, news)
@@ -149,7 +153,9 @@ def edit(news_id: int):
         photos.read()
         outcome = submit(
             form,
-            lambda: photos.save(services.update_news(news, me, form.news_input())),
+            lambda: save_sharing(
+                form, photos.save(services.update_news(news, me, form.news_input()))
+            ),
             PHOTO_RENAMES,
         )
         if outcome.ok:

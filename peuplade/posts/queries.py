@@ -506,3 +506,11 @@ def places_matching(member: Member, query: str, limit: int = PLACES_FOUND_MAX) -
             if len(found) >= limit:
                 break
     return found
+
+
+def shared(token: str) -> Post | None:
+    """The post behind a shared link (``/p/<token>``), while it is still on the lists
+    (open, not expired, not hidden by the moderation) and shareable; else None."""
+    if not token or len(token) > 32:
+        return None
+    return db.session.scalar(select(Post).where(Post.share_token == token, listed()))

@@ -1,8 +1,9 @@
-"""Where a post is shown, how far it reaches, when it leaves the lists, and one post
-per form sent."""
+"""Where a post is shown, how far it reaches, when it leaves the lists, one post per form
+sent, and whether it may be shared outside Peuplade."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -162,3 +163,22 @@ def add_once(post: Post) -> tuple[Post, bool]:
         return post
 
     return write_once(lambda: published_with(post.author, post.submission_key, type(post)), add)
+
+
+# --- shared outside Peuplade ----------------------------------------------------------------
+# 22 characters of URL-safe base64 (128 bits): a link nobody can guess or walk.
+SHARE_TOKEN_BYTES = 16
+
+
+def set_sharing(post: Post, shareable: bool, photo: bool = False) -> Post:
+    """The author's choice "partageable hors de Peuplade": a shareable post has a link for
+    people outside (``share_token``, kept while it stays shareable), and its teaser may
+    show the first photo (``photo``). Made not shareable, the token is forgotten: every
+    link given before ends, and sharing it again makes a new one."""
+    if not shareable:
+        post.share_token, post.share_photo = None, False
+        return post
+    if post.share_token is None:
+        post.share_token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+    post.share_photo = bool(photo)
+    return post

@@ -28,7 +28,14 @@ THEME_COLOUR = "#0b4f6c"  # --brand in static/css/peuplade.css, the favicon's bl
 BACKGROUND_COLOUR = "#ffffff"  # --paper: the splash screen before the first page
 # The static files every page needs to be drawn (base.html), kept by the worker when it
 # is installed, with the offline page in each language.
-SHELL_FILES = ("css/peuplade.css", "css/print.css", "favicon.svg", "js/counter.js", "js/pwa.js")
+SHELL_FILES = (
+    "css/peuplade.css",
+    "css/print.css",
+    "favicon.svg",
+    "js/counter.js",
+    "js/share.js",
+    "js/pwa.js",
+)
 _VERSION = "peuplade_pwa_version"
 
 
