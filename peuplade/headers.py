@@ -11,6 +11,9 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-
 # which the service worker knows to keep it for reading offline (and to forget the page
 # it kept when the feed's address answers without it: nobody is logged in).
 OFFLINE_KEEP = ("Peuplade-Offline", "feed")
+# ...and the value by which any page asks it to forget that page (peuplade/pwa: every
+# page shown to someone not logged in).
+OFFLINE_FORGET = "forget"
 # Logging out clears what this browser holds of the site besides its cookies: the HTTP
 # cache, and the storage, where the service worker keeps the feed (its caches, and the
 # worker itself, which the next page registers again).

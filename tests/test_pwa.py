@@ -1,7 +1,7 @@
 """The installed app's server side (peuplade/pwa): the manifest, the service worker, the
 offline page, the feed page the worker keeps, and the logout that clears it all.
 
-The worker itself runs in Chromium: tests/e2e/test_pwa.py (installability, reading the
+The worker itself runs in Chromium: tests/e2e/test_installed_app.py (installability, reading the
 feed offline, nothing kept after logging out)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from peuplade.headers import CLEAR_SITE_DATA, OFFLINE_KEEP
+from peuplade.headers import CLEAR_SITE_DATA, OFFLINE_FORGET, OFFLINE_KEEP
 from peuplade.pwa import icons
 from peuplade.pwa.routes import SHELL_FILES
 from tests.helpers.browsers import as_member
@@ -64,13 +64,20 @@ def test_the_manifest_s_icons_are_pngs_of_the_sizes_it_says(app):
 
 
 def test_the_committed_icons_are_what_flask_pwa_icons_draws(app, tmp_path):
-    result = app.test_cli_runner().invoke(args=["pwa-icons"])
-    assert result.exit_code == 0, result.output
+    # The files in the repository, against what the drawing code makes now...
     for name, (size, maskable) in icons.files().items():
         committed = Image.open(ROOT / "static" / "icons" / name).convert("RGBA")
-        drawn = icons.draw(size, maskable)
-        difference = ImageChops.difference(committed, drawn).getbbox()
+        difference = ImageChops.difference(committed, icons.draw(size, maskable)).getbbox()
         assert difference is None, f"static/icons/{name} differs: run flask pwa-icons"
+    # ...and the command writes them (into a copy of the static folder, not the repo's).
+    kept = app.static_folder
+    app.static_folder = str(tmp_path)
+    try:
+        result = app.test_cli_runner().invoke(args=["pwa-icons"])
+    finally:
+        app.static_folder = kept
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "icons").iterdir()) == sorted(icons.files())
 
 
 def test_an_unknown_language_has_no_manifest_nor_offline_page(app):
@@ -98,22 +105,28 @@ def test_the_worker_is_served_from_the_root_and_checked_at_each_visit(app):
         assert client.get(url).status_code == 200, url
 
 
-def test_the_worker_s_version_follows_its_files(app):
+def test_the_worker_s_version_follows_its_files(app, tmp_path):
+    import shutil
+
     from peuplade.pwa import routes
 
     first = routes.version()
     assert re.fullmatch(r"[0-9a-f]{16}", first)
     assert first in app.test_client().get("/sw.js").get_data(as_text=True)
-    app.extensions.pop(routes._VERSION)
-    assert routes.version() == first  # the same files, the same version
-    css = Path(app.static_folder) / "css" / "peuplade.css"
-    kept = css.read_bytes()
+    # A copy of the static folder, changed as a release would change it.
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static, ignore=shutil.ignore_patterns("vendor"))
+    kept = app.static_folder
+    app.static_folder = str(static)
     try:
-        css.write_bytes(kept + b"\n/* a release */\n")
+        app.extensions.pop(routes._VERSION)
+        assert routes.version() == first  # the same files, the same version
+        css = static / "css" / "peuplade.css"
+        css.write_bytes(css.read_bytes() + b"\n/* a release */\n")
         app.extensions.pop(routes._VERSION)
         assert routes.version() != first
     finally:
-        css.write_bytes(kept)
+        app.static_folder = kept
         app.extensions.pop(routes._VERSION, None)
 
 
@@ -165,12 +178,14 @@ def test_only_the_feed_s_first_page_is_kept(app, street):
         assert 'data-offline="note"' not in response.get_data(as_text=True), path
     # Nobody logged in: the welcome page, which makes the worker forget a kept feed.
     welcome = app.test_client().get("/")
-    assert welcome.status_code == 200 and OFFLINE_KEEP[0] not in welcome.headers
+    assert welcome.status_code == 200 and welcome.headers[OFFLINE_KEEP[0]] == OFFLINE_FORGET
 
 
 def test_a_post_cannot_forge_the_markers_the_worker_replaces(app, street):
     quick(street["alice"], title='data-offline="note" hidden data-offline-day="1999-01-01"')
     page = as_member(app, street["author"]).get("/").get_data(as_text=True)
+    # The title is on the page, escaped: its quotes are not the markers' quotes.
+    assert "data-offline=&#34;note&#34; hidden data-offline-day=&#34;1999-01-01&#34;" in page
     assert page.count('data-offline="note" hidden') == 1
     assert len(re.findall(r'data-offline-day="', page)) == 1
 
@@ -190,3 +205,21 @@ def test_logging_out_clears_the_site_s_cache_and_storage(app, street):
     assert response.headers[CLEAR_SITE_DATA[0]] == CLEAR_SITE_DATA[1]
     # Nothing else asks a browser to clear anything.
     assert CLEAR_SITE_DATA[0] not in browser.get("/").headers
+
+
+def test_pages_shown_to_nobody_logged_in_ask_the_worker_to_forget_the_feed(app, street):
+    """A session that ended elsewhere, or by its age: the next page the browser gets is
+    an anonymous one, and the worker forgets the feed it kept for that member."""
+    visitor = app.test_client()
+    for path in ("/", "/login", "/register", "/no-such-page"):
+        assert visitor.get(path).headers.get(OFFLINE_KEEP[0]) == OFFLINE_FORGET, path
+    member = as_member(app, street["author"])
+    for path in ("/exchanges", "/more", "/no-such-page"):
+        assert OFFLINE_KEEP[0] not in member.get(path).headers, path
+    assert member.get("/").headers[OFFLINE_KEEP[0]] == OFFLINE_KEEP[1]
+    # Not on what is not a page (the worker only reads navigations anyway).
+    assert OFFLINE_KEEP[0] not in visitor.get("/static/css/peuplade.css").headers
+    # Logging in (maybe someone else on this phone) makes the worker forget too.
+    body = visitor.get("/sw.js").get_data(as_text=True)
+    assert 'const LOGIN_PATH = "/login";' in body
+    assert "url.pathname === LOGOUT_PATH || url.pathname === LOGIN_PATH" in body

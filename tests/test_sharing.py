@@ -142,12 +142,16 @@ def test_a_neighbour_who_sees_the_post_goes_to_it_one_out_of_reach_gets_the_teas
     assert "hors de votre rayon" in page and "Autrice" not in page
 
 
-@pytest.mark.parametrize("how", ["not shared", "done", "expired", "hidden", "unknown", "long"])
+@pytest.mark.parametrize(
+    "how", ["no longer shared", "done", "expired", "hidden", "unknown", "long", "nul"]
+)
 def test_a_link_to_nothing_shared_answers_404(app, street, how):
     author = street["author"]
-    exchange = quick(author) if how == "not shared" else _shared_exchange(author)
-    token = exchange.share_token or "A" * 22
-    if how == "done":
+    exchange = _shared_exchange(author)
+    token = exchange.share_token
+    if how == "no longer shared":
+        post_services.set_sharing(exchange, False)
+    elif how == "done":
         exchange_services.close_exchange(exchange, author, "done")
     elif how == "expired":
         exchange.expires_at = utcnow() - timedelta(minutes=1)
@@ -157,6 +161,8 @@ def test_a_link_to_nothing_shared_answers_404(app, street, how):
         token = "B" * 22
     elif how == "long":
         token = "C" * 300
+    elif how == "nul":  # PostgreSQL refuses NUL in text: never sent to it
+        token = "%00" + "D" * 21
     db.session.commit()
     visitor = app.test_client()
     response = visitor.get(f"/p/{token}")
@@ -238,3 +244,25 @@ def test_the_teaser_leaks_no_home(app, street):
     exchange = _shared_exchange(street["author"])
     page = app.test_client().get(f"/p/{exchange.share_token}").get_data(as_text=True)
     assert _other_homes_leaked(page, [street["author"], street["near"], street["far"]]) == []
+
+
+def test_a_closed_post_shares_its_own_address_not_a_dead_link(app, street):
+    author = street["author"]
+    exchange = _shared_exchange(author)
+    exchange_services.close_exchange(exchange, author, "done")
+    db.session.commit()
+    page = as_member(app, author).get(f"/exchanges/{exchange.id}").get_data(as_text=True)
+    assert f"/p/{exchange.share_token}" not in page
+    assert "Seuls les voisins qui voient déjà cette annonce" in page
+
+
+def test_a_refused_edit_keeps_the_boxes_as_ticked(app, street):
+    browser = as_member(app, street["author"])
+    exchange = quick(street["author"])
+    data = {**FORM, "title": "", "location": "keep", "reach_m": "1000", "shareable": "y"}
+    response = browser.post(f"/exchanges/{exchange.id}/edit", data=data)
+    assert response.status_code == 422
+    box = re.search(r'<input[^>]*name="shareable"[^>]*>', response.get_data(as_text=True))
+    assert "checked" in box.group(0)
+    db.session.refresh(exchange)
+    assert exchange.share_token is None  # nothing written

@@ -25,7 +25,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peuplade import geo
-from peuplade.models.base import Base, TimestampMixin, UTCDateTime
+from peuplade.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from peuplade.models.member import RADIUS_MAX_M, RADIUS_MIN_M, Member
 from peuplade.models.photo import Photo
 
@@ -158,6 +158,17 @@ class Post(TimestampMixin, Base):
         self.cell_fine = geo.feed_cell(pos, "fine")
         self.cell_coarse = geo.feed_cell(pos, "coarse")
         return value
+
+    @property
+    def shared_now(self) -> bool:
+        """Its shared link leads somewhere now: shareable, and still on the lists (open,
+        not expired, not hidden by the moderation), as posts.queries.shared asks."""
+        return (
+            self.share_token is not None
+            and self.status == "open"
+            and self.hidden_at is None
+            and (self.expires_at is None or self.expires_at > utcnow())
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

@@ -25,7 +25,10 @@ class SharingFields:
     )
     share_photo = BooleanField(
         _l("Montrer aussi la première photo à ces personnes"),
-        description=_l("Sans cette case, le lien partagé ne montre aucune photo."),
+        description=_l(
+            "Seulement si l'annonce est partageable hors de Peuplade. Sans cette case, le "
+            "lien partagé ne montre aucune photo."
+        ),
     )
 
 

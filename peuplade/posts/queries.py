@@ -7,6 +7,7 @@ it efficiently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -508,9 +509,13 @@ def places_matching(member: Member, query: str, limit: int = PLACES_FOUND_MAX) -
     return found
 
 
+# What posts.services.set_sharing makes: URL-safe base64 of 16 bytes.
+SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
 def shared(token: str) -> Post | None:
     """The post behind a shared link (``/p/<token>``), while it is still on the lists
     (open, not expired, not hidden by the moderation) and shareable; else None."""
-    if not token or len(token) > 32:
+    if not SHARE_TOKEN.fullmatch(token or ""):  # never a NUL or a long string for SQL
         return None
     return db.session.scalar(select(Post).where(Post.share_token == token, listed()))

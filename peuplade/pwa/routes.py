@@ -14,12 +14,12 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from peuplade.access import public
-from peuplade.headers import OFFLINE_KEEP
+from peuplade.headers import OFFLINE_FORGET, OFFLINE_KEEP
 from peuplade.pwa import icons
 
 bp = Blueprint("pwa", __name__)
@@ -65,7 +65,6 @@ def manifest(lang: str) -> Response:
             "start_url": home,
             "scope": home,
             "display": "standalone",
-            "orientation": "portrait",
             "background_color": BACKGROUND_COLOUR,
             "theme_color": THEME_COLOUR,
             "categories": ["social", "lifestyle"],
@@ -102,6 +101,8 @@ def service_worker() -> Response:
         default_language=current_app.config["BABEL_DEFAULT_LOCALE"],
         feed=url_for("neighbours.index"),
         logout=url_for("auth.logout"),
+        login=url_for("auth.login"),
+        forget_value=OFFLINE_FORGET,
         static_prefix=url_for("static", filename=""),
         timezone=current_app.config["TIMEZONE"],  # the zone of the note's day and hour
         # The header by which the feed's first page asks to be kept (peuplade.headers).
@@ -122,6 +123,20 @@ def offline(lang: str) -> str:
         return render_template("pwa/offline.html", lang=lang, home=url_for("neighbours.index"))
 
 
+@bp.after_app_request
+def forget_the_feed_when_nobody_is_logged_in(response: Response) -> Response:
+    """Every page shown to someone not logged in asks the service worker to forget the
+    feed it kept: the session ended (elsewhere, or by its age), so what it kept was
+    someone's who is no longer here."""
+    # The member as the request already loaded them (every page asks first, see
+    # peuplade._register_access_control): never loaded here, where the database may be
+    # the reason for this answer (a 503 page).
+    member = g.get("_login_user")
+    if response.mimetype == "text/html" and member is not None and not member.is_authenticated:
+        response.headers.setdefault(OFFLINE_KEEP[0], OFFLINE_FORGET)
+    return response
+
+
 def version() -> str:
     """A digest of the worker's template and of the shell's files: it changes when a
     release changes one of them, and only then (kept per app once computed)."""
@@ -133,6 +148,9 @@ def version() -> str:
         sources = [templates / "sw.js", templates / "offline.html"]
         sources += [static / name for name in SHELL_FILES]
         sources += [static / "icons" / name for name in icons.files()]
+        # The offline page's words: a release that only changes a translation too.
+        translations = Path(current_app.root_path).parent / "translations"
+        sources += sorted(translations.glob("*/LC_MESSAGES/messages.mo"))
         for path in sources:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

@@ -9,8 +9,9 @@
    Any other page goes to the network only; offline, the offline page answers.
    Logging out (the POST to LOGOUT) drops the kept feed; the logout's answer also tells
    the browser to clear the site's storage (Clear-Site-Data), this worker's caches
-   with it. An answer to the feed's address that is not the member's feed (the welcome
-   page: nobody is logged in any more) drops it too. */
+   with it. Logging in (the POST to LOGIN: maybe someone else) drops it too, and so
+   does any page answered with the header KEEP_HEADER: "forget" (every page shown to
+   someone not logged in: a session that ended elsewhere, the welcome page). */
 "use strict";
 
 const VERSION = {{ version|tojson }};
@@ -21,6 +22,8 @@ const OFFLINE = {{ offline|tojson }};
 const DEFAULT_LANGUAGE = {{ default_language|tojson }};
 const FEED_PATH = {{ feed|tojson }};
 const LOGOUT_PATH = {{ logout|tojson }};
+const LOGIN_PATH = {{ login|tojson }};
+const FORGET_VALUE = {{ forget_value|tojson }};
 const STATIC_PREFIX = {{ static_prefix|tojson }};
 const TIMEZONE = {{ timezone|tojson }};
 const KEEP_HEADER = {{ keep_header|tojson }};
@@ -35,7 +38,10 @@ const SHELL_PATHS = new Set(SHELL_URLS);
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(SHELL)
-      .then((cache) => cache.addAll(SHELL_URLS.concat(Object.values(OFFLINE))))
+      // Without cookies: the same files for everyone, and no session looked up for them.
+      .then((cache) => cache.addAll(
+        SHELL_URLS.concat(Object.values(OFFLINE)).map((url) => new Request(url, { credentials: "omit" }))
+      ))
       .then(() => self.skipWaiting())
   );
 });
@@ -51,7 +57,11 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Bumped by every forgetting: a page being kept when it happens is not put back.
+let generation = 0;
+
 function forgetFeed() {
+  generation += 1;
   return caches.delete(FEED);
 }
 
@@ -68,7 +78,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.method !== "GET") {
-    if (url.pathname === LOGOUT_PATH) {
+    if (url.pathname === LOGOUT_PATH || url.pathname === LOGIN_PATH) {
       event.waitUntil(forgetFeed());
     }
     return;
@@ -98,12 +108,11 @@ async function navigate(event, url) {
   } catch (offline) {
     return (isFeed && (await keptFeed())) || (await offlinePage());
   }
-  if (isFeed && response.type === "basic" && response.ok) {
-    if (response.headers.get(KEEP_HEADER) === KEEP_VALUE) {
-      event.waitUntil(keepFeed(response.clone()));
-    } else {
-      event.waitUntil(forgetFeed());
-    }
+  const asked = response.type === "basic" ? response.headers.get(KEEP_HEADER) : null;
+  if (asked === FORGET_VALUE) {
+    event.waitUntil(forgetFeed());
+  } else if (isFeed && asked === KEEP_VALUE && response.ok) {
+    event.waitUntil(keepFeed(response.clone()));
   }
   return response;
 }
@@ -128,9 +137,20 @@ function photosOf(html) {
   return found;
 }
 
+// A page rebuilt from a kept one: its old length no longer holds.
+function rebuiltHeaders(headers) {
+  const copy = new Headers(headers);
+  copy.delete("content-length");
+  return copy;
+}
+
 async function keepFeed(response) {
+  const started = generation;
   const html = await response.text();
   const photos = photosOf(html);
+  if (started !== generation) {
+    return; // forgotten meanwhile (a logout in another tab): not put back
+  }
   const cache = await caches.open(FEED);
   // The page replaces the one kept before; photos it no longer shows go.
   for (const old of await cache.keys()) {
@@ -139,12 +159,15 @@ async function keepFeed(response) {
       await cache.delete(old);
     }
   }
-  await cache.put(FEED_PATH, new Response(html, { status: 200, headers: response.headers }));
+  await cache.put(FEED_PATH, new Response(html, { status: 200, headers: rebuiltHeaders(response.headers) }));
   for (const path of photos) {
+    if (started !== generation) {
+      return;
+    }
     if (!(await cache.match(path))) {
       try {
         const photo = await fetch(path, { credentials: "same-origin" });
-        if (photo.ok) {
+        if (photo.ok && started === generation) {
           await cache.put(path, photo);
         }
       } catch (offline) {
@@ -155,10 +178,15 @@ async function keepFeed(response) {
 }
 
 // Today in the site's time zone, as the server writes a day in data-offline-day
-// ("2026-12-07"; the en-CA format is year-month-day), whatever the phone's own zone.
+// ("2026-12-07"), whatever the phone's own zone.
 function siteDay(date) {
   try {
-    return new Intl.DateTimeFormat("en-CA", { timeZone: TIMEZONE }).format(date);
+    const parts = {};
+    const format = { timeZone: TIMEZONE, year: "numeric", month: "2-digit", day: "2-digit" };
+    for (const part of new Intl.DateTimeFormat("en", format).formatToParts(date)) {
+      parts[part.type] = part.value;
+    }
+    return parts.year + "-" + parts.month + "-" + parts.day;
   } catch (unknownZone) {
     const pad = (n) => String(n).padStart(2, "0");
     return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate());
@@ -181,5 +209,5 @@ async function keptFeed() {
   const when = seen && seen[1] === siteDay(new Date()) ? "today" : "earlier";
   html = html.replace('data-offline="note" hidden', 'data-offline="note"');
   html = html.replace('data-offline="' + when + '" hidden', 'data-offline="' + when + '"');
-  return new Response(html, { status: 200, headers: kept.headers });
+  return new Response(html, { status: 200, headers: rebuiltHeaders(kept.headers) });
 }
