@@ -87,7 +87,7 @@ def test_an_unknown_language_has_no_manifest_nor_offline_page(app):
 
 
 def test_the_worker_is_served_from_the_root_and_checked_at_each_visit(app):
-    response = app.test_client().get("/sw.js?lang=fr")
+    response = app.test_client().get("/sw.js")
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert "no-cache" in response.headers["Cache-Control"]
@@ -134,7 +134,8 @@ def test_every_page_links_the_manifest_and_registers_the_worker(app, street):
     browser = as_member(app, street["author"])
     page = browser.get("/exchanges").get_data(as_text=True)
     assert '<link rel="manifest" href="/manifest.fr.webmanifest">' in page
-    assert 'data-worker="/sw.js?lang=fr"' in page
+    # One address for the worker whatever the language: a new one would install it again.
+    assert 'data-worker="/sw.js"' in page
     anonymous = app.test_client().get("/login", headers={"Accept-Language": "en"})
     assert '<link rel="manifest" href="/manifest.en.webmanifest">' in anonymous.get_data(
         as_text=True
@@ -223,3 +224,16 @@ def test_pages_shown_to_nobody_logged_in_ask_the_worker_to_forget_the_feed(app, 
     body = visitor.get("/sw.js").get_data(as_text=True)
     assert 'const LOGIN_PATH = "/login";' in body
     assert "url.pathname === LOGOUT_PATH || url.pathname === LOGIN_PATH" in body
+
+
+def test_pages_say_their_language_for_the_worker_s_offline_page(app, street):
+    assert app.test_client().get("/login").headers["Content-Language"] == "fr"
+    english = app.test_client().get("/login", headers={"Accept-Language": "en"})
+    assert english.headers["Content-Language"] == "en"
+    browser = as_member(app, street["author"])
+    assert browser.get("/").headers["Content-Language"] == "fr"
+    browser.post("/lang/en", data={"next": "/"})
+    assert browser.get("/").headers["Content-Language"] == "en"
+    assert "Content-Language" not in browser.get("/static/css/peuplade.css").headers
+    body = app.test_client().get("/sw.js").get_data(as_text=True)
+    assert 'response.headers.get("Content-Language")' in body

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from peuplade.access import public
@@ -90,7 +90,8 @@ def manifest(lang: str) -> Response:
 @public
 def service_worker() -> Response:
     """The service worker, served from the site's root so that its scope is the whole
-    site. Browsers check it for a new version at each visit (``no-cache``)."""
+    site, at one address whatever the page's language (``?lang=`` or any other query
+    is ignored). Browsers check it for a new version at each visit (``no-cache``)."""
     languages = current_app.config["BABEL_SUPPORTED_LOCALES"]
     body = render_template(
         "pwa/sw.js",
@@ -124,16 +125,20 @@ def offline(lang: str) -> str:
 
 
 @bp.after_app_request
-def forget_the_feed_when_nobody_is_logged_in(response: Response) -> Response:
+def what_the_worker_reads_on_a_page(response: Response) -> Response:
     """Every page shown to someone not logged in asks the service worker to forget the
     feed it kept: the session ended (elsewhere, or by its age), so what it kept was
-    someone's who is no longer here."""
+    someone's who is no longer here. Every page says its language."""
     # The member as the request already loaded them (every page asks first, see
     # peuplade._register_access_control): never loaded here, where the database may be
     # the reason for this answer (a 503 page).
+    if response.mimetype != "text/html":
+        return response
     member = g.get("_login_user")
-    if response.mimetype == "text/html" and member is not None and not member.is_authenticated:
+    if member is not None and not member.is_authenticated:
         response.headers.setdefault(OFFLINE_KEEP[0], OFFLINE_FORGET)
+    # The page's language: the worker shows its offline page in the last one it saw.
+    response.headers.setdefault("Content-Language", str(get_locale()))
     return response
 
 

@@ -1,8 +1,8 @@
-/* The installed app (peuplade/pwa, docs/pwa.md): registers the service worker, whose
-   address carries the page's language (the offline page it shows is in that
-   language; a new language installs the worker again). Loaded by every page
-   (templates/base.html), after the page is drawn. Without service workers (an old
-   browser, a private window that refuses them) the site works as before. */
+/* The installed app (peuplade/pwa, docs/pwa.md): registers the service worker, one
+   script for every page and language (a new address would install it again). Loaded
+   by every page (templates/base.html), after the page is drawn. Without service
+   workers (an old browser, a private window that refuses them) the site works as
+   before. */
 (function () {
   "use strict";
 

@@ -30,9 +30,22 @@ const KEEP_HEADER = {{ keep_header|tojson }};
 const KEEP_VALUE = {{ keep_value|tojson }};
 const MAX_PHOTOS = 60;
 
-// The language of the pages that registered this worker (pwa.js: "sw.js?lang=fr").
-const requested = new URL(self.location.href).searchParams.get("lang");
-const LANGUAGE = Object.prototype.hasOwnProperty.call(OFFLINE, requested) ? requested : DEFAULT_LANGUAGE;
+// The language of the last page the member was given (its Content-Language header),
+// for the offline page; until one is seen (the worker was just started), the phone's.
+let language = null;
+
+function offlineLanguage() {
+  if (language) {
+    return language;
+  }
+  for (const tag of self.navigator.languages || [self.navigator.language]) {
+    const code = String(tag || "").slice(0, 2).toLowerCase();
+    if (Object.prototype.hasOwnProperty.call(OFFLINE, code)) {
+      return code;
+    }
+  }
+  return DEFAULT_LANGUAGE;
+}
 const SHELL_PATHS = new Set(SHELL_URLS);
 
 self.addEventListener("install", (event) => {
@@ -42,7 +55,8 @@ self.addEventListener("install", (event) => {
       .then((cache) => cache.addAll(
         SHELL_URLS.concat(Object.values(OFFLINE)).map((url) => new Request(url, { credentials: "omit" }))
       ))
-      .then(() => self.skipWaiting())
+      // No skipWaiting(): a new version takes over once no page of the old one is open
+      // (the app closed and opened again), never under a page's feet mid-navigation.
   );
 });
 
@@ -53,7 +67,6 @@ self.addEventListener("activate", (event) => {
         names.filter((name) => name.startsWith("peuplade-shell-") && name !== SHELL)
           .map((name) => caches.delete(name))
       ))
-      .then(() => self.clients.claim())
   );
 });
 
@@ -108,6 +121,10 @@ async function navigate(event, url) {
   } catch (offline) {
     return (isFeed && (await keptFeed())) || (await offlinePage());
   }
+  const spoken = response.type === "basic" ? response.headers.get("Content-Language") : null;
+  if (spoken && Object.prototype.hasOwnProperty.call(OFFLINE, spoken)) {
+    language = spoken;
+  }
   const asked = response.type === "basic" ? response.headers.get(KEEP_HEADER) : null;
   if (asked === FORGET_VALUE) {
     event.waitUntil(forgetFeed());
@@ -118,7 +135,7 @@ async function navigate(event, url) {
 }
 
 async function offlinePage() {
-  return (await caches.match(OFFLINE[LANGUAGE], { cacheName: SHELL })) || Response.error();
+  return (await caches.match(OFFLINE[offlineLanguage()], { cacheName: SHELL })) || Response.error();
 }
 
 // The <img src="..."> of a page that are this site's photos (not its static files).
