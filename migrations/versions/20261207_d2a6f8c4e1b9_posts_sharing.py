@@ -24,10 +24,18 @@ def upgrade():
     # A nullable column, and a constant default: no table rewrite on PostgreSQL, a plain
     # ALTER TABLE ... ADD COLUMN on SQLite (posts is never copied: SpatiaLite's geometry
     # registration would not survive it).
-    op.add_column("posts", sa.Column("share_token", sa.String(32), nullable=True))
+    # Re-run after a failed index build (below, outside the transaction), the columns are
+    # already there on PostgreSQL: IF NOT EXISTS (SQLite runs it all in one transaction).
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    op.add_column(
+        "posts",
+        sa.Column("share_token", sa.String(32), nullable=True),
+        if_not_exists=postgresql or None,
+    )
     op.add_column(
         "posts",
         sa.Column("share_photo", sa.Boolean(), nullable=False, server_default=sa.false()),
+        if_not_exists=postgresql or None,
     )
     # Built without locking the posts' writes (docs/operations.md); a build that failed
     # (lock timeout) left an INVALID index behind, dropped first.
