@@ -146,12 +146,13 @@ def seen_at(value: datetime) -> dict[str, str]:
     with the phone's), the ``time`` ("14 h 05" in French, "14:05" in English) and the
     ``date`` in words ("7 décembre 2026"), in the request's language."""
     local = value.astimezone(local_zone())
-    if str(get_locale()).startswith("fr"):
+    language = str(get_locale())
+    if language.startswith("fr"):
         clock = f"{local.hour} h {local.minute:02d}"
     else:
         clock = f"{local.hour:02d}:{local.minute:02d}"
     day = local.date()
-    return {"day": day.isoformat(), "time": clock, "date": format_date(day, "long")}
+    return {"day": day.isoformat(), "time": clock, "date": _day_words(day, language)}
 
 
 def _page_words(context) -> PageWords:

@@ -121,7 +121,7 @@ def offline(lang: str) -> str:
     """What the worker shows for a page it cannot fetch: the same for everyone (it is
     kept before anyone is known), so it extends no template that shows the member."""
     with force_locale(_supported(lang)):
-        return render_template("pwa/offline.html", lang=lang, home=url_for("neighbours.index"))
+        return render_template("pwa/offline.html")
 
 
 @bp.after_app_request
@@ -149,8 +149,9 @@ def version() -> str:
     if kept is None:
         digest = hashlib.sha256()
         static = Path(current_app.static_folder)
-        templates = Path(current_app.root_path, current_app.template_folder) / "pwa"
-        sources = [templates / "sw.js", templates / "offline.html"]
+        templates = Path(current_app.root_path, current_app.template_folder)
+        pages = ("pwa/sw.js", "pwa/offline.html", "bare.html")  # the offline page's frame
+        sources = [templates / name for name in pages]
         sources += [static / name for name in SHELL_FILES]
         sources += [static / "icons" / name for name in icons.files()]
         # The offline page's words: a release that only changes a translation too.

@@ -34,13 +34,17 @@ const MAX_PHOTOS = 60;
 // for the offline page; until one is seen (the worker was just started), the phone's.
 let language = null;
 
+function offered(code) {
+  return Object.prototype.hasOwnProperty.call(OFFLINE, code);
+}
+
 function offlineLanguage() {
   if (language) {
     return language;
   }
   for (const tag of self.navigator.languages || [self.navigator.language]) {
     const code = String(tag || "").slice(0, 2).toLowerCase();
-    if (Object.prototype.hasOwnProperty.call(OFFLINE, code)) {
+    if (offered(code)) {
       return code;
     }
   }
@@ -77,12 +81,6 @@ function forgetFeed() {
   generation += 1;
   return caches.delete(FEED);
 }
-
-self.addEventListener("message", (event) => {
-  if (event.data === "forget") {
-    event.waitUntil(forgetFeed());
-  }
-});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -122,7 +120,7 @@ async function navigate(event, url) {
     return (isFeed && (await keptFeed())) || (await offlinePage());
   }
   const spoken = response.type === "basic" ? response.headers.get("Content-Language") : null;
-  if (spoken && Object.prototype.hasOwnProperty.call(OFFLINE, spoken)) {
+  if (spoken && offered(spoken)) {
     language = spoken;
   }
   const asked = response.type === "basic" ? response.headers.get(KEEP_HEADER) : null;

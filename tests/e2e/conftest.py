@@ -95,30 +95,45 @@ def browser(playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@contextmanager
+def _contexts(open_context) -> Iterator:
+    """``factory(lang, **options)``: a browser context from ``open_context(index, lang,
+    options)`` (desktop-sized unless ``viewport`` is given, 10 s timeouts); every one is
+    closed on leaving."""
+    contexts: list[BrowserContext] = []
+
+    def factory(lang: str = "fr", **options) -> BrowserContext:
+        options.setdefault("viewport", DESKTOP)
+        context = open_context(len(contexts), lang, options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    try:
+        yield factory
+    finally:
+        for context in contexts:
+            context.close()
+
+
 @pytest.fixture
 def profile_context(playwright, tmp_path) -> Iterator:
     """``profile_context(lang, **options)``: Chromium with a profile of its own on disk,
     as a person's browser is, where ``new_context`` gives incognito-like contexts (which
     Chromium will not install an app from); closed after the test."""
-    contexts: list[BrowserContext] = []
 
-    def factory(lang: str = "fr", **options) -> BrowserContext:
-        options.setdefault("viewport", DESKTOP)
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / f"profile-{len(contexts)}"),
+    def launch(index: int, lang: str, options: dict) -> BrowserContext:
+        return playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"profile-{index}"),
             executable_path=str(CHROMIUM),
             headless=True,
             args=_chromium_args(),
             locale=LOCALES[lang],
             **options,
         )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
 
-    yield factory
-    for context in contexts:
-        context.close()
+    with _contexts(launch) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")
@@ -239,18 +254,10 @@ def live_server(backend, tile_url, tile_attribution, live_server_config) -> Iter
 def new_context(browser) -> Iterator:
     """``new_context(lang, **options)``: a fresh browser context (its own cookies) whose
     Accept-Language asks for ``lang`` first; closed after the test."""
-    contexts: list[BrowserContext] = []
-
-    def factory(lang: str = "fr", **options) -> BrowserContext:
-        options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(locale=LOCALES[lang], **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield factory
-    for context in contexts:
-        context.close()
+    with _contexts(
+        lambda _, lang, options: browser.new_context(locale=LOCALES[lang], **options)
+    ) as factory:
+        yield factory
 
 
 def log_in(page: Page, server: LiveServer, lang: str, email: str, password: str = PASSWORD):
