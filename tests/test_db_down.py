@@ -97,6 +97,8 @@ def test_database_away_gives_503_pages_and_json_then_recovers(backend, cluster, 
         assert "pas été enregistré" not in html  # a read: nothing was sent
         assert "Traceback" not in html and "psycopg" not in html
         assert "Set-Cookie" not in page.headers
+        # Still logged in: the installed app keeps the feed it can show (peuplade/pwa).
+        assert "Peuplade-Offline" not in page.headers
 
         english = browser.get("/exchanges", headers={"Accept-Language": "en"})
         assert english.status_code == 503

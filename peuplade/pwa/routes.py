@@ -135,7 +135,10 @@ def what_the_worker_reads_on_a_page(response: Response) -> Response:
     if response.mimetype != "text/html":
         return response
     member = g.get("_login_user")
-    if member is not None and not member.is_authenticated:
+    # Not on a server error: the 503 of a database away stands an anonymous member in
+    # for one still logged in (error_handlers.database_unavailable), whose kept feed is
+    # then the very page to read.
+    if member is not None and not member.is_authenticated and response.status_code < 500:
         response.headers.setdefault(OFFLINE_KEEP[0], OFFLINE_FORGET)
     # The page's language: the worker shows its offline page in the last one it saw.
     response.headers.setdefault("Content-Language", str(get_locale()))
